@@ -1,0 +1,96 @@
+"""Platform-neutral events: what every transport and file source turns its input into.
+
+A file row from a ChatLab export, a WeChatMsg CSV line and a live Wechaty message all become
+the same `MessageEvent`, so the ingest handler has exactly one path to get right (the design's
+"one ingest path that live messages will also use"). Sources never reject silently: anything
+they cannot turn into an event becomes a `Reject` naming the file, line and reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class MessageType(StrEnum):
+    """Neutral message kinds; sources map their own numeric codes onto these."""
+
+    TEXT = "text"
+    IMAGE = "image"
+    VOICE = "voice"
+    VIDEO = "video"
+    FILE = "file"
+    STICKER = "sticker"
+    LINK = "link"
+    LOCATION = "location"
+    MINI_PROGRAM = "mini_program"
+    RED_PACKET = "red_packet"
+    TRANSFER = "transfer"
+    QUOTE = "quote"
+    FORWARD = "forward"
+    CONTACT_CARD = "contact_card"
+    CALL = "call"
+    SYSTEM = "system"
+    RECALL = "recall"
+    OTHER = "other"
+
+
+def stable_message_id(chat: str, sender: str, ts: datetime, content: str | None) -> str:
+    """The design's fallback identity for a message that carries no platform id.
+
+    Hashing (chat, sender, whole-second UTC timestamp, content) makes re-importing the same
+    export a no-op even when the exporter does not keep ids.
+    """
+    key = "\x1f".join((chat, sender, str(int(ts.timestamp())), content or ""))
+    return "h:" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageEvent:
+    """One message, group or private, from any source."""
+
+    id: str
+    ts: datetime  # always timezone-aware
+    chat: str
+    sender: str
+    type: MessageType
+    text: str | None
+    chat_name: str | None = None
+    is_group: bool = False
+    sender_name: str | None = None
+    platform: str = "wechat"
+    mentions: tuple[str, ...] = ()
+    # The exporting/bot account's own message: stored nowhere, counted as skipped.
+    is_self: bool = False
+    # Where the event came from, for error messages: "file.json:12" or "live".
+    origin: str = "live"
+    raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberInfo:
+    """A member declared by a source (ChatLab `members`), even one who never spoke."""
+
+    platform_id: str
+    name: str
+    platform: str = "wechat"
+    chat: str | None = None
+    aliases: tuple[str, ...] = ()
+    origin: str = "live"
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A line or row a source could not use, with a one-line reason for the operator."""
+
+    origin: str  # "path" or "path:line"
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.reason}"
+
+
+SourceItem = MessageEvent | MemberInfo | Reject
