@@ -1,0 +1,113 @@
+"""`siyu demo`: the embedded default. A newcomer sees real personas in seconds, offline.
+
+The shipped sample community (bot/data/sample/, made by scripts/sample_community.py) goes
+through exactly the path a real export takes: file source → ingest → stored signals → personas.
+Results are computed as of the sample's last message, so the demo reads the same every day.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from contextlib import ExitStack
+from dataclasses import replace
+from importlib import resources
+from pathlib import Path
+
+from bot.app import App
+from bot.config import Settings
+from bot.render import local, persona_detail
+from bot.sources import open_source
+from handlers.ingest import Ingestor, IngestReport
+from handlers.personas import PersonaView, build_personas
+from persona.persona import LAYER_LABELS, LIFECYCLE_LABELS, MOTIVATION_SEGMENT_LABELS
+
+DEMO_DB = Path("siyu-demo.db")
+
+
+def _reset(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def run_demo(settings: Settings, keep: bool = False, db_given: bool = False) -> int:
+    started = time.perf_counter()
+    if not db_given:
+        if not keep:
+            _reset(DEMO_DB)
+        settings = replace(settings, db=f"sqlite:///{DEMO_DB}")
+    app = App(settings)
+    ingestor = Ingestor(app.store, app.analyzer, settings, app.labels)
+    report = IngestReport()
+    with ExitStack() as stack:
+        folder = stack.enter_context(resources.as_file(resources.files("bot") / "data" / "sample"))
+        files = sorted(folder.glob("*.json"))
+        for path in files:
+            ingestor.ingest(open_source(path, "chatlab", tz=settings.tz), report)
+    ingestor.finish(report)
+    as_of = app.store.latest_message_ts()
+    if as_of is None:
+        print("示例数据为空")
+        return 1
+    views = build_personas(app.store, settings, app.labels, as_of)
+    elapsed = time.perf_counter() - started
+    tz = settings.tz
+
+    counts = app.store.counts()
+    print("Siyu Companion 演示：小禾优选社群（内置示例数据，离线）")
+    print(f"导入 {len(files)} 个群聊/私聊，{counts['members']} 位成员，新增 {report.new} 条消息"
+          f"（重复 {report.duplicate}），拒绝 {len(report.rejects)} 行，用时 {elapsed:.1f} 秒")
+    print(f"画像截至示例数据的最后一条消息：{local(as_of, tz)}")
+    print()
+    print(_distribution("生命周期", views, "lifecycle", LIFECYCLE_LABELS))
+    print(_distribution("购买动机", views, "motivation", MOTIVATION_SEGMENT_LABELS, "动机未明"))
+    print(_distribution("成员分层", views, "layer", LAYER_LABELS))
+    print(_interest_heat(views))
+    print()
+    for view in _examples(views):
+        ids = {e for t in view.persona.tags for e in t.evidence[:2]}
+        print(persona_detail(view, app.store.messages_by_id(ids), tz, as_of))
+        print()
+    db = settings.db
+    print("接下来可以试试：")
+    print(f"  siyu --db {db} personas --as-of {as_of.astimezone(tz).date()}")
+    name = views[0].persona.member_id if views else "MEMBER"
+    print(f"  siyu --db {db} persona {name} --json")
+    print("  siyu ingest 你的聊天导出.json   # ChatLab JSON/JSONL 或 WeChatMsg CSV")
+    return 0
+
+
+def _distribution(title: str, views: list[PersonaView], key: str, labels: dict[str, str],
+                  none_label: str = "未知") -> str:
+    counter = Counter(v.persona.segments.get(key) for v in views)
+    order = [*labels, None]
+    parts = [f"{labels.get(k, none_label) if k else none_label} {counter[k]}"
+             for k in order if counter.get(k)]
+    return f"{title}：" + " · ".join(parts)
+
+
+def _interest_heat(views: list[PersonaView]) -> str:
+    counter: Counter[str] = Counter()
+    for v in views:
+        for t in v.persona.tags:
+            if t.kind == "interest" and t.score >= 0.3:
+                counter[t.label] += 1
+    top = "、".join(f"{label} {n}人" for label, n in counter.most_common(8))
+    return f"兴趣热度：{top or '暂无'}"
+
+
+def _examples(views: list[PersonaView]) -> list[PersonaView]:
+    """One talkative member per motivation, so the demo shows how personas differ."""
+    picked: list[PersonaView] = []
+    ranked = sorted(views, key=lambda v: (-v.persona.stats["messages"], v.persona.member_id))
+    for motivation in ("price", "quality", "service"):
+        for v in ranked:
+            if v.persona.segments.get("motivation") == motivation and v not in picked:
+                picked.append(v)
+                break
+    for v in ranked:
+        if len(picked) >= 3:
+            break
+        if v not in picked:
+            picked.append(v)
+    return picked

@@ -1,0 +1,114 @@
+"""Terminal text for people: Chinese labels, aligned columns, evidence quoted.
+
+Plain strings (no terminal library) so the same text can go to a chat message later.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from handlers.personas import PersonaView
+from persona.persona import (
+    LAYER_LABELS,
+    LIFECYCLE_LABELS,
+    MOTIVATION_SEGMENT_LABELS,
+    VALUE_LABELS,
+)
+from storage.repo import StoredMessage
+
+KIND_LABELS = {
+    "interest": "兴趣", "frequency": "频率", "time": "时段", "content": "内容",
+    "intent": "意图", "motivation": "动机", "attribute": "属性", "lifecycle": "生命周期",
+    "value": "价值", "manual": "手动",
+}
+ATTRIBUTE_LABELS = {"city": "城市", "age_range": "年龄", "gender": "性别",
+                    "life_stage": "人生阶段", "occupation": "职业"}
+# Kinds that every persona has; the summary table shows what is distinctive instead.
+_ROUTINE_KINDS = frozenset({"frequency", "lifecycle", "value"})
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, cols: int) -> str:
+    return text + " " * max(0, cols - width(text))
+
+
+def clip(text: str, cols: int) -> str:
+    out, used = [], 0
+    for ch in text:
+        w = width(ch)
+        if used + w > cols - 1:
+            return "".join(out) + "…"
+        out.append(ch)
+        used += w
+    return "".join(out)
+
+
+def local(ts: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return ts.astimezone(tz).strftime(fmt) if ts else "—"
+
+
+def segment_line(segments: Mapping[str, str | None]) -> str:
+    parts = [
+        VALUE_LABELS.get(segments.get("value") or "", ""),
+        LIFECYCLE_LABELS.get(segments.get("lifecycle") or "", ""),
+        MOTIVATION_SEGMENT_LABELS.get(segments.get("motivation") or "", "动机未明"),
+        LAYER_LABELS.get(segments.get("layer") or "", ""),
+    ]
+    if segments.get("cluster"):
+        parts.append(f"兴趣圈 {segments['cluster']}")
+    return " · ".join(p for p in parts if p)
+
+
+def personas_table(views: Sequence[PersonaView], tz: ZoneInfo, as_of: datetime) -> str:
+    if not views:
+        return "还没有成员。先用 siyu ingest 导入聊天记录。"
+    head = ["成员ID", "昵称", "消息", "分群", "主要标签"]
+    rows = []
+    for v in views:
+        p = v.persona
+        top = [t.label for t in p.tags if t.kind not in _ROUTINE_KINDS][:5]
+        rows.append([clip(p.member_id, 18), clip(p.name, 12), str(p.stats["messages"]),
+                     segment_line(p.segments), "、".join(top) or "—"])
+    cols = [max(width(r[i]) for r in [head, *rows]) for i in range(4)]
+    lines = [f"画像概览（截至 {local(as_of, tz)}，共 {len(views)} 位成员）"]
+    for r in [head, *rows]:
+        lines.append("  ".join(pad(c, cols[i]) for i, c in enumerate(r[:4])) + "  " + r[4])
+    return "\n".join(lines)
+
+
+def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: ZoneInfo,
+                   as_of: datetime) -> str:
+    p = view.persona
+    lines = [f"{p.name}（{p.member_id}）  截至 {local(as_of, tz)}"]
+    tag_labels = {t.code: t.label for t in p.tags}
+    attrs = "  ".join(f"{ATTRIBUTE_LABELS[k]}：{tag_labels.get(f'{k}:{v}', '—') if v else '—'}"
+                      for k, v in p.attributes.items())
+    lines.append(f"  {attrs}")
+    lines.append(f"  分群：{segment_line(p.segments)}")
+    s = p.stats
+    lines.append(f"  统计：消息 {s['messages']} 条，首次出现 {local(s['first_seen'], tz)}，"
+                 f"最近活跃 {local(s['last_active'], tz)}，订单 {s['orders']} 笔，"
+                 f"消费 ¥{s['monetary']:.2f}")
+    if view.member.opted_out:
+        lines.append("  ⚠ 该成员已选择退出，不再采集其新消息")
+    lines.append("  标签（分数越高越可信；证据为原话）：")
+    for t in p.tags:
+        line = f"    {pad(t.label, 12)} {pad(KIND_LABELS.get(t.kind, t.kind), 8)} {t.score:.2f}"
+        if t.expires_at:
+            line += f"  有效至 {local(t.expires_at, tz, '%m-%d')}"
+        lines.append(line)
+        for mid in t.evidence[:2]:
+            msg = quotes.get(mid)
+            if msg is None:
+                continue
+            text = msg.text or f"[{msg.type}]"
+            lines.append(f"        「{clip(text.replace(chr(10), ' '), 40)}」"
+                         f" {local(msg.ts, tz, '%m-%d %H:%M')}")
+    return "\n".join(lines)
+

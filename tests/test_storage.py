@@ -1,0 +1,147 @@
+"""Storage on real SQLite files: schema version, aware times, batches, idempotency, WAL."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from storage.db import SchemaVersionError, StorageError, open_database
+from storage.repo import Batch, NewMessage, Store, TagRow
+
+SH = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 11, 1, 21, 30, tzinfo=SH)
+
+
+def url(tmp_path: Path, name: str = "t.db") -> str:
+    return f"sqlite:///{tmp_path / name}"
+
+
+def msg(mid: str, sender: str = "wxid_a", minutes: int = 0, text: str = "你好") -> NewMessage:
+    return NewMessage(id=mid, chat_id="g1@chatroom", platform="wechat", sender=sender,
+                      ts=T0 + timedelta(minutes=minutes), type="text", text=text,
+                      signals={"k": ["你好"]}, origin="t.json:1")
+
+
+def batch(*messages: NewMessage) -> Batch:
+    b = Batch(chats={"g1@chatroom": ("宝妈群", True, "wechat")})
+    for m in messages:
+        b.people[m.platform, m.sender] = f"name-{m.sender}"
+    b.messages.extend(messages)
+    return b
+
+
+def test_new_database_is_wal_with_schema_version(tmp_path: Path) -> None:
+    open_database(url(tmp_path))
+    con = sqlite3.connect(tmp_path / "t.db")
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+
+
+def test_other_schema_version_is_refused_clearly(tmp_path: Path) -> None:
+    open_database(url(tmp_path))
+    con = sqlite3.connect(tmp_path / "t.db")
+    con.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+    con.commit()
+    with pytest.raises(SchemaVersionError, match="版本为 99"):
+        open_database(url(tmp_path))
+
+
+def test_foreign_database_is_refused(tmp_path: Path) -> None:
+    con = sqlite3.connect(tmp_path / "t.db")
+    con.execute("CREATE TABLE something (x)")
+    con.commit()
+    with pytest.raises(StorageError, match="不是 Siyu"):
+        open_database(url(tmp_path))
+
+
+def test_missing_database_for_readers(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="siyu ingest"):
+        open_database(url(tmp_path, "nope.db"), create=False)
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_times_come_back_aware_in_utc(tmp_path: Path) -> None:
+    store = Store(open_database(url(tmp_path)))
+    store.write_batch(batch(msg("m1")))
+    got = store.messages_by_id(["m1"])["m1"].ts
+    assert got.tzinfo is not None and got == T0
+    assert got.utcoffset() == timedelta(0)
+    member = store.members()[0]
+    assert member.first_seen == T0 and member.last_active == T0
+
+
+def test_write_batch_is_idempotent_and_counts(tmp_path: Path) -> None:
+    store = Store(open_database(url(tmp_path)))
+    r1 = store.write_batch(batch(msg("m1"), msg("m2", minutes=5), msg("m2", minutes=5)))
+    assert (r1.new, r1.duplicate, r1.new_members) == (2, 1, 1)
+    r2 = store.write_batch(batch(msg("m1"), msg("m2", minutes=5)))
+    assert (r2.new, r2.duplicate, r2.new_members) == (0, 2, 0)
+    assert store.counts()["messages"] == 2
+
+
+def test_spans_extend_both_ways(tmp_path: Path) -> None:
+    store = Store(open_database(url(tmp_path)))
+    store.write_batch(batch(msg("m1", minutes=10)))
+    store.write_batch(batch(msg("m0", minutes=-10), msg("m2", minutes=30)))
+    m = store.members()[0]
+    assert m.first_seen == T0 - timedelta(minutes=10)
+    assert m.last_active == T0 + timedelta(minutes=30)
+
+
+def test_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
+    store = Store(open_database(url(tmp_path)))
+    bad = msg("m2", sender="wxid_b")
+    bad.ts = datetime(2026, 11, 1, 12, 0)  # naive: refused by the column type mid-batch
+    with pytest.raises(Exception, match="naive"):
+        store.write_batch(batch(msg("m1", sender="wxid_b"), bad))
+    assert store.counts() == {"members": 0, "messages": 0, "chats": 0, "tags": 0}
+
+
+def test_opted_out_members_messages_are_not_stored(tmp_path: Path) -> None:
+    engine = open_database(url(tmp_path))
+    store = Store(engine)
+    store.write_batch(batch(msg("m1")))
+    con = sqlite3.connect(tmp_path / "t.db")
+    con.execute("UPDATE member SET opted_out=1")
+    con.commit()
+    res = store.write_batch(batch(msg("m2", minutes=1)))
+    assert (res.new, res.opted_out) == (0, 1)
+    assert set(store.messages_by_id(["m1", "m2"])) == {"m1"}
+
+
+def test_same_id_on_two_platforms_stays_two_members(tmp_path: Path) -> None:
+    store = Store(open_database(url(tmp_path)))
+    a = msg("m1")
+    b = msg("m2")
+    b.platform = "wecom"
+    store.write_batch(batch(a, b))
+    ids = sorted(m.member_id for m in store.members())
+    assert ids == ["wecom:wxid_a", "wxid_a"]
+
+
+def test_find_members_by_id_name_and_part(tmp_path: Path) -> None:
+    store = Store(open_database(url(tmp_path)))
+    store.write_batch(batch(msg("m1", sender="wxid_a"), msg("m2", sender="wxid_b")))
+    assert [m.member_id for m in store.find_members("wxid_b")] == ["wxid_b"]
+    assert [m.member_id for m in store.find_members("name-wxid_a")] == ["wxid_a"]
+    assert len(store.find_members("name-")) == 2
+    assert store.find_members("没有这个人") == []
+    assert store.find_members("%") == []  # LIKE wildcards are escaped
+
+
+def test_derived_tags_replace_and_clear_stale(tmp_path: Path) -> None:
+    store = Store(open_database(url(tmp_path)))
+    store.write_batch(batch(msg("m1")))
+    (pk,) = store.stale_members()
+    now = datetime(2026, 11, 2, tzinfo=UTC)
+    store.replace_derived_tags({pk: [TagRow("travel", "interest", "旅行", 0.5, ["m1"], None)]},
+                               now)
+    assert store.stale_members() == []
+    store.replace_derived_tags({pk: [TagRow("food", "interest", "美食", 0.7, ["m1"], None)]},
+                               now)
+    tags = store.tags_for([pk], "derived")[pk]
+    assert [t.code for t in tags] == ["food"] and tags[0].evidence == ["m1"]
