@@ -6,16 +6,16 @@ jieba, SQLAlchemy or scikit-learn.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from bot.config import ConfigError, Settings
 from persona.analyze import Analyzer
 from persona.lexicon import Lexicon, LexiconError, parse_lexicon
 from persona.resources import default_lexicon, default_texts
 from persona.text import make_tokenizer
-
-from bot.config import ConfigError, Settings
 from storage.db import open_database
 from storage.repo import Store
 
@@ -56,5 +56,7 @@ class App:
 
     @cached_property
     def analyzer(self) -> Analyzer:
+        # jieba announces its dictionary load on stderr; the CLI's stderr is for the user.
+        logging.getLogger("jieba").setLevel(logging.WARNING)
         tokenizer = make_tokenizer(self.settings.tokenizer, self.lexicon.user_words())
         return Analyzer(self.lexicon, tokenizer)

@@ -28,6 +28,14 @@ ATTRIBUTE_LABELS = {"city": "城市", "age_range": "年龄", "gender": "性别",
                     "life_stage": "人生阶段", "occupation": "职业"}
 # Kinds that every persona has; the summary table shows what is distinctive instead.
 _ROUTINE_KINDS = frozenset({"frequency", "lifecycle", "value"})
+# Already spelled out in the segment line of a persona, so not repeated among its tags.
+_SEGMENT_KINDS = frozenset({"lifecycle", "value"})
+TYPE_LABELS = {
+    "image": "图片", "voice": "语音", "video": "视频", "file": "文件", "sticker": "表情",
+    "link": "链接", "location": "位置", "mini_program": "小程序", "red_packet": "红包",
+    "transfer": "转账", "call": "通话", "system": "系统消息", "recall": "撤回",
+    "contact_card": "名片", "forward": "转发", "quote": "引用",
+}
 
 
 def width(text: str) -> int:
@@ -99,6 +107,8 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
         lines.append("  ⚠ 该成员已选择退出，不再采集其新消息")
     lines.append("  标签（分数越高越可信；证据为原话）：")
     for t in p.tags:
+        if t.kind in _SEGMENT_KINDS:
+            continue
         line = f"    {pad(t.label, 12)} {pad(KIND_LABELS.get(t.kind, t.kind), 8)} {t.score:.2f}"
         if t.expires_at:
             line += f"  有效至 {local(t.expires_at, tz, '%m-%d')}"
@@ -107,7 +117,7 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
             msg = quotes.get(mid)
             if msg is None:
                 continue
-            text = msg.text or f"[{msg.type}]"
+            text = msg.text or f"[{TYPE_LABELS.get(msg.type, msg.type)}]"
             lines.append(f"        「{clip(text.replace(chr(10), ' '), 40)}」"
                          f" {local(msg.ts, tz, '%m-%d %H:%M')}")
     return "\n".join(lines)

@@ -171,6 +171,9 @@ def build_persona(
     for rec in recs:
         age = (as_of - rec.ts).total_seconds()
         decay = 0.5 ** (age / half_life)
+        # Who someone is (city, life stage) fades far slower than what they talk about: an old
+        # self-disclosure still counts at least half; recency only settles conflicts (a move).
+        stable = 0.5 + 0.5 * decay
         sig = rec.signals
         for code, hits in sig.interests.items():
             buckets["interest", code].add(hits * decay, rec)
@@ -182,7 +185,7 @@ def build_persona(
             buckets["content", sig.content].add(decay, rec)
         for fld, value in sig.attributes.items():
             if fld in attr_votes:
-                attr_votes[fld][value].add(decay, rec)
+                attr_votes[fld][value].add(stable, rec)
         tod[time_bucket(rec.ts, settings.tz)].add(decay, rec)
 
     tags: list[Tag] = []
@@ -206,7 +209,8 @@ def build_persona(
             continue
         total = sum(v.weight for v in votes.values())
         value, ev = max(votes.items(), key=lambda kv: (kv[1].weight, kv[0]))
-        score = saturate(ev.weight) * (ev.weight / total if total else 0.0)
+        # One plain self-disclosure ("坐标合肥") is about an even bet; two make it likely.
+        score = (1.0 - math.exp(-0.7 * ev.weight)) * (ev.weight / total if total else 0.0)
         if score < SCORE_FLOOR:
             continue
         attributes[fld] = value
