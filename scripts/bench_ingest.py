@@ -105,7 +105,8 @@ def main() -> int:
         elapsed, report = siyu_ingest(data, work, tok)
         results[f"siyu ingest (tokenizer={tok})"] = (elapsed, n)
         print(f"  ingest {tok}: new={report['new']} duplicate={report['duplicate']} "
-              f"rejected={len(report['rejected'])} personas={report['personas_updated']}")
+              f"self_skipped={report['self_skipped']} rejected={len(report['rejected'])} "
+              f"personas={report['personas_updated']}")
 
     floor = results["bare rjieba.cut loop"]
     floor_rate = floor[1] / floor[0]
