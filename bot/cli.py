@@ -8,35 +8,27 @@ field, with a non-zero exit.
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
+import pkgutil
 import sys
 from collections.abc import Sequence
-from datetime import datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+
+from bot.cliutil import CliError, add_as_of, parse_as_of, print_json, read_app, resolve_member
 
 if TYPE_CHECKING:
-    from bot.app import App
     from bot.config import Settings
 
 
-class CliError(Exception):
-    """A one-line reason for the user; exit code 1."""
 
+def command_modules() -> list[Any]:
+    """Feature modules under bot/commands/, in their declared help order."""
+    import bot.commands
 
-def parse_as_of(value: str | None, tz: ZoneInfo) -> datetime:
-    """ISO 8601; a naive time is read in the community's zone; a bare date means its end."""
-    if not value:
-        return datetime.now(tz)
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise CliError(f"--as-of: 无法解析时间 {value!r}"
-                       "（示例 2026-11-20 或 2026-11-20T20:00+08:00）") from exc
-    if len(value) == 10:  # a date: "as of 20 November" includes that whole day
-        ts = datetime.combine(ts.date(), time(23, 59, 59))
-    return ts if ts.tzinfo else ts.replace(tzinfo=tz)
+    mods = [importlib.import_module(f"bot.commands.{m.name}")
+            for m in pkgutil.iter_modules(bot.commands.__path__)]
+    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,13 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="输出 JSON 统计")
 
     s = sub.add_parser("personas", help="列出所有成员的画像摘要")
-    s.add_argument("--as-of", help="以此时间为准 (ISO 8601，默认现在)")
+    add_as_of(s)
     s.add_argument("--json", action="store_true")
 
     s = sub.add_parser("persona", help="查看一位成员的画像与证据")
     s.add_argument("member", metavar="MEMBER", help="成员 ID、微信 ID 或昵称")
-    s.add_argument("--as-of", help="以此时间为准 (ISO 8601，默认现在)")
+    add_as_of(s)
     s.add_argument("--json", action="store_true")
+
+    for module in command_modules():
+        module.register(sub)
     return p
 
 
@@ -101,11 +96,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_personas(args, settings)
     if args.command == "persona":
         return cmd_persona(args, settings)
+    run = getattr(args, "run", None)
+    if run is not None:
+        return int(run(args, settings))
     raise CliError(f"未知命令 {args.command}")
-
-
-def _print_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 
 
 # ---- ingest ------------------------------------------------------------------------------
@@ -137,7 +131,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         lines.append(f"{path}: 新增 {new} 条，重复 {dup} 条，拒绝 {rej} 行")
     ingestor.finish(report)
     if args.json:
-        _print_json(report.to_json())
+        print_json(report.to_json())
     else:
         for line in lines:
             print(line)
@@ -184,47 +178,31 @@ class _progress:
 
 
 # ---- personas ----------------------------------------------------------------------------
-def _read_app(settings: Settings) -> App:
-    from bot.app import App
-
-    return App(settings, create_db=False)
-
-
 def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render import personas_table
     from handlers.personas import build_personas
 
-    app = _read_app(settings)
+    app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)
     views = build_personas(app.store, settings, app.labels, as_of)
     if args.json:
-        _print_json({"as_of": as_of.isoformat(timespec="seconds"),
+        print_json({"as_of": as_of.isoformat(timespec="seconds"),
                      "members": [v.persona.to_json(settings.tz) for v in views]})
     else:
         print(personas_table(views, settings.tz, as_of))
     return 0
 
 
-def resolve_member(app: App, query: str) -> Any:
-    rows = app.store.find_members(query)
-    if not rows:
-        raise CliError(f"找不到成员 {query!r}（可用成员 ID、微信 ID 或昵称）")
-    if len(rows) > 1:
-        names = "、".join(f"{r.name}({r.member_id})" for r in rows[:8])
-        raise CliError(f"有 {len(rows)} 位成员匹配 {query!r}：{names}；请用成员 ID")
-    return rows[0]
-
-
 def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render import persona_detail
     from handlers.personas import build_personas
 
-    app = _read_app(settings)
+    app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)
     member = resolve_member(app, args.member)
     (view,) = build_personas(app.store, settings, app.labels, as_of, [member.pk])
     if args.json:
-        _print_json(view.persona.to_json(settings.tz))
+        print_json(view.persona.to_json(settings.tz))
         return 0
     evidence_ids = {e for t in view.persona.tags for e in t.evidence[:2]}
     quotes = app.store.messages_by_id(evidence_ids)

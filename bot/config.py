@@ -39,7 +39,11 @@ class Settings:
     # An operator-edited interest taxonomy replacing the bundled one.
     taxonomy: str | None = None
     batch_size: int = 2000
+    # The persona's purpose (the method's first step): activate | repurchase | winback.
+    goal: str = "repurchase"
     source: str = field(default="defaults", compare=False)
+    # Feature tables such as [llm] or [suggest], validated by the feature that owns them.
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -56,7 +60,9 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "tokenizer": (str,),
     "taxonomy": (str,),
     "batch_size": (int,),
+    "goal": (str,),
 }
+GOALS = ("activate", "repurchase", "winback")
 
 
 def load_settings(config: str | None = None, db: str | None = None) -> Settings:
@@ -69,6 +75,7 @@ def load_settings(config: str | None = None, db: str | None = None) -> Settings:
     if path.is_file():
         source = str(path)
         values.update(_read_toml(path))
+        values["sections"] = _read_sections(path)
     env_db = os.environ.get("SIYU_DB")
     if env_db:
         values["db"] = env_db
@@ -101,6 +108,20 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return out
 
 
+def _read_sections(path: Path) -> dict[str, dict[str, Any]]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    tables = {k: v for k, v in data.items() if isinstance(v, dict) and k != "siyu"}
+    inner = data.get("siyu")
+    if isinstance(inner, dict):
+        tables.update({k: v for k, v in inner.items() if isinstance(v, dict)})
+    return tables
+
+
+def section(settings: Settings, name: str) -> dict[str, Any]:
+    """A feature's own table from siyu.toml (empty when absent)."""
+    return dict(settings.sections.get(name, {}))
+
+
 def _validate(settings: Settings, source: str) -> None:
     try:
         ZoneInfo(settings.timezone)
@@ -111,5 +132,7 @@ def _validate(settings: Settings, source: str) -> None:
     for name in ("new_days", "declining_days", "intent_ttl_days", "batch_size"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{source}: {name} 必须大于 0")
+    if settings.goal not in GOALS:
+        raise ConfigError(f"{source}: goal 只能是 {' / '.join(GOALS)}")
     if settings.tokenizer not in ("auto", "jieba", "rjieba"):
         raise ConfigError(f"{source}: tokenizer 只能是 auto / jieba / rjieba")

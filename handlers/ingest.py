@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from persona.analyze import Analyzer
-
 from bot.config import Settings
 from bot.events import MemberInfo, MessageEvent, Reject, SourceItem
 from handlers.personas import refresh_stale_tags
+from persona.analyze import Analyzer
 from storage.repo import Batch, NewMessage, Store
 
 

@@ -6,7 +6,9 @@ of Siyu fails with a clear sentence instead of a confusing SQL error deep in a c
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,18 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from storage.models import SCHEMA_VERSION, Meta
+
+
+def _register_tables() -> None:
+    """Import every storage module so all their tables join the metadata before create_all.
+
+    Features keep their tables in their own storage modules (storage/business.py, …);
+    discovering them here means adding a feature never edits a shared list.
+    """
+    import storage
+
+    for mod in pkgutil.iter_modules(storage.__path__):
+        importlib.import_module(f"storage.{mod.name}")
 
 
 class StorageError(Exception):
@@ -68,6 +82,7 @@ def open_database(url: str, *, create: bool = True) -> Engine:
     path = sqlite_path(url)
     if path is not None and not create and not path.exists():
         raise StorageError(f"{path}: 数据库不存在，请先运行 siyu ingest 导入聊天记录")
+    _register_tables()
     engine = make_engine(url)
     try:
         tables = set(inspect(engine).get_table_names())
