@@ -1,0 +1,101 @@
+"""Segmentation runs: each run is stored whole, so runs can be compared and reported later.
+
+A run keeps its as-of time, its parameters and the complete result document, plus one row
+per member with the member's segment codes: persona views and invites look those up by member
+without parsing the document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import JSON, Column, Table, func, insert, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, SQLModel
+
+from storage.models import UTCDateTime
+
+
+class SegmentRun(SQLModel, table=True):
+    __tablename__ = "segment_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class MemberSegment(SQLModel, table=True):
+    __tablename__ = "member_segment"
+
+    run_id: int = Field(foreign_key="segment_run.id", primary_key=True)
+    member_pk: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    value: str | None = None
+    lifecycle: str | None = None
+    motivation: str | None = None
+    layer: str | None = None
+    cluster: str | None = None
+
+
+RUN: Table = SegmentRun.__table__  # type: ignore[assignment]
+MEMBER_SEGMENT: Table = MemberSegment.__table__  # type: ignore[assignment]
+SEGMENT_FIELDS = ("value", "lifecycle", "motivation", "layer", "cluster")
+
+
+class StoredRun(NamedTuple):
+    id: int
+    as_of: datetime
+    created_at: datetime
+    params: dict[str, Any]
+    result: dict[str, Any]
+
+
+class SegmentStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def save_run(self, as_of: datetime, created_at: datetime, params: Mapping[str, Any],
+                 result: Mapping[str, Any],
+                 assignments: Mapping[int, Mapping[str, str | None]]) -> int:
+        """Store a run and its per-member segments in one transaction; returns the run id."""
+        with self.engine.begin() as conn:
+            run_id = conn.execute(insert(RUN).values(
+                as_of=as_of, created_at=created_at, params=dict(params), result=dict(result),
+            )).inserted_primary_key[0]
+            rows = [{"run_id": run_id, "member_pk": pk,
+                     **{f: seg.get(f) for f in SEGMENT_FIELDS}}
+                    for pk, seg in assignments.items()]
+            if rows:
+                conn.execute(insert(MEMBER_SEGMENT), rows)
+        return int(run_id)
+
+    def latest_run(self, until: datetime | None = None, before_id: int | None = None
+                   ) -> StoredRun | None:
+        """The newest run with as_of ≤ until (and id < before_id: the one before a run)."""
+        q = select(RUN.c.id, RUN.c.as_of, RUN.c.created_at, RUN.c.params, RUN.c.result)
+        if until is not None:
+            q = q.where(RUN.c.as_of <= until)
+        if before_id is not None:
+            q = q.where(RUN.c.id < before_id)
+        q = q.order_by(RUN.c.as_of.desc(), RUN.c.id.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return StoredRun(*row) if row else None
+
+    def member_segments(self, run_id: int, pks: Iterable[int] | None = None
+                        ) -> dict[int, dict[str, str | None]]:
+        q = select(MEMBER_SEGMENT).where(MEMBER_SEGMENT.c.run_id == run_id)
+        wanted = None if pks is None else set(pks)
+        out: dict[int, dict[str, str | None]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(q).mappings():
+                if wanted is None or row["member_pk"] in wanted:
+                    out[row["member_pk"]] = {f: row[f] for f in SEGMENT_FIELDS}
+        return out
+
+    def run_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(RUN)) or 0)
