@@ -83,6 +83,25 @@ class MemberInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinEvent:
+    """Someone joined a group: the start of their "new" stage and their join channel."""
+
+    id: str
+    ts: datetime
+    chat: str
+    member: str
+    member_name: str | None = None
+    chat_name: str | None = None
+    inviter: str | None = None
+    inviter_name: str | None = None
+    # How they came in: "invite" (by `inviter`), "qrcode" (scanned a code / 活码 shared by
+    # `inviter`), or None when the platform does not say.
+    channel: str | None = None
+    platform: str = "wechat"
+    origin: str = "live"
+
+
+@dataclass(frozen=True, slots=True)
 class Reject:
     """A line or row a source could not use, with a one-line reason for the operator."""
 
