@@ -93,6 +93,37 @@ class BatchResult:
     touched_members: set[int] = field(default_factory=set)
 
 
+def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
+                   ) -> tuple[dict[tuple[str, str], int], set[int]]:
+    """Member pks for (platform, platform_id) keys, creating members and identities as needed."""
+    keys = list(people)
+    pks: dict[tuple[str, str], int] = {}
+    for part in _chunks(keys):
+        q = select(IDENTITY.c.platform, IDENTITY.c.platform_id, IDENTITY.c.member_pk).where(
+            tuple_(IDENTITY.c.platform, IDENTITY.c.platform_id).in_(part))
+        for platform, pid, pk in conn.execute(q):
+            pks[platform, pid] = pk
+    created: set[int] = set()
+    for key in keys:
+        if key in pks:
+            continue
+        platform, pid = key
+        # The public member id is the platform id; another platform's person with the same
+        # id string gets a qualified one, so ids never collide.
+        member_id = pid
+        taken = conn.scalar(select(func.count()).select_from(MEMBER)
+                            .where(MEMBER.c.member_id == member_id))
+        if taken:
+            member_id = f"{platform}:{pid}"
+        pk = conn.execute(insert(MEMBER).values(member_id=member_id, name=people[key] or pid,
+                                                opted_out=False)).inserted_primary_key[0]
+        conn.execute(insert(IDENTITY).values(member_pk=pk, platform=platform,
+                                             platform_id=pid))
+        pks[key] = pk
+        created.add(pk)
+    return pks, created
+
+
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -106,7 +137,7 @@ class Store:
         result = BatchResult()
         with self.engine.begin() as conn:
             self._ensure_chats(conn, batch.chats)
-            pks, created = self._ensure_members(conn, batch.people)
+            pks, created = ensure_members(conn, batch.people)
             result.new_members = len(created)
             opted = self._opted_out(conn, set(pks.values()))
 
@@ -160,35 +191,6 @@ class Store:
                  "platform": chats[cid][2]} for cid in ids if cid not in have]
         if rows:
             conn.execute(insert(CHAT), rows)
-
-    def _ensure_members(self, conn: Connection, people: dict[tuple[str, str], str]
-                        ) -> tuple[dict[tuple[str, str], int], set[int]]:
-        keys = list(people)
-        pks: dict[tuple[str, str], int] = {}
-        for part in _chunks(keys):
-            q = select(IDENTITY.c.platform, IDENTITY.c.platform_id, IDENTITY.c.member_pk).where(
-                tuple_(IDENTITY.c.platform, IDENTITY.c.platform_id).in_(part))
-            for platform, pid, pk in conn.execute(q):
-                pks[platform, pid] = pk
-        created: set[int] = set()
-        for key in keys:
-            if key in pks:
-                continue
-            platform, pid = key
-            # The public member id is the platform id; another platform's person with the same
-            # id string gets a qualified one, so ids never collide.
-            member_id = pid
-            taken = conn.scalar(select(func.count()).select_from(MEMBER)
-                                .where(MEMBER.c.member_id == member_id))
-            if taken:
-                member_id = f"{platform}:{pid}"
-            pk = conn.execute(insert(MEMBER).values(member_id=member_id, name=people[key] or pid,
-                                                    opted_out=False)).inserted_primary_key[0]
-            conn.execute(insert(IDENTITY).values(member_pk=pk, platform=platform,
-                                                 platform_id=pid))
-            pks[key] = pk
-            created.add(pk)
-        return pks, created
 
     def _opted_out(self, conn: Connection, pks: set[int]) -> set[int]:
         if not pks:
@@ -276,6 +278,17 @@ class Store:
                 rows = [MemberRow(*r) for r in conn.execute(like.order_by(MEMBER.c.id))]
             return rows
 
+    def member_by_platform_id(self, platform_id: str) -> MemberRow | None:
+        """Exact lookup of who sent something: by member id or platform id, never by name."""
+        q = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
+                   MEMBER.c.last_active, MEMBER.c.opted_out).where(or_(
+                       MEMBER.c.member_id == platform_id,
+                       MEMBER.c.id.in_(select(IDENTITY.c.member_pk)
+                                       .where(IDENTITY.c.platform_id == platform_id))))
+        with self.engine.connect() as conn:
+            row = conn.execute(q.order_by(MEMBER.c.id)).first()
+        return MemberRow(*row) if row else None
+
     def messages_for(self, pks: Iterable[int] | None = None, until: datetime | None = None
                      ) -> dict[int, list[StoredMessage]]:
         """Stored messages grouped by member (all members when `pks` is None)."""
@@ -332,3 +345,108 @@ class Store:
             return {name: conn.scalar(select(func.count()).select_from(t)) or 0
                     for name, t in (("members", MEMBER), ("messages", MESSAGE), ("chats", CHAT),
                                     ("tags", TAG))}
+
+
+class PrivacyStore:
+    """Opt-out, erasure and manual tags: the writes that members and operators ask for."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def ensure_member(self, platform: str, platform_id: str, name: str) -> int:
+        """The member pk for a platform id, creating the member if this is their first word."""
+        with self.engine.begin() as conn:
+            pks, _created = ensure_members(conn, {(platform, platform_id): name})
+            return pks[platform, platform_id]
+
+    def set_opted_out(self, pk: int, opted_out: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(MEMBER).where(MEMBER.c.id == pk).values(opted_out=opted_out))
+
+    def forget_member(self, pk: int) -> dict[str, int]:
+        """Erase a member from every table, in one transaction; returns rows removed per table.
+
+        Every table with a `member_pk` column loses the member's rows (features add tables
+        without touching this code), then stored documents without a member column (segment
+        runs: assignments, card quotes) are scrubbed of the member's id, name and message ids.
+        """
+        from sqlmodel import SQLModel
+
+        removed: dict[str, int] = {}
+        with self.engine.begin() as conn:
+            row = conn.execute(select(MEMBER.c.member_id, MEMBER.c.name)
+                               .where(MEMBER.c.id == pk)).first()
+            if row is None:
+                return removed
+            member_id, name = row
+            msg_ids = set(conn.scalars(select(MESSAGE.c.id).where(MESSAGE.c.member_pk == pk)))
+            platform_ids = set(conn.scalars(select(IDENTITY.c.platform_id)
+                                            .where(IDENTITY.c.member_pk == pk)))
+            secrets = {member_id, name, *platform_ids} - {""}
+            tables = SQLModel.metadata.sorted_tables
+            for table in reversed(tables):
+                if table.name == "member":
+                    continue
+                if "member_pk" in table.c:
+                    res = conn.execute(delete(table).where(table.c.member_pk == pk))
+                    removed[table.name] = res.rowcount or 0
+            res = conn.execute(delete(MEMBER).where(MEMBER.c.id == pk))
+            removed["member"] = res.rowcount or 0
+            # Tables without a member column can still name the member: a private chat keyed
+            # by their id, an audit line, a card quoting them. Scrub those values too.
+            for table in tables:
+                if "member_pk" in table.c or table.name in ("member", "meta"):
+                    continue
+                key = next(iter(table.primary_key.columns))
+                cols = [c for c in table.c if c is not key]
+                for rec in conn.execute(select(key, *cols)).all():
+                    if isinstance(rec[0], str) and rec[0] in secrets:
+                        conn.execute(delete(table).where(key == rec[0]))
+                        removed[table.name] = removed.get(table.name, 0) + 1
+                        continue
+                    changed = {c.name: _scrub(rec[i + 1], secrets, msg_ids)
+                               for i, c in enumerate(cols)}
+                    changed = {k: ("[已删除]" if v is None and rec[i + 1] is not None else v)
+                               for i, (k, v) in enumerate(changed.items())}
+                    if any(changed[c.name] != rec[i + 1] for i, c in enumerate(cols)):
+                        conn.execute(update(table).where(key == rec[0]).values(**changed))
+                        removed[table.name] = removed.get(table.name, 0) + 1
+        return removed
+
+    def set_manual_tag(self, pk: int, code: str, label: str, add: bool,
+                       at: datetime | None = None) -> bool:
+        """Add or remove an operator's manual tag; returns whether anything changed."""
+        with self.engine.begin() as conn:
+            exists = conn.scalar(select(TAG.c.id).where(
+                TAG.c.member_pk == pk, TAG.c.code == code, TAG.c.source == "manual"))
+            if add and not exists:
+                conn.execute(insert(TAG).values(member_pk=pk, code=code, kind="manual",
+                                                label=label, score=1.0, evidence=[],
+                                                expires_at=None, source="manual",
+                                                computed_at=at))
+                return True
+            if not add and exists:
+                conn.execute(delete(TAG).where(TAG.c.id == exists))
+                return True
+            return False
+
+
+def _scrub(value: Any, secrets: set[str], msg_ids: set[str]) -> Any:
+    """A copy of a JSON value with everything pointing at one member removed."""
+    if isinstance(value, dict):
+        if any(isinstance(v, str) and (v in secrets or v in msg_ids) for k, v in value.items()
+               if k in ("id", "member_id", "message_id", "name")):
+            return None
+        out = {k: _scrub(v, secrets, msg_ids) for k, v in value.items() if k not in secrets}
+        return {k: v for k, v in out.items() if v is not None or value.get(k) is None}
+    if isinstance(value, list):
+        items = [_scrub(v, secrets, msg_ids) for v in value]
+        return [v for v, orig in zip(items, value, strict=True) if v is not None or orig is None]
+    if isinstance(value, str):
+        if value in secrets or value in msg_ids:
+            return None
+        for secret in secrets:
+            if len(secret) >= 2 and secret in value:
+                value = value.replace(secret, "某成员")
+        return value
+    return value

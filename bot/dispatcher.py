@@ -1,0 +1,210 @@
+"""Routing live events: commands by role, everything else through ingest and triggers.
+
+Shape borrowed from aiogram 3 (a router per feature, included in one visible place) and
+nonebot2 (permissions are small objects; a failing handler is logged and dispatch goes on).
+
+Order of work for one message, and why:
+1. the bot's own echoes are dropped (never analysed as a member);
+2. a command (prefix, default "/") is parsed, checked against the sender's role and run; a
+   refusal is short and audited. Commands are not ingested: "/画像 @小张" says nothing about
+   the operator's interests;
+3. any other message goes through the same ingest path as file imports, then the message
+   hooks (suggestion triggers) run.
+Replies that carry persona data never go to a member group: `Reply.private` sends them to the
+asker's private chat whatever chat the command came from (a configured managers' group is the
+only group that may receive them).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.events import JoinEvent, MessageEvent
+from bot.roles import Role, Roles
+from bot.transports.base import Event, Transport
+
+log = logging.getLogger("siyu.dispatcher")
+
+_MENTION = re.compile(r"@([^\s@\u2005]+)")
+
+
+@dataclass(slots=True)
+class Reply:
+    text: str = ""
+    image: Path | None = None
+    # True: to the asker privately (default: persona data is never shown in a group).
+    private: bool = True
+
+
+@dataclass(slots=True)
+class CommandContext:
+    event: MessageEvent
+    role: Role
+    name: str  # the command word as typed
+    args: list[str]  # words after the command, @mentions removed
+    mention_ids: list[str]  # platform ids mentioned (from the platform)
+    mention_names: list[str]  # names typed after @ (when the platform gives no ids)
+    now: datetime
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+CommandHandler = Callable[[CommandContext], Awaitable[Reply | list[Reply] | None]]
+MessageHook = Callable[[MessageEvent], Awaitable[list[tuple[str, str]]]]
+JoinHook = Callable[[JoinEvent], Awaitable[list[tuple[str, str]]]]
+
+
+@dataclass(slots=True)
+class Command:
+    names: tuple[str, ...]
+    roles: frozenset[Role]
+    handler: CommandHandler
+    help: str
+    # Member privacy commands are answered privately and allowed for everyone.
+    always_private: bool = True
+
+
+class Router:
+    """A feature's commands and hooks; the app includes routers in one place (bot/runner.py)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.commands: list[Command] = []
+        self.message_hooks: list[MessageHook] = []
+        self.join_hooks: list[JoinHook] = []
+
+    def command(self, *names: str, roles: Iterable[Role], help: str = ""
+                ) -> Callable[[CommandHandler], CommandHandler]:
+        def deco(fn: CommandHandler) -> CommandHandler:
+            self.commands.append(Command(tuple(names), frozenset(roles), fn, help))
+            return fn
+        return deco
+
+    def on_message(self, fn: MessageHook) -> MessageHook:
+        """A hook after ingest; returns (user_id, text) pairs to send privately."""
+        self.message_hooks.append(fn)
+        return fn
+
+    def on_join(self, fn: JoinHook) -> JoinHook:
+        self.join_hooks.append(fn)
+        return fn
+
+
+@dataclass(slots=True)
+class Audit:
+    ts: datetime
+    actor: str
+    command: str
+    target: str
+    allowed: bool
+
+
+class Dispatcher:
+    def __init__(self, transport: Transport, roles: Roles, ingest: Callable[[MessageEvent], None],
+                 prefix: str = "/", manager_groups: Sequence[str] = (),
+                 audit: Callable[[Audit], None] | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.transport = transport
+        self.roles = roles
+        self.ingest = ingest
+        self.prefix = prefix
+        self.manager_groups = frozenset(manager_groups)
+        self.audit = audit or (lambda a: log.info("audit %s", a))
+        self.clock = clock
+        self.routers: list[Router] = []
+        self._commands: dict[str, Command] = {}
+        self.latencies: list[float] = []
+
+    def include_router(self, router: Router) -> None:
+        for cmd in router.commands:
+            for name in cmd.names:
+                if name in self._commands:
+                    raise ValueError(f"command {name!r} registered twice")
+                self._commands[name] = cmd
+        self.routers.append(router)
+
+    def command_names(self, role: Role) -> list[str]:
+        seen: list[str] = []
+        for cmd in self._commands.values():
+            if role in cmd.roles and cmd.names[0] not in seen:
+                seen.append(cmd.names[0])
+        return seen
+
+    async def feed(self, event: Event) -> None:
+        """Handle one event; errors are logged and never stop the bot."""
+        started = time.perf_counter()
+        try:
+            if isinstance(event, JoinEvent):
+                await self._on_join(event)
+            elif not event.is_self and event.sender != self.transport.self_id:
+                await self._on_message(event)
+        except Exception:
+            log.exception("处理事件失败 %s", getattr(event, "id", event))
+        finally:
+            self.latencies.append(time.perf_counter() - started)
+
+    async def _on_join(self, event: JoinEvent) -> None:
+        for router in self.routers:
+            for hook in router.join_hooks:
+                await self._send_all(await hook(event))
+
+    async def _on_message(self, event: MessageEvent) -> None:
+        text = (event.text or "").strip()
+        if (text.startswith(self.prefix) and len(text) > len(self.prefix)
+                and await self._on_command(event, text[len(self.prefix):])):
+            return
+        self.ingest(event)
+        for router in self.routers:
+            for hook in router.message_hooks:
+                await self._send_all(await hook(event))
+
+    async def _on_command(self, event: MessageEvent, body: str) -> bool:
+        """Run a command; False when the word is no command of ours (then it is just chat)."""
+        words = body.replace("\u2005", " ").split()
+        name = words[0] if words else ""
+        cmd = self._commands.get(name) or self._commands.get(name.lower())
+        if cmd is None:
+            return False  # people use "/" in ordinary chat too
+        role = self.roles.role_of(event.sender)
+        names = _MENTION.findall(body)
+        args = [w for w in words[1:] if not w.startswith("@")]
+        target = ",".join(event.mentions) or ",".join(names) or " ".join(args)
+        allowed = role in cmd.roles
+        self.audit(Audit(self.clock(), event.sender, cmd.names[0], target, allowed))
+        if not allowed:
+            await self._reply(event, Reply(f"抱歉，「{name}」只对{_role_names(cmd.roles)}开放。"))
+            return True
+        ctx = CommandContext(event, role, name, args, list(event.mentions), names, self.clock())
+        result = await cmd.handler(ctx)
+        replies = result if isinstance(result, list) else [result] if result else []
+        for reply in replies:
+            await self._reply(event, reply)
+        return True
+
+    async def _reply(self, event: MessageEvent, reply: Reply) -> None:
+        in_managers_group = event.is_group and event.chat in self.manager_groups
+        if (reply.private and not in_managers_group) or not event.is_group:
+            if reply.text:
+                await self.transport.send_private(event.sender, reply.text)
+            if reply.image:
+                await self.transport.send_image(event.sender, reply.image)
+        else:
+            if reply.text:
+                await self.transport.send_group(event.chat, reply.text, [event.sender])
+            if reply.image:
+                await self.transport.send_image(event.sender, reply.image)
+
+    async def _send_all(self, messages: Iterable[tuple[str, str]]) -> None:
+        for user_id, text in messages:
+            await self.transport.send_private(user_id, text)
+
+
+def _role_names(roles: Iterable[Role]) -> str:
+    names = {"manager": "管理者", "operator": "运营", "member": "成员"}
+    return "、".join(names[r] for r in sorted(roles, key=list(names).index))

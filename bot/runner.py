@@ -1,0 +1,122 @@
+"""`siyu run`: wire transport → dispatcher → routers, start the jobs, shut down cleanly.
+
+This is the one visible place where feature routers are included, in order (aiogram's
+multi-file bot): members' privacy commands first, so they can never be shadowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass
+from typing import IO, Any
+
+from bot.app import App
+from bot.config import ConfigError, Settings, section
+from bot.dispatcher import Audit, Dispatcher
+from bot.events import MessageEvent
+from bot.roles import Roles
+from bot.scheduler import JobQueue
+from bot.transports.base import Transport
+from handlers import member, staff
+from handlers.context import BotContext
+from handlers.ingest import Ingestor
+from handlers.personas import refresh_stale_tags
+from storage.audit import AuditStore
+
+log = logging.getLogger("siyu.run")
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """The `[bot]` table of siyu.toml."""
+
+    prefix: str = "/"
+    managers: tuple[str, ...] = ()
+    operators: tuple[str, ...] = ()
+    manager_groups: tuple[str, ...] = ()
+    consent_notice: str = ""
+    tag_refresh_seconds: float = 60.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BotConfig:
+        raw = section(settings, "bot")
+        known = set(cls.__dataclass_fields__)
+        for key in raw:
+            if key not in known:
+                raise ConfigError(f"{settings.source}: [bot] 未知配置项 {key}")
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            default = getattr(cls, key)
+            if isinstance(default, tuple):
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise ConfigError(f"{settings.source}: [bot] {key} 应为字符串列表")
+                value = tuple(value)
+            elif (not isinstance(value, type(default)) or isinstance(value, bool)) and not (
+                    isinstance(default, float) and isinstance(value, int)):
+                raise ConfigError(f"{settings.source}: [bot] {key} 类型不对: {value!r}")
+            values[key] = value
+        if not values.get("prefix", "/").strip():
+            raise ConfigError(f"{settings.source}: [bot] prefix 不能为空")
+        return cls(**values)
+
+
+class Bot:
+    """The live bot, transport-agnostic; tests drive it with the console or a fake transport."""
+
+    def __init__(self, settings: Settings, transport: Transport) -> None:
+        self.settings = settings
+        self.config = BotConfig.from_settings(settings)
+        self.transport = transport
+        self.app = App(settings)
+        self.roles = Roles.of(self.config.managers, self.config.operators)
+        self.ingestor = Ingestor(self.app.store, self.app.analyzer, settings, self.app.labels)
+        self.audit = AuditStore(self.app.store.engine)
+        self.dispatcher = Dispatcher(transport, self.roles, self.ingest, self.config.prefix,
+                                     self.config.manager_groups, audit=self._audit)
+        self.context = BotContext(self.app, settings, self.roles)
+        # Order matters only for readability: command names are unique across routers.
+        self.dispatcher.include_router(member.make_router(self.context))
+        self.dispatcher.include_router(staff.make_router(self.context))
+        self.jobs = JobQueue(settings.tz)
+
+    def ingest(self, event: MessageEvent) -> None:
+        report = self.ingestor.ingest([event])
+        for reject in report.rejects:
+            log.warning("跳过 %s", reject)
+
+    def _audit(self, entry: Audit) -> None:
+        self.audit.record(entry.ts, entry.actor, entry.command, entry.target, entry.allowed)
+
+    def refresh(self) -> None:
+        refresh_stale_tags(self.app.store, self.settings, self.app.labels)
+
+    async def run(self) -> None:
+        self.jobs.every("refresh_tags", self.config.tag_refresh_seconds, self.refresh)
+        self.jobs.start()
+        try:
+            await self.transport.run(self.dispatcher.feed)
+        finally:
+            await self.jobs.shutdown()
+            # Flush: whatever the live path marked stale is rebuilt before we exit.
+            self.refresh()
+
+
+def make_transport(name: str, stdin: IO[str] | None = None, stdout: IO[str] | None = None
+                   ) -> Transport:
+    if name == "console":
+        from bot.transports.console import ConsoleTransport
+
+        return ConsoleTransport(stdin=stdin, stdout=stdout)
+    raise ConfigError(f"--transport: 未知的连接方式 {name}")
+
+
+async def run_bot(settings: Settings, transport: Transport) -> None:
+    bot = Bot(settings, transport)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(transport.stop()))
+    await bot.run()

@@ -1,0 +1,50 @@
+"""Who looked at whose persona, and who was refused: the command audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import Column, Table, insert, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, SQLModel
+
+from storage.models import UTCDateTime
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    actor: str
+    command: str
+    target: str = ""
+    allowed: bool = True
+
+
+AUDIT: Table = AuditLog.__table__  # type: ignore[assignment]
+
+
+class AuditRow(NamedTuple):
+    ts: datetime
+    actor: str
+    command: str
+    target: str
+    allowed: bool
+
+
+class AuditStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def record(self, ts: datetime, actor: str, command: str, target: str, allowed: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(insert(AUDIT).values(ts=ts, actor=actor, command=command,
+                                              target=target, allowed=allowed))
+
+    def entries(self, limit: int = 100) -> list[AuditRow]:
+        q = select(AUDIT.c.ts, AUDIT.c.actor, AUDIT.c.command, AUDIT.c.target, AUDIT.c.allowed)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.order_by(AUDIT.c.id.desc()).limit(limit)).all()
+        return [AuditRow(*r) for r in rows]
