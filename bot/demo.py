@@ -2,6 +2,7 @@
 
 The shipped sample community (bot/data/sample/, made by scripts/sample_community.py) goes
 through exactly the path a real export takes: file source → ingest → stored signals → personas.
+Its orders.csv goes through `siyu import-orders`' path too, so personas show orders and spend.
 Results are computed as of the sample's last message, so the demo reads the same every day.
 """
 
@@ -18,6 +19,8 @@ from bot.app import App
 from bot.config import Settings
 from bot.render import local, persona_detail
 from bot.sources import open_source
+from bot.sources.business import open_orders
+from handlers.business import import_orders
 from handlers.ingest import Ingestor, IngestReport
 from handlers.personas import PersonaView, build_personas
 from persona.persona import LAYER_LABELS, LIFECYCLE_LABELS, MOTIVATION_SEGMENT_LABELS
@@ -44,6 +47,10 @@ def run_demo(settings: Settings, keep: bool = False, db_given: bool = False) -> 
         files = sorted(folder.glob("*.json"))
         for path in files:
             ingestor.ingest(open_source(path, "chatlab", tz=settings.tz), report)
+        orders_csv = folder / "orders.csv"
+        # After the chats, so the buyers are known members; one tag rebuild covers both.
+        orders = import_orders(app.store, open_orders(orders_csv, tz=settings.tz), settings,
+                               file=orders_csv.name)
     ingestor.finish(report)
     as_of = app.store.latest_message_ts()
     if as_of is None:
@@ -57,12 +64,14 @@ def run_demo(settings: Settings, keep: bool = False, db_given: bool = False) -> 
     print("Siyu Companion 演示：小禾优选社群（内置示例数据，离线）")
     print(f"导入 {len(files)} 个群聊/私聊，{counts['members']} 位成员，新增 {report.new} 条消息"
           f"（重复 {report.duplicate}），拒绝 {len(report.rejects)} 行，用时 {elapsed:.1f} 秒")
+    print(f"导入订单 {orders.new} 笔（重复 {orders.duplicate}，拒绝 {len(orders.rejects)} 行）")
     print(f"画像截至示例数据的最后一条消息：{local(as_of, tz)}")
     print()
     print(_distribution("生命周期", views, "lifecycle", LIFECYCLE_LABELS))
     print(_distribution("购买动机", views, "motivation", MOTIVATION_SEGMENT_LABELS, "动机未明"))
     print(_distribution("成员分层", views, "layer", LAYER_LABELS))
     print(_interest_heat(views))
+    print(_spend(views))
     print()
     for view in _examples(views):
         ids = {e for t in view.persona.tags for e in t.evidence[:2]}
@@ -94,6 +103,16 @@ def _interest_heat(views: list[PersonaView]) -> str:
                 counter[t.label] += 1
     top = "、".join(f"{label} {n}人" for label, n in counter.most_common(8))
     return f"兴趣热度：{top or '暂无'}"
+
+
+def _spend(views: list[PersonaView]) -> str:
+    buyers = [v.persona.stats for v in views if v.persona.stats.get("orders")]
+    if not buyers:
+        return "购买：暂无订单"
+    count = sum(s["orders"] for s in buyers)
+    total = sum(s["monetary"] for s in buyers)
+    return (f"购买：{len(buyers)} 位成员下单 {count} 笔，合计 ¥{total:.2f}，"
+            f"客单价 ¥{total / count:.2f}")
 
 
 def _examples(views: list[PersonaView]) -> list[PersonaView]:

@@ -16,6 +16,7 @@ from persona.persona import (
     LIFECYCLE_LABELS,
     MOTIVATION_SEGMENT_LABELS,
     VALUE_LABELS,
+    Tag,
 )
 from storage.repo import StoredMessage
 
@@ -26,8 +27,6 @@ KIND_LABELS = {
 }
 ATTRIBUTE_LABELS = {"city": "城市", "age_range": "年龄", "gender": "性别",
                     "life_stage": "人生阶段", "occupation": "职业"}
-# Kinds that every persona has; the summary table shows what is distinctive instead.
-_ROUTINE_KINDS = frozenset({"frequency", "lifecycle", "value"})
 # Already spelled out in the segment line of a persona, so not repeated among its tags.
 _SEGMENT_KINDS = frozenset({"lifecycle", "value"})
 TYPE_LABELS = {
@@ -36,6 +35,18 @@ TYPE_LABELS = {
     "transfer": "转账", "call": "通话", "system": "系统消息", "recall": "撤回",
     "contact_card": "名片", "forward": "转发", "quote": "引用",
 }
+
+
+def _is_segment_tag(tag: Tag) -> bool:
+    """The lifecycle / value segment tags. Dynamic value tags such as "近30天购买 母婴用品"
+    share the kind but say something new, so they are shown."""
+    return tag.kind in _SEGMENT_KINDS and (tag.code in VALUE_LABELS
+                                           or tag.code in LIFECYCLE_LABELS)
+
+
+def _is_routine_tag(tag: Tag) -> bool:
+    """Tags every persona has; the summary table shows what is distinctive instead."""
+    return tag.kind == "frequency" or _is_segment_tag(tag)
 
 
 def width(text: str) -> int:
@@ -80,7 +91,7 @@ def personas_table(views: Sequence[PersonaView], tz: ZoneInfo, as_of: datetime) 
     rows = []
     for v in views:
         p = v.persona
-        top = [t.label for t in p.tags if t.kind not in _ROUTINE_KINDS][:5]
+        top = [t.label for t in p.tags if not _is_routine_tag(t)][:5]
         rows.append([clip(p.member_id, 18), clip(p.name, 12), str(p.stats["messages"]),
                      segment_line(p.segments), "、".join(top) or "—"])
     cols = [max(width(r[i]) for r in [head, *rows]) for i in range(4)]
@@ -102,20 +113,28 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
     s = p.stats
     lines.append(f"  统计：消息 {s['messages']} 条，首次出现 {local(s['first_seen'], tz)}，"
                  f"最近活跃 {local(s['last_active'], tz)}，订单 {s['orders']} 笔，"
-                 f"消费 ¥{s['monetary']:.2f}")
+                 f"消费 ¥{s['monetary']:.2f}"
+                 + (f"，客单价 ¥{s['aov']:.2f}" if s.get("orders") and "aov" in s else ""))
     if view.member.opted_out:
         lines.append("  ⚠ 该成员已选择退出，不再采集其新消息")
     lines.append("  标签（分数越高越可信；证据为原话）：")
     for t in p.tags:
-        if t.kind in _SEGMENT_KINDS:
+        if _is_segment_tag(t):
             continue
         line = f"    {pad(t.label, 12)} {pad(KIND_LABELS.get(t.kind, t.kind), 8)} {t.score:.2f}"
         if t.expires_at:
             line += f"  有效至 {local(t.expires_at, tz, '%m-%d')}"
         lines.append(line)
+        if t.code.startswith("bought:"):
+            # The evidence of a purchase tag is order ids, not words.
+            lines.append(f"        订单 {'、'.join(t.evidence[:3])}")
+            continue
         for mid in t.evidence[:2]:
             msg = quotes.get(mid)
             if msg is None:
+                if t.kind == "motivation" and not mid.startswith("ev-"):
+                    # Besides messages, only an order paid with a coupon supports a motivation.
+                    lines.append(f"        订单 {mid}（用券）")
                 continue
             text = msg.text or f"[{TYPE_LABELS.get(msg.type, msg.type)}]"
             lines.append(f"        「{clip(text.replace(chr(10), ' '), 40)}」"

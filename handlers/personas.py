@@ -3,8 +3,12 @@
 Personas shown to people are always computed fresh from stored signals as of the requested
 moment, so `--as-of` is reproducible. The `tag` table keeps the latest derived tags for
 consumers that need them without recomputing (segmentation, the live bot); it is rebuilt for
-every member whose messages changed, as of the newest message in the database, which keeps
-re-imports byte-for-byte idempotent.
+every member whose messages, orders or content events changed, as of the newest message,
+order or event in the database, which keeps re-imports byte-for-byte idempotent.
+
+Orders and content events (storage/business.py) are loaded beside the messages and passed
+to `build_persona`, so spend, AOV, coupon use, recent purchases and content preference are
+part of every persona shown or stored.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from datetime import datetime
 from bot.config import Settings
 from persona.persona import MessageRecord, Persona, PersonaSettings, Tag, build_persona
 from persona.signals import Signals
+from storage.business import BusinessStore
 from storage.repo import MemberRow, Store, StoredMessage, TagRow
 
 
@@ -48,34 +53,48 @@ def build_personas(store: Store, settings: Settings, labels: Mapping[str, str],
     """Personas for the given members (all when None), in member order."""
     members = store.members(pks)
     wanted = [m.pk for m in members]
-    messages = store.messages_for(None if pks is None else wanted, until=as_of)
+    scope = None if pks is None else wanted
+    messages = store.messages_for(scope, until=as_of)
+    business = BusinessStore.of(store)
+    orders = business.orders_for(scope, until=as_of)
+    events = business.events_for(scope, until=as_of)
     manual = store.tags_for(wanted, source="manual")
     ps = persona_settings(settings)
     out = []
     for m in members:
         records = [to_record(msg) for msg in messages.get(m.pk, ())]
         persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
-                                manual_tags=[_tag_from_row(r) for r in manual.get(m.pk, ())])
+                                manual_tags=[_tag_from_row(r) for r in manual.get(m.pk, ())],
+                                orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
         out.append(PersonaView(m, persona))
     return out
 
 
 def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, str]) -> int:
-    """Rebuild the stored derived tags of every member whose messages changed."""
+    """Rebuild the stored derived tags of every member whose messages, orders or events changed.
+
+    Judged as of the newest fact in the database (message, order or content event), so a
+    re-run computes the same tags and an order newer than the last chat message still counts.
+    """
     stale = store.stale_members()
-    as_of = store.latest_message_ts()
-    if not stale or as_of is None:
+    business = BusinessStore.of(store)
+    times = [t for t in (store.latest_message_ts(), business.latest_ts()) if t is not None]
+    if not stale or not times:
         return 0
+    as_of = max(times)
     ps = persona_settings(settings)
     done = 0
     # Chunks keep memory flat on a large back-fill.
     for i in range(0, len(stale), 1000):
         part = stale[i : i + 1000]
         messages = store.messages_for(part, until=as_of)
+        orders = business.orders_for(part, until=as_of)
+        events = business.events_for(part, until=as_of)
         rows: dict[int, list[TagRow]] = {}
         for m in store.members(part):
             records = [to_record(msg) for msg in messages.get(m.pk, ())]
-            persona = build_persona(m.member_id, m.name, records, as_of, ps, labels)
+            persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
+                                    orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
             rows[m.pk] = [TagRow(t.code, t.kind, t.label, t.score, t.evidence, t.expires_at)
                           for t in persona.tags]
         store.replace_derived_tags(rows, computed_at=as_of)

@@ -9,6 +9,12 @@ weight 0.5 ** (age / half_life); the decayed sum w becomes a 0..1 score through
 1 - exp(-w / 2), so one fresh mention scores about 0.4, three fresh mentions about 0.8, and a
 single mention half a year old fades below the reporting floor. Evidence lists the ids of the
 most recent supporting messages, newest first.
+
+Business facts join the same scoring when given (`orders`, `events`; see persona/commerce.py):
+an order paid with a coupon is one more decayed price cue whose evidence is the order id; each
+content interaction (article / video / live) feeds the content tag of its type, evidence its
+short event id; categories bought in the last 30 days become dynamic value tags
+(`bought:<category>`) that expire 30 days after the last such order.
 """
 
 from __future__ import annotations
@@ -21,6 +27,20 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from persona.commerce import (
+    CONTENT_LABELS,
+    COUPON_WEIGHT,
+    PURCHASE_WEIGHT,
+    RECENT_PURCHASE_DAYS,
+    ContentEventRecord,
+    OrderRecord,
+    bought_code,
+    bought_label,
+    content_event_id,
+    event_weight,
+    order_stats,
+    recent_purchases,
+)
 from persona.signals import ATTRIBUTE_FIELDS, Signals
 
 TAG_KINDS = (
@@ -136,10 +156,14 @@ class _Evidence:
         self.latest: datetime | None = None
 
     def add(self, weight: float, rec: MessageRecord) -> None:
+        self.add_at(weight, rec.ts, rec.id)
+
+    def add_at(self, weight: float, ts: datetime, evidence_id: str) -> None:
+        """Support from anything with a time and an id: a message, an order, a content event."""
         self.weight += weight
-        self.ids.append((rec.ts, rec.id))
-        if self.latest is None or rec.ts > self.latest:
-            self.latest = rec.ts
+        self.ids.append((ts, evidence_id))
+        if self.latest is None or ts > self.latest:
+            self.latest = ts
 
     def newest(self, n: int) -> list[str]:
         return [mid for _, mid in sorted(self.ids, key=lambda p: (p[0], p[1]), reverse=True)[:n]]
@@ -154,13 +178,20 @@ def build_persona(
     labels: Mapping[str, str],
     manual_tags: Iterable[Tag] = (),
     stats_extra: Mapping[str, Any] | None = None,
+    *,
+    orders: Sequence[OrderRecord] = (),
+    events: Sequence[ContentEventRecord] = (),
 ) -> Persona:
-    """Aggregate one member's messages (any order) into a persona as of `as_of`.
+    """Aggregate one member's messages, orders and content events into a persona as of `as_of`.
 
-    Messages after `as_of` are ignored, so a past as-of sees the past.
+    Anything after `as_of` is ignored, so a past as-of sees the past. `stats.orders`,
+    `stats.monetary` and `stats.aov` come from `orders`; `stats_extra` is only the fallback for
+    callers that know the totals without the orders themselves.
     """
     recs = sorted((r for r in records if r.ts <= as_of and r.type not in SILENT_TYPES),
                   key=lambda r: (r.ts, r.id))
+    past_orders = sorted((o for o in orders if o.ts <= as_of), key=lambda o: (o.ts, o.order_id))
+    past_events = [e for e in events if e.ts <= as_of]
     half_life = settings.half_life_days * 86400.0
     n_ev = settings.max_evidence
 
@@ -188,6 +219,17 @@ def build_persona(
                 attr_votes[fld][value].add(stable, rec)
         tod[time_bucket(rec.ts, settings.tz)].add(decay, rec)
 
+    # Behaviour outside the chat, decayed exactly like chat cues so old habits fade alike.
+    for order in past_orders:
+        if order.coupon_used:
+            decay = 0.5 ** ((as_of - order.ts).total_seconds() / half_life)
+            buckets["motivation", "price"].add_at(COUPON_WEIGHT * decay, order.ts,
+                                                  order.order_id)
+    for event in past_events:
+        decay = 0.5 ** ((as_of - event.ts).total_seconds() / half_life)
+        buckets["content", event.content_type].add_at(event_weight(event) * decay, event.ts,
+                                                      content_event_id(event))
+
     tags: list[Tag] = []
     intent_ttl = timedelta(days=settings.intent_ttl_days)
     for (kind, code), ev in buckets.items():
@@ -201,7 +243,18 @@ def build_persona(
             expires = ev.latest + intent_ttl
             if expires <= as_of:
                 continue
-        tags.append(Tag(code, labels.get(code, code), kind, score, ev.newest(n_ev), expires))
+        label = (CONTENT_LABELS.get(code) if kind == "content" else None) or labels.get(
+            code, code)
+        tags.append(Tag(code, label, kind, score, ev.newest(n_ev), expires))
+
+    # "Bought category X recently": a dynamic tag that lapses 30 days after the last such order.
+    window = timedelta(days=RECENT_PURCHASE_DAYS)
+    for category, bought in recent_purchases(past_orders, as_of).items():
+        weight = sum(PURCHASE_WEIGHT * 0.5 ** ((as_of - o.ts).total_seconds() / half_life)
+                     for o in bought)
+        tags.append(Tag(bought_code(category), bought_label(category), "value",
+                        saturate(weight), [o.order_id for o in bought[:n_ev]],
+                        bought[0].ts + window))
 
     attributes: dict[str, str | None] = dict.fromkeys(ATTRIBUTE_FIELDS)
     for fld, votes in attr_votes.items():
@@ -239,8 +292,13 @@ def build_persona(
         [recs[0].id] if recs else [])
     tags.append(Tag(lifecycle, LIFECYCLE_LABELS[lifecycle], "lifecycle", 1.0, lifecycle_ev))
 
-    extra = dict(stats_extra or {})
-    orders = int(extra.get("orders", 0))
+    if past_orders or stats_extra is None:
+        spend = order_stats(past_orders)
+    else:
+        count = int(stats_extra.get("orders", 0))
+        monetary = float(stats_extra.get("monetary", 0.0))
+        spend = {"orders": count, "monetary": monetary,
+                 "aov": round(monetary / count, 2) if count else 0.0}
     value = "general"  # refined by segmentation from orders; without orders never "high"
     tags.append(Tag(value, VALUE_LABELS[value], "value", 1.0, []))
 
@@ -260,8 +318,9 @@ def build_persona(
         "messages": len(recs),
         "first_seen": first_seen,
         "last_active": last_active,
-        "orders": orders,
-        "monetary": float(extra.get("monetary", 0.0)),
+        "orders": int(spend["orders"]),
+        "monetary": float(spend["monetary"]),
+        "aov": float(spend["aov"]),
     }
     return Persona(member_id, name, tags, attributes, segments, stats)
 

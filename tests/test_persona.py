@@ -171,7 +171,9 @@ def test_json_contract_shape() -> None:
     assert set(doc) == {"member_id", "name", "tags", "attributes", "segments", "stats"}
     assert set(doc["attributes"]) == {"city", "age_range", "gender", "occupation", "life_stage"}
     assert set(doc["segments"]) == {"value", "lifecycle", "motivation", "cluster", "layer"}
-    assert set(doc["stats"]) == {"messages", "first_seen", "last_active", "orders", "monetary"}
+    # The contract's stats keys, plus aov (average order value), which the contract allows.
+    assert set(doc["stats"]) == {"messages", "first_seen", "last_active", "orders", "monetary",
+                                 "aov"}
     kinds = {"interest", "frequency", "time", "content", "intent", "motivation", "attribute",
              "lifecycle", "value", "manual"}
     for t in doc["tags"]:

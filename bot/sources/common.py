@@ -8,11 +8,13 @@ line saying what is wrong with it; nothing is format-specific.
 from __future__ import annotations
 
 import codecs
+import csv
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.events import SourceItem
 
@@ -197,3 +199,27 @@ def epoch(value: object, name: str) -> datetime:
         hint = "，像是毫秒" if seconds < MAX_EPOCH * 1000 and seconds > 1e11 else ""
         raise BadItem(f"{name} 超出范围（晚于 2100 年{hint}）: {short(value)}")
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def csv_rows(reader: Any) -> Iterator[tuple[int, list[str] | str]]:
+    """(start line, row) pairs; a row the csv module cannot parse comes back as its error text.
+
+    The start line is one past where the previous row ended, which is right even when a
+    quoted field spans lines (`reader.line_num` alone gives the row's *last* line). Every CSV
+    source reports rejects by this physical line, so the operator can open the file there.
+    Blank lines are skipped, as the csv module itself does.
+    """
+    end: int = reader.line_num
+    while True:
+        start = end + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            end = reader.line_num
+            yield start, f"CSV 格式错误（{exc}）"
+            continue
+        end = reader.line_num
+        if row:
+            yield start, row

@@ -31,11 +31,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.events import MessageEvent, MessageType, Reject, SourceItem, stable_message_id
-from bot.sources.common import BadItem, Source, SourceError, checked_lines, epoch, short
+from bot.sources.common import (
+    BadItem,
+    Source,
+    SourceError,
+    checked_lines,
+    csv_rows,
+    epoch,
+    short,
+)
 
 FORMAT = "wechatmsg-csv"
 COLUMNS = ("localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "Status",
@@ -137,7 +144,7 @@ def _survey(path: Path, cols: Columns) -> Chat:
     contact_name: str | None = None
     group_hint = False
     with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = _rows(csv.reader(fh))
+        rows = csv_rows(csv.reader(fh))
         next(rows, None)  # header
         for count, (_, row) in enumerate(rows):
             if count >= SURVEY_ROWS or len(senders) >= 2 or group_hint:
@@ -223,28 +230,6 @@ def _count_rows(path: Path) -> int:
     return max(rows - 1, 0)  # minus the header
 
 
-def _rows(reader: Any) -> Iterator[tuple[int, list[str] | str]]:
-    """(start line, row) pairs; a row the csv module cannot parse comes back as its error text.
-
-    The start line is one past where the previous row ended, which is right even when a
-    quoted field spans lines (`reader.line_num` alone gives the row's *last* line).
-    """
-    end: int = reader.line_num
-    while True:
-        start = end + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            end = reader.line_num
-            yield start, f"CSV 格式错误（{exc}）"
-            continue
-        end = reader.line_num
-        if row:
-            yield start, row
-
-
 def _iter_rows(path: Path, tz: ZoneInfo) -> Iterator[SourceItem]:
     where = str(path)
     name = chat_name_for(path)
@@ -253,7 +238,7 @@ def _iter_rows(path: Path, tz: ZoneInfo) -> Iterator[SourceItem]:
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh)
-            rows = _rows(reader)
+            rows = csv_rows(reader)
             first = next(rows, None)
             if first is None or isinstance(first[1], str):
                 return

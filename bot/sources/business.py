@@ -1,0 +1,460 @@
+"""Business-data CSV files (orders, content events, id links) → typed rows or `Reject`s.
+
+Translation only: this module knows column names, date and money spellings, and Excel's
+habits; it never looks at the database. Who a `member` value is, whether an order id is
+already stored, and duplicates across the file are the importer's business
+(`handlers/business.py`), because they need storage or the whole file.
+
+Two rules, as for chat exports:
+- what makes the whole file unusable — not UTF-8, empty, no header, a required column missing,
+  a `--map` naming a column the header does not have — is a `SourceError`, one line, raised
+  when the file is opened, before anything is imported;
+- a bad row is a `Reject` naming ``path:LINE`` (the physical line, quoted line breaks counted)
+  and the field at fault, and the rest of the file goes on.
+
+Real exports name columns their own way (下单时间, 实付金额 …), so every file is read through a
+column map: `--map 下单时间=ts` says which column holds which field. Reasons name the field
+and, when mapped, the column as the operator sees it: ``ts（列「下单时间」）``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from bot.events import Reject
+from bot.sources.common import (
+    BadItem,
+    SourceError,
+    check_head,
+    checked_lines,
+    csv_rows,
+    epoch,
+    read_head,
+    short,
+)
+from persona.commerce import CONTENT_ACTIONS, CONTENT_TYPES, ContentEventRecord
+
+ORDER_FIELDS = ("member", "order_id", "ts", "amount", "category", "coupon_used")
+ORDER_REQUIRED = ("member", "order_id", "ts", "amount")
+EVENT_FIELDS = ("member", "ts", "content_type", "action", "duration")
+EVENT_REQUIRED = ("member", "ts", "content_type", "action")
+LINK_FIELDS = ("external_id", "phone", "member")
+LINK_REQUIRED = ("member",)
+
+# An order above this is a unit mistake (fen for yuan) or a typo, never a community purchase.
+MAX_AMOUNT = Decimal(1_000_000)
+# One interaction longer than a day is a unit mistake (milliseconds) or a broken export.
+MAX_DURATION = 86_400.0
+# Earlier "order times" are typos: the private-domain shops this serves postdate WeChat.
+MIN_YEAR = 2000
+_FEN = Decimal("0.01")
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+_TRUE = frozenset({"1", "1.0", "true", "t", "yes", "y", "是", "有", "已用", "用券"})
+_FALSE = frozenset({"", "0", "0.0", "false", "f", "no", "n", "否", "无", "未用", "-"})
+
+CONTENT_TYPE_ALIASES: dict[str, str] = {
+    **{c: c for c in CONTENT_TYPES},
+    "文章": "article", "图文": "article", "推文": "article",
+    "视频": "video", "短视频": "video",
+    "直播": "live",
+}
+ACTION_ALIASES: dict[str, str] = {
+    **{a: a for a in CONTENT_ACTIONS},
+    "浏览": "view", "阅读": "view", "观看": "view",
+    "点击": "click",
+    "分享": "share", "转发": "share",
+    "评论": "comment", "留言": "comment",
+}
+
+# "2026年9月21日 21:24", "2026/9/21 21:24:15", "2026.09.21": what spreadsheets and Chinese
+# back-offices write when ISO 8601 is not enforced. Read in the community's zone.
+_LOOSE_TIME = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[\sT]+(\d{1,2})\s*[:：时]\s*(\d{1,2})(?:\s*[:：分]\s*(\d{1,2})(?:\.\d+)?)?\s*秒?)?")
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_BASIC_DATE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
+_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d+")
+_PHONE_JUNK = re.compile(r"[\s\-().（）+]")
+_MAP_SPLIT = re.compile(r"[,，;；\s]+")
+
+T = TypeVar("T")
+
+
+class MapError(ValueError):
+    """A `--map` argument that cannot be used; str() is the one-line reason."""
+
+
+def parse_map(pairs: Sequence[str], fields: Sequence[str]) -> dict[str, str]:
+    """`--map` values → {column in the file: field}.
+
+    Each value holds one or more ``column=field`` pairs, separated by commas or spaces
+    (``--map "下单时间=ts,实付金额=amount"``), so a long map fits in one argument.
+    """
+    out: dict[str, str] = {}
+    for given in pairs:
+        for pair in _MAP_SPLIT.split(given.strip()):
+            if not pair:
+                continue
+            column, sep, name = pair.rpartition("=")
+            column, name = column.strip(), name.strip()
+            if not sep or not column or not name:
+                raise MapError(f"--map: {pair!r} 应写成 列名=字段，例如 下单时间=ts")
+            if name not in fields:
+                raise MapError(f"--map: 未知字段 {name!r}（可用 {'、'.join(fields)}）")
+            if column in out and out[column] != name:
+                raise MapError(f"--map: 列 {column!r} 被映射了两次（{out[column]} 与 {name}）")
+            out[column] = name
+    taken: dict[str, str] = {}
+    for column, name in out.items():
+        if name in taken:
+            raise MapError(f"--map: 字段 {name} 被两列映射（{taken[name]} 与 {column}）")
+        taken[name] = column
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    origin: str
+    member: str
+    order_id: str
+    ts: datetime
+    amount: float
+    category: str | None
+    coupon_used: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    origin: str
+    member: str
+    event: ContentEventRecord
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    origin: str
+    kind: str  # "external_id" or "phone"
+    value: str  # phone numbers normalised by `normalize_phone`
+    member: str
+
+
+@dataclass
+class BusinessFile(Generic[T]):
+    """One opened business CSV: header checked, rows read lazily (each iteration re-reads)."""
+
+    path: Path
+    kind: str  # "orders" | "events" | "links"
+    # field → the column of the file that holds it
+    columns: dict[str, str]
+    # physical lines in the file, header included (for a progress display)
+    lines: int
+    reader: Callable[[], Iterator[T | Reject]] = field(repr=False, compare=False)
+
+    def __iter__(self) -> Iterator[T | Reject]:
+        return self.reader()
+
+
+# ---- field parsers (pure; raise BadItem with the field's display name) -----------------------
+def parse_time(text: str, name: str, tz: ZoneInfo) -> datetime:
+    """ISO 8601, a loose Chinese/slash date-time, or Unix seconds → aware UTC.
+
+    A time without an offset is the community's local time (`tz`), as shop back-offices
+    write it; Unix seconds are absolute.
+    """
+    raw = text.strip()
+    if not raw:
+        raise BadItem(f"{name} 为空")
+    ts: datetime | None = None
+    if _BASIC_DATE.fullmatch(raw):  # 20260921: a date, not 1970 in Unix seconds
+        raw = f"{raw[:4]}-{raw[4:6]}-{raw[6:]}"
+    elif _NUMBER.fullmatch(raw):
+        ts = epoch(raw, name)
+        if ts.year < MIN_YEAR:
+            raise BadItem(f"{name} 年份不合理: {short(raw)}（Unix 秒应为 10 位数字）")
+        return ts
+    try:
+        ts = datetime.fromisoformat(raw.replace("/", "-"))
+    except ValueError:
+        m = _LOOSE_TIME.fullmatch(raw)
+        if m:
+            y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
+            try:
+                ts = datetime(y, mo, d, h, mi, s)
+            except ValueError:
+                ts = None
+    if ts is None:
+        raise BadItem(f"{name} 无法解析为时间: {short(raw)}"
+                      "（支持 ISO 8601，如 2026-09-21T21:24:15+08:00，或 Unix 秒）")
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=tz)
+    if not MIN_YEAR <= ts.year < 2100:
+        raise BadItem(f"{name} 年份不合理: {short(raw)}")
+    return ts.astimezone(UTC)
+
+
+def parse_amount(text: str, name: str) -> float:
+    """Yuan as exports write it ("¥1,299.00", "76.8元", "RMB 59") → float rounded to fen.
+
+    Zero is accepted on purpose: 0元试用 / free-gift orders are real purchases and say which
+    category someone takes. Negative amounts (refunds) and amounts above 1,000,000 yuan are
+    refused with the reason, because both would silently distort spend and AOV.
+    """
+    raw = text.strip()
+    if not raw:
+        raise BadItem(f"{name} 为空")
+    cleaned = raw
+    for prefix in ("¥", "￥", "RMB", "rmb", "CNY", "cny"):
+        cleaned = cleaned.removeprefix(prefix)
+    cleaned = cleaned.strip().removesuffix("元").replace(",", "").replace("，", "").replace(
+        " ", "")
+    for prefix in ("¥", "￥"):  # "-¥5" as well as "¥-5"
+        cleaned = cleaned.replace(prefix, "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise BadItem(f"{name} 不是金额: {short(raw)}（应为以元为单位的数字，如 1299.00）"
+                      ) from None
+    if not value.is_finite():
+        raise BadItem(f"{name} 不是金额: {short(raw)}")
+    if value < 0:
+        raise BadItem(f"{name} 为负数: {short(raw)}（退款不要作为订单导入）")
+    if value > MAX_AMOUNT:
+        raise BadItem(f"{name} 超过 1,000,000 元: {short(raw)}（单位是否写成了分？）")
+    return float(value.quantize(_FEN, rounding=ROUND_HALF_UP))
+
+
+def parse_flag(text: str, name: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise BadItem(f"{name} 无法识别: {short(text)}（可用 0/1、true/false、是/否，空为否）")
+
+
+def parse_duration(text: str, name: str) -> float | None:
+    raw = text.strip()
+    if not raw:
+        return None
+    cleaned = raw.lower().removesuffix("秒").removesuffix("s").strip()
+    try:
+        seconds = float(cleaned)
+    except ValueError:
+        raise BadItem(f"{name} 不是秒数: {short(raw)}") from None
+    if not math.isfinite(seconds):
+        raise BadItem(f"{name} 不是秒数: {short(raw)}")
+    if seconds < 0:
+        raise BadItem(f"{name} 为负数: {short(raw)}")
+    if seconds > MAX_DURATION:
+        raise BadItem(f"{name} 超过 24 小时: {short(raw)}（单位是否写成了毫秒？）")
+    return seconds
+
+
+def normalize_phone(text: str) -> str | None:
+    """Digits only, without a +86 / 0086 prefix; None when it cannot be a phone number.
+
+    "138 0013 8000", "+86 138-0013-8000" and "13800138000" are one person. Excel's
+    "1.38001E+10" is not a number anyone can call, so it is refused rather than guessed.
+    """
+    digits = _PHONE_JUNK.sub("", text.strip())
+    if not digits.isdigit():
+        return None
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix):]
+    return digits if 5 <= len(digits) <= 15 else None
+
+
+def _required(value: str, name: str) -> str:
+    value = value.strip()
+    if not value:
+        raise BadItem(f"{name} 为空")
+    return value
+
+
+# ---- files ----------------------------------------------------------------------------------
+def open_orders(path: str | Path, column_map: Mapping[str, str] | None = None,
+                tz: ZoneInfo = _SHANGHAI) -> BusinessFile[OrderRow]:
+    """An orders CSV (member, order_id, ts, amount, category, coupon_used).
+
+    member, order_id, ts and amount are required; category and coupon_used are optional (many
+    exports have no coupon column: then no order counts as paid with a coupon).
+    """
+    def build(cells: Mapping[str, str], name: Callable[[str], str], origin: str) -> OrderRow:
+        member = _required(cells["member"], name("member"))
+        order_id = _required(cells["order_id"], name("order_id"))
+        if _SCIENTIFIC.fullmatch(order_id):
+            raise BadItem(f"{name('order_id')} 像是被 Excel 改成了科学计数法: {short(order_id)}"
+                          "（请把该列设为文本后重新导出）")
+        return OrderRow(
+            origin=origin, member=member, order_id=order_id,
+            ts=parse_time(cells["ts"], name("ts"), tz),
+            amount=parse_amount(cells["amount"], name("amount")),
+            category=cells.get("category", "").strip() or None,
+            coupon_used=parse_flag(cells.get("coupon_used", ""), name("coupon_used")),
+        )
+
+    return _open(Path(path), "orders", ORDER_FIELDS, ORDER_REQUIRED, column_map, build)
+
+
+def open_events(path: str | Path, column_map: Mapping[str, str] | None = None,
+                tz: ZoneInfo = _SHANGHAI) -> BusinessFile[EventRow]:
+    """A content-interactions CSV (member, ts, content_type, action, optional duration)."""
+    def build(cells: Mapping[str, str], name: Callable[[str], str], origin: str) -> EventRow:
+        member = _required(cells["member"], name("member"))
+        ts = parse_time(cells["ts"], name("ts"), tz)
+        raw_type = _required(cells["content_type"], name("content_type"))
+        content_type = CONTENT_TYPE_ALIASES.get(raw_type.lower())
+        if content_type is None:
+            raise BadItem(f"{name('content_type')} 无法识别: {short(raw_type)}"
+                          "（可用 article/video/live 或 文章/视频/直播）")
+        raw_action = _required(cells["action"], name("action"))
+        action = ACTION_ALIASES.get(raw_action.lower())
+        if action is None:
+            raise BadItem(f"{name('action')} 无法识别: {short(raw_action)}"
+                          "（可用 view/click/share/comment 或 浏览/点击/分享/评论）")
+        duration = parse_duration(cells.get("duration", ""), name("duration"))
+        return EventRow(origin, member, ContentEventRecord(ts, content_type, action, duration))
+
+    return _open(Path(path), "events", EVENT_FIELDS, EVENT_REQUIRED, column_map, build)
+
+
+def open_links(path: str | Path, column_map: Mapping[str, str] | None = None
+               ) -> BusinessFile[LinkRow]:
+    """A links CSV: `member` plus `external_id` and/or `phone` (a row may carry both)."""
+    def build_all(cells: Mapping[str, str], name: Callable[[str], str], origin: str
+                  ) -> list[LinkRow]:
+        member = _required(cells["member"], name("member"))
+        external = cells.get("external_id", "").strip()
+        phone_raw = cells.get("phone", "").strip()
+        if not external and not phone_raw:
+            have = [name(f) for f in ("external_id", "phone") if f in cells]
+            raise BadItem(f"{' 与 '.join(have)} 为空")
+        out: list[LinkRow] = []
+        if external:
+            out.append(LinkRow(origin, "external_id", external, member))
+        if phone_raw:
+            phone = normalize_phone(phone_raw)
+            if phone is None:
+                raise BadItem(f"{name('phone')} 不是有效的电话号码: {short(phone_raw)}")
+            out.append(LinkRow(origin, "phone", phone, member))
+        return out
+
+    def check(columns: Mapping[str, str], where: str, header: Sequence[str]) -> None:
+        if "external_id" not in columns and "phone" not in columns:
+            raise SourceError(where, f"缺少列 external_id 或 phone（表头：{'、'.join(header)}；"
+                                     "可用 --map 列名=external_id 指定）")
+
+    return _open(Path(path), "links", LINK_FIELDS, LINK_REQUIRED, column_map, None,
+                 build_all, check)
+
+
+# ---- the shared reader ------------------------------------------------------------------------
+def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
+          column_map: Mapping[str, str] | None,
+          build: Callable[[Mapping[str, str], Callable[[str], str], str], T] | None,
+          build_all: Callable[[Mapping[str, str], Callable[[str], str], str], list[T]]
+          | None = None,
+          check: Callable[[Mapping[str, str], str, Sequence[str]], None] | None = None,
+          ) -> BusinessFile[T]:
+    """Check the file and its header now; return the lazy row reader."""
+    where = str(path)
+    head = read_head(path)
+    check_head(path, head)
+    # A pre-pass over bytes: a GBK line deep in the file fails here, before any import, and it
+    # counts lines for the caller.
+    lines = sum(1 for _ in checked_lines(path))
+    header_line, header = _header(path)
+    if header is None:
+        raise SourceError(where, "文件为空（应有表头行，如 " + ",".join(fields) + "）")
+    columns = _columns(header, fields, required, column_map or {}, f"{where}:{header_line}")
+    if check is not None:
+        check(columns, f"{where}:{header_line}", header)
+    names = {f: (f if columns[f] == f else f"{f}（列「{columns[f]}」）") for f in columns}
+
+    def display(f: str) -> str:
+        return names.get(f, f)
+
+    index = {f: header.index(col) for f, col in columns.items()}
+    width = len(header)
+
+    def rows() -> Iterator[T | Reject]:
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                reader = csv_rows(csv.reader(fh))
+                for line, row in reader:
+                    if line <= header_line:
+                        continue
+                    origin = f"{where}:{line}"
+                    if isinstance(row, str):
+                        yield Reject(origin, row)
+                        continue
+                    if not any(c.strip() for c in row):
+                        continue  # a row of empty cells: Excel leaves these at the end
+                    extra = [c for c in row[width:] if c.strip()]
+                    if extra:
+                        yield Reject(origin, f"列数比表头多（{len(row)} 列，表头 {width} 列）；"
+                                             "含逗号的值（如 1,299.00）要用引号括起来")
+                        continue
+                    padded = row + [""] * (width - len(row))
+                    cells = {f: padded[i] for f, i in index.items()}
+                    try:
+                        if build_all is not None:
+                            yield from build_all(cells, display, origin)
+                        else:
+                            assert build is not None
+                            yield build(cells, display, origin)
+                    except BadItem as exc:
+                        yield Reject(origin, exc.reason)
+        except UnicodeDecodeError as exc:  # the file changed since it was opened
+            raise SourceError(where, f"不是 UTF-8 编码（{exc.reason}）") from None
+        except OSError as exc:
+            raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
+
+    return BusinessFile(path, kind, columns, lines, rows)
+
+
+def _header(path: Path) -> tuple[int, list[str] | None]:
+    """(line, header cells) of the first non-blank row."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for line, row in csv_rows(csv.reader(fh)):
+            if isinstance(row, str):
+                raise SourceError(f"{path}:{line}", f"表头无法解析：{row}")
+            if any(c.strip() for c in row):
+                return line, [c.strip().removeprefix("\ufeff") for c in row]
+    return 0, None
+
+
+def _columns(header: Sequence[str], fields: Sequence[str], required: Sequence[str],
+             column_map: Mapping[str, str], where: str) -> dict[str, str]:
+    """field → column. A mapped column must exist; otherwise a column named like the field.
+
+    A map that names a column the header lacks is almost always a typo, so it fails the
+    file even for an optional field, rather than importing without that field.
+    """
+    shown = "、".join(header)
+    columns: dict[str, str] = {}
+    for column, name in column_map.items():
+        if column not in header:
+            raise SourceError(where, f"--map 指定的列「{column}」不在表头中（表头：{shown}）")
+        columns[name] = column
+    lowered = {h.lower(): h for h in reversed(header)}
+    for name in fields:
+        if name not in columns and name in lowered:
+            columns[name] = lowered[name]
+    missing = [f for f in required if f not in columns]
+    if missing:
+        hint = " ".join(f"--map 列名={f}" for f in missing)
+        raise SourceError(where, f"缺少必需列 {'、'.join(missing)}（表头：{shown}；"
+                                 f"可用 {hint} 指定）")
+    return columns

@@ -1,0 +1,440 @@
+"""Business data beside the chat: orders, content interactions, and external-id links.
+
+Three tables, discovered by `storage.db` like every storage module:
+
+- `orders` — one row per order, keyed by the shop's own `order_id`, so re-importing an export
+  (or an overlapping one) is a no-op. A stored order is never overwritten: a row with the same
+  id but other content comes back as a conflict for the importer to report.
+- `content_event` — article / video / live interactions from other channels. They carry no id
+  of their own, so the key is (member, `persona.commerce.content_event_id`), a hash of the
+  event's fields; the same id is the persona's evidence for content tags.
+- `external_link` — shop customer ids and phone numbers → members (`siyu link`). A link is
+  never silently moved to another member: that is a conflict too.
+
+Writes mark the affected members' derived tags stale in the same transaction, exactly like a
+message batch, so `handlers.personas.refresh_stale_tags` (run by these imports and by
+`siyu ingest`) rebuilds them and a crash in between heals on the next run.
+
+Reads return the shared `persona.commerce` records grouped by member pk, which is what
+persona aggregation and segmentation take.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import (
+    Column,
+    Index,
+    Table,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Field, SQLModel
+
+from persona.commerce import ContentEventRecord, OrderRecord, content_event_id
+from storage.models import UTCDateTime
+from storage.repo import IDENTITY, MEMBER, Store, _chunks
+
+LINK_KINDS = ("external_id", "phone")
+
+
+class Order(SQLModel, table=True):
+    """One order from the shop's export. Amount in yuan (fen precision), time aware UTC."""
+
+    __tablename__ = "orders"  # "order" is an SQL keyword
+    __table_args__ = (Index("ix_orders_member_ts", "member_pk", "ts"),)
+
+    order_id: str = Field(primary_key=True)
+    member_pk: int = Field(foreign_key="member.id")
+    ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    amount: float
+    category: str | None = None
+    coupon_used: bool = False
+    # Where the order was first imported from ("orders.csv:12"), for the operator.
+    origin: str = ""
+
+
+class ContentEvent(SQLModel, table=True):
+    """One content interaction; the key is the member plus a hash of the event's fields."""
+
+    __tablename__ = "content_event"
+    __table_args__ = (Index("ix_content_event_member_ts", "member_pk", "ts"),)
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)
+    event_id: str = Field(primary_key=True)
+    ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    content_type: str
+    action: str
+    duration: float | None = None
+    origin: str = ""
+
+
+class ExternalLink(SQLModel, table=True):
+    """An outside identifier (shop customer id, phone number) that names one member."""
+
+    __tablename__ = "external_link"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # one of LINK_KINDS
+    value: str  # phone numbers normalised to digits by the importer
+    member_pk: int = Field(foreign_key="member.id", index=True)
+    origin: str = ""
+
+
+ORDER: Table = Order.__table__  # type: ignore[assignment]
+EVENT: Table = ContentEvent.__table__  # type: ignore[assignment]
+LINK: Table = ExternalLink.__table__  # type: ignore[assignment]
+
+
+# ---- rows in and out -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    order_id: str
+    member_pk: int
+    ts: datetime
+    amount: float
+    category: str | None
+    coupon_used: bool
+    origin: str
+
+    def same_as(self, stored: StoredOrder) -> bool:
+        """Same order content (the origin may differ: the same order in another export)."""
+        return (self.member_pk, self.ts, round(self.amount, 2), self.category,
+                self.coupon_used) == (stored.member_pk, stored.ts, round(stored.amount, 2),
+                                      stored.category, stored.coupon_used)
+
+
+class StoredOrder(NamedTuple):
+    order_id: str
+    member_pk: int
+    ts: datetime
+    amount: float
+    category: str | None
+    coupon_used: bool
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewContentEvent:
+    member_pk: int
+    event: ContentEventRecord
+    origin: str
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return self.member_pk, content_event_id(self.event)
+
+
+@dataclass(frozen=True, slots=True)
+class NewLink:
+    kind: str  # one of LINK_KINDS
+    value: str
+    member_pk: int
+    origin: str
+
+
+class StoredLink(NamedTuple):
+    kind: str
+    value: str
+    member_pk: int
+    origin: str
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """What one business-data transaction did.
+
+    `conflicts` pairs each refused row with what is stored (a `StoredOrder` for orders, a
+    `StoredLink` for links); the importer turns them into rejects naming the line.
+    """
+
+    new: int = 0
+    duplicate: int = 0
+    opted_out: int = 0
+    conflicts: list[tuple[Any, Any]] = field(default_factory=list)
+    touched_members: set[int] = field(default_factory=set)
+
+
+class BusinessStore:
+    """Repository for the business tables. Shares the engine of the chat `Store`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def of(cls, store: Store) -> BusinessStore:
+        return cls(store.engine)
+
+    # ---- resolving who a row is about ---------------------------------------------------------
+    def resolve_members(self, keys: Mapping[str, str | None]) -> dict[str, list[int]]:
+        """Member pks for each value of an import's member column.
+
+        `keys` maps the value as written to its phone-number form (None when it is not one).
+        Tried in order, first match wins: member id, any platform id, a linked external id, a
+        linked phone number. An empty list means unknown; more than one means ambiguous (one
+        platform id string used on two platforms).
+        """
+        values = list(keys)
+        found: dict[str, list[int]] = {v: [] for v in values}
+        with self.engine.connect() as conn:
+            self._by_member_id(conn, values, found)
+            self._by_platform_id(conn, [v for v in values if not found[v]], found)
+            left = [v for v in values if not found[v]]
+            self._by_link(conn, "external_id", {v: v for v in left}, found)
+            left = {v: p for v in values if not found[v] and (p := keys[v])}
+            self._by_link(conn, "phone", left, found)
+        return found
+
+    def resolve_link_targets(self, values: Iterable[str]) -> dict[str, list[int]]:
+        """Member pks for the `member` column of a link file: member id, platform id, or an
+        exact name (a name can match several members; the caller reports that)."""
+        vals = list(dict.fromkeys(values))
+        found: dict[str, list[int]] = {v: [] for v in vals}
+        with self.engine.connect() as conn:
+            self._by_member_id(conn, vals, found)
+            self._by_platform_id(conn, [v for v in vals if not found[v]], found)
+            left = [v for v in vals if not found[v]]
+            for part in _chunks(left):
+                q = select(MEMBER.c.name, MEMBER.c.id).where(MEMBER.c.name.in_(part)).order_by(
+                    MEMBER.c.id)
+                for name, pk in conn.execute(q):
+                    found[name].append(pk)
+        return found
+
+    @staticmethod
+    def _by_member_id(conn: Connection, values: Sequence[str],
+                      found: dict[str, list[int]]) -> None:
+        for part in _chunks(values):
+            q = select(MEMBER.c.member_id, MEMBER.c.id).where(MEMBER.c.member_id.in_(part))
+            for mid, pk in conn.execute(q):
+                found[mid] = [pk]
+
+    @staticmethod
+    def _by_platform_id(conn: Connection, values: Sequence[str],
+                        found: dict[str, list[int]]) -> None:
+        for part in _chunks(values):
+            q = select(IDENTITY.c.platform_id, IDENTITY.c.member_pk).where(
+                IDENTITY.c.platform_id.in_(part)).order_by(IDENTITY.c.member_pk)
+            for pid, pk in conn.execute(q):
+                if pk not in found[pid]:
+                    found[pid].append(pk)
+
+    @staticmethod
+    def _by_link(conn: Connection, kind: str, lookups: Mapping[str, str],
+                 found: dict[str, list[int]]) -> None:
+        """`lookups`: value as written → the stored form to look for."""
+        wanted: dict[str, list[str]] = {}
+        for value, stored in lookups.items():
+            wanted.setdefault(stored, []).append(value)
+        for part in _chunks(list(wanted)):
+            q = select(LINK.c.value, LINK.c.member_pk).where(LINK.c.kind == kind,
+                                                              LINK.c.value.in_(part))
+            for stored, pk in conn.execute(q):
+                for value in wanted[stored]:
+                    found[value] = [pk]
+
+    # ---- writing ------------------------------------------------------------------------------
+    def write_orders(self, rows: Sequence[NewOrder]) -> WriteResult:
+        """Insert new orders in one transaction; known ids are duplicates or conflicts.
+
+        The caller removes repeats within its file first (it knows the lines). Orders of
+        members who opted out are dropped here, as their messages are.
+        """
+        result = WriteResult()
+        with self.engine.begin() as conn:
+            stored = self._stored_orders(conn, [r.order_id for r in rows])
+            opted = _opted_out(conn, {r.member_pk for r in rows})
+            fresh: list[dict[str, Any]] = []
+            for r in rows:
+                old = stored.get(r.order_id)
+                if old is not None:
+                    if r.same_as(old):
+                        result.duplicate += 1
+                    else:
+                        result.conflicts.append((r, old))
+                    continue
+                if r.member_pk in opted:
+                    result.opted_out += 1
+                    continue
+                fresh.append({"order_id": r.order_id, "member_pk": r.member_pk, "ts": r.ts,
+                              "amount": round(r.amount, 2), "category": r.category,
+                              "coupon_used": r.coupon_used, "origin": r.origin})
+                result.touched_members.add(r.member_pk)
+            if fresh:
+                conn.execute(insert(ORDER), fresh)
+            result.new = len(fresh)
+            _mark_stale(conn, result.touched_members)
+        return result
+
+    def write_events(self, rows: Sequence[NewContentEvent]) -> WriteResult:
+        """Insert new content events in one transaction; known (member, event id) are duplicates."""
+        result = WriteResult()
+        with self.engine.begin() as conn:
+            keys = [r.key for r in rows]
+            have: set[tuple[int, str]] = set()
+            for part in _chunks(keys):
+                q = select(EVENT.c.member_pk, EVENT.c.event_id).where(
+                    tuple_(EVENT.c.member_pk, EVENT.c.event_id).in_(part))
+                have.update((pk, eid) for pk, eid in conn.execute(q))
+            opted = _opted_out(conn, {r.member_pk for r in rows})
+            fresh: list[dict[str, Any]] = []
+            for r in rows:
+                pk, eid = r.key
+                if (pk, eid) in have:
+                    result.duplicate += 1
+                    continue
+                if pk in opted:
+                    result.opted_out += 1
+                    continue
+                have.add((pk, eid))
+                ev = r.event
+                fresh.append({"member_pk": pk, "event_id": eid, "ts": ev.ts,
+                              "content_type": ev.content_type, "action": ev.action,
+                              "duration": ev.duration, "origin": r.origin})
+                result.touched_members.add(pk)
+            if fresh:
+                conn.execute(insert(EVENT), fresh)
+            result.new = len(fresh)
+            _mark_stale(conn, result.touched_members)
+        return result
+
+    def write_links(self, rows: Sequence[NewLink]) -> WriteResult:
+        """Insert new links in one transaction. The same link again is a duplicate; the same
+        external id or phone for another member is a conflict and the stored link stays."""
+        result = WriteResult()
+        with self.engine.begin() as conn:
+            stored = self._stored_links(conn, [(r.kind, r.value) for r in rows])
+            fresh: list[dict[str, Any]] = []
+            for r in rows:
+                old = stored.get((r.kind, r.value))
+                if old is not None:
+                    if old.member_pk == r.member_pk:
+                        result.duplicate += 1
+                    else:
+                        result.conflicts.append((r, old))
+                    continue
+                stored[r.kind, r.value] = StoredLink(r.kind, r.value, r.member_pk, r.origin)
+                fresh.append({"kind": r.kind, "value": r.value, "member_pk": r.member_pk,
+                              "origin": r.origin})
+            if fresh:
+                conn.execute(insert(LINK), fresh)
+            result.new = len(fresh)
+        return result
+
+    # ---- reading ------------------------------------------------------------------------------
+    def orders_for(self, pks: Iterable[int] | None = None, until: datetime | None = None
+                   ) -> dict[int, list[OrderRecord]]:
+        """Orders grouped by member pk (all members when `pks` is None), oldest first,
+        only those at or before `until` when given."""
+        cols = (ORDER.c.member_pk, ORDER.c.order_id, ORDER.c.ts, ORDER.c.amount,
+                ORDER.c.category, ORDER.c.coupon_used)
+        out: dict[int, list[OrderRecord]] = {}
+        for pk, oid, ts, amount, category, coupon in self._grouped(ORDER, cols, pks, until):
+            out.setdefault(pk, []).append(OrderRecord(oid, ts, float(amount), category,
+                                                      bool(coupon)))
+        for items in out.values():
+            items.sort(key=lambda o: (o.ts, o.order_id))
+        return out
+
+    def events_for(self, pks: Iterable[int] | None = None, until: datetime | None = None
+                   ) -> dict[int, list[ContentEventRecord]]:
+        """Content events grouped by member pk (all when `pks` is None), oldest first."""
+        cols = (EVENT.c.member_pk, EVENT.c.ts, EVENT.c.content_type, EVENT.c.action,
+                EVENT.c.duration, EVENT.c.event_id)
+        out: dict[int, list[tuple[str, ContentEventRecord]]] = {}
+        for pk, ts, ctype, action, duration, eid in self._grouped(EVENT, cols, pks, until):
+            rec = ContentEventRecord(ts, ctype, action,
+                                     None if duration is None else float(duration))
+            out.setdefault(pk, []).append((eid, rec))
+        return {pk: [rec for _, rec in sorted(items, key=lambda p: (p[1].ts, p[0]))]
+                for pk, items in out.items()}
+
+    def _grouped(self, table: Table, cols: tuple[Any, ...], pks: Iterable[int] | None,
+                 until: datetime | None) -> list[Any]:
+        with self.engine.connect() as conn:
+            queries = []
+            if pks is None:
+                queries.append(select(*cols))
+            else:
+                queries.extend(select(*cols).where(table.c.member_pk.in_(part))
+                               for part in _chunks(sorted(set(pks))))
+            rows: list[Any] = []
+            for q in queries:
+                if until is not None:
+                    q = q.where(table.c.ts <= until)
+                rows.extend(conn.execute(q))
+            return rows
+
+    def stored_orders(self, ids: Iterable[str]) -> dict[str, StoredOrder]:
+        with self.engine.connect() as conn:
+            return self._stored_orders(conn, list(dict.fromkeys(ids)))
+
+    @staticmethod
+    def _stored_orders(conn: Connection, ids: Sequence[str]) -> dict[str, StoredOrder]:
+        out: dict[str, StoredOrder] = {}
+        for part in _chunks(list(dict.fromkeys(ids))):
+            q = select(ORDER.c.order_id, ORDER.c.member_pk, ORDER.c.ts, ORDER.c.amount,
+                       ORDER.c.category, ORDER.c.coupon_used, ORDER.c.origin).where(
+                ORDER.c.order_id.in_(part))
+            for row in conn.execute(q):
+                out[row[0]] = StoredOrder(*row)
+        return out
+
+    def stored_links(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], StoredLink]:
+        """Stored links by (kind, value), for the keys given."""
+        with self.engine.connect() as conn:
+            return self._stored_links(conn, list(dict.fromkeys(keys)))
+
+    @staticmethod
+    def _stored_links(conn: Connection, keys: Sequence[tuple[str, str]]
+                      ) -> dict[tuple[str, str], StoredLink]:
+        out: dict[tuple[str, str], StoredLink] = {}
+        for part in _chunks(keys):
+            q = select(LINK.c.kind, LINK.c.value, LINK.c.member_pk, LINK.c.origin).where(
+                tuple_(LINK.c.kind, LINK.c.value).in_(part))
+            for row in conn.execute(q):
+                out[row[0], row[1]] = StoredLink(*row)
+        return out
+
+    def links(self) -> list[StoredLink]:
+        with self.engine.connect() as conn:
+            q = select(LINK.c.kind, LINK.c.value, LINK.c.member_pk, LINK.c.origin).order_by(
+                LINK.c.kind, LINK.c.value)
+            return [StoredLink(*r) for r in conn.execute(q)]
+
+    def latest_ts(self) -> datetime | None:
+        """The newest order or content event, for judging stored tags as of the newest fact."""
+        with self.engine.connect() as conn:
+            times = [conn.scalar(select(func.max(ORDER.c.ts))),
+                     conn.scalar(select(func.max(EVENT.c.ts)))]
+        return max((t for t in times if t is not None), default=None)
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {name: conn.scalar(select(func.count()).select_from(t)) or 0
+                    for name, t in (("orders", ORDER), ("content_events", EVENT),
+                                    ("links", LINK))}
+
+
+def _opted_out(conn: Connection, pks: set[int]) -> set[int]:
+    out: set[int] = set()
+    for part in _chunks(sorted(pks)):
+        out.update(conn.scalars(select(MEMBER.c.id).where(MEMBER.c.id.in_(part),
+                                                          MEMBER.c.opted_out.is_(True))))
+    return out
+
+
+def _mark_stale(conn: Connection, pks: set[int]) -> None:
+    """Same flag as a message batch sets: the member's derived tags need a rebuild."""
+    for part in _chunks(sorted(pks)):
+        conn.execute(update(MEMBER).where(MEMBER.c.id.in_(part)).values(tags_stale=True))
