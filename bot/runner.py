@@ -104,13 +104,33 @@ class Bot:
             self.refresh()
 
 
-def make_transport(name: str, stdin: IO[str] | None = None, stdout: IO[str] | None = None
-                   ) -> Transport:
+def make_transport(name: str, settings: Settings, stdin: IO[str] | None = None,
+                   stdout: IO[str] | None = None) -> Transport:
     if name == "console":
         from bot.transports.console import ConsoleTransport
 
         return ConsoleTransport(stdin=stdin, stdout=stdout)
+    if name == "wechaty":
+        return wechaty_transport(settings)
     raise ConfigError(f"--transport: 未知的连接方式 {name}")
+
+
+def wechaty_transport(settings: Settings) -> Transport:
+    """Endpoint and token from `[wechaty]` in siyu.toml, else the variables Wechaty uses."""
+    import os
+
+    from bot.transports.wechaty import WechatyNotInstalled, WechatyTransport
+
+    conf = section(settings, "wechaty")
+    endpoint = conf.get("endpoint") or os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT")
+    token = conf.get("token") or os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN")
+    if not endpoint or not token:
+        raise ConfigError(f"{settings.source}: wechaty 需要 [wechaty] endpoint 和 token"
+                          "（或环境变量 WECHATY_PUPPET_SERVICE_ENDPOINT / _TOKEN）")
+    try:
+        return WechatyTransport(str(endpoint), str(token))
+    except WechatyNotInstalled as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 async def run_bot(settings: Settings, transport: Transport) -> None:
