@@ -20,7 +20,7 @@ from bot.events import MessageEvent
 from bot.roles import Roles
 from bot.scheduler import JobQueue
 from bot.transports.base import Transport
-from handlers import member, staff
+from handlers import joins, member, staff
 from handlers.context import BotContext
 from handlers.ingest import Ingestor
 from handlers.personas import refresh_stale_tags
@@ -80,6 +80,8 @@ class Bot:
         # Order matters only for readability: command names are unique across routers.
         self.dispatcher.include_router(member.make_router(self.context))
         self.dispatcher.include_router(staff.make_router(self.context))
+        self.dispatcher.include_router(joins.make_router(self.context, self.ingest,
+                                                         self.config.consent_notice))
         self.jobs = JobQueue(settings.tz)
 
     def ingest(self, event: MessageEvent) -> None:

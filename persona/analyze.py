@@ -200,6 +200,8 @@ class Analyzer:
     # ----------------------------------------------------------------------------------------
     def analyse(self, text: str | None, msg_type: str, ts: datetime) -> Signals:
         """Signals of one message; `ts` (timezone-aware) only turns cohorts into ages."""
+        if msg_type == "system":
+            return Signals(join=parse_join_notice(text or ""))
         if msg_type in _SILENT:
             return Signals()
         content = _CONTENT.get(msg_type)
@@ -555,3 +557,21 @@ class Analyzer:
         if any(b in self._self_any for b in before) or all(b in _AGE_LEAD for b in before):
             return age_bucket(n)
         return None
+
+
+# WeChat's own join notices, as exports keep them: '"小禾助手"邀请"王丽"加入了群聊' and
+# '"陈晨"通过扫描"小禾助手"分享的二维码加入群聊' (quotes straight or curly).
+_JOIN_INVITE = re.compile(r'^["“]?(?P<inviter>[^"”]+)["”]?邀请["“]?(?P<member>.+?)["”]?加入了群聊')
+_JOIN_QR = re.compile(
+    r'^["“]?(?P<member>[^"”]+)["”]?通过扫描["“]?(?P<inviter>[^"”]+?)["”]?分享的二维码加入群聊')
+
+
+def parse_join_notice(text: str) -> dict[str, str] | None:
+    """The join channel a system notice states, or None for any other notice."""
+    m = _JOIN_QR.match(text.strip())
+    if m:
+        return {"channel": "qrcode", "inviter": m.group("inviter")}
+    m = _JOIN_INVITE.match(text.strip())
+    if m:
+        return {"channel": "invite", "inviter": m.group("inviter")}
+    return None

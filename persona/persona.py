@@ -56,6 +56,7 @@ LIFECYCLE_LABELS = {"potential": "潜在用户", "new": "新用户", "mature": "
 VALUE_LABELS = {"high": "高价值", "growth": "成长型", "general": "一般用户"}
 MOTIVATION_SEGMENT_LABELS = {"price": "价格敏感型", "quality": "品质追求型",
                              "service": "服务依赖型"}
+JOIN_LABELS = {"invite": "邀请入群", "qrcode": "扫码入群", "unknown": "入群"}
 LAYER_LABELS = {"core": "核心成员", "ordinary": "普通成员"}
 GENDER_LABELS = {"female": "女", "male": "男"}
 # Message types that say nothing about the member as a person.
@@ -278,7 +279,19 @@ def build_persona(
             if share >= 0.4:
                 tags.append(Tag(code, TIME_LABELS[code], "time", share, ev.newest(n_ev)))
 
-    first_seen = recs[0].ts if recs else None
+    # A join notice starts the member's "new" stage even before their first word, and says
+    # how they came in (invited by someone, or a QR code / 活码 someone shared).
+    joins = sorted((r for r in records if r.ts <= as_of and r.signals.join),
+                   key=lambda r: (r.ts, r.id))
+    if joins:
+        last_join = joins[-1]
+        join = last_join.signals.join or {}
+        channel = join.get("channel", "unknown")
+        inviter = join.get("inviter")
+        label = JOIN_LABELS.get(channel, "入群") + (f"（{inviter}）" if inviter else "")
+        tags.append(Tag(f"join:{channel}", label, "attribute", 1.0, [last_join.id]))
+    first_seen = min([t for t in (recs[0].ts if recs else None,
+                                  joins[0].ts if joins else None) if t], default=None)
     last_active = recs[-1].ts if recs else None
     recent_cut = as_of - timedelta(days=30)
     recent = [r for r in recs if r.ts > recent_cut]
@@ -289,7 +302,7 @@ def build_persona(
 
     lifecycle = lifecycle_code(first_seen, last_active, as_of, settings)
     lifecycle_ev = [recs[-1].id] if lifecycle == "declining" and recs else (
-        [recs[0].id] if recs else [])
+        [recs[0].id] if recs else [joins[0].id] if joins else [])
     tags.append(Tag(lifecycle, LIFECYCLE_LABELS[lifecycle], "lifecycle", 1.0, lifecycle_ev))
 
     if past_orders or stats_extra is None:
@@ -337,11 +350,12 @@ def frequency_code(messages_last_30_days: int) -> str:
 
 def lifecycle_code(first_seen: datetime | None, last_active: datetime | None,
                    as_of: datetime, settings: PersonaSettings) -> str:
-    """potential: known but never spoke; new: first seen within N days; declining: silent M days."""
+    """new: first seen (a join or a first word) within N days; potential: known but never
+    spoke otherwise; declining: silent for M days; mature: the rest."""
+    if first_seen is not None and as_of - first_seen <= timedelta(days=settings.new_days):
+        return "new"
     if first_seen is None or last_active is None:
         return "potential"
-    if as_of - first_seen <= timedelta(days=settings.new_days):
-        return "new"
     if as_of - last_active > timedelta(days=settings.declining_days):
         return "declining"
     return "mature"

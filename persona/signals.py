@@ -33,6 +33,8 @@ class Signals:
     attributes: dict[str, str] = field(default_factory=dict)
     # a few content words, for topics, circles and script templates
     keywords: list[str] = field(default_factory=list)
+    # a join notice: {"channel": "invite" | "qrcode" | "unknown", "inviter": name}
+    join: dict[str, str] | None = None
 
     def is_empty(self) -> bool:
         return not (
@@ -42,6 +44,7 @@ class Signals:
             or self.content
             or self.attributes
             or self.keywords
+            or self.join
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -59,6 +62,8 @@ class Signals:
             out["a"] = self.attributes
         if self.keywords:
             out["k"] = self.keywords
+        if self.join:
+            out["j"] = self.join
         return out
 
     @classmethod
@@ -72,4 +77,5 @@ class Signals:
             content=data.get("c"),
             attributes=dict(data.get("a", {})),
             keywords=list(data.get("k", [])),
+            join=dict(data["j"]) if data.get("j") else None,
         )

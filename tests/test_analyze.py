@@ -650,3 +650,12 @@ def test_posting_a_review_is_not_homework(an):
 
 def test_coupon_use_is_price_awareness(an):
     assert an("用券下来一盒才33.9").motivations.get("price")
+
+
+@pytest.mark.parametrize(("text", "join"), [
+    ('"小禾助手"邀请"王丽"加入了群聊', {"channel": "invite", "inviter": "小禾助手"}),
+    ('"陈晨"通过扫描"小禾助手"分享的二维码加入群聊', {"channel": "qrcode", "inviter": "小禾助手"}),
+    ("群公告：今晚8点直播", None),
+])
+def test_join_notices_become_join_signals(analyzer, text, join):
+    assert analyzer.analyse(text, "system", TS).join == join

@@ -132,3 +132,14 @@ def test_console_ends_cleanly_on_end_of_input_via_cli(tmp_path: Path) -> None:
                           capture_output=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "[私聊→小张]" in proc.stdout and "旅行" in proc.stdout
+
+
+def test_join_starts_new_stage_with_channel_and_one_consent_notice(tmp_path: Path) -> None:
+    config = CONFIG + 'consent_notice = "欢迎！我们会分析群聊来更好地服务你，发送 /退出 可停止。"\n'
+    out, db = run_console(tmp_path, ":入群 小李 小禾助手\n:入群 小李 小禾助手\n"
+                                    "运营小美: /画像 @小李\n", config=config)
+    assert out.count("[私聊→小李] 欢迎！") == 1
+    assert "邀请入群（小禾助手）" in out and "新用户" in out
+    # each join event is its own stored fact (two events, two rows); the notice went once
+    assert rows(db, "SELECT type, text FROM message") == [
+        ("system", '"小禾助手"邀请"小李"加入了群聊')] * 2

@@ -182,3 +182,15 @@ def test_json_contract_shape() -> None:
     assert doc["stats"]["last_active"].endswith("+08:00")
     assert doc["segments"]["value"] in {"high", "growth", "general"}
     assert doc["segments"]["lifecycle"] in {"potential", "new", "mature", "declining"}
+
+
+def test_join_starts_new_stage_and_names_the_channel() -> None:
+    join = Signals(join={"channel": "qrcode", "inviter": "小禾助手"})
+    p = build_persona("m", "n", [rec("j1", 3, join, type_="system")], AS_OF, SETTINGS, LABELS)
+    assert p.segments["lifecycle"] == "new"
+    assert p.stats["messages"] == 0 and p.stats["first_seen"] == AS_OF - timedelta(days=3)
+    t = tag(p, "join:qrcode")
+    assert t.label == "扫码入群（小禾助手）" and t.evidence == ["j1"]
+    old = build_persona("m", "n", [rec("j1", 20, join, type_="system")], AS_OF, SETTINGS,
+                        LABELS)
+    assert old.segments["lifecycle"] == "potential"  # joined long ago, never spoke
