@@ -338,7 +338,7 @@ class Store:
 
     def chat_names(self) -> dict[str, str | None]:
         with self.engine.connect() as conn:
-            return dict(conn.execute(select(CHAT.c.id, CHAT.c.name)).tuples())
+            return {cid: name for cid, name in conn.execute(select(CHAT.c.id, CHAT.c.name))}
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
