@@ -1,0 +1,73 @@
+"""`siyu suggest MEMBER` and `siyu invite ACTIVITY --segment CODE`: scripts for the operator.
+
+Both store what they draft (pending, with a numeric handle), so asking twice shows the same
+drafts and the operator's "已发 N" / "忽略 N" can refer to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from bot.cliutil import CliError, add_as_of, parse_as_of, print_json, read_app, resolve_member
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+ORDER = 40
+
+
+def register(sub: Any) -> None:
+    s = sub.add_parser("suggest", help="为成员最近的提问/抱怨/购买意向生成回复话术")
+    s.add_argument("member", metavar="MEMBER", help="成员 ID、微信 ID 或昵称")
+    add_as_of(s)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(run=cmd_suggest)
+
+    s = sub.add_parser("invite", help="为一个分群的每位成员起草活动邀请")
+    s.add_argument("activity", metavar="ACTIVITY", help="活动名称，如 周末亲子烘焙课")
+    s.add_argument("--segment", required=True, metavar="CODE",
+                   help="分群代码：high/growth/general、potential/new/mature/declining、"
+                        "price/quality/service、core/ordinary 或兴趣圈 c1…")
+    add_as_of(s)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(run=cmd_invite)
+
+
+def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.render_suggest import suggestions_text
+    from handlers.personas import build_personas
+    from handlers.suggest import suggest_for_member
+
+    app = read_app(settings)
+    as_of = parse_as_of(args.as_of, settings.tz)
+    member = resolve_member(app, args.member)
+    (view,) = build_personas(app.store, settings, app.labels, as_of, [member.pk])
+    views = suggest_for_member(app.store, settings, app.labels, member, as_of, view=view)
+    if member.opted_out:
+        print(f"{member.name}（{member.member_id}）已选择退出：不生成话术", file=sys.stderr)
+    if args.json:
+        print_json({"member_id": member.member_id,
+                    "suggestions": [v.to_json(settings.tz) for v in views]})
+        return 0
+    print(suggestions_text(view.persona, views, settings.tz, as_of, member.opted_out))
+    return 0
+
+
+def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.render_suggest import invites_text
+    from handlers.suggest import SuggestError, draft_invites
+    from persona.suggest import segment_label
+
+    app = read_app(settings)
+    as_of = parse_as_of(args.as_of, settings.tz)
+    try:
+        run = draft_invites(app.store, settings, app.labels, args.activity, args.segment, as_of)
+    except SuggestError as exc:
+        raise CliError(str(exc)) from exc
+    if args.json:
+        print_json(run.to_json(settings.tz))
+    else:
+        print(invites_text(run, segment_label(args.segment), settings.tz, as_of))
+    return 0

@@ -1,0 +1,708 @@
+"""Suggestions for the operator: triggers → drafts → stored, de-duplicated, rate-limited.
+
+Three ways in, one path out:
+- `suggest_for_new_messages` — the hook after ingest (files and the live bot alike): looks at
+  messages newer than the stored watermark (minus a look-back, so a late file import of recent
+  history is still seen), plus members who just crossed into "declining", and hands back what
+  to show each operator now.
+- `suggest_for_member` — `siyu suggest MEMBER`: the member's latest triggering message and
+  lifecycle moments, on demand (the operator asked, so no rate limit applies).
+- `draft_invites` — `siyu invite ACTIVITY --segment CODE`.
+
+Rules that hold on every path: opted-out members never get anything; one pending suggestion
+per member and scenario (a newer trigger updates it, an already-seen trigger changes nothing);
+suggestions are addressed to an operator, never to a chat, and an operator id that is a group
+is refused. The feedback loop (`set_status`, `feedback_summary`) closes the circle: which
+playbook variants operators actually send, and which ones members answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.config import ConfigError, Settings, section
+from bot.llm import Polisher, make_polisher
+from handlers.personas import PersonaView, build_personas, to_record
+from persona.persona import SILENT_TYPES, MessageRecord, Persona, iso
+from persona.playbook import (
+    DEFAULT_INTERESTS,
+    Playbook,
+    PlaybookError,
+    default_playbook,
+    default_playbook_text,
+    parse_playbook,
+)
+from persona.suggest import (
+    PRIORITY,
+    Draft,
+    Drafting,
+    Trigger,
+    draft,
+    draft_invite,
+    is_segment_code,
+    is_signup,
+    join_trigger,
+    last_words,
+    member_triggers,
+    message_trigger,
+    next_action_label,
+    reactivate_trigger,
+    segment_codes,
+    welcome_trigger,
+)
+from storage.repo import MemberRow, Store
+from storage.suggestions import ACCEPTED, STATUSES, SuggestionRow, SuggestionStore
+
+_STATE_WATERMARK = "watermark"
+_STATE_LAST_RUN = "last_run"
+
+
+class SuggestError(Exception):
+    """A one-line reason for the operator (unknown handle, status or segment)."""
+
+
+# ---- configuration -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class SuggestConfig:
+    """The [suggest] table of siyu.toml."""
+
+    # An operator's own playbook file; its scenarios replace the bundled ones.
+    playbooks: str | None = None
+    # At most this many suggestions are handed to one operator per hour; the rest wait.
+    per_operator_per_hour: int = 30
+    # A member sent an invite this recently is not invited again.
+    invite_recent_days: int = 7
+    # How long after sending a reply, a signup or an order still counts as the outcome.
+    outcome_days: int = 7
+    # The hook ignores messages older than this: last month's question needs no script now.
+    max_age_hours: float = 72.0
+    # The hook re-reads this much before its watermark, for late-arriving imports.
+    lookback_hours: float = 24.0
+    # Who gets suggestions: one operator, or one per chat.
+    operator: str = "operator"
+    operators: Mapping[str, str] = field(default_factory=dict)
+    # Staff accounts (member id or name) that talk in groups but are not customers.
+    staff: tuple[str, ...] = ()
+
+
+_INT_KEYS = ("per_operator_per_hour", "invite_recent_days", "outcome_days")
+_NUM_KEYS = ("max_age_hours", "lookback_hours")
+
+
+def suggest_config(settings: Settings) -> SuggestConfig:
+    raw = section(settings, "suggest")
+    where = f"{settings.source}: [suggest]"
+    known = set(SuggestConfig.__dataclass_fields__)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{where} 未知配置项 {key}，可用: {', '.join(sorted(known))}")
+        if key in _INT_KEYS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"{where} {key} 必须是非负整数")
+        elif key in _NUM_KEYS:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                raise ConfigError(f"{where} {key} 必须是正数")
+            value = float(value)
+        elif key in ("playbooks", "operator"):
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{where} {key} 必须是非空字符串")
+        elif key == "operators":
+            if not isinstance(value, dict) or not all(
+                    isinstance(v, str) and v for v in value.values()):
+                raise ConfigError(f"{where} operators 必须是 聊天ID = \"运营ID\" 的表")
+        elif key == "staff":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where} staff 必须是字符串列表")
+            value = tuple(value)
+        values[key] = value
+    cfg = SuggestConfig(**values)
+    for op in (cfg.operator, *cfg.operators.values()):
+        if op.endswith("@chatroom"):
+            raise ConfigError(f"{where} 运营 {op} 是群聊：建议只发给运营本人，不能发到群里")
+    return cfg
+
+
+def load_playbook(settings: Settings, interests: Iterable[str] | None = None) -> Playbook:
+    """The bundled playbook, overlaid with the operator's file from `[suggest] playbooks`."""
+    if interests is None:
+        from bot.app import load_lexicon
+
+        interests = [i.code for i in load_lexicon(settings).interests]
+    codes = list(interests)
+    cfg = suggest_config(settings)
+    try:
+        # The bundled file with the bundled taxonomy is parsed once per process.
+        playbook = (default_playbook() if set(codes) == set(DEFAULT_INTERESTS)
+                    else parse_playbook(default_playbook_text(), interests=codes))
+        if cfg.playbooks:
+            path = Path(cfg.playbooks)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(f"{path}: 无法读取话术文件 ({exc.strerror})") from exc
+            except UnicodeDecodeError as exc:
+                raise ConfigError(f"{path}: 不是 UTF-8 文本 ({exc.reason})") from exc
+            playbook = parse_playbook(text, str(path), codes, base=playbook)
+    except PlaybookError as exc:
+        raise ConfigError(str(exc)) from exc
+    return playbook
+
+
+def _drafting(settings: Settings, labels: Mapping[str, str],
+              playbook: Playbook | None) -> Drafting:
+    from bot.app import load_lexicon
+
+    lexicon = load_lexicon(settings)
+    if playbook is None:
+        playbook = load_playbook(settings, [i.code for i in lexicon.interests])
+    return Drafting(playbook, labels, products=frozenset(lexicon.interest_index),
+                    concerns=frozenset(lexicon.motivations))
+
+
+# ---- views -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SuggestionView:
+    """A stored suggestion with the member it is about."""
+
+    row: SuggestionRow
+    member_id: str
+    name: str
+
+    def to_json(self, tz: Any = UTC) -> dict[str, Any]:
+        """The contract's suggestion item, plus extras the operator tools use."""
+        r = self.row
+        return {
+            "id": str(r.id), "scenario": r.scenario, "message_id": r.message_id,
+            "text": r.text, "alternatives": list(r.alternatives), "why": list(r.why),
+            "status": r.status,
+            "member_id": self.member_id, "variant": r.variant,
+            "next_action": r.next_action, "next_action_label": next_action_label(r.next_action),
+            "reasons": list(r.reasons), "trigger_at": iso(r.trigger_ts, tz),
+            "polished": r.polished,
+        }
+
+    def invite_json(self, tz: Any = UTC) -> dict[str, Any]:
+        """The contract's invite item (member_id, text, why) plus extras."""
+        r = self.row
+        return {
+            "member_id": self.member_id, "text": r.text, "why": list(r.why),
+            "id": str(r.id), "name": self.name, "status": r.status, "variant": r.variant,
+            "alternatives": list(r.alternatives), "next_action": r.next_action,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    member_id: str
+    name: str
+    reason: str  # opted_out | staff | recently_invited | already_invited | dismissed
+    detail: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"member_id": self.member_id, "reason": self.reason, "name": self.name,
+                "detail": self.detail}
+
+
+@dataclass(slots=True)
+class SuggestRun:
+    """What one pass of the trigger hook did; `notify` is what to hand operators now."""
+
+    as_of: datetime
+    messages: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    notify: list[SuggestionView] = field(default_factory=list)
+    queued: int = 0
+    skipped: list[Skip] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"as_of": self.as_of.isoformat(timespec="seconds"), "messages": self.messages,
+                "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "notify": [v.to_json() for v in self.notify], "queued": self.queued,
+                "skipped": [s.to_json() for s in self.skipped]}
+
+
+@dataclass(slots=True)
+class InviteRun:
+    activity: str
+    segment: str
+    invites: list[SuggestionView] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+
+    def to_json(self, tz: Any = UTC) -> dict[str, Any]:
+        return {"activity": self.activity, "segment": self.segment,
+                "invites": [v.invite_json(tz) for v in self.invites],
+                "skipped": [s.to_json() for s in self.skipped]}
+
+
+# ---- the engine --------------------------------------------------------------------------
+class _Suggester:
+    """Shared state of one call: stores, settings, playbook, optional polish."""
+
+    def __init__(self, store: Store, settings: Settings, labels: Mapping[str, str],
+                 playbook: Playbook | None, polisher: Polisher | None) -> None:
+        self.store = store
+        self.settings = settings
+        self.labels = labels
+        self.cfg = suggest_config(settings)
+        self.env = _drafting(settings, labels, playbook)
+        self.polisher = polisher if polisher is not None else make_polisher(settings)
+        self.sstore = SuggestionStore(store.engine)
+        self._groups: set[str] | None = None
+
+    def operator_for(self, chat_id: str | None) -> str:
+        op = self.cfg.operators.get(chat_id or "", self.cfg.operator)
+        if self._groups is None:
+            self._groups = self.sstore.group_chat_ids()
+        if op in self._groups:
+            raise ConfigError(f"{self.settings.source}: [suggest] 运营 {op} 是群聊："
+                              "建议只发给运营本人，不能发到群里")
+        return op
+
+    def excluded(self, member: MemberRow) -> Skip | None:
+        """Why this member gets nothing at all (opted out, or one of our own staff)."""
+        if member.opted_out:
+            return Skip(member.member_id, member.name, "opted_out", "已选择退出，不再打扰")
+        if member.member_id in self.cfg.staff or member.name in self.cfg.staff:
+            return Skip(member.member_id, member.name, "staff", "工作人员，不是客户")
+        return None
+
+    def _text(self, d: Draft, member: MemberRow) -> tuple[str, bool]:
+        if self.polisher is None:
+            return d.text, False
+        result = self.polisher.polish(d.text, name=d.name, secrets=[member.member_id])
+        return result.text, result.polished
+
+    def _values(self, d: Draft, member: MemberRow, now: datetime) -> dict[str, Any]:
+        t = d.trigger
+        return {
+            "trigger": t.key, "trigger_ts": t.ts, "message_id": t.message_id,
+            "chat_id": t.chat_id, "activity": d.activity, "variant": d.variant,
+            "template_text": d.text, "alternatives": d.alternatives, "why": d.why(),
+            "reasons": [r.to_json() for r in d.reasons], "segments": dict(d.segments),
+            "next_action": d.next_action, "updated_at": now,
+            "operator": self.operator_for(t.chat_id),
+        }
+
+    def save(self, member: MemberRow, d: Draft, now: datetime, source: str = "hook",
+             segment: str | None = None) -> tuple[SuggestionRow | None, str]:
+        """Store a draft under the one-pending-per-member-and-scenario rule.
+
+        Returns the row and what happened: created | updated | unchanged | older | stale.
+        A newer trigger taking over an open row puts it back in the push queue when it came
+        from the hook (`source`), since the operator has not seen the new message yet.
+        """
+        ss = self.sstore
+        values = self._values(d, member, now)
+        existing = ss.find(member.pk, d.scenario, d.trigger.key)
+        if existing is not None:
+            if existing.status == "pending" and existing.template_text != d.text:
+                # The playbook or the persona changed: refresh the open draft in place.
+                text, polished = self._text(d, member)
+                ss.update(existing.id, {**values, "text": text, "polished": polished})
+                return ss.get(existing.id), "updated"
+            return existing, "unchanged"
+        if d.scenario != "invite":
+            closed = ss.latest_closed_ts(member.pk, d.scenario)
+            if closed is not None and d.trigger.ts <= closed:
+                return None, "stale"  # a newer one of this kind was already dealt with
+            pending = ss.open_for(member.pk, d.scenario)
+            if pending is not None:
+                if d.trigger.ts < pending.trigger_ts:
+                    return pending, "older"
+                text, polished = self._text(d, member)
+                ss.update(pending.id, {**values, "text": text, "polished": polished,
+                                       "notified_at": None, "source": source})
+                return ss.get(pending.id), "updated"
+        text, polished = self._text(d, member)
+        sid = ss.insert({**values, "member_pk": member.pk, "scenario": d.scenario,
+                         "segment": segment, "text": text, "polished": polished,
+                         "status": "pending", "created_at": now, "source": source})
+        return ss.get(sid), "created"
+
+
+def _now(as_of: datetime | None) -> datetime:
+    return as_of if as_of is not None else datetime.now(UTC)
+
+
+def _texts(store: Store, pk: int, until: datetime
+           ) -> tuple[list[MessageRecord], dict[str, str | None]]:
+    msgs = store.messages_for([pk], until=until).get(pk, [])
+    return [to_record(m) for m in msgs], {m.id: m.text for m in msgs}
+
+
+def suggest_for_member(store: Store, settings: Settings, labels: Mapping[str, str],
+                       member: MemberRow, as_of: datetime, *, playbook: Playbook | None = None,
+                       polisher: Polisher | None = None,
+                       view: PersonaView | None = None) -> list[SuggestionView]:
+    """Suggestions for one member's latest triggering message and lifecycle, best first.
+
+    Stored like the hook's (so they get a handle and a status), but not rate limited: the
+    operator asked. Opted-out members and staff get an empty list. Pass `view` when the
+    caller already built the member's persona as of `as_of`.
+    """
+    eng = _Suggester(store, settings, labels, playbook, polisher)
+    if eng.excluded(member):
+        return []
+    if view is None:
+        (view,) = build_personas(store, settings, labels, as_of, [member.pk])
+    records, texts = _texts(store, member.pk, as_of)
+    triggers = member_triggers(view.persona, records, texts, as_of,
+                               timedelta(days=settings.intent_ttl_days),
+                               timedelta(days=settings.new_days))
+    out: list[SuggestionView] = []
+    for trig in triggers:
+        row, _ = eng.save(member, draft(view.persona, trig, eng.env), as_of, "demand")
+        if row is not None and all(v.row.id != row.id for v in out):
+            out.append(SuggestionView(row, member.member_id, member.name))
+    return out
+
+
+def suggest_for_new_messages(store: Store, settings: Settings, labels: Mapping[str, str],
+                             as_of: datetime | None = None, *,
+                             playbook: Playbook | None = None,
+                             polisher: Polisher | None = None) -> SuggestRun:
+    """The ingest hook: new triggering messages, newcomers and members turning declining.
+
+    Call it after `Ingestor.finish` (file imports) or after each live batch. Idempotent: a
+    second call with nothing new changes nothing and notifies nothing. `as_of` is "now"
+    (defaults to the clock); the hourly limit and the look-back are measured from it.
+    """
+    now = _now(as_of)
+    eng = _Suggester(store, settings, labels, playbook, polisher)
+    ss, cfg = eng.sstore, eng.cfg
+    run = SuggestRun(now)
+    watermark = _parse_ts(ss.get_state(_STATE_WATERMARK))
+    last_run = _parse_ts(ss.get_state(_STATE_LAST_RUN))
+    since = now - timedelta(hours=cfg.max_age_hours)
+    if watermark is not None:
+        since = max(since, watermark - timedelta(hours=cfg.lookback_hours))
+    messages = ss.messages_between(since, now)
+    run.messages = len(messages)
+
+    # The newest trigger per member and scenario: three questions in a row make one script.
+    found: dict[int, dict[str, Trigger]] = defaultdict(dict)
+    first_in_window: dict[int, Any] = {}
+    for msg in messages:
+        rec = to_record(msg)
+        if msg.type not in SILENT_TYPES:
+            first_in_window.setdefault(msg.member_pk, rec)
+        trig = message_trigger(rec, msg.text)
+        if trig is not None:
+            _keep_newest(found[msg.member_pk], trig)
+
+    # Members whose silence crossed `declining_days` since the last run.
+    gap = timedelta(days=settings.declining_days)
+    declining = set(ss.members_last_active_between((last_run or since) - gap, now - gap))
+    # Members seen for the first time inside the window may deserve a welcome.
+    newcomers = {m.pk for m in store.members(first_in_window)
+                 if m.first_seen is not None and m.first_seen > since}
+
+    # Triggers already stored need no second look (the look-back re-reads a day of messages
+    # on every call), so personas are built only for members with something new.
+    known = ss.known_triggers(set(found) | newcomers)
+    for pk, trigs in found.items():
+        for scenario, trig in list(trigs.items()):
+            if (scenario, trig.key) in known.get(pk, ()):
+                del trigs[scenario]
+                run.unchanged += 1
+    newcomers = {pk for pk in newcomers if ("welcome", "welcome") not in known.get(pk, ())}
+
+    pks = {pk for pk, trigs in found.items() if trigs} | newcomers | declining
+    views = build_personas(store, settings, labels, now, pks) if pks else []
+    drafts: list[tuple[PersonaView, Draft]] = []
+    for view in views:
+        m, persona = view.member, view.persona
+        trigs = found.get(m.pk, {})
+        first = first_in_window.get(m.pk)
+        if (m.pk in newcomers and persona.segments.get("lifecycle") == "new"
+                and first is not None and persona.stats.get("first_seen") == first.ts):
+            _keep_newest(trigs, welcome_trigger(persona, first, now))
+        if m.pk in declining and persona.segments.get("lifecycle") == "declining":
+            _keep_newest(trigs, _reactivate(store, persona, m.pk, now))
+        if not trigs:
+            continue
+        skip = eng.excluded(m)
+        if skip:
+            run.skipped.append(skip)
+            continue
+        drafts.extend((view, draft(persona, t, eng.env)) for t in trigs.values())
+
+    drafts.sort(key=lambda vd: (PRIORITY.index(vd[1].scenario), vd[1].trigger.ts))
+    for view, d in drafts:
+        _, action = eng.save(view.member, d, now)
+        if action == "created":
+            run.created += 1
+        elif action == "updated":
+            run.updated += 1
+        else:
+            run.unchanged += 1
+
+    _notify(eng, run, now)
+    state = {_STATE_LAST_RUN: now.isoformat()}
+    if messages:
+        newest = max(m.ts for m in messages)
+        if watermark is None or newest > watermark:
+            state[_STATE_WATERMARK] = newest.isoformat()
+    ss.set_state(state)
+    return run
+
+
+def suggest_for_join(store: Store, settings: Settings, labels: Mapping[str, str],
+                     member: MemberRow, joined_at: datetime, chat_id: str | None = None,
+                     as_of: datetime | None = None, *, playbook: Playbook | None = None,
+                     polisher: Polisher | None = None) -> SuggestRun:
+    """A live join (bot.events.JoinEvent): draft the welcome and hand it out if there is room.
+
+    Exports carry joins as system messages, which `suggest_for_new_messages` already sees;
+    live transports report them as events that are not messages, so the join hook calls this.
+    Welcomes are once per member, and the hourly limit applies as for every other trigger.
+    """
+    now = _now(as_of)
+    eng = _Suggester(store, settings, labels, playbook, polisher)
+    run = SuggestRun(now)
+    skip = eng.excluded(member)
+    if skip:
+        run.skipped.append(skip)
+        return run
+    (view,) = build_personas(store, settings, labels, now, [member.pk])
+    _, action = eng.save(member, draft(view.persona, join_trigger(joined_at, chat_id),
+                                       eng.env), now)
+    run.created += action == "created"
+    run.unchanged += action != "created"
+    _notify(eng, run, now)
+    return run
+
+
+def _keep_newest(trigs: dict[str, Trigger], trig: Trigger) -> None:
+    have = trigs.get(trig.scenario)
+    if have is None or (trig.ts, trig.key) >= (have.ts, have.key):
+        trigs[trig.scenario] = trig
+
+
+def _reactivate(store: Store, persona: Persona, pk: int, now: datetime) -> Trigger:
+    records, texts = _texts(store, pk, now)
+    last = last_words(records)
+    return reactivate_trigger(persona, last, texts.get(last.id) if last else None, now)
+
+
+def _notify(eng: _Suggester, run: SuggestRun, now: datetime) -> None:
+    """Hand each operator the most urgent pending suggestions, up to the hourly limit."""
+    ss, cfg = eng.sstore, eng.cfg
+    fresh_after = now - timedelta(hours=cfg.max_age_hours)
+    queue: dict[str, list[SuggestionRow]] = defaultdict(list)
+    for row in ss.queued():
+        if row.trigger_ts >= fresh_after and row.trigger_ts <= now:
+            queue[row.operator].append(row)
+    members = {m.pk: m for m in eng.store.members({r.member_pk for q in queue.values()
+                                                   for r in q})}
+    chosen: list[SuggestionRow] = []
+    for op, rows in sorted(queue.items()):
+        rows.sort(key=lambda r: (PRIORITY.index(r.scenario), -r.trigger_ts.timestamp(), r.id))
+        room = max(0, cfg.per_operator_per_hour
+                   - ss.notified_since(op, now - timedelta(hours=1)))
+        chosen += rows[:room]
+        run.queued += len(rows) - min(room, len(rows))
+    ss.mark_notified([r.id for r in chosen], now)
+    for r in chosen:
+        m = members[r.member_pk]
+        run.notify.append(SuggestionView(r._replace(notified_at=now), m.member_id, m.name))
+
+
+def _parse_ts(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+# ---- invites -----------------------------------------------------------------------------
+def draft_invites(store: Store, settings: Settings, labels: Mapping[str, str], activity: str,
+                  segment: str, as_of: datetime, *, playbook: Playbook | None = None,
+                  polisher: Polisher | None = None) -> InviteRun:
+    """A per-member invite for everyone in `segment`, and why each other member is skipped.
+
+    `segment` is any segment value code (high, new, price, core …) or a cluster code (c1 …),
+    matched against each persona's segments. Drafts are stored as pending invites, so running
+    the command again shows the same drafts with their handles instead of new ones.
+    """
+    activity = activity.strip()
+    if not activity:
+        raise SuggestError("活动名称不能为空")
+    if not is_segment_code(segment):
+        raise SuggestError(f"未知分群代码 {segment!r}，可用: "
+                           + ", ".join(segment_codes()) + " 或兴趣圈代码 c1、c2…")
+    eng = _Suggester(store, settings, labels, playbook, polisher)
+    ss = eng.sstore
+    run = InviteRun(activity, segment)
+    recent = timedelta(days=eng.cfg.invite_recent_days)
+    last_sent = ss.last_sent_invites(as_of)
+    existing = ss.invites_for(activity)
+    tz = settings.tz
+    for view in build_personas(store, settings, labels, as_of):
+        m, persona = view.member, view.persona
+        d = draft_invite(persona, activity, segment, as_of, eng.env)
+        if d is None:
+            continue
+        row = existing.get(m.pk)
+        sent_at = last_sent.get(m.pk)
+        skip = eng.excluded(m)
+        if skip is None and sent_at is not None and as_of - sent_at < recent:
+            skip = Skip(m.member_id, m.name, "recently_invited",
+                        f"{_local(sent_at, tz)} 刚邀请过（{recent.days} 天内不重复邀请）")
+        elif skip is None and row is not None and row.status in ACCEPTED:
+            skip = Skip(m.member_id, m.name, "already_invited",
+                        f"已于 {_local(row.status_at, tz)} 邀请过本活动")
+        elif skip is None and row is not None and row.status == "dismissed":
+            skip = Skip(m.member_id, m.name, "dismissed", "运营已决定不邀请")
+        if skip:
+            run.skipped.append(skip)
+            continue
+        saved, _ = eng.save(m, d, as_of, "invite", segment)
+        if saved is not None:
+            run.invites.append(SuggestionView(saved, m.member_id, m.name))
+    return run
+
+
+def _local(ts: datetime | None, tz: Any) -> str:
+    return ts.astimezone(tz).strftime("%m-%d") if ts else "—"
+
+
+# ---- feedback ----------------------------------------------------------------------------
+_HANDLE_RE = re.compile(r"^#?\s*(\d+)$")
+
+
+def set_status(store: Store, handle: int | str, status: str, at: datetime,
+               text: str | None = None) -> SuggestionView:
+    """Record what the operator did with suggestion `handle` ("12", "#12" or 12).
+
+    `status` is sent, edited (pass what was really sent as `text`), dismissed, or pending to
+    undo. The time `at` starts the outcome window (reply, signup, order within N days).
+    """
+    match = _HANDLE_RE.match(str(handle).strip())
+    if not match:
+        raise SuggestError(f"编号 {handle!r} 无效，应为数字，如 12")
+    if status not in STATUSES:
+        raise SuggestError(f"状态 {status!r} 无效，可用: {', '.join(STATUSES)}")
+    ss = SuggestionStore(store.engine)
+    sid = int(match.group(1))
+    row = ss.get(sid)
+    if row is None:
+        raise SuggestError(f"没有编号为 {sid} 的建议")
+    ss.set_status(sid, status, at, text if status == "edited" else None)
+    (member,) = store.members([row.member_pk])
+    new = ss.get(sid)
+    assert new is not None
+    return SuggestionView(new, member.member_id, member.name)
+
+
+@dataclass(slots=True)
+class _Tally:
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    known: int = 0
+    replied: int = 0
+    joined: int = 0
+    bought: int = 0
+    orders_known: bool = False
+
+    def add(self, status: str, outcome: Mapping[str, Any] | None) -> None:
+        self.total += 1
+        self.counts[status] += 1
+        if outcome is None or not outcome["known"]:
+            return
+        self.known += 1
+        self.replied += bool(outcome["replied"])
+        self.joined += bool(outcome["joined"])
+        if outcome["bought"] is not None:
+            self.orders_known = True
+            self.bought += bool(outcome["bought"])
+
+    def to_json(self) -> dict[str, Any]:
+        accepted = self.counts["sent"] + self.counts["edited"]
+        decided = accepted + self.counts["dismissed"]
+        return {
+            "total": self.total, **self.counts, "accepted": accepted,
+            "acceptance_rate": _rate(accepted, decided),
+            "outcome_known": self.known, "replied": self.replied,
+            "response_rate": _rate(self.replied, self.known),
+            "joined": self.joined, "join_rate": _rate(self.joined, self.known),
+            "bought": self.bought if self.orders_known else None,
+            "purchase_rate": _rate(self.bought, self.known) if self.orders_known else None,
+        }
+
+
+def _rate(n: int, d: int) -> float | None:
+    return round(n / d, 3) if d else None
+
+
+def outcome(ss: SuggestionStore, row: SuggestionRow, as_of: datetime, days: int
+            ) -> dict[str, Any] | None:
+    """What followed a sent suggestion within `days`: replied, joined (invites), bought.
+
+    None for drafts never sent. `known` is true once the member replied or the window closed;
+    until then an open window is not counted as "no reply".
+    """
+    if row.status not in ACCEPTED or row.status_at is None or row.status_at > as_of:
+        return None
+    start = row.status_at
+    end = min(start + timedelta(days=days), as_of)
+    later = ss.member_messages_after(row.member_pk, start, end)
+    spoken = [(ts, text) for ts, typ, text in later if typ not in SILENT_TYPES]
+    replied = bool(spoken)
+    joined = bool(row.activity) and any(is_signup(text, row.activity or "") for _, text in spoken)
+    orders = ss.orders_after(row.member_pk, start, end)
+    return {"replied": replied, "joined": joined,
+            "bought": None if orders is None else orders > 0,
+            "known": replied or start + timedelta(days=days) <= as_of}
+
+
+def feedback_summary(store: Store, as_of: datetime, settings: Settings | None = None
+                     ) -> dict[str, Any]:
+    """Acceptance and response rates per playbook variant, overall and per segment.
+
+    Shape::
+
+        {"as_of": ISO, "window_days": 7,
+         "totals": TALLY,
+         "by_variant": [{"scenario", "variant", **TALLY}],
+         "by_variant_segment": [{"scenario", "variant", "dimension", "segment", **TALLY}]}
+
+    TALLY = {total, pending, sent, edited, dismissed, accepted, acceptance_rate,
+    outcome_known, replied, response_rate, joined, join_rate, bought, purchase_rate};
+    acceptance = (sent + edited) / decided; response, join and purchase rates are over sent
+    items whose outcome is known; rates are null without a denominator, and bought is null
+    when no order table exists. `dimension` is lifecycle, motivation, value or layer, and
+    `segment` the member's code at drafting time ("none" when unknown).
+    """
+    days = suggest_config(settings).outcome_days if settings is not None else 7
+    ss = SuggestionStore(store.engine)
+    totals = _Tally()
+    by_variant: dict[tuple[str, str], _Tally] = defaultdict(_Tally)
+    by_segment: dict[tuple[str, str, str, str], _Tally] = defaultdict(_Tally)
+    for row in ss.all(until=as_of):
+        out = outcome(ss, row, as_of, days)
+        totals.add(row.status, out)
+        by_variant[row.scenario, row.variant].add(row.status, out)
+        for dim in ("lifecycle", "motivation", "value", "layer"):
+            code = row.segments.get(dim) or "none"
+            by_segment[row.scenario, row.variant, dim, code].add(row.status, out)
+    order = {s: i for i, s in enumerate(PRIORITY)}
+
+    def key(k: Sequence[str]) -> tuple[Any, ...]:
+        return (order.get(k[0], 99), *k[1:])
+
+    return {
+        "as_of": as_of.isoformat(timespec="seconds"), "window_days": days,
+        "totals": totals.to_json(),
+        "by_variant": [{"scenario": s, "variant": v, **t.to_json()}
+                       for (s, v), t in sorted(by_variant.items(), key=lambda kv: key(kv[0]))],
+        "by_variant_segment": [
+            {"scenario": s, "variant": v, "dimension": dim, "segment": code, **t.to_json()}
+            for (s, v, dim, code), t in sorted(by_segment.items(), key=lambda kv: key(kv[0]))],
+    }

@@ -1,0 +1,181 @@
+"""Activity invites for a segment: who is in and why, who is skipped and why, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from handlers.personas import build_personas
+from handlers.suggest import (
+    InviteRun,
+    SuggestError,
+    draft_invites,
+    feedback_summary,
+    set_status,
+    suggest_for_new_messages,
+)
+from tests.suggest_fixtures import NOW, Community, ago, price_mom, quality_mom, service_dad
+
+
+def community(tmp_path: Path, toml: str = "") -> Community:
+    c = Community(tmp_path, toml)
+    price_mom(c)
+    quality_mom(c)
+    service_dad(c)
+    price_mom(c, "wxid_gone", "退群的人")  # price-sensitive too, but will opt out
+    c.say("wxid_new", "大家好，我是新来的，宝宝辅食怎么做？", ago(3), "新妈妈")
+    c.say("wxid_quiet", "有没有优惠券？", ago(50), "沉默的人")
+    c.say("wxid_quiet", "太贵了，能便宜点吗", ago(45))
+    c.join("wxid_lurker", "潜水员", ago(1))
+    c.commit()
+    c.opt_out("wxid_gone")
+    return c
+
+
+def invite(c: Community, activity: str, segment: str, as_of: datetime = NOW) -> InviteRun:
+    return draft_invites(c.store, c.settings, c.labels, activity, segment, as_of)
+
+
+def test_invites_everyone_in_the_segment_and_says_why(tmp_path: Path) -> None:
+    c = community(tmp_path)
+    run = invite(c, "周末亲子烘焙课", "price")
+    assert [v.member_id for v in run.invites] == ["wxid_price", "wxid_quiet"]
+    assert [(s.member_id, s.reason) for s in run.skipped] == [("wxid_gone", "opted_out")]
+    v = run.invites[0]
+    assert "「周末亲子烘焙课」" in v.row.text and "{" not in v.row.text
+    assert v.row.why[0] == "属于分群：价格敏感型 [segment=price]"
+    assert any("[motivation=price]" in w for w in v.row.why)
+    assert v.row.scenario == "invite" and v.row.status == "pending"
+    assert v.row.variant == "price"
+    # Both are price-sensitive; the one gone quiet gets the come-back variant.
+    assert run.invites[1].row.variant == "price+declining"
+
+    declining = invite(c, "老朋友回归茶话会", "declining")
+    (d,) = declining.invites
+    assert d.member_id == "wxid_quiet" and d.row.variant == "price+declining"
+    assert d.row.next_action == "coupon"
+
+    # Lifecycle segments follow the personas exactly (a silent joiner may count as new).
+    views = build_personas(c.store, c.settings, c.labels, NOW)
+    for code in ("new", "potential"):
+        expected = {v.member.member_id for v in views
+                    if v.persona.segments["lifecycle"] == code}
+        assert {x.member_id for x in invite(c, "新人见面会", code).invites} == expected
+    assert "wxid_new" in {x.member_id for x in invite(c, "新人见面会", "new").invites}
+
+
+def test_invites_are_tailored_per_member(tmp_path: Path) -> None:
+    c = community(tmp_path)
+    run = invite(c, "品牌开放日", "mature")
+    by = {v.member_id: v.row for v in run.invites}
+    assert set(by) == {"wxid_price", "wxid_quality", "wxid_service"}
+    assert by["wxid_price"].variant.startswith("price")
+    assert by["wxid_quality"].variant == "quality"
+    assert by["wxid_service"].variant == "service"
+    assert len({r.text for r in by.values()}) == 3
+    assert all(r.why[0] == "属于分群：成熟用户 [segment=mature]" for r in by.values())
+
+
+def test_drafting_again_shows_the_same_drafts(tmp_path: Path) -> None:
+    c = community(tmp_path)
+    first = invite(c, "周末亲子烘焙课", "mature")
+    second = invite(c, "周末亲子烘焙课", "mature")
+    assert [v.row.id for v in first.invites] == [v.row.id for v in second.invites]
+    # Invites are not operator notifications: the trigger hook leaves them alone.
+    run = suggest_for_new_messages(c.store, c.settings, c.labels, NOW)
+    assert all(v.row.scenario != "invite" for v in run.notify)
+
+
+def test_recently_invited_already_invited_and_dismissed_are_skipped(tmp_path: Path) -> None:
+    c = community(tmp_path, "[suggest]\ninvite_recent_days = 7\n")
+    run = invite(c, "周末亲子烘焙课", "mature")
+    by = {v.member_id: v.row.id for v in run.invites}
+    set_status(c.store, by["wxid_price"], "sent", NOW)
+    set_status(c.store, by["wxid_quality"], "dismissed", NOW)
+
+    other = invite(c, "读书会", "mature", NOW + timedelta(days=2))
+    reasons = {s.member_id: s.reason for s in other.skipped}
+    assert reasons == {"wxid_price": "recently_invited", "wxid_gone": "opted_out"}
+    assert {v.member_id for v in other.invites} == {"wxid_quality", "wxid_service"}
+
+    same = invite(c, "周末亲子烘焙课", "mature", NOW + timedelta(days=2))
+    reasons = {s.member_id: s.reason for s in same.skipped}
+    assert reasons == {"wxid_price": "recently_invited", "wxid_quality": "dismissed",
+                       "wxid_gone": "opted_out"}
+
+    later = invite(c, "周末亲子烘焙课", "mature", NOW + timedelta(days=9))
+    reasons = {s.member_id: s.reason for s in later.skipped}
+    assert reasons == {"wxid_price": "already_invited", "wxid_quality": "dismissed",
+                       "wxid_gone": "opted_out"}
+    assert {v.member_id for v in invite(c, "读书会", "mature",
+                                        NOW + timedelta(days=9)).invites} == {
+        "wxid_price", "wxid_quality", "wxid_service"}
+
+
+def test_segment_codes_are_checked(tmp_path: Path) -> None:
+    c = community(tmp_path)
+    with pytest.raises(SuggestError, match="未知分群代码 'vip'"):
+        invite(c, "周末亲子烘焙课", "vip")
+    with pytest.raises(SuggestError, match="活动名称"):
+        invite(c, "  ", "new")
+    assert invite(c, "周末亲子烘焙课", "c7").invites == []  # a cluster nobody is in yet
+    assert {v.member_id for v in invite(c, "运动打卡", "general").invites} >= {"wxid_price"}
+
+
+def test_signups_count_as_joined_in_the_feedback(tmp_path: Path) -> None:
+    c = community(tmp_path)
+    run = invite(c, "周末亲子烘焙课", "mature")
+    by = {v.member_id: v.row.id for v in run.invites}
+    set_status(c.store, by["wxid_price"], "sent", NOW)
+    set_status(c.store, by["wxid_service"], "sent", NOW)
+    c.say("wxid_price", "报名！带娃一起来", NOW + timedelta(hours=2))
+    c.say("wxid_service", "最近有点忙", NOW + timedelta(hours=3))
+    c.commit()
+    summary = feedback_summary(c.store, NOW + timedelta(days=8))
+    inv = [r for r in summary["by_variant"] if r["scenario"] == "invite"]
+    assert sum(r["joined"] for r in inv) == 1 and sum(r["replied"] for r in inv) == 2
+    assert summary["totals"]["join_rate"] == 0.5
+
+
+# ---- siyu invite end to end --------------------------------------------------------------
+def siyu(*args: str, cwd: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    for key in ("SIYU_DB", "SIYU_LLM_BASE_URL", "SIYU_LLM_MODEL", "SIYU_LLM_API_KEY"):
+        env.pop(key, None)
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert (proc.returncode == 0) == ok, proc.stderr
+    return proc
+
+
+def test_cli_invite_json_contract_and_text(tmp_path: Path) -> None:
+    c = community(tmp_path)
+    del c
+    as_of = "2026-11-20T20:00:00+08:00"
+    doc = json.loads(siyu("invite", "周末亲子烘焙课", "--segment", "price", "--json",
+                          "--as-of", as_of, cwd=tmp_path).stdout)
+    assert set(doc) == {"activity", "segment", "invites", "skipped"}
+    assert doc["activity"] == "周末亲子烘焙课" and doc["segment"] == "price"
+    assert [i["member_id"] for i in doc["invites"]] == ["wxid_price", "wxid_quiet"]
+    for item in doc["invites"]:
+        assert {"member_id", "text", "why"} <= set(item)
+        assert "周末亲子烘焙课" in item["text"] and item["why"]
+    item = doc["invites"][0]
+    assert doc["skipped"] == [{"member_id": "wxid_gone", "reason": "opted_out",
+                               "name": "退群的人", "detail": "已选择退出，不再打扰"}]
+
+    text = siyu("invite", "周末亲子烘焙课", "--segment", "price", "--as-of", as_of,
+                cwd=tmp_path).stdout
+    assert "活动邀请草稿" in text and "价格敏感型" in text and "朵朵妈" in text
+    assert "跳过" in text and "opted_out" in text and f"#{item['id']}" in text
+
+    bad = siyu("invite", "周末亲子烘焙课", "--segment", "vip", cwd=tmp_path, ok=False)
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert len(bad.stderr.strip().splitlines()) == 1 and "vip" in bad.stderr
