@@ -1,0 +1,500 @@
+"""Persona cards (用户画像卡片): each key segment as one concrete, named representative.
+
+Managers act on people, not on percentages, so the method turns every key segment into a card:
+a representative with a plausible name and role ("精打细算的宝妈 · 林悦"), typical age, city and
+life stage, core needs and pain points backed by 2–3 real member quotes (text + message id),
+goals and motivation, information sources and trusted channels, and a typical scene.
+
+Rules:
+- Cards are made for the value tiers, lifecycle stages and motivations that have members, and
+  for every interest circle; an empty segment gets no card.
+- The run's goal decides which segments lead (activate → new, potential; repurchase → high,
+  growth, mature; winback → declining), the card order, and the `focus` figures each card
+  shows first (e.g. repurchase: repeat rate, AOV, coupon share, days since the last order).
+- Modes (age range, city, life stage …) count only members where the value is known, and say
+  how many that was, so a mode of one is visibly thin.
+- Needs and pain points are the member keywords that occur in their question / purchase and
+  complaint quotes; quotes are chosen to show those words, from different members first.
+- The representative's name is derived from the segment code (a hash into surname and given-
+  name tables), so it is the same every run; collisions inside one run are resolved in a
+  fixed order. The given name follows the segment's dominant gender when one is clear.
+- Counts and money come from the whole segment; the text parts (modes, quotes, channels) read an
+  evenly spaced sample of at most `card_sample` members so a million-member run stays fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from persona.commerce import CONTENT_TYPES
+from persona.persona import TIME_LABELS
+from persona.segment import (
+    CONTENT_KIND_LABELS,
+    CONTENT_KINDS,
+    SEGMENT_LABELS,
+    TIME_CODES,
+    MemberTable,
+    SegmentParams,
+)
+from persona.signals import MOTIVATION_CODES
+
+if TYPE_CHECKING:
+    from persona.clusters import Circle
+
+# Which segments lead for each goal, in order.
+GOAL_LEAD: dict[str, tuple[tuple[str, str], ...]] = {
+    "activate": (("lifecycle", "new"), ("lifecycle", "potential")),
+    "repurchase": (("value", "high"), ("value", "growth"), ("lifecycle", "mature")),
+    "winback": (("lifecycle", "declining"),),
+}
+# Default order of the other cards; circles follow, largest first.
+BASE_ORDER: tuple[tuple[str, str], ...] = (
+    ("value", "high"), ("value", "growth"), ("value", "general"),
+    ("lifecycle", "new"), ("lifecycle", "mature"), ("lifecycle", "declining"),
+    ("lifecycle", "potential"),
+    ("motivation", "price"), ("motivation", "quality"), ("motivation", "service"),
+)
+GOAL_FOCUS: dict[str, tuple[str, ...]] = {
+    "activate": ("join_channel", "silent_share", "asked_recently", "top_interest",
+                 "content_preference"),
+    "repurchase": ("repeat_rate", "aov", "coupon_share", "days_since_order", "top_category"),
+    "winback": ("days_since_active", "complained_recently", "top_category", "coupon_share",
+                "main_chat"),
+}
+FOCUS_LABELS = {
+    "join_channel": "主要入群渠道", "silent_share": "从未发言占比",
+    "asked_recently": "近期提问人数",
+    "top_interest": "最关注的话题", "content_preference": "偏好的内容形式",
+    "repeat_rate": "复购率", "aov": "客单价(元)", "coupon_share": "用券订单占比",
+    "days_since_order": "距上次下单(中位天数)", "top_category": "常买品类",
+    "days_since_active": "距上次活跃(中位天数)", "complained_recently": "近期抱怨人数",
+    "main_chat": "最常出现的群",
+}
+INTENT_LABELS = {"question": "提问", "complaint": "抱怨投诉", "purchase_intent": "购买意向",
+                 "praise": "好评"}
+NEED_INTENTS = ("question", "purchase_intent")
+PAIN_INTENTS = ("complaint",)
+QUOTE_RANK = {"question": 0, "complaint": 1, "purchase_intent": 2, "praise": 3}
+TIME_SCENE = {"morning": "早上", "daytime": "白天", "evening": "晚上", "late_night": "深夜"}
+
+MOTIVATION_ADJ = {"price": "精打细算的", "quality": "讲究品质的", "service": "看重服务的"}
+SEGMENT_ADJ = {
+    "high": "爱回购的", "growth": "渐入佳境的", "general": "随便逛逛的",
+    "potential": "还在观望的", "new": "刚入群的", "mature": "常驻群里的",
+    "declining": "渐渐沉默的",
+}
+MOTIVATION_GOALS = {"price": "花更少的钱买到划算的好东西", "quality": "买到靠谱、品质过硬的东西",
+                    "service": "有问题能及时找到人、售后省心"}
+LIFE_STAGE_NOUNS = {"expecting": "准妈妈", "retired": "退休族", "student": "学生党"}
+INTEREST_NOUNS = {
+    "parenting": "宝妈", "digital": "数码控", "fitness": "健身达人", "food": "吃货",
+    "beauty": "护肤达人", "travel": "旅行爱好者", "reading": "书友", "pets": "铲屎官",
+    "home": "居家达人", "education": "家长", "finance": "理财新手", "auto": "车主",
+    "entertainment": "追剧党", "games": "玩家", "health": "养生派", "fashion": "穿搭爱好者",
+}
+SURNAMES = tuple(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余杜叶程魏"
+    "苏吕丁沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱"
+)
+GIVEN_NAMES = {
+    "female": ("悦", "婷", "雨桐", "欣怡", "思琪", "佳怡", "静怡", "梦瑶", "晓雯", "诗涵", "雅琴",
+               "慧敏", "若曦", "可馨", "文静", "丽娜", "嘉欣", "晓燕", "美玲", "月华", "紫萱",
+               "佳琪", "婉清", "淑芬", "秀英", "玉梅", "海燕", "春梅", "晓丽", "芳"),
+    "male": ("浩然", "子轩", "宇航", "俊杰", "志强", "明远", "晨阳", "建华", "一鸣", "博文",
+             "天佑", "嘉伟", "振宇", "立新", "思远", "国强", "建军", "文斌", "海涛", "子豪"),
+    "neutral": ("子涵", "雨辰", "欣然", "一诺", "晨曦", "安然", "清扬", "思源", "语桐", "可欣",
+                "诗语", "梓萱", "文轩", "雨萱", "心怡", "佳宁"),
+}
+ATTRIBUTE_CARD_FIELDS = ("age_range", "city", "life_stage", "gender", "occupation")
+DIMENSION_RANK = {"value": 0, "lifecycle": 1, "motivation": 2, "cluster": 3}
+
+
+@dataclass(slots=True)
+class PersonaCard:
+    """One segment as a named representative; `to_json` is an element of the run's "cards"."""
+
+    dimension: str
+    code: str
+    label: str
+    size: int
+    share: float
+    name: str
+    role: str
+    persona_name: str
+    lead: bool = False
+    focus: list[dict[str, Any]] = field(default_factory=list)
+    profile: dict[str, Any] = field(default_factory=dict)
+    interests: list[dict[str, Any]] = field(default_factory=list)
+    needs: list[dict[str, Any]] = field(default_factory=list)
+    pain_points: list[dict[str, Any]] = field(default_factory=list)
+    quotes: list[dict[str, Any]] = field(default_factory=list)
+    goals: list[str] = field(default_factory=list)
+    motivation: dict[str, Any] | None = None
+    channels: dict[str, Any] = field(default_factory=dict)
+    scene: dict[str, Any] = field(default_factory=dict)
+    example_members: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "segment": {"dimension": self.dimension, "code": self.code, "label": self.label},
+            "size": self.size, "share": self.share, "lead": self.lead,
+            "name": self.name, "role": self.role, "persona_name": self.persona_name,
+            "focus": self.focus, "profile": self.profile, "interests": self.interests,
+            "needs": self.needs, "pain_points": self.pain_points, "quotes": self.quotes,
+            "goals": self.goals, "motivation": self.motivation, "channels": self.channels,
+            "scene": self.scene, "example_members": self.example_members,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PersonaCard:
+        seg = data["segment"]
+        return cls(
+            dimension=seg["dimension"], code=seg["code"], label=seg["label"],
+            size=int(data["size"]), share=float(data["share"]), name=data["name"],
+            role=data["role"], persona_name=data["persona_name"],
+            lead=bool(data.get("lead")), focus=list(data.get("focus", ())),
+            profile=dict(data.get("profile") or {}), interests=list(data.get("interests", ())),
+            needs=list(data.get("needs", ())), pain_points=list(data.get("pain_points", ())),
+            quotes=list(data.get("quotes", ())), goals=list(data.get("goals", ())),
+            motivation=data.get("motivation"), channels=dict(data.get("channels") or {}),
+            scene=dict(data.get("scene") or {}),
+            example_members=list(data.get("example_members", ())),
+        )
+
+
+def _digest(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
+
+
+def representative_name(dimension: str, code: str, gender: str | None = None,
+                        bump: int = 0) -> str:
+    """A plausible Chinese name, fixed for a segment key: surname + given name from tables.
+
+    `bump` moves to the next given name when another card of the run already has this one.
+    """
+    h = _digest(f"{dimension}:{code}")
+    given = GIVEN_NAMES[gender if gender in ("female", "male") else "neutral"]
+    surname = SURNAMES[h % len(SURNAMES)]
+    return surname + given[(h // len(SURNAMES) + bump) % len(given)]
+
+
+def _round(x: float | None, nd: int = 2) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), nd)
+
+
+def _sample(idx: np.ndarray, limit: int) -> np.ndarray:
+    """An evenly spaced, deterministic subset: no randomness, no bias toward early ids."""
+    if len(idx) <= limit:
+        return idx
+    return idx[np.unique(np.linspace(0, len(idx) - 1, limit).round().astype(np.int64))]
+
+
+def _mode(values: Sequence[str | None]) -> tuple[str | None, int, int]:
+    """(most common known value, its count, known count); ties go to the smaller value."""
+    known = Counter(v for v in values if v)
+    if not known:
+        return None, 0, 0
+    value, count = min(known.items(), key=lambda kv: (-kv[1], kv[0]))
+    return value, count, sum(known.values())
+
+
+def _top(counter: Counter[str], n: int) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+class _CardBuilder:
+    """Shared, per-run state for building cards (table, segment columns, derived arrays)."""
+
+    def __init__(self, t: MemberTable, segments: Mapping[str, np.ndarray],
+                 params: SegmentParams) -> None:
+        self.t = t
+        self.segments = segments
+        self.params = params
+        self.n = len(t)
+        self.last_active_days = t.last_active_age / 86400.0
+        self.last_order_days = t.last_order_age / 86400.0
+        self.asked = np.zeros(self.n, dtype=bool)
+        self.complained = np.zeros(self.n, dtype=bool)
+        for i, tags in enumerate(t.dynamic):
+            if tags:  # most members have none
+                codes = {d.code for d in tags}
+                self.asked[i] = "recently_asked" in codes
+                self.complained[i] = "recently_complained" in codes
+        # member × content kind, computed once for every card
+        self.content = (np.column_stack([t.content_mask(j) for j in range(len(CONTENT_KINDS))])
+                        if self.n else np.zeros((0, len(CONTENT_KINDS)), dtype=bool))
+
+    # ---- one card
+
+    def card(self, dimension: str, code: str, label: str, idx: np.ndarray) -> PersonaCard:
+        t, p = self.t, self.params
+        sample = _sample(idx, p.card_sample)
+        members = [t.members[i] for i in sample]
+        profile = self._profile(sample)
+        interests = self._interests(idx)
+        motivation = self._motivation(idx)
+        needs, pains = self._needs(members)
+        quotes = self._quotes(members, [w["word"] for w in needs + pains])
+        channels = self._channels(sample, members)
+        scene = self._scene(idx, sample, channels, interests)
+        goals = []
+        if motivation:
+            goals.append(MOTIVATION_GOALS[motivation["code"]])
+        if interests:
+            goals.append(f"在「{interests[0]['label']}」上得到实用建议和好物推荐")
+        if scene["categories"]:
+            goals.append(f"稳定买到合适的{scene['categories'][0]['category']}")
+        # most active first, then most orders; idx is in member-id order, so ties stay stable
+        examples = idx[np.lexsort((-t.orders[idx], -t.recent_messages[idx]))[:3]].tolist()
+        role = self._role(dimension, code, profile, motivation, interests)
+        return PersonaCard(
+            dimension=dimension, code=code, label=label, size=len(idx),
+            share=round(len(idx) / self.n, 4) if self.n else 0.0, name="", role=role,
+            persona_name="", focus=self._focus(idx, channels, interests, scene),
+            profile=profile, interests=interests, needs=needs, pain_points=pains,
+            quotes=quotes, goals=goals, motivation=motivation, channels=channels,
+            scene=scene, example_members=[t.ids[i] for i in examples],
+        )
+
+    def _profile(self, sample: np.ndarray) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for fld in ATTRIBUTE_CARD_FIELDS:
+            value, count, known = _mode([self.t.attributes[fld][i] for i in sample])
+            out[fld] = None if value is None else {
+                "code": value,
+                "label": self.t.labels.get(f"{fld}:{value}") or self.t.label(value),
+                "share": round(count / known, 2), "known": known}
+        return out
+
+    def _interests(self, idx: np.ndarray) -> list[dict[str, Any]]:
+        if not self.t.interest_codes or not len(idx):
+            return []
+        has = (self.t.interests[idx] >= self.params.interest_min_score).sum(axis=0)
+        order = sorted(range(len(has)), key=lambda j: (-int(has[j]), self.t.interest_codes[j]))
+        return [{"code": self.t.interest_codes[j], "label": self.t.label(self.t.interest_codes[j]),
+                 "share": round(int(has[j]) / len(idx), 2)} for j in order[:3] if has[j] > 0]
+
+    def _motivation(self, idx: np.ndarray) -> dict[str, Any] | None:
+        col = self.segments["motivation"][idx]
+        counts = Counter(c for c in col.tolist() if c)
+        if not counts:
+            return None
+        code, count = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return {"code": code, "label": SEGMENT_LABELS["motivation"][code],
+                "share": round(count / len(idx), 2),
+                "counts": {c: counts.get(c, 0) for c in MOTIVATION_CODES}}
+
+    def _needs(self, members: Sequence[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Member keywords found in their own question/purchase (needs) and complaint (pains)
+        quotes, counted once per member."""
+        need: Counter[str] = Counter()
+        pain: Counter[str] = Counter()
+        for m in members:
+            words = [w for w in m.keywords[:30] if len(w) >= 2 and w not in self.t.stop_words]
+            if not words or not m.quotes:
+                continue
+            need_text = " ".join(q.text for q in m.quotes if set(q.intents) & set(NEED_INTENTS))
+            pain_text = " ".join(q.text for q in m.quotes if set(q.intents) & set(PAIN_INTENTS))
+            need.update({w for w in words if need_text and w in need_text})
+            pain.update({w for w in words if pain_text and w in pain_text})
+        return ([{"word": w, "members": c} for w, c in _top(need, 5)],
+                [{"word": w, "members": c} for w, c in _top(pain, 5)])
+
+    def _quotes(self, members: Sequence[Any], words: Sequence[str]) -> list[dict[str, Any]]:
+        """2–3 real quotes: those naming a top need/pain word first, then by intent and
+        recency; one per member before any member is quoted twice."""
+        tz = self.params.tz
+        cands = []
+        for m in members:
+            for q in m.quotes[:10]:
+                intents = [i for i in q.intents if i in QUOTE_RANK]
+                if not intents or not q.text.strip():
+                    continue
+                intent = min(intents, key=QUOTE_RANK.__getitem__)
+                hit = any(w in q.text for w in words)
+                cands.append(((0 if hit else 1, QUOTE_RANK[intent], -q.ts.timestamp(), q.id),
+                              m.persona.member_id, intent, q))
+        cands.sort(key=lambda c: c[0])
+        chosen: list[tuple[str, str, Any]] = []
+        used: set[str] = set()
+        for pass_ in (0, 1):
+            for _, member_id, intent, q in cands:
+                if len(chosen) >= self.params.quotes_per_card:
+                    break
+                # the same words twice (a copied question) show nothing new
+                if any(q.id == c[2].id or q.text.strip() == c[2].text.strip() for c in chosen):
+                    continue
+                if pass_ == 0 and member_id in used:
+                    continue
+                chosen.append((member_id, intent, q))
+                used.add(member_id)
+        return [{"id": q.id, "text": q.text, "intent": intent,
+                 "intent_label": self.t.labels.get(intent, INTENT_LABELS[intent]),
+                 "member_id": member_id, "chat": q.chat,
+                 "ts": q.ts.astimezone(tz).isoformat(timespec="seconds")}
+                for member_id, intent, q in chosen]
+
+    def _channels(self, sample: np.ndarray, members: Sequence[Any]) -> dict[str, Any]:
+        join = Counter(m.join_channel for m in members if m.join_channel)
+        chats = Counter(c for m in members for c in dict.fromkeys(m.chats[:3]))
+        t = self.t
+        prefs = self.content[sample].sum(axis=0).tolist()
+        ev_members = (t.event_counts[sample] > 0).sum(axis=0) if len(sample) else np.zeros(0)
+        ev_total = t.event_counts[sample].sum(axis=0) if len(sample) else np.zeros(0)
+        return {
+            "join": [{"name": k, "members": v} for k, v in _top(join, 3)],
+            "chats": [{"name": k, "members": v} for k, v in _top(chats, 3)],
+            "content": sorted(
+                ({"code": c, "label": t.label(c), "members": prefs[j]}
+                 for j, c in enumerate(CONTENT_KINDS) if prefs[j] > 0),
+                key=lambda d: (-d["members"], d["code"])),
+            "content_events": sorted(
+                ({"code": c, "label": CONTENT_KIND_LABELS[c], "members": int(ev_members[j]),
+                  "events": int(ev_total[j])}
+                 for j, c in enumerate(CONTENT_TYPES) if len(ev_members) and ev_members[j] > 0),
+                key=lambda d: (-d["members"], d["code"])),
+        }
+
+    def _scene(self, idx: np.ndarray, sample: np.ndarray, channels: Mapping[str, Any],
+               interests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        t = self.t
+        times = t.times[sample].sum(axis=0) if len(sample) else np.zeros(len(TIME_CODES))
+        active = TIME_CODES[int(np.argmax(times))] if times.max(initial=0) > 0 else None
+        buyers = idx[t.orders[idx] > 0]
+        cat_buyers = (t.bought[idx] > 0).sum(axis=0) if t.categories else np.zeros(0)
+        cats = sorted(((t.categories[j], int(cat_buyers[j])) for j in range(len(cat_buyers))
+                       if cat_buyers[j] > 0), key=lambda kv: (-kv[1], kv[0]))[:3]
+        n_orders = int(t.orders[buyers].sum())
+        aov = float(t.monetary[buyers].sum() / n_orders) if n_orders else None
+        chats = [c["name"] for c in channels["chats"][:2]]
+        parts = []
+        if active:
+            parts.append(TIME_SCENE[active])
+        if chats:
+            parts.append(f"常在「{chats[0]}」里")
+        parts.append(f"聊{'、'.join(i['label'] for i in interests[:2])}" if interests
+                     else "看看群消息")
+        text = "".join(parts)
+        if cats:
+            text += f"；常买{'、'.join(c for c, _ in cats[:2])}"
+            if aov is not None:
+                text += f"，客单价约 {aov:.0f} 元"
+        return {"active_time": active, "active_time_label": TIME_LABELS.get(active or ""),
+                "chats": chats,
+                "categories": [{"category": c, "buyers": b} for c, b in cats],
+                "aov": _round(aov), "buyers": len(buyers), "text": text}
+
+    def _focus(self, idx: np.ndarray, channels: Mapping[str, Any],
+               interests: Sequence[Mapping[str, Any]],
+               scene: Mapping[str, Any]) -> list[dict[str, Any]]:
+        t = self.t
+        buyers = idx[t.orders[idx] > 0]
+        orders = int(t.orders[buyers].sum())
+        active = self.last_active_days[idx]
+        active = active[~np.isnan(active)]
+        events = t.event_counts[idx].sum(axis=0) if len(idx) else np.zeros(len(CONTENT_TYPES))
+        values: dict[str, Any] = {
+            "join_channel": channels["join"][0]["name"] if channels["join"] else None,
+            "silent_share": _round(float(np.mean(t.messages[idx] == 0))) if len(idx) else None,
+            "asked_recently": int(self.asked[idx].sum()),
+            "top_interest": interests[0]["label"] if interests else None,
+            "content_preference": (CONTENT_KIND_LABELS[CONTENT_TYPES[int(np.argmax(events))]]
+                                   if events.max(initial=0) > 0 else None),
+            "repeat_rate": _round(float(np.mean(t.orders[buyers] >= 2))) if len(buyers) else None,
+            "aov": scene["aov"],
+            "coupon_share": _round(int(t.coupon_orders[buyers].sum()) / orders) if orders
+            else None,
+            "days_since_order": _round(float(np.median(self.last_order_days[buyers])), 1)
+            if len(buyers) else None,
+            "top_category": scene["categories"][0]["category"] if scene["categories"] else None,
+            "days_since_active": _round(float(np.median(active)), 1) if len(active) else None,
+            "complained_recently": int(self.complained[idx].sum()),
+            "main_chat": channels["chats"][0]["name"] if channels["chats"] else None,
+        }
+        return [{"code": c, "label": FOCUS_LABELS[c], "value": values[c]}
+                for c in GOAL_FOCUS[self.params.goal]]
+
+    def _role(self, dimension: str, code: str, profile: Mapping[str, Any],
+              motivation: Mapping[str, Any] | None,
+              interests: Sequence[Mapping[str, Any]]) -> str:
+        if dimension == "motivation":
+            adj = MOTIVATION_ADJ[code]
+        elif dimension in ("value", "lifecycle"):
+            adj = SEGMENT_ADJ[code]
+        elif motivation and motivation["share"] >= 0.3:
+            adj = MOTIVATION_ADJ[motivation["code"]]
+        else:
+            adj = "热心的"
+        return adj + _noun(profile, interests)
+
+
+def _gender(profile: Mapping[str, Any]) -> str | None:
+    g = profile.get("gender")
+    if g and g["share"] >= 0.6:
+        return g["code"]
+    stage = profile.get("life_stage")
+    if stage and stage["code"] == "expecting":
+        return "female"
+    return None
+
+
+def _noun(profile: Mapping[str, Any], interests: Sequence[Mapping[str, Any]]) -> str:
+    """Who the representative is, from the clearest evidence: life stage, job, then interest."""
+    stage = profile.get("life_stage")
+    gender = _gender(profile)
+    if stage and stage["share"] >= 0.5:
+        if stage["code"] == "parent":
+            return "宝爸" if gender == "male" else "宝妈"
+        if stage["code"] in LIFE_STAGE_NOUNS:
+            return LIFE_STAGE_NOUNS[stage["code"]]
+    job = profile.get("occupation")
+    if job and job["share"] >= 0.5:
+        return str(job["label"])
+    # Only an interest that clearly leads names the person; a three-way tie is just "群友".
+    if interests and interests[0]["share"] >= 0.3 and (
+            len(interests) == 1 or interests[0]["share"] > interests[1]["share"]):
+        noun = INTEREST_NOUNS.get(interests[0]["code"])
+        if noun:
+            return "宝爸" if noun == "宝妈" and gender == "male" else noun
+    return "群友"
+
+
+def build_cards(t: MemberTable, segments: Mapping[str, np.ndarray], circles: Sequence[Circle],
+                params: SegmentParams) -> list[PersonaCard]:
+    """Cards for every non-empty key segment and circle, lead segments first (by goal)."""
+    builder = _CardBuilder(t, segments, params)
+    keys = list(BASE_ORDER) + [("cluster", c.code) for c in circles]
+    circle_labels = {c.code: c.label for c in circles}
+    cards: dict[tuple[str, str], PersonaCard] = {}
+    for dim, code in keys:
+        idx = np.flatnonzero(segments[dim] == code)
+        if not len(idx):
+            continue
+        label = circle_labels[code] if dim == "cluster" else SEGMENT_LABELS[dim][code]
+        cards[dim, code] = builder.card(dim, code, label, idx)
+
+    # Names in a fixed order (independent of the goal), bumping on a clash inside the run.
+    used: set[str] = set()
+    for dim, code in sorted(cards, key=lambda k: (DIMENSION_RANK[k[0]], k[1])):
+        card = cards[dim, code]
+        gender = _gender(card.profile)
+        bump = 0
+        name = representative_name(dim, code, gender)
+        while name in used and bump < 50:
+            bump += 1
+            name = representative_name(dim, code, gender, bump)
+        used.add(name)
+        card.persona_name = name
+        card.name = f"{card.role} · {name}"
+
+    lead = [k for k in GOAL_LEAD[params.goal] if k in cards]
+    rest = [k for k in keys if k in cards and k not in lead]
+    for k in lead:
+        cards[k].lead = True
+    return [cards[k] for k in lead + rest]
