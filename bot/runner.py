@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from bot.app import App
@@ -20,7 +21,7 @@ from bot.events import MessageEvent
 from bot.roles import Roles
 from bot.scheduler import JobQueue
 from bot.transports.base import Transport
-from handlers import joins, member, staff
+from handlers import joins, manager, member, operator, staff
 from handlers.context import BotContext
 from handlers.ingest import Ingestor
 from handlers.personas import refresh_stale_tags
@@ -39,6 +40,14 @@ class BotConfig:
     manager_groups: tuple[str, ...] = ()
     consent_notice: str = ""
     tag_refresh_seconds: float = 60.0
+    # Scheduled jobs: a fresh segmentation every N hours, the managers' weekly report
+    # ("mon 09:00", community time zone; "" turns it off), and a pass of the suggestion
+    # triggers every N hours so members turning declining reach the operators.
+    segment_every_hours: float = 24.0
+    weekly_report: str = "mon 09:00"
+    reactivation_every_hours: float = 6.0
+    # Optional WeCom group-robot webhook that also receives the weekly report text.
+    report_webhook: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotConfig:
@@ -79,7 +88,10 @@ class Bot:
         self.context = BotContext(self.app, settings, self.roles)
         # Order matters only for readability: command names are unique across routers.
         self.dispatcher.include_router(member.make_router(self.context))
-        self.dispatcher.include_router(staff.make_router(self.context))
+        self.dispatcher.include_router(
+            staff.make_router(self.context, manager.segment_describer(self.context)))
+        self.dispatcher.include_router(operator.make_router(self.context))
+        self.dispatcher.include_router(manager.make_router(self.context))
         self.dispatcher.include_router(joins.make_router(self.context, self.ingest,
                                                          self.config.consent_notice))
         self.jobs = JobQueue(settings.tz)
@@ -95,8 +107,43 @@ class Bot:
     def refresh(self) -> None:
         refresh_stale_tags(self.app.store, self.settings, self.app.labels)
 
+    def segment(self) -> None:
+        from handlers.segments import run_and_store
+
+        run_and_store(self.app.store, self.settings, self.app.labels, datetime.now(UTC))
+
+    async def reactivation(self) -> None:
+        """Run the suggestion triggers on the clock: declining members surface without a
+        message of their own."""
+        for to, text in operator.pending_notifications(self.context, datetime.now(UTC)):
+            await self.transport.send_private(to, text)
+
+    async def weekly_report(self) -> None:
+        """The managers' report: text and chart to each manager, text to the webhook."""
+        from handlers.manager import build_report
+
+        text, chart = build_report(self.context, datetime.now(UTC))
+        for manager_id in sorted(self.roles.managers):
+            await self.transport.send_private(manager_id, text)
+            if chart is not None:
+                await self.transport.send_image(manager_id, chart)
+        if self.config.report_webhook:
+            await post_webhook(self.config.report_webhook, text)
+
+    def schedule(self) -> None:
+        c = self.config
+        self.jobs.every("refresh_tags", c.tag_refresh_seconds, self.refresh)
+        if c.segment_every_hours > 0:
+            self.jobs.every("segment", c.segment_every_hours * 3600, self.segment)
+        if c.reactivation_every_hours > 0:
+            self.jobs.every("reactivation", c.reactivation_every_hours * 3600, self.reactivation)
+        if c.weekly_report:
+            day, hour, minute = parse_weekly(c.weekly_report, self.settings.source)
+            self.jobs.cron("weekly_report", self.weekly_report, day_of_week=day, hour=hour,
+                           minute=minute)
+
     async def run(self) -> None:
-        self.jobs.every("refresh_tags", self.config.tag_refresh_seconds, self.refresh)
+        self.schedule()
         self.jobs.start()
         try:
             await self.transport.run(self.dispatcher.feed)
@@ -104,6 +151,32 @@ class Bot:
             await self.jobs.shutdown()
             # Flush: whatever the live path marked stale is rebuilt before we exit.
             self.refresh()
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_weekly(value: str, source: str) -> tuple[str, int, int]:
+    """ "mon 09:00" → ("mon", 9, 0); a wrong value names the key."""
+    try:
+        day, clock = value.split()
+        hour, minute = (int(x) for x in clock.split(":"))
+        if day not in WEEKDAYS or not (0 <= hour < 24 and 0 <= minute < 60):
+            raise ValueError(value)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: [bot] weekly_report 应形如 \"mon 09:00\"：{value!r}"
+                          ) from exc
+    return day, hour, minute
+
+
+async def post_webhook(url: str, text: str, timeout: float = 5.0) -> None:
+    """A WeCom group robot takes {"msgtype": "text", "text": {"content": ...}}; failures are
+    logged (the job wrapper keeps the bot running) but never retried into a flood."""
+    import httpx
+
+    async with httpx.AsyncClient(timeout=timeout) as client:
+        resp = await client.post(url, json={"msgtype": "text", "text": {"content": text}})
+        resp.raise_for_status()
 
 
 def make_transport(name: str, settings: Settings, stdin: IO[str] | None = None,

@@ -75,7 +75,7 @@ def test_commands_are_not_ingested(tmp_path: Path) -> None:
 
 def test_unknown_slash_text_is_ordinary_chat(tmp_path: Path) -> None:
     out, db = run_console(tmp_path, "朵朵妈: /哈哈 今天好开心\n")
-    assert out == ""
+    assert "[群" not in out and "[私聊→朵朵妈]" not in out
     assert rows(db, "SELECT text FROM message") == [("/哈哈 今天好开心",)]
 
 

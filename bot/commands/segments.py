@@ -1,0 +1,74 @@
+"""`siyu segment` and `siyu report`: the picture a manager uses."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from bot.cliutil import add_as_of
+
+ORDER = 30
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "segment", help="运行分群（价值/生命周期/动机/分层/兴趣圈），保存并输出人物卡")
+    add_as_of(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run_segment)
+
+    p = sub.add_parser("report", help="管理者报告：分群规模与变化、人物卡、模式、痛点")
+    add_as_of(p)
+    p.add_argument("--chart", metavar="FILE.png", help="同时输出分群图表 (PNG)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run_report)
+
+
+def run_segment(args: argparse.Namespace, settings: Any) -> int:
+    from bot.cliutil import parse_as_of, print_json, read_app
+    from bot.report import report_text
+    from handlers.segments import run_and_store
+
+    app = read_app(settings)
+    as_of = parse_as_of(args.as_of, settings.tz)
+    outcome = run_and_store(app.store, settings, app.labels, as_of)
+    doc = outcome.result.to_json()
+    if args.json:
+        print_json({"run_id": outcome.run_id, **doc})
+        return 0
+    prev = outcome.previous.result if outcome.previous else None
+    print(report_text(doc, prev, settings.tz, title=f"分群完成（第 {outcome.run_id} 次）",
+                      cards=len(doc.get("cards", []))))
+    return 0
+
+
+def run_report(args: argparse.Namespace, settings: Any) -> int:
+    from bot.chart import ChartError, draw_report_chart
+    from bot.cliutil import CliError, parse_as_of, print_json, read_app
+    from bot.config import section
+    from bot.report import chart_panels, report_text
+    from handlers.manager import feedback_lines
+    from handlers.segments import latest_or_new
+    from handlers.suggest import feedback_summary
+
+    app = read_app(settings)
+    as_of = parse_as_of(args.as_of, settings.tz)
+    latest, previous = latest_or_new(app.store, settings, app.labels, as_of)
+    doc, prev = latest.result, previous.result if previous else None
+    feedback = feedback_lines(feedback_summary(app.store, as_of, settings))
+    if args.chart:
+        title = f"社群分群报告 · 截至 {latest.as_of.astimezone(settings.tz):%Y-%m-%d %H:%M}"
+        try:
+            draw_report_chart(Path(args.chart), title, chart_panels(doc, prev),
+                              section(settings, "report").get("font"))
+        except ChartError as exc:
+            raise CliError(str(exc)) from exc
+    if args.json:
+        print_json({"run_id": latest.id, "previous_run_id": previous.id if previous else None,
+                    **doc, "feedback": feedback})
+        return 0
+    print(report_text(doc, prev, settings.tz, feedback=feedback))
+    if args.chart:
+        print(f"\n图表已保存：{args.chart}")
+    return 0

@@ -1,0 +1,192 @@
+"""The managers' report and segment summaries as Chinese text, from a stored run document.
+
+Works on the JSON a run stores (persona/segment.py `SegmentResult.to_json`), so a report of an
+old run reads exactly as it did then. Kept short on purpose: the method says not too detailed —
+sizes and how they changed, the lead persona cards, the patterns that hold, the pain points.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+DIMENSION_TITLES = {"value": "价值", "lifecycle": "生命周期", "motivation": "购买动机",
+                    "layer": "分层", "cluster": "兴趣圈"}
+NONE_LABEL = "未定"
+
+
+def _label(doc: Mapping[str, Any], dim: str, code: str | None) -> str:
+    if not code or code == "none":
+        return doc.get("labels", {}).get(dim, {}).get("none", NONE_LABEL)
+    return doc.get("labels", {}).get(dim, {}).get(code, code)
+
+
+def _fmt_time(iso: str | None, tz: ZoneInfo) -> str:
+    if not iso:
+        return "—"
+    return datetime.fromisoformat(iso).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def size_lines(doc: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+               ) -> list[str]:
+    """One line per dimension: "价值：高价值 5（+1）· 成长型 10 …"."""
+    lines = []
+    before = (previous or {}).get("counts", {})
+    for dim, counts in doc.get("counts", {}).items():
+        parts = []
+        for code, n in counts.items():
+            if not n and not before.get(dim, {}).get(code):
+                continue
+            delta = ""
+            if previous is not None:
+                d = n - before.get(dim, {}).get(code, 0)
+                delta = f"（{d:+d}）" if d else ""
+            parts.append(f"{_label(doc, dim, code)} {n}{delta}")
+        lines.append(f"{DIMENSION_TITLES.get(dim, dim)}：" + " · ".join(parts))
+    circles = doc.get("clusters", [])
+    if circles:
+        lines.append("兴趣圈：" + " · ".join(f"{c['code']} {c['label']} {c['size']}人"
+                                          for c in circles))
+    return lines
+
+
+def card_text(card: Mapping[str, Any], tz: ZoneInfo, quotes: int = 3) -> list[str]:
+    seg = card["segment"]
+    lines = [f"【{seg['label']}】{card['name']}（{card['size']} 人，占 {card['share']:.0%}）"]
+    prof = card.get("profile", {})
+    who = " · ".join(p["label"] for k in ("age_range", "city", "life_stage", "occupation")
+                     if (p := prof.get(k)))
+    if who:
+        lines.append(f"  典型画像：{who}")
+    if card.get("interests"):
+        lines.append("  兴趣：" + "、".join(i["label"] for i in card["interests"]))
+    if card.get("needs"):
+        lines.append("  核心需求：" + "、".join(n["word"] for n in card["needs"]))
+    if card.get("pain_points"):
+        lines.append("  痛点：" + "、".join(n["word"] for n in card["pain_points"]))
+    for q in card.get("quotes", [])[:quotes]:
+        where = q.get("chat") or ""
+        lines.append(f"    「{q['text']}」（{q.get('intent_label', '')}，{where}）")
+    goals = "；".join(card.get("goals", []))
+    mot = (card.get("motivation") or {}).get("label")
+    if goals or mot:
+        lines.append(f"  目标与动机：{goals}{'；' if goals and mot else ''}{mot or ''}")
+    ch = card.get("channels", {})
+    sources = [c["name"] for c in ch.get("chats", [])[:3]] + [j.get("label", j.get("name", ""))
+                                                                for j in ch.get("join", [])[:2]]
+    content = [c["label"] for c in ch.get("content", [])[:3]]
+    content += [c["label"] for c in ch.get("content_events", [])[:2]]
+    if sources or content:
+        lines.append(f"  信息渠道：{'、'.join(s for s in sources if s) or '—'}；"
+                     f"偏好内容：{'、'.join(content) or '—'}")
+    scene = card.get("scene", {})
+    if scene.get("text"):
+        lines.append(f"  典型场景：{scene['text']}")
+    focus = [f"{f['label']} {_focus_value(f['value'])}" for f in card.get("focus", [])]
+    if focus:
+        lines.append("  关注指标：" + "，".join(focus))
+    return lines
+
+
+def _focus_value(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.2f}" if value < 1 or value != int(value) else f"{value:.0f}"
+    return str(value)
+
+
+def pain_points(doc: Mapping[str, Any], top: int = 6) -> list[str]:
+    """Community-wide pain points: the lifecycle cards cover everyone once, so sum those."""
+    counter: Counter[str] = Counter()
+    for card in doc.get("cards", []):
+        if card["segment"]["dimension"] == "lifecycle":
+            for p in card.get("pain_points", []):
+                counter[p["word"]] += int(p.get("members", 1))
+    return [f"{word}（{n} 人提到）" for word, n in counter.most_common(top)]
+
+
+def change_lines(doc: Mapping[str, Any]) -> list[str]:
+    ch = doc.get("changes")
+    if not ch:
+        return ["这是第一次分群，下次运行后会显示变化。"]
+    m = ch.get("members", {})
+    lines = [f"与 {ch.get('previous_as_of', '')[:16].replace('T', ' ')} 相比："
+             f"成员 {m.get('before', 0)} → {m.get('after', 0)}（新增 {m.get('joined', 0)}，"
+             f"离开 {m.get('left', 0)}）"]
+    for dim, moves in ch.get("moves", {}).items():
+        if not moves.get("moved"):
+            continue
+        top = "；".join(f"{_label(doc, dim, t['from'])}→{_label(doc, dim, t['to'])} {t['count']}人"
+                       for t in moves.get("transitions", [])[:3])
+        lines.append(f"  {DIMENSION_TITLES.get(dim, dim)}：{moves['moved']} 人变化（{top}）")
+    cl = ch.get("clusters", {})
+    if cl.get("ari") is not None:
+        lines.append(f"  兴趣圈稳定度（调整兰德指数）{cl['ari']:.2f}"
+                     + (f"，新圈 {'、'.join(cl['new'])}" if cl.get("new") else "")
+                     + (f"，消失 {'、'.join(cl['vanished'])}" if cl.get("vanished") else ""))
+    return lines
+
+
+def importance_lines(doc: Mapping[str, Any]) -> list[str]:
+    out = []
+    for dim, items in (doc.get("importance") or {}).items():
+        if items:
+            out.append(f"  区分{DIMENSION_TITLES.get(dim, dim)}的关键特征："
+                       + "、".join(i["label"] for i in items[:4]))
+    return out
+
+
+def report_text(doc: Mapping[str, Any], previous: Mapping[str, Any] | None, tz: ZoneInfo,
+                title: str = "社群报告", cards: int = 4,
+                feedback: Sequence[str] = ()) -> str:
+    as_of = _fmt_time(doc.get("as_of"), tz)
+    lines = [f"{title}（截至 {as_of}，目标：{doc.get('goal_label', '')}）"]
+    lines.append("")
+    prev_time = _fmt_time(previous.get("as_of"), tz) if previous else None
+    lines.append("一、分群规模" + (f"（括号内为较 {prev_time} 的变化）" if prev_time else ""))
+    lines += ["  " + line for line in size_lines(doc, previous)]
+    lines.append("")
+    lines.append("二、重点人物卡")
+    lead = [c for c in doc.get("cards", []) if c.get("lead")] or doc.get("cards", [])
+    for card in lead[:cards]:
+        lines += ["  " + line for line in card_text(card, tz)]
+    if not lead:
+        lines.append("  暂无（成员太少或没有数据）")
+    lines.append("")
+    lines.append("三、发现的模式")
+    patterns = doc.get("patterns", [])
+    lines += [f"  · {p['description']}" for p in patterns[:6]] or ["  暂无足够数据支持的模式"]
+    lines += importance_lines(doc)
+    lines.append("")
+    lines.append("四、主要痛点")
+    lines.append("  " + ("、".join(pain_points(doc)) or "暂无"))
+    lines.append("")
+    lines.append("五、变化")
+    lines += ["  " + line for line in change_lines(doc)]
+    if feedback:
+        lines.append("")
+        lines.append("六、话术与邀请效果")
+        lines += ["  " + line for line in feedback]
+    return "\n".join(lines)
+
+
+def chart_panels(doc: Mapping[str, Any], previous: Mapping[str, Any] | None
+                 ) -> list[tuple[str, dict[str, int], dict[str, int] | None]]:
+    panels: list[tuple[str, dict[str, int], dict[str, int] | None]] = []
+    for dim in ("value", "lifecycle", "motivation"):
+        counts = doc.get("counts", {}).get(dim, {})
+        before = (previous or {}).get("counts", {}).get(dim) if previous else None
+        now = {_label(doc, dim, c): n for c, n in counts.items()}
+        prev = {_label(doc, dim, c): n for c, n in before.items()} if before else None
+        panels.append((DIMENSION_TITLES[dim], now, prev))
+    circles = {f"{c['code']} {c['label']}": c["size"] for c in doc.get("clusters", [])}
+    prev_circles = None
+    if previous:
+        prev_circles = {f"{c['code']} {_label(doc, 'cluster', c['code'])}": c["size"]
+                        for c in previous.get("clusters", [])}
+    panels.append(("兴趣圈", circles, prev_circles))
+    return panels

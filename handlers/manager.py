@@ -1,0 +1,112 @@
+"""Managers' commands: 分群, 画像 <分群>, 报告, 模式, 变化 — the picture, in chat.
+
+All answers carry community data, so they go privately (or into a configured managers'
+group). `分群` runs a fresh segmentation and stores it; the others read the latest stored run
+(running one first when there is none), so a report in chat matches `siyu report`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from bot.chart import ChartError, draw_report_chart
+from bot.config import section
+from bot.dispatcher import CommandContext, Reply, Router
+from bot.report import card_text, change_lines, chart_panels, report_text, size_lines
+from bot.roles import MANAGER
+from handlers.context import BotContext
+from handlers.segments import latest_or_new, run_and_store
+from handlers.suggest import feedback_summary
+
+MANAGERS = frozenset({MANAGER})
+
+
+def feedback_lines(summary: dict[str, object]) -> list[str]:
+    """Acceptance and response rates per scenario and playbook variant, for the report."""
+    lines = []
+    for item in summary.get("by_variant", []) or []:  # type: ignore[union-attr]
+        if not isinstance(item, dict) or not item.get("total"):
+            continue
+        acc = item.get("acceptance_rate")
+        resp = item.get("response_rate")
+        lines.append(f"{item['scenario']}/{item['variant']}：{item['total']} 条，"
+                     f"采用率 {_pct(acc)}，回复率 {_pct(resp)}")
+    return lines[:8]
+
+
+def _pct(value: object) -> str:
+    return f"{value:.0%}" if isinstance(value, float) else "—"
+
+
+def build_report(bot: BotContext, now: datetime) -> tuple[str, Path | None]:
+    """The report text and its chart (None, with the reason in the text, when no CJK font)."""
+    store, settings = bot.app.store, bot.settings
+    run, prev_run = latest_or_new(store, settings, bot.app.labels, now)
+    doc, prev = run.result, prev_run.result if prev_run else None
+    text = report_text(doc, prev, settings.tz,
+                       feedback=feedback_lines(feedback_summary(store, now, settings)))
+    chart = Path(tempfile.mkdtemp(prefix="siyu-report-")) / "report.png"
+    title = f"社群分群报告 · 截至 {run.as_of.astimezone(settings.tz):%Y-%m-%d %H:%M}"
+    try:
+        draw_report_chart(chart, title, chart_panels(doc, prev),
+                          section(settings, "report").get("font"))
+    except ChartError as exc:
+        return f"{text}\n\n（图表未生成：{exc}）", None
+    return text, chart
+
+
+def make_router(bot: BotContext) -> Router:
+    router = Router("manager")
+    store, settings, labels = bot.app.store, bot.settings, bot.app.labels
+
+    def latest(now: datetime) -> tuple[dict[str, object], dict[str, object] | None]:
+        run, prev = latest_or_new(store, settings, labels, now)
+        return run.result, prev.result if prev else None
+
+    @router.command("分群", "segments", roles=MANAGERS, help="分群：重新分群并给出摘要")
+    async def segments(ctx: CommandContext) -> Reply:
+        outcome = run_and_store(store, settings, labels, ctx.now)
+        doc = outcome.result.to_json()
+        prev = outcome.previous.result if outcome.previous else None
+        lines = [f"分群摘要（第 {outcome.run_id} 次，目标：{doc.get('goal_label', '')}）"]
+        lines += size_lines(doc, prev)
+        return Reply("\n".join(lines))
+
+    @router.command("报告", "report", roles=MANAGERS, help="报告：分群报告（文字+图表）")
+    async def report(ctx: CommandContext) -> Reply:
+        text, chart = build_report(bot, ctx.now)
+        return Reply(text, image=chart)
+
+    @router.command("模式", "patterns", roles=MANAGERS, help="模式：兴趣与购买之间的关联")
+    async def patterns(ctx: CommandContext) -> Reply:
+        doc, _ = latest(ctx.now)
+        found = doc.get("patterns") or []
+        items = [f"· {p['description']}" for p in list(found)[:8]]  # type: ignore[call-overload]
+        return Reply("发现的模式：\n" + ("\n".join(items) or "暂无足够数据支持的模式"))
+
+    @router.command("变化", "changes", roles=MANAGERS, help="变化：与上次分群相比")
+    async def changes(ctx: CommandContext) -> Reply:
+        doc, _ = latest(ctx.now)
+        return Reply("\n".join(change_lines(doc)))
+
+    return router
+
+
+def segment_describer(bot: BotContext) -> Callable[[str, datetime], str]:
+    """`画像 <分群>` for managers: the persona card of a segment or circle, by code or label."""
+    store, settings, labels = bot.app.store, bot.settings, bot.app.labels
+
+    def describe(code: str, now: datetime) -> str:
+        run, _ = latest_or_new(store, settings, labels, now)
+        cards = run.result.get("cards", [])
+        for card in cards:
+            seg = card["segment"]
+            if code in (seg["code"], seg["label"]):
+                return "\n".join(card_text(card, settings.tz))
+        known = "、".join(f"{c['segment']['code']}({c['segment']['label']})" for c in cards)
+        return f"没有分群「{code}」的人物卡。可选：{known or '（暂无，先发送 /分群）'}"
+
+    return describe
