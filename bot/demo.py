@@ -18,14 +18,19 @@ from pathlib import Path
 from bot.app import App
 from bot.config import Settings
 from bot.render import local, persona_detail
+from bot.render_suggest import suggestion_text
+from bot.report import card_text, size_lines
 from bot.sources import open_source
 from bot.sources.business import open_orders
 from handlers.business import import_orders
 from handlers.ingest import Ingestor, IngestReport
 from handlers.personas import PersonaView, build_personas
-from persona.persona import LAYER_LABELS, LIFECYCLE_LABELS, MOTIVATION_SEGMENT_LABELS
+from handlers.segments import run_and_store
+from handlers.suggest import suggest_for_member
 
 DEMO_DB = Path("siyu-demo.db")
+# The brand's own accounts in the sample: staff, not members to profile or script for.
+SAMPLE_STAFF = ("小禾优选-禾子店长", "小禾助手", "小禾客服-安安")
 
 
 def _reset(path: Path) -> None:
@@ -39,6 +44,8 @@ def run_demo(settings: Settings, keep: bool = False, db_given: bool = False) -> 
         if not keep:
             _reset(DEMO_DB)
         settings = replace(settings, db=f"sqlite:///{DEMO_DB}")
+    suggest_conf = {"staff": list(SAMPLE_STAFF), **settings.sections.get("suggest", {})}
+    settings = replace(settings, sections={**settings.sections, "suggest": suggest_conf})
     app = App(settings)
     ingestor = Ingestor(app.store, app.analyzer, settings, app.labels)
     report = IngestReport()
@@ -56,32 +63,60 @@ def run_demo(settings: Settings, keep: bool = False, db_given: bool = False) -> 
     if as_of is None:
         print("示例数据为空")
         return 1
-    views = build_personas(app.store, settings, app.labels, as_of)
+    segmented = run_and_store(app.store, settings, app.labels, as_of)
+    views = [v for v in build_personas(app.store, settings, app.labels, as_of)
+             if v.member.name not in SAMPLE_STAFF]
     elapsed = time.perf_counter() - started
     tz = settings.tz
+    doc = segmented.result.to_json()
 
     counts = app.store.counts()
     print("Siyu Companion 演示：小禾优选社群（内置示例数据，离线）")
     print(f"导入 {len(files)} 个群聊/私聊，{counts['members']} 位成员，新增 {report.new} 条消息"
           f"（重复 {report.duplicate}），拒绝 {len(report.rejects)} 行，用时 {elapsed:.1f} 秒")
     print(f"导入订单 {orders.new} 笔（重复 {orders.duplicate}，拒绝 {len(orders.rejects)} 行）")
-    print(f"画像截至示例数据的最后一条消息：{local(as_of, tz)}")
+    print(f"一切以示例数据的最后一条消息为准：{local(as_of, tz)}；目标：{doc['goal_label']}")
     print()
-    print(_distribution("生命周期", views, "lifecycle", LIFECYCLE_LABELS))
-    print(_distribution("购买动机", views, "motivation", MOTIVATION_SEGMENT_LABELS, "动机未明"))
-    print(_distribution("成员分层", views, "layer", LAYER_LABELS))
-    print(_interest_heat(views))
-    print(_spend(views))
+    print("一、分群")
+    for line in size_lines(doc):
+        print(f"  {line}")
+    print(f"  {_interest_heat(views)}")
+    print(f"  {_spend(views)}")
     print()
-    for view in _examples(views):
-        ids = {e for t in view.persona.tags for e in t.evidence[:2]}
-        print(persona_detail(view, app.store.messages_by_id(ids), tz, as_of))
+    print("二、重点人物卡")
+    for card in [c for c in doc["cards"] if c.get("lead")][:2]:
+        for line in card_text(card, tz, quotes=2):
+            print(f"  {line}")
+    print()
+    print("三、发现的模式")
+    for pattern in doc["patterns"][:3] or [{"description": "暂无足够数据支持的模式"}]:
+        print(f"  · {pattern['description']}")
+    print()
+    print("四、成员画像示例（每个标签后是证据原话）")
+    examples = _examples(views)
+    for view in examples[:2]:
+        ids = {e for t in view.persona.tags for e in t.evidence[:1]}
+        print(persona_detail(view, app.store.messages_by_id(ids), tz, as_of, max_tags=8,
+                             quotes_per_tag=1))
         print()
+    print("五、给运营的话术建议示例（动机不同，话术不同）")
+    shown = 0
+    for view in examples:
+        suggestions = suggest_for_member(app.store, settings, app.labels, view.member, as_of)
+        if suggestions:
+            print(suggestion_text(suggestions[0], tz))
+            print()
+            shown += 1
+        if shown >= 3:
+            break
     db = settings.db
     print("接下来可以试试：")
     print(f"  siyu --db {db} personas --as-of {as_of.astimezone(tz).date()}")
-    name = views[0].persona.member_id if views else "MEMBER"
+    name = examples[0].persona.member_id if examples else "MEMBER"
     print(f"  siyu --db {db} persona {name} --json")
+    print(f"  siyu --db {db} report --chart report.png")
+    print(f"  siyu --db {db} invite 周末亲子烘焙课 --segment new")
+    print("  siyu run   # 在终端里模拟群聊，体验机器人")
     print("  siyu ingest 你的聊天导出.json   # ChatLab JSON/JSONL 或 WeChatMsg CSV")
     return 0
 
@@ -116,7 +151,7 @@ def _spend(views: list[PersonaView]) -> str:
 
 
 def _examples(views: list[PersonaView]) -> list[PersonaView]:
-    """One talkative member per motivation, so the demo shows how personas differ."""
+    """Talkative members, one per motivation first, so the demo shows how personas differ."""
     picked: list[PersonaView] = []
     ranked = sorted(views, key=lambda v: (-v.persona.stats["messages"], v.persona.member_id))
     for motivation in ("price", "quality", "service"):
@@ -124,9 +159,5 @@ def _examples(views: list[PersonaView]) -> list[PersonaView]:
             if v.persona.segments.get("motivation") == motivation and v not in picked:
                 picked.append(v)
                 break
-    for v in ranked:
-        if len(picked) >= 3:
-            break
-        if v not in picked:
-            picked.append(v)
+    picked.extend(v for v in ranked if v not in picked)
     return picked

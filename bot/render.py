@@ -102,7 +102,9 @@ def personas_table(views: Sequence[PersonaView], tz: ZoneInfo, as_of: datetime) 
 
 
 def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: ZoneInfo,
-                   as_of: datetime) -> str:
+                   as_of: datetime, max_tags: int | None = None, quotes_per_tag: int = 2) -> str:
+    """A member's persona for a person: attributes, segments, stats, then each tag with the
+    member's own words behind it (the first `max_tags` tags when given)."""
     p = view.persona
     lines = [f"{p.name}（{p.member_id}）  截至 {local(as_of, tz)}"]
     tag_labels = {t.code: t.label for t in p.tags}
@@ -118,9 +120,8 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
     if view.member.opted_out:
         lines.append("  ⚠ 该成员已选择退出，不再采集其新消息")
     lines.append("  标签（分数越高越可信；证据为原话）：")
-    for t in p.tags:
-        if _is_segment_tag(t):
-            continue
+    shown = [t for t in p.tags if not _is_segment_tag(t)]
+    for t in shown[:max_tags]:
         line = f"    {pad(t.label, 12)} {pad(KIND_LABELS.get(t.kind, t.kind), 8)} {t.score:.2f}"
         if t.expires_at:
             line += f"  有效至 {local(t.expires_at, tz, '%m-%d')}"
@@ -129,7 +130,7 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
             # The evidence of a purchase tag is order ids, not words.
             lines.append(f"        订单 {'、'.join(t.evidence[:3])}")
             continue
-        for mid in t.evidence[:2]:
+        for mid in t.evidence[:quotes_per_tag]:
             msg = quotes.get(mid)
             if msg is None:
                 if t.kind == "motivation" and not mid.startswith("ev-"):
@@ -139,5 +140,7 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
             text = msg.text or f"[{TYPE_LABELS.get(msg.type, msg.type)}]"
             lines.append(f"        「{clip(text.replace(chr(10), ' '), 40)}」"
                          f" {local(msg.ts, tz, '%m-%d %H:%M')}")
+    if max_tags is not None and len(shown) > max_tags:
+        lines.append(f"    ……另有 {len(shown) - max_tags} 个标签（siyu persona 查看全部）")
     return "\n".join(lines)
 

@@ -18,10 +18,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
-from persona.persona import MessageRecord, Persona, PersonaSettings, Tag, build_persona
+from persona.persona import (
+    VALUE_LABELS,
+    MessageRecord,
+    Persona,
+    PersonaSettings,
+    Tag,
+    build_persona,
+)
 from persona.signals import Signals
 from storage.business import BusinessStore
 from storage.repo import MemberRow, Store, StoredMessage, TagRow
+from storage.segments import SegmentStore
 
 
 def persona_settings(settings: Settings) -> PersonaSettings:
@@ -59,6 +67,8 @@ def build_personas(store: Store, settings: Settings, labels: Mapping[str, str],
     orders = business.orders_for(scope, until=as_of)
     events = business.events_for(scope, until=as_of)
     manual = store.tags_for(wanted, source="manual")
+    run = SegmentStore(store.engine).latest_run(until=as_of)
+    ranked = (SegmentStore(store.engine).member_segments(run.id, wanted) if run else {})
     ps = persona_settings(settings)
     out = []
     for m in members:
@@ -66,8 +76,26 @@ def build_personas(store: Store, settings: Settings, labels: Mapping[str, str],
         persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
                                 manual_tags=[_tag_from_row(r) for r in manual.get(m.pk, ())],
                                 orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
+        if m.pk in ranked:
+            apply_run_segments(persona, ranked[m.pk])
         out.append(PersonaView(m, persona))
     return out
+
+
+def apply_run_segments(persona: Persona, seg: Mapping[str, str | None]) -> None:
+    """Take the population-relative segments from the latest segmentation run.
+
+    Value tiers and interest circles only exist relative to everyone else, so they come from
+    the stored run; lifecycle, motivation and layer stay computed for this member as of the
+    requested moment, which is never staler than the run.
+    """
+    value = seg.get("value")
+    if value:
+        persona.segments["value"] = value
+        for tag in persona.tags:
+            if tag.kind == "value" and tag.code in VALUE_LABELS:
+                tag.code, tag.label = value, VALUE_LABELS[value]
+    persona.segments["cluster"] = seg.get("cluster")
 
 
 def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, str]) -> int:
