@@ -13,7 +13,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    JSON,
+    String,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 
 from storage.models import Chat, Identity, Member, Message, Tag
@@ -392,6 +406,17 @@ class PrivacyStore:
                     removed[table.name] = res.rowcount or 0
             res = conn.execute(delete(MEMBER).where(MEMBER.c.id == pk))
             removed["member"] = res.rowcount or 0
+            # Other members' words can name them ("@小确幸 收到～"): the name and ids are
+            # replaced inside every text column of the rows that remain. A one-character
+            # name is left alone: replacing it everywhere would rewrite unrelated words.
+            for table in tables:
+                for col in table.c:
+                    if col.primary_key or not _is_text(col):
+                        continue
+                    for secret in sorted(s for s in secrets if len(s) >= 2):
+                        n = _replace_in(conn, table, col, secret, "某成员")
+                        if n:
+                            removed[table.name] = removed.get(table.name, 0) + n
             # Tables without a member column can still name the member: a private chat keyed
             # by their id, an audit line, a card quoting them. Scrub those values too.
             for table in tables:
@@ -429,6 +454,24 @@ class PrivacyStore:
                 conn.execute(delete(TAG).where(TAG.c.id == exists))
                 return True
             return False
+
+
+def _is_text(col: Any) -> bool:
+    kind = col.type
+    # SQLModel's AutoString wraps String in a TypeDecorator; look through it.
+    base = getattr(kind, "impl_instance", None) or getattr(kind, "impl", kind)
+    return isinstance(kind, String | JSON) or isinstance(base, String | JSON)
+
+
+def _replace_in(conn: Connection, table: Table, col: Any, secret: str, by: str) -> int:
+    """Replace `secret` inside one text or JSON column, in SQL; returns rows changed."""
+    target = cast(col, Text) if isinstance(col.type, JSON) else col
+    replaced = func.replace(target, secret, by)
+    if isinstance(col.type, JSON):
+        replaced = cast(replaced, col.type)
+    res = conn.execute(update(table).where(target.contains(secret, autoescape=True))
+                       .values({col.name: replaced}))
+    return res.rowcount or 0
 
 
 def _scrub(value: Any, secrets: set[str], msg_ids: set[str]) -> Any:

@@ -1,0 +1,64 @@
+"""Erasure is complete: after `siyu forget`, no column of any table mentions the member."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+AS_OF = "2026-11-20T20:00:00+08:00"
+
+
+def siyu(*args: str, cwd: Path) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "SIYU_DB"}
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def mentions(db: Path, needles: set[str]) -> list[str]:
+    """Every (table, column) whose value contains any needle, scanning all of them."""
+    con = sqlite3.connect(db)
+    found = []
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    for table in tables:
+        cols = [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+        for row in con.execute(f"SELECT * FROM {table}"):
+            for col, value in zip(cols, row, strict=True):
+                text = value if isinstance(value, str) else str(value)
+                hit = [n for n in needles if n and n in text]
+                if hit:
+                    found.append(f"{table}.{col}: {hit}")
+    con.close()
+    return found
+
+
+def test_forget_leaves_no_trace_in_any_table(tmp_path: Path) -> None:
+    folder = Path(str(resources.files("bot") / "data" / "sample"))
+    siyu("ingest", *sorted(str(p) for p in folder.glob("*.json")), cwd=tmp_path)
+    siyu("import-orders", str(folder / "orders.csv"), cwd=tmp_path)
+    siyu("segment", "--as-of", AS_OF, cwd=tmp_path)
+    who = json.loads(siyu("persona", "小确幸", "--json", "--as-of", AS_OF, cwd=tmp_path))
+    siyu("suggest", who["member_id"], "--as-of", AS_OF, cwd=tmp_path)
+    db = tmp_path / "siyu.db"
+    con = sqlite3.connect(db)
+    msg_ids = {r[0] for r in con.execute(
+        "SELECT m.id FROM message m JOIN member b ON b.id = m.member_pk WHERE b.member_id = ?",
+        (who["member_id"],))}
+    order_ids = {r[0] for r in con.execute(
+        "SELECT o.order_id FROM orders o JOIN member b ON b.id = o.member_pk "
+        "WHERE b.member_id = ?", (who["member_id"],))}
+    con.close()
+    needles = {who["member_id"], who["name"], *msg_ids, *order_ids}
+    assert mentions(db, needles)  # the scan finds them before erasure
+    out = siyu("forget", who["member_id"], cwd=tmp_path)
+    assert "已删除 小确幸" in out
+    assert mentions(db, needles) == []
+    # everyone else is untouched
+    others = json.loads(siyu("personas", "--json", "--as-of", AS_OF, cwd=tmp_path))["members"]
+    assert len(others) == 50 and all(m["member_id"] != who["member_id"] for m in others)
