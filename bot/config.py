@@ -39,6 +39,9 @@ class Settings:
     # An operator-edited interest taxonomy replacing the bundled one.
     taxonomy: str | None = None
     batch_size: int = 2000
+    # Raw message text older than this is purged by the bot's daily job; derived signals and
+    # tags stay, so personas keep their evidence ids while the words themselves are gone.
+    retention_days: int = 180
     # The persona's purpose (the method's first step): activate | repurchase | winback.
     goal: str = "repurchase"
     source: str = field(default="defaults", compare=False)
@@ -61,6 +64,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "taxonomy": (str,),
     "batch_size": (int,),
     "goal": (str,),
+    "retention_days": (int,),
 }
 GOALS = ("activate", "repurchase", "winback")
 
@@ -129,7 +133,8 @@ def _validate(settings: Settings, source: str) -> None:
         raise ConfigError(f"{source}: timezone 无效: {settings.timezone!r}") from exc
     if settings.half_life_days <= 0:
         raise ConfigError(f"{source}: half_life_days 必须大于 0")
-    for name in ("new_days", "declining_days", "intent_ttl_days", "batch_size"):
+    for name in ("new_days", "declining_days", "intent_ttl_days", "batch_size",
+                 "retention_days"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{source}: {name} 必须大于 0")
     if settings.goal not in GOALS:

@@ -137,7 +137,8 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
                     # Besides messages, only an order paid with a coupon supports a motivation.
                     lines.append(f"        订单 {mid}（用券）")
                 continue
-            text = msg.text or f"[{TYPE_LABELS.get(msg.type, msg.type)}]"
+            text = msg.text or ("[原文已过保留期清除]" if msg.type == "text"
+                                else f"[{TYPE_LABELS.get(msg.type, msg.type)}]")
             lines.append(f"        「{clip(text.replace(chr(10), ' '), 40)}」"
                          f" {local(msg.ts, tz, '%m-%d %H:%M')}")
     if max_tags is not None and len(shown) > max_tags:

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from bot.app import App
@@ -130,9 +130,15 @@ class Bot:
         if self.config.report_webhook:
             await post_webhook(self.config.report_webhook, text)
 
+    def purge(self) -> int:
+        """Retention: raw text older than `retention_days` goes; derived tags stay."""
+        cutoff = datetime.now(UTC) - timedelta(days=self.settings.retention_days)
+        return self.app.store.purge_text_before(cutoff)
+
     def schedule(self) -> None:
         c = self.config
         self.jobs.every("refresh_tags", c.tag_refresh_seconds, self.refresh)
+        self.jobs.every("retention", 86400, self.purge, first=60)
         if c.segment_every_hours > 0:
             self.jobs.every("segment", c.segment_every_hours * 3600, self.segment)
         if c.reactivation_every_hours > 0:

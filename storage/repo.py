@@ -346,6 +346,14 @@ class Store:
                     out.setdefault(pk, []).append(TagRow(*rest))
         return out
 
+    def purge_text_before(self, cutoff: datetime) -> int:
+        """Retention: drop the raw text of messages older than `cutoff`; signals stay."""
+        with self.engine.begin() as conn:
+            res = conn.execute(update(MESSAGE).where(MESSAGE.c.ts < cutoff,
+                                                     MESSAGE.c.text.is_not(None))
+                               .values(text=None))
+            return res.rowcount or 0
+
     def latest_message_ts(self) -> datetime | None:
         with self.engine.connect() as conn:
             return conn.scalar(select(func.max(MESSAGE.c.ts)))

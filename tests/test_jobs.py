@@ -102,7 +102,34 @@ def test_reactivation_reaches_operators(tmp_path: Path) -> None:
 def test_jobs_are_scheduled_from_config(tmp_path: Path) -> None:
     bot, _ = make_bot(tmp_path, 'weekly_report = "fri 18:30"\nsegment_every_hours = 12\n')
     bot.schedule()
-    assert bot.jobs.names == ["refresh_tags", "segment", "reactivation", "weekly_report"]
+    assert bot.jobs.names == ["refresh_tags", "retention", "segment", "reactivation",
+                              "weekly_report"]
     assert parse_weekly("fri 18:30", "x") == ("fri", 18, 30)
     with pytest.raises(ConfigError, match="weekly_report"):
         parse_weekly("someday", "siyu.toml")
+
+
+def test_retention_purges_old_text_and_keeps_tags(tmp_path: Path) -> None:
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from handlers.personas import build_personas
+
+    bot, _ = make_bot(tmp_path, script="朵朵妈: 我在杭州，我家宝宝8个月了，有没有优惠？\n"
+                                       "朵朵妈: 周末想带娃去西湖\n")
+    asyncio.run(bot.run())
+    db = tmp_path / "bot.db"
+    con = sqlite3.connect(db)
+    old = (datetime.now(UTC) - timedelta(days=200)).strftime("%Y-%m-%d %H:%M:%S.000000")
+    con.execute("UPDATE message SET ts = ? WHERE text LIKE '%杭州%'", (old,))
+    con.commit()
+    as_of = datetime.now(UTC)
+    before = [v.persona.to_json(bot.settings.tz) for v in
+              build_personas(bot.app.store, bot.settings, bot.app.labels, as_of)]
+    assert bot.purge() == 1
+    after = [v.persona.to_json(bot.settings.tz) for v in
+             build_personas(bot.app.store, bot.settings, bot.app.labels, as_of)]
+    assert after == before  # tags and their evidence ids survive the purge
+    texts = sorted((t or "") for (t,) in con.execute("SELECT text FROM message"))
+    assert texts == ["", "周末想带娃去西湖"]
+    con.close()
