@@ -74,6 +74,8 @@ def draw_report_chart(path: Path, title: str,
 
 
 def _panel(ax: Any, name: str, now: Mapping[str, int], before: Mapping[str, int] | None) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     labels = list(now) or ["暂无"]
     values = [now.get(k, 0) for k in labels]
     xs = range(len(labels))
@@ -91,6 +93,7 @@ def _panel(ax: Any, name: str, now: Mapping[str, int], before: Mapping[str, int]
                   if len(labels) <= 4 else "right", fontsize=10)
     top = max([*values, *(before or {}).values(), 1])
     ax.set_ylim(0, top * 1.25)  # headroom for the value labels and the legend
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # people come in whole numbers
     ax.set_title(name, fontsize=13)
     ax.set_ylabel("人数")
     ax.spines[["top", "right"]].set_visible(False)

@@ -20,6 +20,7 @@ from bot.roles import MANAGER
 from handlers.context import BotContext
 from handlers.segments import latest_or_new, run_and_store
 from handlers.suggest import feedback_summary
+from persona.suggest import scenario_label
 
 MANAGERS = frozenset({MANAGER})
 
@@ -32,7 +33,8 @@ def feedback_lines(summary: dict[str, object]) -> list[str]:
             continue
         acc = item.get("acceptance_rate")
         resp = item.get("response_rate")
-        lines.append(f"{item['scenario']}/{item['variant']}：{item['total']} 条，"
+        lines.append(f"{scenario_label(str(item['scenario']))}（{item['variant']}）："
+                     f"{item['total']} 条，"
                      f"采用率 {_pct(acc)}，回复率 {_pct(resp)}")
     return lines[:8]
 
