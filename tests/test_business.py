@@ -7,15 +7,13 @@ Real SQLite files under tmp_path; members come from a real `Store.write_batch`, 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from cli_helpers import siyu
 
 from bot.config import Settings
 from bot.sources.business import (
@@ -494,14 +492,6 @@ def test_opted_out_members_rows_are_dropped(tmp_path: Path) -> None:
 
 
 # ---- the CLI, as a user runs it ---------------------------------------------------------------
-def siyu(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    env.pop("SIYU_DB", None)
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"siyu {' '.join(args)} → {proc.returncode}\n{proc.stderr}")
-    return proc
 
 
 def chat_export(path: Path) -> Path:

@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from cli_helpers import siyu
 
 SH = ZoneInfo("Asia/Shanghai")
 
 
-def siyu(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    env.pop("SIYU_DB", None)
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"siyu {' '.join(args)} → {proc.returncode}\n{proc.stderr}")
-    return proc
 
 
 def ts(day: int, hour: int, minute: int = 0) -> int:

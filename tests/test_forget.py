@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
+
+from cli_helpers import siyu
 
 AS_OF = "2026-11-20T20:00:00+08:00"
 
 
-def siyu(*args: str, cwd: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if k != "SIYU_DB"}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
 
 
 def mentions(db: Path, needles: set[str]) -> list[str]:
@@ -43,7 +36,7 @@ def test_forget_leaves_no_trace_in_any_table(tmp_path: Path) -> None:
     siyu("ingest", *sorted(str(p) for p in folder.glob("*.json")), cwd=tmp_path)
     siyu("import-orders", str(folder / "orders.csv"), cwd=tmp_path)
     siyu("segment", "--as-of", AS_OF, cwd=tmp_path)
-    who = json.loads(siyu("persona", "小确幸", "--json", "--as-of", AS_OF, cwd=tmp_path))
+    who = json.loads(siyu("persona", "小确幸", "--json", "--as-of", AS_OF, cwd=tmp_path).stdout)
     siyu("suggest", who["member_id"], "--as-of", AS_OF, cwd=tmp_path)
     db = tmp_path / "siyu.db"
     con = sqlite3.connect(db)
@@ -56,9 +49,10 @@ def test_forget_leaves_no_trace_in_any_table(tmp_path: Path) -> None:
     con.close()
     needles = {who["member_id"], who["name"], *msg_ids, *order_ids}
     assert mentions(db, needles)  # the scan finds them before erasure
-    out = siyu("forget", who["member_id"], cwd=tmp_path)
+    out = siyu("forget", who["member_id"], cwd=tmp_path).stdout
     assert "已删除 小确幸" in out
     assert mentions(db, needles) == []
     # everyone else is untouched
-    others = json.loads(siyu("personas", "--json", "--as-of", AS_OF, cwd=tmp_path))["members"]
+    others = json.loads(siyu("personas", "--json", "--as-of", AS_OF,
+                             cwd=tmp_path).stdout)["members"]
     assert len(others) == 50 and all(m["member_id"] != who["member_id"] for m in others)

@@ -5,23 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 
 import pytest
+from cli_helpers import siyu
 
 AS_OF = "2026-11-20T20:00:00+08:00"
 
 
-def siyu(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "SIYU_DB"}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"siyu {' '.join(args)} → {proc.returncode}\n{proc.stderr}")
-    return proc
 
 
 @pytest.fixture(scope="module")
