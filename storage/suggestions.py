@@ -96,8 +96,23 @@ class SuggestState(SQLModel, table=True):
     value: str
 
 
+class NotifyLog(SQLModel, table=True):
+    """Every push of a suggestion to an operator. The hourly cap counts these, not the
+    suggestions' `notified_at`, which a newer trigger resets when it re-queues a row."""
+
+    __tablename__ = "notify_log"
+    __table_args__ = (Index("ix_notify_log_operator_at", "operator", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_pk: int = Field(sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"),
+                                            nullable=False, index=True))
+    operator: str
+    at: datetime = _dt(nullable=False)
+
+
 SUGGESTION: Table = Suggestion.__table__  # type: ignore[assignment]
 STATE: Table = SuggestState.__table__  # type: ignore[assignment]
+NOTIFY_LOG: Table = NotifyLog.__table__  # type: ignore[assignment]
 _ROW_COLS = tuple(c for c in SUGGESTION.c)
 
 
@@ -223,8 +238,8 @@ class SuggestionStore:
     # ---- notification queue --------------------------------------------------------------
     def notified_since(self, operator: str, since: datetime) -> int:
         with self.engine.connect() as conn:
-            return conn.scalar(select(func.count()).select_from(SUGGESTION).where(
-                SUGGESTION.c.operator == operator, SUGGESTION.c.notified_at > since)) or 0
+            return conn.scalar(select(func.count()).select_from(NOTIFY_LOG).where(
+                NOTIFY_LOG.c.operator == operator, NOTIFY_LOG.c.at > since)) or 0
 
     def queued(self) -> list[SuggestionRow]:
         """Pending hook suggestions not yet pushed to their operator, members still opted in."""
@@ -239,6 +254,11 @@ class SuggestionStore:
             for part in _chunks(sorted(set(ids))):
                 conn.execute(update(SUGGESTION).where(SUGGESTION.c.id.in_(part))
                              .values(notified_at=at))
+                rows = conn.execute(select(SUGGESTION.c.member_pk, SUGGESTION.c.operator)
+                                    .where(SUGGESTION.c.id.in_(part))).all()
+                if rows:
+                    conn.execute(insert(NOTIFY_LOG), [
+                        {"member_pk": pk, "operator": op, "at": at} for pk, op in rows])
 
     # ---- trigger loop state --------------------------------------------------------------
     def get_state(self, key: str) -> str | None:

@@ -602,3 +602,18 @@ def test_erasing_a_member_erases_their_suggestions(tmp_path: Path) -> None:
                                       "JOIN member m ON m.id = s.member_pk")]
     assert con.execute("SELECT count(*) FROM suggestion").fetchone()[0] == len(left) == 1
     assert left == ["wxid_1"]
+
+
+def test_a_requeued_suggestion_still_counts_against_the_hourly_cap(tmp_path: Path) -> None:
+    c = Community(tmp_path, '[suggest]\nper_operator_per_hour = 1\n')
+    c.say("wxid_ask", "大家好", ago(30), "提问的人")
+    c.say("wxid_ask", "这款面霜有没有优惠？", ago(hours=2))
+    c.commit()
+    assert len(hook(c).notify) == 1
+    # A newer question re-queues the same open suggestion within the hour: the earlier push
+    # still counts, so nothing more goes out until the hour has passed.
+    c.say("wxid_ask", "面霜还有货吗？", NOW + timedelta(minutes=5))
+    c.commit()
+    run = hook(c, NOW + timedelta(minutes=10))
+    assert run.notify == [] and run.queued == 1
+    assert len(hook(c, NOW + timedelta(minutes=61)).notify) == 1
