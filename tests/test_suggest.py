@@ -612,7 +612,7 @@ def test_a_requeued_suggestion_still_counts_against_the_hourly_cap(tmp_path: Pat
     assert len(hook(c).notify) == 1
     # A newer question re-queues the same open suggestion within the hour: the earlier push
     # still counts, so nothing more goes out until the hour has passed.
-    c.say("wxid_ask", "面霜还有货吗？", NOW + timedelta(minutes=5))
+    c.say("wxid_ask", "面霜适合敏感肌用吗？", NOW + timedelta(minutes=5))
     c.commit()
     run = hook(c, NOW + timedelta(minutes=10))
     assert run.notify == [] and run.queued == 1
