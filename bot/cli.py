@@ -139,6 +139,9 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
               f"跳过本账号消息 {report.self_skipped} 条，已退出成员消息 {report.opted_out} 条，"
               f"拒绝 {len(report.rejects)} 行；新成员 {report.new_members} 人，"
               f"更新画像 {report.personas_updated} 人")
+        if report.truncated:
+            print(f"另有 {report.truncated} 条超长消息只分析了前 {settings.max_analysed_chars} 字"
+                  "（原文完整保存）")
     _print_rejects(report.rejects)
     for failed in report.failed_files:
         print(f"错误: {failed}", file=sys.stderr)

@@ -42,6 +42,8 @@ class Settings:
     # Raw message text older than this is purged by the bot's daily job; derived signals and
     # tags stay, so personas keep their evidence ids while the words themselves are gone.
     retention_days: int = 180
+    # Longer messages are analysed on their first N characters (stored whole, counted).
+    max_analysed_chars: int = 5000
     # The persona's purpose (the method's first step): activate | repurchase | winback.
     goal: str = "repurchase"
     source: str = field(default="defaults", compare=False)
@@ -65,6 +67,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "batch_size": (int,),
     "goal": (str,),
     "retention_days": (int,),
+    "max_analysed_chars": (int,),
 }
 GOALS = ("activate", "repurchase", "winback")
 
@@ -134,7 +137,7 @@ def _validate(settings: Settings, source: str) -> None:
     if settings.half_life_days <= 0:
         raise ConfigError(f"{source}: half_life_days 必须大于 0")
     for name in ("new_days", "declining_days", "intent_ttl_days", "batch_size",
-                 "retention_days"):
+                 "retention_days", "max_analysed_chars"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{source}: {name} 必须大于 0")
     if settings.goal not in GOALS:

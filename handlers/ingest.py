@@ -4,10 +4,17 @@ Events are analysed (one tokenisation per message → `Signals`) and written in 
 transaction per batch, so a crash never leaves half a batch and a re-run simply continues:
 messages are keyed by platform id or stable hash, and known ids are skipped. After the
 messages land, the stored tags of every member whose messages changed are rebuilt.
+
+A message longer than `MAX_ANALYSED_CHARS` (a pasted article, an exporter's runaway XML) is
+analysed on its first characters only: tokenising a megabyte would stall the import for
+seconds per message and the tail adds nothing a persona can use. Its full text is still
+stored, and the report counts it as `truncated` (with a warning naming its origin), so
+nothing is dropped silently.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -16,6 +23,12 @@ from bot.events import MemberInfo, MessageEvent, Reject, SourceItem
 from handlers.personas import refresh_stale_tags
 from persona.analyze import Analyzer
 from storage.repo import Batch, NewMessage, Store
+
+log = logging.getLogger("siyu.ingest")
+
+# Characters of one message that are analysed; the rest is stored but not tokenised. Read via
+# `Settings.max_analysed_chars` once config has that key (this is the default until then).
+MAX_ANALYSED_CHARS = Settings.max_analysed_chars  # the default; siyu.toml may change it
 
 
 @dataclass(slots=True)
@@ -28,12 +41,14 @@ class IngestReport:
     rejects: list[Reject] = field(default_factory=list)
     failed_files: list[str] = field(default_factory=list)
     personas_updated: int = 0
+    # Messages longer than the analysis limit: stored whole, analysed on their start only.
+    truncated: int = 0
 
     def to_json(self) -> dict[str, object]:
         return {
             "new": self.new, "duplicate": self.duplicate, "self_skipped": self.self_skipped,
             "opted_out": self.opted_out, "new_members": self.new_members,
-            "personas_updated": self.personas_updated,
+            "personas_updated": self.personas_updated, "truncated": self.truncated,
             "rejected": [{"origin": r.origin, "reason": r.reason} for r in self.rejects],
             "failed_files": list(self.failed_files),
         }
@@ -46,6 +61,7 @@ class Ingestor:
         self.analyzer = analyzer
         self.settings = settings
         self.labels = labels
+        self.max_analysed_chars = settings.max_analysed_chars
 
     def ingest(self, items: Iterable[SourceItem], report: IngestReport | None = None,
                progress: Callable[[int], None] | None = None) -> IngestReport:
@@ -86,7 +102,14 @@ class Ingestor:
         key = (ev.platform, ev.sender)
         if ev.sender_name or key not in batch.people:
             batch.people[key] = ev.sender_name or batch.people.get(key) or ev.sender
-        signals = self.analyzer.analyse(ev.text, str(ev.type), ev.ts)
+        text = ev.text
+        limit = self.max_analysed_chars
+        if text is not None and len(text) > limit:
+            report.truncated += 1
+            log.warning("%s: 消息过长（%d 字），只分析前 %d 字，全文照常保存",
+                        ev.origin, len(text), limit)
+            text = text[:limit]
+        signals = self.analyzer.analyse(text, str(ev.type), ev.ts)
         batch.messages.append(NewMessage(
             id=ev.id, chat_id=ev.chat, platform=ev.platform, sender=ev.sender, ts=ev.ts,
             type=str(ev.type), text=ev.text, signals=signals.to_json(), origin=ev.origin))

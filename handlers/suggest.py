@@ -574,7 +574,9 @@ def _local(ts: datetime | None, tz: Any) -> str:
 
 
 # ---- feedback ----------------------------------------------------------------------------
-_HANDLE_RE = re.compile(r"^#?\s*(\d+)$")
+# ASCII digits only, and few enough for a database integer: "#²" or a 30-digit number is
+# simply no suggestion of ours.
+_HANDLE_RE = re.compile(r"^#?\s*([0-9]{1,18})$", re.ASCII)
 
 
 def set_status(store: Store, handle: int | str, status: str, at: datetime,

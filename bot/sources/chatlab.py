@@ -138,8 +138,13 @@ def _type(obj: dict[str, Any]) -> int:
         raise BadItem("缺少字段 type")
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+    if isinstance(value, str) and value.strip().isdecimal():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses; and int() also refuses
+        # more than 4300 digits. Either way it is an unknown type, not a crash.
+        try:
+            return int(value)
+        except ValueError:
+            pass
     raise BadItem(f"type 未知: {short(value)}")
 
 
@@ -404,6 +409,10 @@ def _load_json(path: Path) -> _Document:
         except json.JSONDecodeError as exc:
             raise SourceError(f"{where}:{exc.lineno}:{exc.colno}",
                               f"不是有效的 JSON（{exc.msg}）") from None
+        except ValueError as exc:
+            # Not a syntax error but a value the decoder refuses: an integer of more than
+            # 4300 digits (Python's int/str conversion limit). The document cannot be loaded.
+            raise SourceError(where, f"不是有效的 JSON（{exc}）") from None
         offsets = {}
     if not isinstance(top, dict):
         raise SourceError(where, "不是 ChatLab JSON（顶层应为对象，含 chatlab、meta、messages）")

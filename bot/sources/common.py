@@ -178,11 +178,12 @@ def epoch(value: object, name: str) -> datetime:
     """Unix seconds (int, float or numeric string) as an aware UTC datetime, or BadItem.
 
     Bools are refused although Python counts them as ints: `true` in a timestamp field is a
-    broken exporter, not 1970-01-01T00:00:01.
+    broken exporter, not 1970-01-01T00:00:01. JSON ints have no size limit, and one too big for
+    a float (a 400-digit "timestamp") must be a range error, not an OverflowError out of
+    `math.isfinite`, so ints are range-checked as ints.
     """
-    if type(value) is int:
-        seconds: float = value
-    elif isinstance(value, float):
+    seconds: float | int
+    if type(value) is int or isinstance(value, float):
         seconds = value
     elif isinstance(value, str):
         try:
@@ -191,7 +192,7 @@ def epoch(value: object, name: str) -> datetime:
             raise BadItem(f"{name} 不是数字: {short(value)}") from None
     else:
         raise BadItem(f"{name} 不是数字: {short(value)}")
-    if not math.isfinite(seconds):
+    if isinstance(seconds, float) and not math.isfinite(seconds):
         raise BadItem(f"{name} 不是数字: {short(value)}")
     if seconds < 0:
         raise BadItem(f"{name} 不能为负数: {short(value)}")

@@ -197,6 +197,21 @@ def _text(kind: MessageType, code: int, content: str) -> str | None:
     return None if is_xml else (content or None)
 
 
+def _subtype(cell: str) -> int | None:
+    """SubType as a number, or None: an unreadable SubType still leaves a link card.
+
+    `str.isdigit` accepts "²", which `int()` refuses, and `int()` also refuses more than 4300
+    digits; either one used to end the whole import with a ValueError.
+    """
+    sub = cell.strip()
+    if not sub.isdecimal():
+        return None
+    try:
+        return int(sub)
+    except ValueError:
+        return None
+
+
 def _time(row: list[str], cols: Columns, tz: ZoneInfo) -> datetime:
     raw = row[cols.create_time].strip()
     if raw and raw != "0":
@@ -291,8 +306,8 @@ def _iter_rows(path: Path, tz: ZoneInfo) -> Iterator[SourceItem]:
                     sender = "self" if is_self else chat
 
                 if code == APP_MESSAGE:
-                    sub = fitted[cols.subtype].strip()
-                    kind = APP_TYPES.get(int(sub), T.LINK) if sub.isdigit() else T.LINK
+                    sub = _subtype(fitted[cols.subtype])
+                    kind = T.LINK if sub is None else APP_TYPES.get(sub, T.LINK)
                 else:
                     kind = TYPES.get(code, T.OTHER)
                 content = fitted[cols.content]
