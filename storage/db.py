@@ -12,12 +12,20 @@ import pkgutil
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Table, event, func, insert, inspect
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from storage.models import SCHEMA_VERSION, Meta
+
+META: Table = Meta.__table__  # type: ignore[assignment]
+# Transaction-scoped PostgreSQL advisory lock (per database) serialising schema creation and
+# checks: two bot processes started at once on a new database would otherwise both see no
+# tables and both CREATE them. storage/repo.py uses the next key for member creation.
+PG_SCHEMA_LOCK = 0x5159_0001
+# What a NUL character becomes on PostgreSQL, whose text type cannot store it.
+NUL_STAND_IN = "\ufffd"
 
 
 def _register_tables() -> None:
@@ -53,6 +61,20 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def display_url(url: str) -> str:
+    """The URL as it may be shown to the operator: a server password never reaches a log."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
+def _one_line(exc: BaseException | None) -> str:
+    # psycopg's messages span lines ("…Connection refused\n\tIs the server running…").
+    return " ".join(str(exc).split())
+
+
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
@@ -62,10 +84,50 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         # Writers wait for each other instead of failing at once with "database is locked".
         kwargs["connect_args"] = {"timeout": 30}
-    engine = create_engine(url, **kwargs)
+    target: Any = url
+    if parsed.drivername in ("postgresql", "postgres"):
+        # A plain postgresql:// (or Heroku-style postgres://) URL means the driver the
+        # [postgres] extra installs, psycopg 3; SQLAlchemy's own default would be psycopg2.
+        target = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() in ("postgresql", "postgres"):
+        # A long-running bot outlives server restarts and idle timeouts: test a pooled
+        # connection before use instead of failing the next batch on a dead socket.
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(target, **kwargs)
+    except ImportError as exc:
+        raise StorageError(
+            f"{display_url(url)}: 缺少数据库驱动 {exc.name or exc}；"
+            "PostgreSQL 请安装 pip install 'siyu-companion[postgres]'") from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "before_cursor_execute", _no_nul_characters, retval=True)
     return engine
+
+
+def pg_text(value: str) -> str:
+    """A string as it is stored on PostgreSQL through these engines (NUL → the stand-in)."""
+    return value.replace("\x00", NUL_STAND_IN)
+
+
+def _no_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        return pg_text(value)
+    if isinstance(value, dict):
+        return {k: _no_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_no_nul(v) for v in value)
+    return value
+
+
+def _no_nul_characters(_conn: Any, _cursor: Any, statement: str, parameters: Any,
+                       _context: Any, _executemany: bool) -> tuple[str, Any]:
+    """PostgreSQL text cannot hold NUL, and one in a chat line or nickname (a JSON export
+    may carry "\\u0000") failed the whole batch there while SQLite stored it. Every string
+    parameter, of reads too, gets the stand-in instead, so ids stay consistent between
+    imports and lookups. (JSON columns need nothing: json.dumps escapes NUL as text.)"""
+    return statement, _no_nul(parameters)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -84,6 +146,18 @@ def open_database(url: str, *, create: bool = True) -> Engine:
         raise StorageError(f"{path}: 数据库不存在，请先运行 siyu ingest 导入聊天记录")
     _register_tables()
     engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        try:
+            with engine.begin() as conn:
+                _prepare_server_database(conn, display_url(url))
+        except OperationalError as exc:
+            engine.dispose()
+            raise StorageError(f"{display_url(url)}: 无法打开数据库 ({_one_line(exc.orig)})"
+                               ) from exc
+        except StorageError:
+            engine.dispose()
+            raise
+        return engine
     try:
         tables = set(inspect(engine).get_table_names())
     except OperationalError as exc:
@@ -99,11 +173,35 @@ def open_database(url: str, *, create: bool = True) -> Engine:
     with Session(engine) as session:
         row = session.exec(select(Meta).where(Meta.key == "schema_version")).first()
     found = row.value if row else "?"
-    if found != str(SCHEMA_VERSION):
-        raise SchemaVersionError(
-            f"{url}: 数据库结构版本为 {found}，本程序需要 {SCHEMA_VERSION}；"
-            "请用对应版本的 siyu 打开，或新建数据库后重新导入"
-        )
+    _check_version(found, url)
     # Tables added by a compatible later step of the same version are created on the fly.
     SQLModel.metadata.create_all(engine)
     return engine
+
+
+def _prepare_server_database(conn: Connection, shown: str) -> None:
+    """open_database's checks and creation for PostgreSQL, in one transaction under a lock.
+
+    The same rules as for SQLite; the difference is concurrency. DDL is transactional here,
+    so the schema and its version row appear together or not at all, and the advisory lock
+    makes a second process starting at the same moment wait and then find them.
+    """
+    conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
+    tables = set(inspect(conn).get_table_names())
+    if "meta" not in tables:
+        if tables:
+            raise StorageError(f"{shown}: 这不是 Siyu 的数据库（没有 meta 表）")
+        SQLModel.metadata.create_all(conn)
+        conn.execute(insert(META).values(key="schema_version", value=str(SCHEMA_VERSION)))
+        return
+    found = conn.scalar(select(META.c.value).where(META.c.key == "schema_version")) or "?"
+    _check_version(found, shown)
+    SQLModel.metadata.create_all(conn)
+
+
+def _check_version(found: str, shown: str) -> None:
+    if found != str(SCHEMA_VERSION):
+        raise SchemaVersionError(
+            f"{shown}: 数据库结构版本为 {found}，本程序需要 {SCHEMA_VERSION}；"
+            "请用对应版本的 siyu 打开，或新建数据库后重新导入"
+        )

@@ -28,8 +28,10 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
+from storage.db import pg_text
 from storage.models import Chat, Identity, Member, Message, Tag
 
 MEMBER: Table = Member.__table__  # type: ignore[assignment]
@@ -40,6 +42,9 @@ TAG: Table = Tag.__table__  # type: ignore[assignment]
 
 # SQLite allows 32766 bound variables; stay far below for IN (...) lists.
 _CHUNK = 500
+# PostgreSQL advisory lock (transaction-scoped, per database) held while creating members;
+# the key next to storage.db.PG_SCHEMA_LOCK.
+PG_MEMBER_LOCK = 0x5159_0002
 
 
 def _chunks(seq: Sequence[Any], n: int = _CHUNK) -> Iterator[Sequence[Any]]:
@@ -107,16 +112,32 @@ class BatchResult:
     touched_members: set[int] = field(default_factory=set)
 
 
+def _find_identities(conn: Connection, keys: Sequence[tuple[str, str]],
+                     pks: dict[tuple[str, str], int]) -> None:
+    # On PostgreSQL an id with a NUL comes back as stored (storage.db.pg_text): map it to the
+    # key that was asked for, or the member would be created a second time.
+    asked = ({(pg_text(p), pg_text(i)): (p, i) for p, i in keys}
+             if conn.dialect.name == "postgresql" else {})
+    for part in _chunks(keys):
+        q = select(IDENTITY.c.platform, IDENTITY.c.platform_id, IDENTITY.c.member_pk).where(
+            tuple_(IDENTITY.c.platform, IDENTITY.c.platform_id).in_(part))
+        for platform, pid, pk in conn.execute(q):
+            pks[asked.get((platform, pid), (platform, pid))] = pk
+
+
 def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
                    ) -> tuple[dict[tuple[str, str], int], set[int]]:
     """Member pks for (platform, platform_id) keys, creating members and identities as needed."""
     keys = list(people)
     pks: dict[tuple[str, str], int] = {}
-    for part in _chunks(keys):
-        q = select(IDENTITY.c.platform, IDENTITY.c.platform_id, IDENTITY.c.member_pk).where(
-            tuple_(IDENTITY.c.platform, IDENTITY.c.platform_id).in_(part))
-        for platform, pid, pk in conn.execute(q):
-            pks[platform, pid] = pk
+    _find_identities(conn, keys, pks)
+    if conn.dialect.name == "postgresql" and len(pks) < len(keys):
+        # Two processes meeting the same newcomer would both insert her: the second would
+        # fail on the unique member id and lose its whole batch. Creators take turns instead
+        # (held to the end of this transaction, so the next one sees what this one made),
+        # and look again once it is their turn. SQLite already serialises its writers.
+        conn.execute(select(func.pg_advisory_xact_lock(PG_MEMBER_LOCK)))
+        _find_identities(conn, [k for k in keys if k not in pks], pks)
     created: set[int] = set()
     for key in keys:
         if key in pks:
@@ -164,7 +185,6 @@ class Store:
                     unique[m.id] = m
             existing = self._existing_message_ids(conn, list(unique))
             rows: list[dict[str, Any]] = []
-            spans: dict[int, list[datetime]] = {}
             for m in unique.values():
                 if m.id in existing:
                     result.duplicate += 1
@@ -176,15 +196,19 @@ class Store:
                 rows.append({"id": m.id, "chat_id": m.chat_id, "member_pk": pk, "ts": m.ts,
                              "type": m.type, "text": m.text, "signals": m.signals,
                              "origin": m.origin})
+            stored = _insert_new(conn, MESSAGE, rows, "id") if rows else rows
+            # Rows another writer stored since the check above are duplicates, not new.
+            result.duplicate += len(rows) - len(stored)
+            spans: dict[int, list[datetime]] = {}
+            for row in stored:
+                pk, ts = row["member_pk"], row["ts"]
                 span = spans.get(pk)
                 if span is None:
-                    spans[pk] = [m.ts, m.ts]
+                    spans[pk] = [ts, ts]
                 else:
-                    span[0] = min(span[0], m.ts)
-                    span[1] = max(span[1], m.ts)
-            if rows:
-                conn.execute(insert(MESSAGE), rows)
-            result.new = len(rows)
+                    span[0] = min(span[0], ts)
+                    span[1] = max(span[1], ts)
+            result.new = len(stored)
             self._extend_spans(conn, spans)
             result.touched_members = set(spans) | created
             if result.touched_members:
@@ -204,7 +228,7 @@ class Store:
         rows = [{"id": cid, "name": chats[cid][0], "is_group": chats[cid][1],
                  "platform": chats[cid][2]} for cid in ids if cid not in have]
         if rows:
-            conn.execute(insert(CHAT), rows)
+            _insert_new(conn, CHAT, rows, "id")
 
     def _opted_out(self, conn: Connection, pks: set[int]) -> set[int]:
         if not pks:
@@ -226,12 +250,16 @@ class Store:
             return
         current: dict[int, tuple[datetime | None, datetime | None]] = {}
         for part in _chunks(sorted(spans)):
+            # Read-modify-write: on a server another batch could move the same member's span
+            # between this read and the update below; the row lock (FOR NO KEY UPDATE, taken
+            # in pk order so writers never deadlock; ignored by SQLite, whose writers are
+            # serialised anyway) makes it wait instead of being overwritten.
             q = select(MEMBER.c.id, MEMBER.c.first_seen, MEMBER.c.last_active).where(
-                MEMBER.c.id.in_(part))
+                MEMBER.c.id.in_(part)).order_by(MEMBER.c.id).with_for_update(key_share=True)
             for pk, first, last in conn.execute(q):
                 current[pk] = (first, last)
         updates = []
-        for pk, (lo, hi) in spans.items():
+        for pk, (lo, hi) in sorted(spans.items()):
             first, last = current.get(pk, (None, None))
             updates.append({"pk": pk, "first": min(lo, first) if first else lo,
                             "last": max(hi, last) if last else hi})
@@ -245,6 +273,7 @@ class Store:
             return
         with self.engine.begin() as conn:
             pks = sorted(tags)
+            _lock_members(conn, pks)
             for part in _chunks(pks):
                 conn.execute(delete(TAG).where(TAG.c.member_pk.in_(part),
                                                TAG.c.source == "derived"))
@@ -288,7 +317,10 @@ class Store:
             if not rows:
                 rows = [MemberRow(*r) for r in conn.execute(base.where(MEMBER.c.name == query))]
             if not rows:
-                like = base.where(MEMBER.c.name.contains(query, autoescape=True))
+                # icontains, not contains: SQLite's LIKE ignores ASCII case and PostgreSQL's
+                # does not, so "lily" found "Lily" only on SQLite. lower() … LIKE on SQLite and
+                # ILIKE on PostgreSQL give both the same answer.
+                like = base.where(MEMBER.c.name.icontains(query, autoescape=True))
                 rows = [MemberRow(*r) for r in conn.execute(like.order_by(MEMBER.c.id))]
             return rows
 
@@ -369,6 +401,40 @@ class Store:
                                     ("tags", TAG))}
 
 
+def _lock_members(conn: Connection, pks: Sequence[int]) -> None:
+    """Lock member rows (in pk order) for the rest of the transaction, on servers that can.
+
+    Two processes rebuilding the same member's tags at once on PostgreSQL would both delete
+    the old rows and both insert new ones, and the second insert would break the
+    (member, code, source) key. The lock makes the second wait and then replace the first's
+    rows. SQLite ignores FOR UPDATE; its writers never overlap.
+    """
+    for part in _chunks(sorted(pks)):
+        conn.execute(select(MEMBER.c.id).where(MEMBER.c.id.in_(part)).order_by(MEMBER.c.id)
+                     .with_for_update(key_share=True)).all()
+
+
+def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]],
+                key: str) -> list[dict[str, Any]]:
+    """Insert rows whose `key` the caller found absent; returns the rows really stored.
+
+    On SQLite, writers are serialised, so what was absent at the check is still absent: a
+    plain executemany, every row stored. On PostgreSQL another process can store the same
+    key between the check and the insert; ON CONFLICT DO NOTHING skips those rows instead of
+    failing the whole batch, and RETURNING says which rows were this writer's. Rows go in key
+    order so two writers inserting overlapping keys wait for each other in the same order and
+    never deadlock.
+    """
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return rows
+    rows = sorted(rows, key=lambda r: r[key])
+    stmt = (postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
+            .returning(table.c[key]))
+    stored = set(conn.scalars(stmt, rows))
+    return [r for r in rows if pg_text(r[key]) in stored]  # keys come back as stored
+
+
 class PrivacyStore:
     """Opt-out, erasure and manual tags: the writes that members and operators ask for."""
 
@@ -401,7 +467,14 @@ class PrivacyStore:
             if row is None:
                 return removed
             member_id, name = row
-            msg_ids = set(conn.scalars(select(MESSAGE.c.id).where(MESSAGE.c.member_pk == pk)))
+            # The ids of everything of theirs (messages, orders, …): stored documents cite
+            # them as evidence, so they are scrubbed like the name.
+            msg_ids: set[str] = set()
+            for table in SQLModel.metadata.sorted_tables:
+                keys = [c for c in table.primary_key.columns if c.name != "member_pk"]
+                if "member_pk" in table.c and len(keys) == 1:
+                    msg_ids.update(str(v) for v in conn.scalars(
+                        select(keys[0]).where(table.c.member_pk == pk)) if isinstance(v, str))
             platform_ids = set(conn.scalars(select(IDENTITY.c.platform_id)
                                             .where(IDENTITY.c.member_pk == pk)))
             secrets = {member_id, name, *platform_ids} - {""}
@@ -475,7 +548,9 @@ def _replace_in(conn: Connection, table: Table, col: Any, secret: str, by: str) 
     """Replace `secret` inside one text or JSON column, in SQL; returns rows changed."""
     target = cast(col, Text) if isinstance(col.type, JSON) else col
     replaced = func.replace(target, secret, by)
-    if isinstance(col.type, JSON):
+    if isinstance(col.type, JSON) and conn.dialect.name != "sqlite":
+        # PostgreSQL needs the text cast back to json. SQLite keeps JSON as text already,
+        # and there CAST(… AS JSON) means NUMERIC affinity: the document would become 0.
         replaced = cast(replaced, col.type)
     res = conn.execute(update(table).where(target.contains(secret, autoescape=True))
                        .values({col.name: replaced}))
