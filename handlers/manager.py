@@ -7,6 +7,7 @@ group). `分群` runs a fresh segmentation and stores it; the others read the la
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
@@ -50,7 +51,8 @@ def build_report(bot: BotContext, now: datetime) -> tuple[str, Path | None]:
     doc, prev = run.result, prev_run.result if prev_run else None
     text = report_text(doc, prev, settings.tz,
                        feedback=feedback_lines(feedback_summary(store, now, settings)))
-    chart = Path(tempfile.mkdtemp(prefix="siyu-report-")) / "report.png"
+    # One file per process, overwritten by each report: no temp folder left behind per call.
+    chart = Path(tempfile.gettempdir()) / "siyu-report" / f"report-{os.getpid()}.png"
     title = f"社群分群报告 · 截至 {run.as_of.astimezone(settings.tz):%Y-%m-%d %H:%M}"
     try:
         draw_report_chart(chart, title, chart_panels(doc, prev),
