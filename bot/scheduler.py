@@ -25,6 +25,10 @@ def guarded(name: str, job: Job) -> Callable[[], Awaitable[None]]:
             result = job()
             if inspect.isawaitable(result):
                 await result
+        except asyncio.CancelledError:
+            # Shutdown cancels jobs that were due but had not run: not an error, and the
+            # bot's own shutdown flush covers what they would have done.
+            log.info("定时任务 %s 随关机取消", name)
         except Exception:
             log.exception("定时任务 %s 失败，机器人继续运行", name)
 

@@ -133,3 +133,18 @@ def test_retention_purges_old_text_and_keeps_tags(tmp_path: Path) -> None:
     texts = sorted((t or "") for (t,) in con.execute("SELECT text FROM message"))
     assert texts == ["", "周末想带娃去西湖"]
     con.close()
+
+
+def test_a_job_cancelled_at_shutdown_is_not_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    async def slow() -> None:
+        await asyncio.sleep(10)
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(guarded("slow", slow)())
+        await asyncio.sleep(0)
+        task.cancel()
+        await task  # returns normally: the wrapper absorbed the cancellation
+
+    with caplog.at_level(logging.INFO, logger="siyu.jobs"):
+        asyncio.run(scenario())
+    assert "随关机取消" in caplog.text and "失败" not in caplog.text
