@@ -63,7 +63,7 @@ from sample_community import (  # noqa: E402
 )
 
 from bot.events import MessageEvent, MessageType  # noqa: E402
-from bot.transports.base import EventHandler  # noqa: E402
+from bot.transports.base import EventHandler, RecordingSends  # noqa: E402
 
 TRIGGER_INTENTS = frozenset({"question", "complaint", "purchase_intent"})
 MANAGER = "bench-manager"
@@ -98,7 +98,7 @@ class Delivery:
 
 
 @dataclass
-class MemoryTransport:
+class MemoryTransport(RecordingSends):
     """Implements bot.transports.base.Transport in memory.
 
     `run` delivers the planned messages at `rate` per second and records, per message, when it
@@ -160,14 +160,6 @@ class MemoryTransport:
                 self.profiler.disable()
             self.finished_at = time.perf_counter()
 
-    async def send_private(self, user_id: str, text: str) -> None:
-        self.sent.append(("private", user_id, text))
-
-    async def send_group(self, chat_id: str, text: str, mentions: Sequence[str] = ()) -> None:
-        self.sent.append(("group", chat_id, text))
-
-    async def send_image(self, user_id: str, path: Path) -> None:
-        self.sent.append(("image", user_id, str(path)))
 
     async def stop(self) -> None:
         self._stopped = True

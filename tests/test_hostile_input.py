@@ -42,6 +42,7 @@ from bot.events import MemberInfo, MessageEvent, MessageType, Reject, SourceItem
 from bot.sources import SourceError, open_source
 from bot.sources.common import HEAD_SIZE
 from bot.sources.wechatmsg import COLUMNS
+from bot.transports.base import RecordingSends
 from persona.analyze import MAX_KEYWORDS, MAX_SCORE, Analyzer
 from persona.resources import default_lexicon
 from persona.signals import (
@@ -659,7 +660,7 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 @dataclass
-class FakeTransport:
+class FakeTransport(RecordingSends):
     """Records what would be sent; never touches a network."""
 
     name: str = "fake"
@@ -669,14 +670,6 @@ class FakeTransport:
     async def run(self, on_event: Any) -> None:  # pragma: no cover - not used here
         return None
 
-    async def send_private(self, user_id: str, text: str) -> None:
-        self.sent.append(("private", user_id, text))
-
-    async def send_group(self, chat_id: str, text: str, mentions: Sequence[str] = ()) -> None:
-        self.sent.append(("group", chat_id, text))
-
-    async def send_image(self, user_id: str, path: Path) -> None:
-        self.sent.append(("image", user_id, str(path)))
 
     async def stop(self) -> None:
         return None

@@ -39,7 +39,7 @@ import pytest
 from bot.config import load_settings
 from bot.events import JoinEvent, MessageEvent, MessageType
 from bot.runner import Bot
-from bot.transports.base import Event, EventHandler
+from bot.transports.base import Event, EventHandler, RecordingSends
 from handlers.personas import build_personas
 
 CONSENT = "欢迎！我们会分析群聊来更好地服务你，发送 /退出 可停止。"
@@ -128,7 +128,7 @@ def delayed(events: Sequence[Event], seed: int, hours: int) -> list[Event]:
 
 
 @dataclass
-class ReplayTransport:
+class ReplayTransport(RecordingSends):
     """Delivers a fixed list of events, then ends; records what the bot sends."""
 
     events: Sequence[Event]
@@ -140,14 +140,6 @@ class ReplayTransport:
         for event in self.events:
             await on_event(event)
 
-    async def send_private(self, user_id: str, text: str) -> None:
-        self.sent.append(("private", user_id, text))
-
-    async def send_group(self, chat_id: str, text: str, mentions: Sequence[str] = ()) -> None:
-        self.sent.append(("group", chat_id, text))
-
-    async def send_image(self, user_id: str, path: Path) -> None:
-        self.sent.append(("image", user_id, str(path)))
 
     async def stop(self) -> None:
         return None

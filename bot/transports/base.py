@@ -30,3 +30,22 @@ class Transport(Protocol):
         ...
 
     async def stop(self) -> None: ...
+
+
+class RecordingSends:
+    """Sends recorded as (kind, to, text) in `self.sent` instead of reaching anyone.
+
+    The shared half of every offline transport (tests, benchmarks): they differ in how events
+    arrive, never in how a reply is kept.
+    """
+
+    sent: list[tuple[str, str, str]]
+
+    async def send_private(self, user_id: str, text: str) -> None:
+        self.sent.append(("private", user_id, text))
+
+    async def send_group(self, chat_id: str, text: str, mentions: Sequence[str] = ()) -> None:
+        self.sent.append(("group", chat_id, text))
+
+    async def send_image(self, user_id: str, path: Path) -> None:
+        self.sent.append(("image", user_id, str(path)))
