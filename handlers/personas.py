@@ -46,7 +46,7 @@ def to_record(msg: StoredMessage) -> MessageRecord:
     return MessageRecord(msg.id, msg.ts, msg.chat_id, msg.type, Signals.from_json(msg.signals))
 
 
-def _tag_from_row(row: TagRow) -> Tag:
+def tag_from_row(row: TagRow) -> Tag:
     return Tag(row.code, row.label, row.kind, row.score, list(row.evidence), row.expires_at)
 
 
@@ -74,7 +74,7 @@ def build_personas(store: Store, settings: Settings, labels: Mapping[str, str],
     for m in members:
         records = [to_record(msg) for msg in messages.get(m.pk, ())]
         persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
-                                manual_tags=[_tag_from_row(r) for r in manual.get(m.pk, ())],
+                                manual_tags=[tag_from_row(r) for r in manual.get(m.pk, ())],
                                 orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
         if m.pk in ranked:
             apply_run_segments(persona, ranked[m.pk])

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.config import Settings
-from handlers.personas import persona_settings, to_record
-from persona.persona import Tag, build_persona
+from handlers.personas import persona_settings, tag_from_row, to_record
+from persona.persona import build_persona
 from persona.segment import MemberInput, Quote, SegmentParams, SegmentResult, run_segmentation
 from storage.business import BusinessStore
 from storage.repo import MemberRow, Store
@@ -68,8 +68,7 @@ def gather_inputs(store: Store, settings: Settings, labels: Mapping[str, str],
         stored = messages.get(m.pk, [])
         records = [to_record(msg) for msg in stored]
         persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
-                                manual_tags=[Tag(r.code, r.label, r.kind, r.score, list(r.evidence),
-                                             r.expires_at) for r in manual.get(m.pk, ())],
+                                manual_tags=[tag_from_row(r) for r in manual.get(m.pk, ())],
                                 orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
         chats = Counter(chat_names.get(msg.chat_id) or msg.chat_id for msg in stored
                         if msg.type != "system")
