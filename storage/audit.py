@@ -9,6 +9,7 @@ from sqlalchemy import Column, Table, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
+from storage.db import writing
 from storage.models import UTCDateTime
 
 
@@ -39,7 +40,7 @@ class AuditStore:
         self.engine = engine
 
     def record(self, ts: datetime, actor: str, command: str, target: str, allowed: bool) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(insert(AUDIT).values(ts=ts, actor=actor, command=command,
                                               target=target, allowed=allowed))
 

@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 
 from persona.commerce import ContentEventRecord, OrderRecord, content_event_id
+from storage.db import writing
 from storage.models import UTCDateTime
 from storage.repo import IDENTITY, MEMBER, Store, _chunks
 
@@ -251,7 +252,7 @@ class BusinessStore:
         members who opted out are dropped here, as their messages are.
         """
         result = WriteResult()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             stored = self._stored_orders(conn, [r.order_id for r in rows])
             opted = _opted_out(conn, {r.member_pk for r in rows})
             fresh: list[dict[str, Any]] = []
@@ -279,7 +280,7 @@ class BusinessStore:
     def write_events(self, rows: Sequence[NewContentEvent]) -> WriteResult:
         """Insert new content events in one transaction; known (member, event id) are duplicates."""
         result = WriteResult()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             keys = [r.key for r in rows]
             have: set[tuple[int, str]] = set()
             for part in _chunks(keys):
@@ -312,7 +313,7 @@ class BusinessStore:
         """Insert new links in one transaction. The same link again is a duplicate; the same
         external id or phone for another member is a conflict and the stored link stays."""
         result = WriteResult()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             stored = self._stored_links(conn, [(r.kind, r.value) for r in rows])
             fresh: list[dict[str, Any]] = []
             for r in rows:

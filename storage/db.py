@@ -9,13 +9,15 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, event, func, insert, inspect
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import SQLModel, create_engine, select
 
 from storage.models import SCHEMA_VERSION, Meta
 
@@ -26,6 +28,8 @@ META: Table = Meta.__table__  # type: ignore[assignment]
 PG_SCHEMA_LOCK = 0x5159_0001
 # What a NUL character becomes on PostgreSQL, whose text type cannot store it.
 NUL_STAND_IN = "\ufffd"
+# The execution option `writing` sets on its connection; the SQLite "begin" hook reads it.
+WRITER_OPTION = "siyu_writer"
 
 
 def _register_tables() -> None:
@@ -101,6 +105,7 @@ def make_engine(url: str) -> Engine:
             "PostgreSQL 请安装 pip install 'siyu-companion[postgres]'") from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     elif engine.dialect.name == "postgresql":
         event.listen(engine, "before_cursor_execute", _no_nul_characters, retval=True)
     return engine
@@ -131,12 +136,53 @@ def _no_nul_characters(_conn: Any, _cursor: Any, statement: str, parameters: Any
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Python's sqlite3 (legacy transaction control) sends BEGIN only before the first
+    # INSERT/UPDATE/DELETE: the SELECTs that open a write transaction ran outside it (a
+    # duplicate check another process could invalidate before the insert), and DDL ran
+    # autocommitted (a kill mid-schema left half a schema). With the driver out of the way,
+    # _sqlite_begin emits every BEGIN itself (SQLAlchemy's pysqlite recipe); COMMIT and
+    # ROLLBACK still go through the driver.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     # WAL lets readers (a report, the bot) run while an import writes.
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE for writers (see `writing`), a plain deferred BEGIN for everything else.
+
+    IMMEDIATE takes the write lock before the transaction's first read, so what a writer
+    checks (is this message, order, schema already there?) stays true until it commits, and
+    a second writer waits here, within the busy timeout, instead of failing later. Readers
+    stay deferred on purpose: in WAL they never block a writer, and code that opens a second
+    connection while one is open in the same thread (`inspect(engine)` inside a read) would
+    otherwise wait out the whole busy timeout against itself.
+    """
+    immediate = conn.get_execution_options().get(WRITER_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction: commits at the end of the block, rolls back on an exception.
+
+    Use it instead of `engine.begin()` for every transaction that writes. On SQLite it starts
+    with BEGIN IMMEDIATE (see `_sqlite_begin`): without it, a transaction that reads before it
+    writes can act on rows another process changes before its first write (and then fail on
+    a UNIQUE key, or with SQLITE_BUSY when its read snapshot went stale). On PostgreSQL it is
+    exactly `engine.begin()`; concurrent writers there are handled by the statements
+    themselves (ON CONFLICT, row and advisory locks).
+
+    Never open another writer, on any engine of the same SQLite file, inside the block: it
+    would wait for this one, which waits for the block to end.
+    """
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITER_OPTION: True})
+        with conn.begin():
+            yield conn
 
 
 def open_database(url: str, *, create: bool = True) -> Engine:
@@ -148,8 +194,8 @@ def open_database(url: str, *, create: bool = True) -> Engine:
     engine = make_engine(url)
     if engine.dialect.name == "postgresql":
         try:
-            with engine.begin() as conn:
-                _prepare_server_database(conn, display_url(url))
+            with writing(engine) as conn:
+                _prepare_database(conn, display_url(url))
         except OperationalError as exc:
             engine.dispose()
             raise StorageError(f"{display_url(url)}: 无法打开数据库 ({_one_line(exc.orig)})"
@@ -159,34 +205,47 @@ def open_database(url: str, *, create: bool = True) -> Engine:
             raise
         return engine
     try:
-        tables = set(inspect(engine).get_table_names())
+        # Most opens find the schema complete: checked by a reader, which never waits for a
+        # running import. Anything to create is done by a writer, which checks again.
+        with engine.connect() as conn:
+            if _schema_ready(conn, url):
+                return engine
+        with writing(engine) as conn:
+            _prepare_database(conn, url)
     except OperationalError as exc:
-        raise StorageError(f"{url}: 无法打开数据库 ({exc.orig})") from exc
-    if "meta" not in tables:
-        if tables - {"meta"}:
-            raise StorageError(f"{url}: 这不是 Siyu 的数据库（没有 meta 表）")
-        SQLModel.metadata.create_all(engine)
-        with Session(engine) as session:
-            session.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
-            session.commit()
-        return engine
-    with Session(engine) as session:
-        row = session.exec(select(Meta).where(Meta.key == "schema_version")).first()
-    found = row.value if row else "?"
-    _check_version(found, url)
-    # Tables added by a compatible later step of the same version are created on the fly.
-    SQLModel.metadata.create_all(engine)
+        engine.dispose()
+        raise StorageError(f"{url}: 无法打开数据库 ({_one_line(exc.orig)})") from exc
+    except StorageError:
+        engine.dispose()
+        raise
     return engine
 
 
-def _prepare_server_database(conn: Connection, shown: str) -> None:
-    """open_database's checks and creation for PostgreSQL, in one transaction under a lock.
+def _schema_ready(conn: Connection, shown: str) -> bool:
+    """True when the database is a Siyu database of this version with every table in place.
 
-    The same rules as for SQLite; the difference is concurrency. DDL is transactional here,
-    so the schema and its version row appear together or not at all, and the advisory lock
-    makes a second process starting at the same moment wait and then find them.
+    Raises for a database of another version; False when something is still to be created
+    (a new file, or a table a compatible later step of the same version adds).
     """
-    conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
+    tables = set(inspect(conn).get_table_names())
+    if "meta" not in tables:
+        return False
+    found = conn.scalar(select(META.c.value).where(META.c.key == "schema_version")) or "?"
+    _check_version(found, shown)
+    return set(SQLModel.metadata.tables) <= tables
+
+
+def _prepare_database(conn: Connection, shown: str) -> None:
+    """open_database's checks and creation, in one write transaction that holds the lock.
+
+    DDL is transactional on both backends (on SQLite since the driver no longer commits on
+    its own), so the schema and its version row appear together or not at all: a process
+    killed halfway leaves an empty database that the next run simply creates. The lock (the
+    advisory lock on PostgreSQL, BEGIN IMMEDIATE's write lock on SQLite) makes a second
+    process starting at the same moment wait and then find them.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
     tables = set(inspect(conn).get_table_names())
     if "meta" not in tables:
         if tables:

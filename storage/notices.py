@@ -8,6 +8,7 @@ from sqlalchemy import Column, Table, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
+from storage.db import writing
 from storage.models import UTCDateTime
 
 
@@ -27,7 +28,7 @@ class NoticeStore:
 
     def claim(self, member_pk: int, at: datetime) -> bool:
         """Record that the notice goes out now; False when it already went out before."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             if conn.scalar(select(NOTICE.c.member_pk).where(NOTICE.c.member_pk == member_pk)):
                 return False
             conn.execute(insert(NOTICE).values(member_pk=member_pk, sent_at=at))

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 
-from storage.db import pg_text
+from storage.db import pg_text, writing
 from storage.models import Chat, Identity, Member, Message, Tag
 
 MEMBER: Table = Member.__table__  # type: ignore[assignment]
@@ -170,7 +170,7 @@ class Store:
         Opted-out members' messages are dropped here, before anything is stored.
         """
         result = BatchResult()
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             self._ensure_chats(conn, batch.chats)
             pks, created = ensure_members(conn, batch.people)
             result.new_members = len(created)
@@ -271,7 +271,7 @@ class Store:
         """Swap the derived tags of these members for freshly computed ones, atomically."""
         if not tags:
             return
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             pks = sorted(tags)
             _lock_members(conn, pks)
             for part in _chunks(pks):
@@ -380,7 +380,7 @@ class Store:
 
     def purge_text_before(self, cutoff: datetime) -> int:
         """Retention: drop the raw text of messages older than `cutoff`; signals stay."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             res = conn.execute(update(MESSAGE).where(MESSAGE.c.ts < cutoff,
                                                      MESSAGE.c.text.is_not(None))
                                .values(text=None))
@@ -443,12 +443,12 @@ class PrivacyStore:
 
     def ensure_member(self, platform: str, platform_id: str, name: str) -> int:
         """The member pk for a platform id, creating the member if this is their first word."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             pks, _created = ensure_members(conn, {(platform, platform_id): name})
             return pks[platform, platform_id]
 
     def set_opted_out(self, pk: int, opted_out: bool) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(update(MEMBER).where(MEMBER.c.id == pk).values(opted_out=opted_out))
 
     def forget_member(self, pk: int) -> dict[str, int]:
@@ -461,7 +461,7 @@ class PrivacyStore:
         from sqlmodel import SQLModel
 
         removed: dict[str, int] = {}
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             row = conn.execute(select(MEMBER.c.member_id, MEMBER.c.name)
                                .where(MEMBER.c.id == pk)).first()
             if row is None:
@@ -522,7 +522,7 @@ class PrivacyStore:
     def set_manual_tag(self, pk: int, code: str, label: str, add: bool,
                        at: datetime | None = None) -> bool:
         """Add or remove an operator's manual tag; returns whether anything changed."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             exists = conn.scalar(select(TAG.c.id).where(
                 TAG.c.member_pk == pk, TAG.c.code == code, TAG.c.source == "manual"))
             if add and not exists:

@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Column, Table, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
+from storage.db import writing
 from storage.models import UTCDateTime
 
 
@@ -61,7 +62,7 @@ class SegmentStore:
                  result: Mapping[str, Any],
                  assignments: Mapping[int, Mapping[str, str | None]]) -> int:
         """Store a run and its per-member segments in one transaction; returns the run id."""
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             run_id = conn.execute(insert(RUN).values(
                 as_of=as_of, created_at=created_at, params=dict(params), result=dict(result),
             )).inserted_primary_key[0]

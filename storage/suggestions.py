@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
+from storage.db import writing
 from storage.models import UTCDateTime, _dt
 from storage.repo import CHAT, MEMBER, MESSAGE, StoredMessage, _chunks
 
@@ -199,11 +200,11 @@ class SuggestionStore:
                 SUGGESTION.c.status != "pending"))
 
     def insert(self, values: Mapping[str, Any]) -> int:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             return int(conn.execute(insert(SUGGESTION).values(**values)).inserted_primary_key[0])
 
     def update(self, sid: int, values: Mapping[str, Any]) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(update(SUGGESTION).where(SUGGESTION.c.id == sid).values(**values))
 
     def set_status(self, sid: int, status: str, at: datetime,
@@ -250,7 +251,7 @@ class SuggestionStore:
                           order=[SUGGESTION.c.trigger_ts])
 
     def mark_notified(self, ids: Iterable[int], at: datetime) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             for part in _chunks(sorted(set(ids))):
                 conn.execute(update(SUGGESTION).where(SUGGESTION.c.id.in_(part))
                              .values(notified_at=at))
@@ -266,7 +267,7 @@ class SuggestionStore:
             return conn.scalar(select(STATE.c.value).where(STATE.c.key == key))
 
     def set_state(self, values: Mapping[str, str]) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             for key, value in values.items():
                 done = conn.execute(update(STATE).where(STATE.c.key == key).values(value=value))
                 if not done.rowcount:
