@@ -11,6 +11,11 @@ Three tables, discovered by `storage.db` like every storage module:
 - `external_link` — shop customer ids and phone numbers → members (`siyu link`). A link is
   never silently moved to another member: that is a conflict too.
 
+Two processes importing overlapping files at once store every row once and both finish: on
+SQLite a writer's checks run under the write lock (`storage.db.writing`); on PostgreSQL the
+insert skips what the other process stored after the check (ON CONFLICT DO NOTHING) and those
+rows are judged again as duplicates or conflicts (`_insert_new`).
+
 Writes mark the affected members' derived tags stale in the same transaction, exactly like a
 message batch, so `handlers.personas.refresh_stale_tags` (run by these imports and by
 `siyu ingest`) rebuilds them and a crash in between heals on the next run.
@@ -41,7 +46,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 
 from persona.commerce import ContentEventRecord, OrderRecord, content_event_id
-from storage.db import writing
+from storage.db import insert_skipping_conflicts, pg_text, writing
 from storage.models import UTCDateTime
 from storage.repo import IDENTITY, MEMBER, Store, _chunks
 
@@ -249,36 +254,55 @@ class BusinessStore:
         """Insert new orders in one transaction; known ids are duplicates or conflicts.
 
         The caller removes repeats within its file first (it knows the lines). Orders of
-        members who opted out are dropped here, as their messages are.
+        members who opted out are dropped here, as their messages are. An order another
+        process stores while this runs (two imports of overlapping exports) is judged like
+        one stored before: see `_insert_new`.
         """
         result = WriteResult()
         with writing(self.engine) as conn:
             stored = self._stored_orders(conn, [r.order_id for r in rows])
             opted = _opted_out(conn, {r.member_pk for r in rows})
-            fresh: list[dict[str, Any]] = []
+            fresh: dict[tuple[Any, ...], NewOrder] = {}
+            values: list[dict[str, Any]] = []
+
+            def judge(r: NewOrder, old: StoredOrder) -> None:
+                if r.same_as(old):
+                    result.duplicate += 1
+                else:
+                    result.conflicts.append((r, old))
+
             for r in rows:
                 old = stored.get(r.order_id)
                 if old is not None:
-                    if r.same_as(old):
-                        result.duplicate += 1
-                    else:
-                        result.conflicts.append((r, old))
+                    judge(r, old)
                     continue
                 if r.member_pk in opted:
                     result.opted_out += 1
                     continue
-                fresh.append({"order_id": r.order_id, "member_pk": r.member_pk, "ts": r.ts,
-                              "amount": round(r.amount, 2), "category": r.category,
-                              "coupon_used": r.coupon_used, "origin": r.origin})
-                result.touched_members.add(r.member_pk)
-            if fresh:
-                conn.execute(insert(ORDER), fresh)
-            result.new = len(fresh)
+                fresh[(r.order_id,)] = r
+                values.append({"order_id": r.order_id, "member_pk": r.member_pk, "ts": r.ts,
+                               "amount": round(r.amount, 2), "category": r.category,
+                               "coupon_used": r.coupon_used, "origin": r.origin})
+            landed = _insert_new(conn, ORDER, values, ("order_id",))
+            late = [r for key, r in fresh.items() if key not in landed]
+            if late:
+                # Stored by another process since the check above: now committed and visible
+                # (the insert waited for it), so judged like any stored order.
+                again = self._stored_orders(conn, [r.order_id for r in late])
+                for r in late:
+                    old = again.get(_stored_form(conn, r.order_id))
+                    if old is None:  # erased again meanwhile (siyu forget): nothing to judge
+                        result.duplicate += 1
+                    else:
+                        judge(r, old)
+            result.touched_members = {r.member_pk for key, r in fresh.items() if key in landed}
+            result.new = len(landed)
             _mark_stale(conn, result.touched_members)
         return result
 
     def write_events(self, rows: Sequence[NewContentEvent]) -> WriteResult:
-        """Insert new content events in one transaction; known (member, event id) are duplicates."""
+        """Insert new content events in one transaction; known (member, event id) are
+        duplicates, also when another process stores them while this runs."""
         result = WriteResult()
         with writing(self.engine) as conn:
             keys = [r.key for r in rows]
@@ -288,7 +312,7 @@ class BusinessStore:
                     tuple_(EVENT.c.member_pk, EVENT.c.event_id).in_(part))
                 have.update((pk, eid) for pk, eid in conn.execute(q))
             opted = _opted_out(conn, {r.member_pk for r in rows})
-            fresh: list[dict[str, Any]] = []
+            values: list[dict[str, Any]] = []
             for r in rows:
                 pk, eid = r.key
                 if (pk, eid) in have:
@@ -299,37 +323,52 @@ class BusinessStore:
                     continue
                 have.add((pk, eid))
                 ev = r.event
-                fresh.append({"member_pk": pk, "event_id": eid, "ts": ev.ts,
-                              "content_type": ev.content_type, "action": ev.action,
-                              "duration": ev.duration, "origin": r.origin})
-                result.touched_members.add(pk)
-            if fresh:
-                conn.execute(insert(EVENT), fresh)
-            result.new = len(fresh)
+                values.append({"member_pk": pk, "event_id": eid, "ts": ev.ts,
+                               "content_type": ev.content_type, "action": ev.action,
+                               "duration": ev.duration, "origin": r.origin})
+            landed = _insert_new(conn, EVENT, values, ("member_pk", "event_id"))
+            # Identical fields are the same interaction: whoever stored it first, a duplicate.
+            result.duplicate += len(values) - len(landed)
+            result.touched_members = {pk for pk, _eid in landed}
+            result.new = len(landed)
             _mark_stale(conn, result.touched_members)
         return result
 
     def write_links(self, rows: Sequence[NewLink]) -> WriteResult:
         """Insert new links in one transaction. The same link again is a duplicate; the same
-        external id or phone for another member is a conflict and the stored link stays."""
+        external id or phone for another member is a conflict and the stored link stays —
+        also when another process links it while this runs."""
         result = WriteResult()
         with writing(self.engine) as conn:
             stored = self._stored_links(conn, [(r.kind, r.value) for r in rows])
-            fresh: list[dict[str, Any]] = []
+            fresh: dict[tuple[Any, ...], NewLink] = {}
+
+            def judge(r: NewLink, old: StoredLink) -> None:
+                if old.member_pk == r.member_pk:
+                    result.duplicate += 1
+                else:
+                    result.conflicts.append((r, old))
+
             for r in rows:
                 old = stored.get((r.kind, r.value))
                 if old is not None:
-                    if old.member_pk == r.member_pk:
-                        result.duplicate += 1
-                    else:
-                        result.conflicts.append((r, old))
+                    judge(r, old)
                     continue
                 stored[r.kind, r.value] = StoredLink(r.kind, r.value, r.member_pk, r.origin)
-                fresh.append({"kind": r.kind, "value": r.value, "member_pk": r.member_pk,
-                              "origin": r.origin})
-            if fresh:
-                conn.execute(insert(LINK), fresh)
-            result.new = len(fresh)
+                fresh[r.kind, r.value] = r
+            values = [{"kind": r.kind, "value": r.value, "member_pk": r.member_pk,
+                       "origin": r.origin} for r in fresh.values()]
+            landed = _insert_new(conn, LINK, values, ("kind", "value"))
+            late = [r for key, r in fresh.items() if key not in landed]
+            if late:
+                again = self._stored_links(conn, [(r.kind, r.value) for r in late])
+                for r in late:
+                    old = again.get((r.kind, _stored_form(conn, r.value)))
+                    if old is None:  # erased again meanwhile (siyu forget): nothing to judge
+                        result.duplicate += 1
+                    else:
+                        judge(r, old)
+            result.new = len(landed)
         return result
 
     # ---- reading ------------------------------------------------------------------------------
@@ -425,6 +464,35 @@ class BusinessStore:
             return {name: conn.scalar(select(func.count()).select_from(t)) or 0
                     for name, t in (("orders", ORDER), ("content_events", EVENT),
                                     ("links", LINK))}
+
+
+def _stored_form(conn: Connection, value: str) -> str:
+    """A key as the database gives it back (PostgreSQL replaces NUL: storage.db.pg_text)."""
+    return pg_text(value) if conn.dialect.name == "postgresql" else value
+
+
+def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]],
+                keys: Sequence[str]) -> set[tuple[Any, ...]]:
+    """Insert rows the caller found absent; returns the keys (as given) of those stored.
+
+    SQLite: the caller's check ran under the write lock (storage.db.writing), so every row is
+    still absent — a plain executemany. PostgreSQL: another process may have stored some
+    since the check (or be about to commit them); ON CONFLICT DO NOTHING waits for it and
+    skips those rows instead of failing the batch, and RETURNING names the rows that were
+    this writer's. Rows go in key order, so two writers with overlapping rows wait for each
+    other in the same order and never deadlock.
+    """
+    if not rows:
+        return set()
+    given = [tuple(r[k] for k in keys) for r in rows]
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), rows)
+        return set(given)
+    order = sorted(range(len(rows)), key=lambda i: given[i])
+    stmt = insert_skipping_conflicts(conn, table, keys).returning(*(table.c[k] for k in keys))
+    back = {tuple(r) for r in conn.execute(stmt, [rows[i] for i in order])}
+    return {g for g in given
+            if tuple(pg_text(v) if isinstance(v, str) else v for v in g) in back}
 
 
 def _opted_out(conn: Connection, pks: set[int]) -> set[int]:

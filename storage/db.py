@@ -9,12 +9,13 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, event, func, insert, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import SQLModel, create_engine, select
@@ -183,6 +184,20 @@ def writing(engine: Engine) -> Iterator[Connection]:
         conn.execution_options(**{WRITER_OPTION: True})
         with conn.begin():
             yield conn
+
+
+def insert_skipping_conflicts(conn: Connection, table: Table, keys: Sequence[str]) -> Any:
+    """INSERT … ON CONFLICT (keys) DO NOTHING, in the connection's dialect.
+
+    For rows whose absence a writer checked first: on PostgreSQL another process can store
+    the same key between the check and the insert (its transaction was still open when the
+    check ran). Without ON CONFLICT the second insert waits for that commit and then fails
+    the whole transaction on the key; with it the row is skipped, and RETURNING tells the
+    writer what really went in. (SQLite writers never overlap — see
+    `writing` — so there it only guards what cannot happen.)
+    """
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(keys))
 
 
 def open_database(url: str, *, create: bool = True) -> Engine:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Table, insert, select
+from sqlalchemy import Column, Table
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
-from storage.db import writing
+from storage.db import insert_skipping_conflicts, writing
 from storage.models import UTCDateTime
 
 
@@ -27,9 +27,15 @@ class NoticeStore:
         self.engine = engine
 
     def claim(self, member_pk: int, at: datetime) -> bool:
-        """Record that the notice goes out now; False when it already went out before."""
+        """Record that the notice goes out now; False when it already went out before.
+
+        The insert itself is the claim: of two bot processes greeting the same newcomer at
+        once, exactly one stores the row and gets True. (A look-then-insert let both look
+        before either had committed; the second then failed on the key instead of answering
+        False.)
+        """
         with writing(self.engine) as conn:
-            if conn.scalar(select(NOTICE.c.member_pk).where(NOTICE.c.member_pk == member_pk)):
-                return False
-            conn.execute(insert(NOTICE).values(member_pk=member_pk, sent_at=at))
-            return True
+            stmt = (insert_skipping_conflicts(conn, NOTICE, ["member_pk"])
+                    .values(member_pk=member_pk, sent_at=at).returning(NOTICE.c.member_pk))
+            # RETURNING, not rowcount: SQLAlchemy keeps the rowcount of UPDATE and DELETE only.
+            return conn.execute(stmt).first() is not None

@@ -680,3 +680,48 @@ def test_two_bot_processes_writing_at_once_lose_nothing(tmp_path: Path, pg_url: 
         return {m["member_id"]: m for m in doc["members"]}
 
     assert by_id(personas_json(pg_url, tmp_path)) == by_id(personas_json(lite, tmp_path))
+
+
+def test_two_processes_importing_overlapping_order_files_store_each_order_once(
+        tmp_path: Path, pg_url: str) -> None:
+    """Two `siyu import-orders` of overlapping exports, lined up so their first batches check
+    the same order ids before either commits: both succeed, every order is stored once and
+    counted new by exactly one of them (before ON CONFLICT in storage/business.py, the second
+    died with UniqueViolation on orders_pkey)."""
+    siyu("--db", pg_url, "ingest", *sample_files(), cwd=tmp_path)
+    header, *lines = (SAMPLE / "orders.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) >= 40
+    # The same 15 orders open both files (the batches that collide), then each goes its way.
+    shared = lines[:15]
+    parts = {"a.csv": shared + lines[15::2], "b.csv": shared + lines[16::2]}
+    for name, part in parts.items():
+        (tmp_path / name).write_text("\n".join([header, *part]) + "\n", encoding="utf-8")
+    (tmp_path / "siyu.toml").write_text("batch_size = 5\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env.pop("SIYU_DB", None)
+    gate = open_engine_raw(pg_url)
+    try:
+        with gate.begin() as conn:
+            # Both processes block on their first look at the orders table, then go together.
+            conn.execute(text("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE"))
+            procs = [subprocess.Popen([sys.executable, "-m", "bot.cli", "--db", pg_url,
+                                       "import-orders", "--json", name], cwd=tmp_path,
+                                      env=env, text=True, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE) for name in parts]
+            waiting_on_gate(conn, len(procs))
+    finally:
+        gate.dispose()
+    results = [p.communicate(timeout=300) for p in procs]
+    for p, (_out, err) in zip(procs, results, strict=True):
+        assert p.returncode == 0, err
+        assert "Traceback" not in err and "Error" not in err, err
+    reports = [json.loads(out) for out, _ in results]
+    for report, part in zip(reports, parts.values(), strict=True):
+        assert report["rejected"] == [], report["rejected"]
+        assert report["new"] + report["duplicate"] == len(part)
+    engine = open_database(pg_url)
+    try:
+        assert BusinessStore(engine).counts()["orders"] == len(lines)
+        assert sum(r["new"] for r in reports) == len(lines)
+    finally:
+        engine.dispose()
