@@ -192,8 +192,8 @@ def insert_skipping_conflicts(conn: Connection, table: Table, keys: Sequence[str
     For rows whose absence a writer checked first: on PostgreSQL another process can store
     the same key between the check and the insert (its transaction was still open when the
     check ran). Without ON CONFLICT the second insert waits for that commit and then fails
-    the whole transaction on the key; with it the row is skipped, and RETURNING tells the
-    writer what really went in. (SQLite writers never overlap — see
+    the whole transaction on the key; with it the row is skipped, and RETURNING (or the
+    rowcount) tells the writer what really went in. (SQLite writers never overlap — see
     `writing` — so there it only guards what cannot happen.)
     """
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite

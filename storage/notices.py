@@ -36,6 +36,8 @@ class NoticeStore:
         """
         with writing(self.engine) as conn:
             stmt = (insert_skipping_conflicts(conn, NOTICE, ["member_pk"])
-                    .values(member_pk=member_pk, sent_at=at).returning(NOTICE.c.member_pk))
-            # RETURNING, not rowcount: SQLAlchemy keeps the rowcount of UPDATE and DELETE only.
-            return conn.execute(stmt).first() is not None
+                    .values(member_pk=member_pk, sent_at=at))
+            # SQLAlchemy keeps an INSERT's rowcount only when asked (it reads -1 otherwise);
+            # rowcount rather than RETURNING, which SQLite has only since 3.35.
+            res = conn.execute(stmt, execution_options={"preserve_rowcount": True})
+            return res.rowcount == 1
