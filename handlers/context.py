@@ -40,6 +40,11 @@ class BotContext:
             self._suggest_hook = SuggestHook(self.app.store, self.settings, self.app.labels)
         return self._suggest_hook
 
+    def flush(self) -> None:
+        """At shutdown: write what the suggestion hook held back (its newest watermark)."""
+        if self._suggest_hook is not None:
+            self._suggest_hook.flush()
+
     def member_of_sender(self, sender: str) -> MemberRow | None:
         return self.app.store.member_by_platform_id(sender)
 

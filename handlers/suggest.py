@@ -67,6 +67,9 @@ from storage.suggestions import (
 
 _STATE_WATERMARK = "watermark"
 _STATE_LAST_RUN = "last_run"
+# How often, in the live hook's clock, it syncs the shared state and looks for members
+# turning declining (see SuggestHook.messages).
+STATE_EVERY = timedelta(seconds=60)
 
 
 class SuggestError(Exception):
@@ -337,32 +340,28 @@ class _Suggester:
                    ) -> tuple[SuggestionRow | None, str] | None:
         """One round of `save`; None when a conditional write lost a race."""
         ss = self.sstore
-        existing = ss.find(member.pk, d.scenario, d.trigger.key)
+        existing, pending, closed = ss.slot(member.pk, d.scenario, d.trigger.key)
         if existing is not None:
             if existing.status == "pending" and existing.template_text != d.text:
                 # The playbook or the persona changed: refresh the open draft in place.
-                if not ss.update(existing.id, {**values, **text()}, expect_status="pending"):
-                    return None
-                return ss.get(existing.id), "updated"
+                row = ss.update_open(existing.id, {**values, **text()})
+                return None if row is None else (row, "updated")
             return existing, "unchanged"
         if d.scenario != "invite":
-            closed = ss.latest_closed_ts(member.pk, d.scenario)
             if closed is not None and d.trigger.ts <= closed:
                 return None, "stale"  # a newer one of this kind was already dealt with
-            pending = ss.open_for(member.pk, d.scenario)
             if pending is not None:
                 if d.trigger.ts < pending.trigger_ts:
                     return pending, "older"
-                if not ss.update(pending.id, {**values, **text(), "notified_at": None,
-                                              "source": source}, expect_status="pending"):
-                    return None
-                return ss.get(pending.id), "updated"
-        sid = ss.insert({**values, "member_pk": member.pk, "scenario": d.scenario,
-                         "segment": segment, **text(), "status": "pending",
-                         "created_at": now, "source": source})
-        if sid is None:
+                row = ss.update_open(pending.id, {**values, **text(), "notified_at": None,
+                                                  "source": source})
+                return None if row is None else (row, "updated")
+        row = ss.insert_row({**values, "member_pk": member.pk, "scenario": d.scenario,
+                             "segment": segment, **text(), "status": "pending",
+                             "created_at": now, "source": source})
+        if row is None:
             return None  # another process stored this trigger or an open one just now
-        return ss.get(sid), "created"
+        return row, "created"
 
 
 def _now(as_of: datetime | None) -> datetime:
@@ -442,16 +441,33 @@ class SuggestHook:
     def __init__(self, store: Store, settings: Settings, labels: Mapping[str, str], *,
                  playbook: Playbook | None = None, polisher: Polisher | None = None) -> None:
         self.eng = _Suggester(store, settings, labels, playbook, polisher)
+        # The live path's view of the shared state, synced every STATE_EVERY of its clock:
+        # when it last synced, the watermark then, and the newest message seen since.
+        self._synced_at: datetime | None = None
+        self._watermark: datetime | None = None
+        self._newest: datetime | None = None
+        # operator → until when their hour is known to be full (pushes only ever add to the
+        # hour, from any process, so "full until" stays true; an erasure only frees it early).
+        self._full_until: dict[str, datetime] = {}
 
     def _since(self, now: datetime) -> tuple[datetime, datetime | None]:
         """(since, last run): where the hook's window starts, and when it last ran."""
         state = self.eng.sstore.get_states([_STATE_WATERMARK, _STATE_LAST_RUN])
-        watermark = _parse_ts(state.get(_STATE_WATERMARK))
-        last_run = _parse_ts(state.get(_STATE_LAST_RUN))
+        self._watermark = _parse_ts(state.get(_STATE_WATERMARK))
+        return self._window(now), _parse_ts(state.get(_STATE_LAST_RUN))
+
+    def _window(self, now: datetime) -> datetime:
         since = now - timedelta(hours=self.eng.cfg.max_age_hours)
-        if watermark is not None:
-            since = max(since, watermark - timedelta(hours=self.eng.cfg.lookback_hours))
-        return since, last_run
+        if self._watermark is not None:
+            since = max(since, self._watermark - timedelta(hours=self.eng.cfg.lookback_hours))
+        return since
+
+    def flush(self) -> None:
+        """Write the watermark the live path holds back (at shutdown): the next full pass then
+        need not re-read the last minute. Losing it is harmless, only slower."""
+        if self._newest is not None:
+            self.eng.sstore.advance_state(_STATE_WATERMARK, _iso_utc(self._newest))
+            self._newest = None
 
     def _declining(self, since: datetime, last_run: datetime | None, now: datetime
                    ) -> set[int]:
@@ -476,7 +492,7 @@ class SuggestHook:
         newcomers = _drop_known(eng, run, found, newcomers)
         _draft_all(eng, run, now, found, first_in_window, newcomers, declining)
         _notify(eng, run, now)
-        _save_state(eng, now, messages)
+        _save_state(eng, now, max((m.ts for m in messages), default=None))
         return run
 
     def messages(self, message_ids: Iterable[str], as_of: datetime | None = None
@@ -488,18 +504,28 @@ class SuggestHook:
         outside the window (older than `max_age_hours`, or after `as_of`) are ignored. Only
         the configured operators' queues are looked at (`queued` stays None: counting the
         queue would cost a scan per message); the full pass serves everyone else.
+
+        Per message this is one query for a message that triggers nothing. The shared state
+        (watermark, last run) is read and written, and members turning declining looked for,
+        once per `STATE_EVERY` of `as_of` rather than per message: a declining member is
+        noticed up to that much later, and a crash loses at most that much watermark (the
+        next full pass re-reads it; stored triggers are never made twice).
         """
         eng = self.eng
         now = _now(as_of)
         run = SuggestRun(now, queued=None)
-        since, last_run = self._since(now)
-        messages = eng.sstore.messages_by_ids(message_ids, since, now)
+        sync = self._synced_at is None or abs(now - self._synced_at) >= STATE_EVERY
+        if sync:
+            since, last_run = self._since(now)
+            declining = self._declining(since, last_run, now)
+        else:
+            since, declining = self._window(now), set()
+        stored = eng.sstore.live_messages(message_ids, since, now)
+        messages = [m for m, _ in stored]
         run.messages = len(messages)
         found, first_in_window = _scan(messages)
-        declining = self._declining(since, last_run, now)
-        senders = {m.member_pk for m in messages}
-        newcomers = {m.pk for m in eng.store.members(senders)
-                     if m.first_seen is not None and m.first_seen > since} if senders else set()
+        newcomers = {m.member_pk for m, first_seen in stored
+                     if first_seen is not None and first_seen > since}
         newcomers = _drop_known(eng, run, found, newcomers)
         # The full pass sees a newcomer's first words in its window; here only the new
         # message is at hand, so the first one is looked up (for welcome candidates only).
@@ -509,8 +535,14 @@ class SuggestHook:
             if first is not None:
                 first_in_window[pk] = to_record(first)
         _draft_all(eng, run, now, found, first_in_window, newcomers, declining)
-        _notify(eng, run, now, eng.operators())
-        _save_state(eng, now, messages)
+        _notify(eng, run, now, eng.operators(), self._full_until)
+        if messages:
+            newest = max(m.ts for m in messages)
+            self._newest = newest if self._newest is None else max(self._newest, newest)
+        if sync:
+            _save_state(eng, now, self._newest)
+            self._newest = None
+            self._synced_at = now
         return run
 
 
@@ -580,14 +612,18 @@ def _draft_all(eng: _Suggester, run: SuggestRun, now: datetime,
             run.unchanged += 1
 
 
-def _save_state(eng: _Suggester, now: datetime, messages: Sequence[StoredMessage]) -> None:
+def _save_state(eng: _Suggester, now: datetime, newest: datetime | None) -> None:
     """Record the run; the watermark only ever moves forward, whichever process writes."""
     ss = eng.sstore
-    if messages:
-        newest = max(m.ts for m in messages).astimezone(UTC).isoformat(timespec="microseconds")
-        ss.advance_state(_STATE_WATERMARK, newest, {_STATE_LAST_RUN: now.isoformat()})
+    if newest is not None:
+        ss.advance_state(_STATE_WATERMARK, _iso_utc(newest), {_STATE_LAST_RUN: now.isoformat()})
     else:
         ss.set_state({_STATE_LAST_RUN: now.isoformat()})
+
+
+def _iso_utc(ts: datetime) -> str:
+    # One fixed shape, so stored watermarks compare as text in the database.
+    return ts.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def suggest_for_join(store: Store, settings: Settings, labels: Mapping[str, str],
@@ -629,21 +665,31 @@ def _reactivate(store: Store, persona: Persona, pk: int, now: datetime) -> Trigg
 
 
 def _notify(eng: _Suggester, run: SuggestRun, now: datetime,
-            operators: Iterable[str] | None = None) -> None:
+            operators: Iterable[str] | None = None,
+            full_until: dict[str, datetime] | None = None) -> None:
     """Hand each operator the most urgent pending suggestions, up to the hourly limit.
 
     `operators` None: every operator something waits for, and `run.queued` counts what is
-    left waiting. Otherwise only those operators' queues, without counting.
+    left waiting. Otherwise only those operators' queues, without counting; `full_until`
+    (kept by the caller across calls) skips operators whose hour is known to be full, so a
+    busy community's messages cost no notify query at all until a slot frees up.
     """
     ss, cfg = eng.sstore, eng.cfg
     fresh_after = now - timedelta(hours=cfg.max_age_hours)
     sizes = ss.queue_sizes(fresh_after, now) if operators is None else None
     chosen: list[SuggestionRow] = []
     for op in sorted(sizes if sizes is not None else set(operators or ())):
-        rows = ss.claim_queued(op, cfg.per_operator_per_hour, now, fresh_after, PRIORITY)
-        chosen += rows
+        if full_until is not None and op in full_until and now < full_until[op]:
+            continue
+        claim = ss.claim_queued(op, cfg.per_operator_per_hour, now, fresh_after, PRIORITY)
+        chosen += claim.rows
+        if full_until is not None:
+            if claim.full_until is not None:
+                full_until[op] = claim.full_until
+            else:
+                full_until.pop(op, None)
         if sizes is not None and run.queued is not None:
-            run.queued += sizes[op] - len(rows)
+            run.queued += sizes[op] - len(claim.rows)
     if not chosen:
         return
     members = {m.pk: m for m in eng.store.members({r.member_pk for r in chosen})}

@@ -203,6 +203,25 @@ class SuggestionStore:
                           SUGGESTION.c.trigger == trigger)
         return rows[0] if rows else None
 
+    def slot(self, member_pk: int, scenario: str, trigger: str) -> Slot:
+        """What `save` needs to know about a member and scenario, in one round trip: the row
+        of this trigger, the open row, and the newest trigger time the operator dealt with."""
+        closed = (select(func.max(SUGGESTION.c.trigger_ts)).where(
+            SUGGESTION.c.member_pk == member_pk, SUGGESTION.c.scenario == scenario,
+            SUGGESTION.c.status != "pending").scalar_subquery())
+        q = (select(*_ROW_COLS, closed.label("closed_ts"))
+             .where(SUGGESTION.c.member_pk == member_pk, SUGGESTION.c.scenario == scenario,
+                    (SUGGESTION.c.trigger == trigger) | (SUGGESTION.c.status == "pending"))
+             .order_by(SUGGESTION.c.trigger_ts.desc(), SUGGESTION.c.id))
+        with self.engine.connect() as conn:
+            found = conn.execute(q).all()
+            closed_ts = (found[0][-1] if found else conn.scalar(select(closed)))
+        rows = [SuggestionRow(*r[:-1]) for r in found]
+        if closed_ts is not None and closed_ts.tzinfo is None:
+            closed_ts = closed_ts.replace(tzinfo=UTC)  # a bare aggregate skips the type
+        return Slot(next((r for r in rows if r.trigger == trigger), None),
+                    next((r for r in rows if r.status == "pending"), None), closed_ts)
+
     def known_triggers(self, member_pks: Iterable[int]) -> dict[int, set[tuple[str, str]]]:
         """member → the (scenario, trigger) pairs already stored for them."""
         out: dict[int, set[tuple[str, str]]] = {}
@@ -248,6 +267,25 @@ class SuggestionStore:
             res = conn.execute(stmt.values(**values).returning(SUGGESTION.c.id))
             sid = res.scalar()
         return None if sid is None else int(sid)
+
+    def insert_row(self, values: Mapping[str, Any]) -> SuggestionRow | None:
+        """`insert`, returning the stored row (one round trip instead of insert + get)."""
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                stmt: Any = postgresql.insert(SUGGESTION).on_conflict_do_nothing()
+            else:
+                stmt = sqlite.insert(SUGGESTION).on_conflict_do_nothing()
+            row = conn.execute(stmt.values(**values).returning(*_ROW_COLS)).first()
+        return None if row is None else SuggestionRow(*row)
+
+    def update_open(self, sid: int, values: Mapping[str, Any]) -> SuggestionRow | None:
+        """Refresh a draft while it is still pending; the updated row, or None if the operator
+        (or another process) closed it meanwhile."""
+        q = (update(SUGGESTION).where(SUGGESTION.c.id == sid, SUGGESTION.c.status == "pending")
+             .values(**values).returning(*_ROW_COLS))
+        with self.engine.begin() as conn:
+            row = conn.execute(q).first()
+        return None if row is None else SuggestionRow(*row)
 
     def update(self, sid: int, values: Mapping[str, Any], *,
                expect_status: str | None = None) -> bool:
@@ -323,36 +361,43 @@ class SuggestionStore:
             return {op: int(n) for op, n in conn.execute(q)}
 
     def claim_queued(self, operator: str, cap: int, now: datetime, fresh_after: datetime,
-                     priority: Sequence[str]) -> list[SuggestionRow]:
+                     priority: Sequence[str]) -> Claim:
         """Hand `operator` the most urgent queued rows the hourly cap still allows.
 
         Most urgent first: scenario in `priority` order, then the newest trigger. The rows are
         marked notified and logged in one transaction that first takes a lock (an advisory
         lock per operator on PostgreSQL, the write lock on SQLite) and then counts the hour's
         pushes, so two processes never hand out the same row or more than `cap` an hour.
+        Nothing is locked when the hour is already full or nothing waits.
         """
         hour_ago = now - _HOUR
-        if self.notified_since(operator, hour_ago) >= cap:
-            return []  # the common case under load: no room, and no lock taken
+        where = [*_queued_where(), SUGGESTION.c.operator == operator,
+                 SUGGESTION.c.trigger_ts >= fresh_after, SUGGESTION.c.trigger_ts <= now]
+        with self.engine.connect() as conn:
+            used, oldest = _hour(conn, operator, hour_ago)
+            if used >= cap:
+                return Claim([], _reopens(oldest, cap))
+            if conn.scalar(select(literal(1)).where(*where).limit(1)) is None:
+                return Claim([], None)
         rank = case({s: i for i, s in enumerate(priority)}, value=SUGGESTION.c.scenario,
                     else_=len(priority))
         with self.engine.begin() as conn:
             _write_lock(conn, f"notify:{operator}")
-            room = cap - (conn.scalar(select(func.count()).select_from(NOTIFY_LOG).where(
-                NOTIFY_LOG.c.operator == operator, NOTIFY_LOG.c.at > hour_ago)) or 0)
-            if room <= 0:
-                return []
+            used, oldest = _hour(conn, operator, hour_ago)
+            if used >= cap:
+                return Claim([], _reopens(oldest, cap))
             rows = [SuggestionRow(*r) for r in conn.execute(
-                select(*_ROW_COLS).where(*_queued_where(), SUGGESTION.c.operator == operator,
-                                         SUGGESTION.c.trigger_ts >= fresh_after,
-                                         SUGGESTION.c.trigger_ts <= now)
-                .order_by(rank, SUGGESTION.c.trigger_ts.desc(), SUGGESTION.c.id).limit(room))]
+                select(*_ROW_COLS).where(*where)
+                .order_by(rank, SUGGESTION.c.trigger_ts.desc(), SUGGESTION.c.id)
+                .limit(cap - used))]
             if rows:
                 conn.execute(update(SUGGESTION).where(SUGGESTION.c.id.in_([r.id for r in rows]))
                              .values(notified_at=now))
                 conn.execute(insert(NOTIFY_LOG), [
                     {"member_pk": r.member_pk, "operator": operator, "at": now} for r in rows])
-        return [r._replace(notified_at=now) for r in rows]
+        full = used + len(rows) >= cap
+        return Claim([r._replace(notified_at=now) for r in rows],
+                     (min(oldest or now, now) + _HOUR) if full else None)
 
     def mark_notified(self, ids: Iterable[int], at: datetime) -> None:
         with self.engine.begin() as conn:
@@ -410,6 +455,23 @@ class SuggestionStore:
         with self.engine.connect() as conn:
             return [StoredMessage(*r) for r in conn.execute(q.order_by(MESSAGE.c.ts,
                                                                         MESSAGE.c.id))]
+
+    def live_messages(self, ids: Iterable[str], since: datetime | None, until: datetime
+                      ) -> list[tuple[StoredMessage, datetime | None]]:
+        """`messages_by_ids`, each with its sender's first_seen (one query: the live hook
+        needs both for every message)."""
+        q = select(MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
+                   MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals, MEMBER.c.first_seen
+                   ).join(MEMBER, MEMBER.c.id == MESSAGE.c.member_pk).where(
+                       MESSAGE.c.ts <= until)
+        if since is not None:
+            q = q.where(MESSAGE.c.ts > since)
+        out: list[tuple[StoredMessage, datetime | None]] = []
+        with self.engine.connect() as conn:
+            for part in _chunks(sorted(set(ids))):
+                out.extend((StoredMessage(*r[:-1]), r[-1])
+                           for r in conn.execute(q.where(MESSAGE.c.id.in_(part))))
+        return sorted(out, key=lambda mf: (mf[0].ts, mf[0].id))
 
     def messages_by_ids(self, ids: Iterable[str], since: datetime | None, until: datetime
                         ) -> list[StoredMessage]:
@@ -502,6 +564,39 @@ class SuggestionStore:
         with self.engine.connect() as conn:
             return bool(conn.scalar(select(literal(1)).where(
                 CHAT.c.id == chat_id, CHAT.c.is_group.is_(True))))
+
+
+class Slot(NamedTuple):
+    """A member and scenario as `save` sees them (see `SuggestionStore.slot`)."""
+
+    existing: SuggestionRow | None  # the row of this very trigger
+    pending: SuggestionRow | None  # the open row, if any
+    closed_ts: datetime | None  # newest trigger time among rows already dealt with
+
+
+class Claim(NamedTuple):
+    """What `claim_queued` handed out, and, when the hour is now full, when it frees up."""
+
+    rows: list[SuggestionRow]
+    full_until: datetime | None
+
+
+def _hour(conn: Connection, operator: str, since: datetime) -> tuple[int, datetime | None]:
+    """Pushes to `operator` after `since`, and the oldest of them."""
+    n, oldest = conn.execute(select(func.count(), func.min(NOTIFY_LOG.c.at)).where(
+        NOTIFY_LOG.c.operator == operator, NOTIFY_LOG.c.at > since)).one()
+    if oldest is not None and isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)  # SQLite keeps naive UTC; min() skips the type
+    return int(n or 0), oldest
+
+
+def _reopens(oldest: datetime | None, cap: int) -> datetime | None:
+    """When a full hour frees a slot: the oldest push turns an hour old (a cap of 0 never)."""
+    if cap <= 0:
+        return datetime.max.replace(tzinfo=UTC)
+    return None if oldest is None else oldest + _HOUR
 
 
 class OpenConflict(Exception):

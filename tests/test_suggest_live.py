@@ -129,6 +129,59 @@ def test_live_hook_keeps_the_hourly_cap_and_skips_the_count_when_full(tmp_path: 
     assert len(hook.messages([], NOW + timedelta(minutes=61)).notify) == 2
 
 
+def test_a_quiet_message_costs_one_query_and_a_full_hour_none_more(tmp_path: Path) -> None:
+    """The work per message is bounded: counted in SQL statements, not timed."""
+    from sqlalchemy import event
+
+    c = Community(tmp_path, "[suggest]\nper_operator_per_hour = 1\n")
+    for i in range(30):  # a day of history the old hook re-read on every message
+        c.say(f"wxid_{i % 5}", "这款面霜适合什么年龄用？", ago(hours=20 - i / 2), f"成员{i % 5}")
+    c.commit()
+    hook = SuggestHook(c.store, c.settings, c.labels)
+    assert len(hook.new_messages(ago(hours=4)).notify) == 1  # the hour is now full
+    quiet = [c.say("wxid_1", "好的", ago(hours=3) + timedelta(seconds=i)) for i in range(3)]
+    c.commit()
+    statements: list[str] = []
+    event.listen(c.store.engine, "before_cursor_execute",
+                 lambda *a: statements.append(a[2]))
+    hook.messages([quiet[0]], ago(hours=3))  # syncs the state once (a few statements)
+    statements.clear()
+    for k, mid in enumerate(quiet[1:], 1):
+        assert hook.messages([mid], ago(hours=3) + timedelta(seconds=k)).messages == 1
+    # Per message: the message itself, and whether this recent newcomer has had their
+    # welcome. No window, no queue (the hour is full), no state.
+    assert len(statements) == 4, statements
+    assert sum("FROM message" in q for q in statements) == 2
+
+
+def test_live_hook_still_notices_members_turning_declining(tmp_path: Path) -> None:
+    c = Community(tmp_path)
+    c.say("wxid_quiet", "这款面霜多少钱？", ago(days=31), "老客")
+    c.commit()
+    c.say("wxid_b", "大家好", ago(hours=1), "小B")
+    mid = c.say("wxid_b", "今天天气不错", ago(hours=1))
+    c.commit()
+    hook = SuggestHook(c.store, c.settings, c.labels)
+    run = hook.messages([mid], NOW)
+    assert "reactivate" in {v.row.scenario for v in run.notify}
+
+
+def test_live_hook_holds_the_watermark_until_the_next_sync_or_flush(tmp_path: Path) -> None:
+    c = Community(tmp_path)
+    a = c.say("wxid_a", "大家好", ago(hours=1) - timedelta(seconds=20), "小A")
+    b = c.say("wxid_a", "今天天气不错", ago(hours=1))
+    c.commit()
+    hook = SuggestHook(c.store, c.settings, c.labels)
+    ss = SuggestionStore(c.store.engine)
+    hook.messages([a], ago(hours=1) - timedelta(seconds=20))
+    first = ss.get_state("watermark")
+    hook.messages([b], ago(hours=1))
+    assert ss.get_state("watermark") == first  # held back: no write per message
+    hook.flush()
+    assert ss.get_state("watermark") == ago(hours=1).astimezone(UTC).isoformat(
+        timespec="microseconds")
+
+
 # ---- storage rules, on SQLite and PostgreSQL ----------------------------------------------
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -228,7 +281,7 @@ def test_claims_from_many_processes_never_share_a_row_or_pass_the_cap(db_url: st
             try:
                 rows = SuggestionStore(eng).claim_queued("op", 5, now, T0 - timedelta(hours=1),
                                                          PRIORITY)
-                got.append([r.id for r in rows])
+                got.append([r.id for r in rows.rows])
             except BaseException as exc:  # reported by the assertion below
                 errors.append(exc)
             finally:
