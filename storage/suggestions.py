@@ -35,6 +35,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     and_,
+    bindparam,
     case,
     func,
     insert,
@@ -206,16 +207,10 @@ class SuggestionStore:
     def slot(self, member_pk: int, scenario: str, trigger: str) -> Slot:
         """What `save` needs to know about a member and scenario, in one round trip: the row
         of this trigger, the open row, and the newest trigger time the operator dealt with."""
-        closed = (select(func.max(SUGGESTION.c.trigger_ts)).where(
-            SUGGESTION.c.member_pk == member_pk, SUGGESTION.c.scenario == scenario,
-            SUGGESTION.c.status != "pending").scalar_subquery())
-        q = (select(*_ROW_COLS, closed.label("closed_ts"))
-             .where(SUGGESTION.c.member_pk == member_pk, SUGGESTION.c.scenario == scenario,
-                    (SUGGESTION.c.trigger == trigger) | (SUGGESTION.c.status == "pending"))
-             .order_by(SUGGESTION.c.trigger_ts.desc(), SUGGESTION.c.id))
+        params = {"s_pk": member_pk, "s_sc": scenario, "s_tr": trigger}
         with self.engine.connect() as conn:
-            found = conn.execute(q).all()
-            closed_ts = (found[0][-1] if found else conn.scalar(select(closed)))
+            found = conn.execute(_Q.slot, params).all()
+            closed_ts = found[0][-1] if found else conn.scalar(_Q.closed, params)
         rows = [SuggestionRow(*r[:-1]) for r in found]
         if closed_ts is not None and closed_ts.tzinfo is None:
             closed_ts = closed_ts.replace(tzinfo=UTC)  # a bare aggregate skips the type
@@ -227,9 +222,7 @@ class SuggestionStore:
         out: dict[int, set[tuple[str, str]]] = {}
         with self.engine.connect() as conn:
             for part in _chunks(sorted(set(member_pks))):
-                q = select(SUGGESTION.c.member_pk, SUGGESTION.c.scenario, SUGGESTION.c.trigger
-                           ).where(SUGGESTION.c.member_pk.in_(part))
-                for pk, scenario, trigger in conn.execute(q):
+                for pk, scenario, trigger in conn.execute(_Q.known, {"pks": list(part)}):
                     out.setdefault(pk, set()).add((scenario, trigger))
         return out
 
@@ -271,20 +264,15 @@ class SuggestionStore:
     def insert_row(self, values: Mapping[str, Any]) -> SuggestionRow | None:
         """`insert`, returning the stored row (one round trip instead of insert + get)."""
         with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                stmt: Any = postgresql.insert(SUGGESTION).on_conflict_do_nothing()
-            else:
-                stmt = sqlite.insert(SUGGESTION).on_conflict_do_nothing()
-            row = conn.execute(stmt.values(**values).returning(*_ROW_COLS)).first()
+            stmt = _Q.insert_pg if conn.dialect.name == "postgresql" else _Q.insert_sqlite
+            row = conn.execute(stmt, dict(values)).first()
         return None if row is None else SuggestionRow(*row)
 
     def update_open(self, sid: int, values: Mapping[str, Any]) -> SuggestionRow | None:
         """Refresh a draft while it is still pending; the updated row, or None if the operator
         (or another process) closed it meanwhile."""
-        q = (update(SUGGESTION).where(SUGGESTION.c.id == sid, SUGGESTION.c.status == "pending")
-             .values(**values).returning(*_ROW_COLS))
         with self.engine.begin() as conn:
-            row = conn.execute(q).first()
+            row = conn.execute(_Q.update_open, {**values, "u_sid": sid}).first()
         return None if row is None else SuggestionRow(*row)
 
     def update(self, sid: int, values: Mapping[str, Any], *,
@@ -460,17 +448,12 @@ class SuggestionStore:
                       ) -> list[tuple[StoredMessage, datetime | None]]:
         """`messages_by_ids`, each with its sender's first_seen (one query: the live hook
         needs both for every message)."""
-        q = select(MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
-                   MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals, MEMBER.c.first_seen
-                   ).join(MEMBER, MEMBER.c.id == MESSAGE.c.member_pk).where(
-                       MESSAGE.c.ts <= until)
-        if since is not None:
-            q = q.where(MESSAGE.c.ts > since)
         out: list[tuple[StoredMessage, datetime | None]] = []
+        since = since if since is not None else _EPOCH
         with self.engine.connect() as conn:
             for part in _chunks(sorted(set(ids))):
-                out.extend((StoredMessage(*r[:-1]), r[-1])
-                           for r in conn.execute(q.where(MESSAGE.c.id.in_(part))))
+                out.extend((StoredMessage(*r[:-1]), r[-1]) for r in conn.execute(
+                    _Q.live, {"ids": list(part), "since": since, "until": until}))
         return sorted(out, key=lambda mf: (mf[0].ts, mf[0].id))
 
     def messages_by_ids(self, ids: Iterable[str], since: datetime | None, until: datetime
@@ -494,15 +477,10 @@ class SuggestionStore:
     def first_spoken(self, member_pk: int, since: datetime | None, until: datetime,
                      silent: Iterable[str]) -> StoredMessage | None:
         """A member's first message in (since, until] whose type is not `silent`."""
-        q = (select(MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
-                    MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals)
-             .where(MESSAGE.c.member_pk == member_pk, MESSAGE.c.ts <= until,
-                    MESSAGE.c.type.not_in(list(silent)))
-             .order_by(MESSAGE.c.ts, MESSAGE.c.id).limit(1))
-        if since is not None:
-            q = q.where(MESSAGE.c.ts > since)
         with self.engine.connect() as conn:
-            row = conn.execute(q).first()
+            row = conn.execute(_Q.first_spoken, {
+                "pk": member_pk, "since": since if since is not None else _EPOCH,
+                "until": until, "silent": sorted(silent)}).first()
         return StoredMessage(*row) if row else None
 
     def members_last_active_between(self, lo: datetime, hi: datetime) -> list[int]:
@@ -564,6 +542,46 @@ class SuggestionStore:
         with self.engine.connect() as conn:
             return bool(conn.scalar(select(literal(1)).where(
                 CHAT.c.id == chat_id, CHAT.c.is_group.is_(True))))
+
+
+# The epoch stands in for "no lower bound" in the prepared statements below.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MSG_COLS = (MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
+             MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals)
+
+
+class _Q:
+    """The live hook's statements, built once with bound parameters.
+
+    Building a SQLAlchemy statement and its cache key costs more than SQLite takes to run
+    these indexed lookups; the live path runs them for every message.
+    """
+
+    S = SUGGESTION.c
+    _closed = (select(func.max(S.trigger_ts))
+               .where(S.member_pk == bindparam("s_pk"), S.scenario == bindparam("s_sc"),
+                      S.status != "pending").scalar_subquery())
+    slot = (select(*_ROW_COLS, _closed.label("closed_ts"))
+            .where(S.member_pk == bindparam("s_pk"), S.scenario == bindparam("s_sc"),
+                   (S.trigger == bindparam("s_tr")) | (S.status == "pending"))
+            .order_by(S.trigger_ts.desc(), S.id))
+    closed = select(_closed)
+    known = (select(S.member_pk, S.scenario, S.trigger)
+             .where(S.member_pk.in_(bindparam("pks", expanding=True))))
+    insert_sqlite = sqlite.insert(SUGGESTION).on_conflict_do_nothing().returning(*_ROW_COLS)
+    insert_pg = postgresql.insert(SUGGESTION).on_conflict_do_nothing().returning(*_ROW_COLS)
+    update_open = (update(SUGGESTION)
+                   .where(S.id == bindparam("u_sid"), S.status == "pending")
+                   .returning(*_ROW_COLS))
+    live = (select(*_MSG_COLS, MEMBER.c.first_seen)
+            .join(MEMBER, MEMBER.c.id == MESSAGE.c.member_pk)
+            .where(MESSAGE.c.id.in_(bindparam("ids", expanding=True)),
+                   MESSAGE.c.ts > bindparam("since"), MESSAGE.c.ts <= bindparam("until")))
+    first_spoken = (select(*_MSG_COLS)
+                    .where(MESSAGE.c.member_pk == bindparam("pk"),
+                           MESSAGE.c.ts > bindparam("since"), MESSAGE.c.ts <= bindparam("until"),
+                           MESSAGE.c.type.not_in(bindparam("silent", expanding=True)))
+                    .order_by(MESSAGE.c.ts, MESSAGE.c.id).limit(1))
 
 
 class Slot(NamedTuple):
