@@ -155,8 +155,10 @@ class Bot:
             await self.transport.run(self.dispatcher.feed)
         finally:
             await self.jobs.shutdown()
-            # Flush: whatever the live path marked stale is rebuilt before we exit.
+            # Flush: whatever the live path marked stale is rebuilt before we exit, and the
+            # suggestion hook's watermark is written.
             self.refresh()
+            self.context.flush()
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.config import Settings
@@ -11,6 +12,9 @@ from bot.dispatcher import CommandContext
 from bot.roles import Roles
 from handlers.personas import PersonaView, build_personas
 from storage.repo import MemberRow, PrivacyStore
+
+if TYPE_CHECKING:
+    from handlers.suggest import SuggestHook
 
 
 @dataclass
@@ -20,9 +24,26 @@ class BotContext:
     roles: Roles
     platform: str = "wechat"
     privacy: PrivacyStore = field(init=False)
+    _suggest_hook: SuggestHook | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.privacy = PrivacyStore(self.app.store.engine)
+
+    @property
+    def suggest_hook(self) -> SuggestHook:
+        """The suggestion hook, set up once for the bot's life: the live path calls it per
+        message, and parsing the config and playbook each time was a fixed cost per message.
+        Nothing in it caches data another process could change (see handlers.suggest)."""
+        if self._suggest_hook is None:
+            from handlers.suggest import SuggestHook
+
+            self._suggest_hook = SuggestHook(self.app.store, self.settings, self.app.labels)
+        return self._suggest_hook
+
+    def flush(self) -> None:
+        """At shutdown: write what the suggestion hook held back (its newest watermark)."""
+        if self._suggest_hook is not None:
+            self._suggest_hook.flush()
 
     def member_of_sender(self, sender: str) -> MemberRow | None:
         return self.app.store.member_by_platform_id(sender)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from bot.dispatcher import Router
 from bot.events import JoinEvent, MessageEvent, MessageType
 from handlers.context import BotContext
+from handlers.operator import pending_notifications
 from storage.notices import NoticeStore
 
 
@@ -38,11 +39,14 @@ def make_router(bot: BotContext, ingest: Callable[[MessageEvent], None],
             is_group=True, sender=event.member, sender_name=event.member_name,
             type=MessageType.SYSTEM, text=join_notice_text(event), platform=event.platform,
             origin=event.origin))
+        # The join notice is a welcome trigger: hand it to the operators now, as any live
+        # message's trigger is, instead of waiting for the next message in some chat.
+        out = pending_notifications(bot, event.ts, [event.id])
         if not consent_notice:
-            return []
+            return out
         member = bot.member_of_sender(event.member)
         if member is None or member.opted_out or not notices.claim(member.pk, event.ts):
-            return []
-        return [(event.member, consent_notice)]
+            return out
+        return [(event.member, consent_notice), *out]
 
     return router

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from bot.dispatcher import CommandContext, Reply, Router
@@ -21,17 +22,22 @@ from handlers.suggest import (
     draft_invites,
     set_status,
     suggest_for_member,
-    suggest_for_new_messages,
 )
 
 
-def pending_notifications(bot: BotContext, now: datetime) -> list[tuple[str, str]]:
+def pending_notifications(bot: BotContext, now: datetime,
+                          message_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
     """Run the suggestion triggers; (operator id, text) for every suggestion due now.
 
-    A suggestion addressed to a configured operator goes to them; one addressed to the
-    default operator goes to every operator (or the managers when there is none).
+    With `message_ids` (the live path: the message just ingested) only those messages and
+    their senders are looked at, so the cost per message stays flat; without, the full pass
+    over the look-back window runs (the clock job). A suggestion addressed to a configured
+    operator goes to them; one addressed to the default operator goes to every operator (or
+    the managers when there is none).
     """
-    run = suggest_for_new_messages(bot.app.store, bot.settings, bot.app.labels, now)
+    hook = bot.suggest_hook
+    run = (hook.new_messages(now) if message_ids is None
+           else hook.messages(message_ids, now))
     staff = bot.roles.operators | bot.roles.managers
     out = []
     for view in run.notify:
@@ -48,7 +54,7 @@ def make_router(bot: BotContext) -> Router:
 
     @router.on_message
     async def triggers(event: MessageEvent) -> list[tuple[str, str]]:
-        return pending_notifications(bot, event.ts)
+        return pending_notifications(bot, event.ts, [event.id])
 
     @router.command("建议", "suggest", roles=STAFF,
                     help="建议 @成员：为成员最近的提问/投诉/购买意向生成话术")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,11 +56,20 @@ from persona.suggest import (
     segment_codes,
     welcome_trigger,
 )
-from storage.repo import MemberRow, Store
-from storage.suggestions import ACCEPTED, STATUSES, SuggestionRow, SuggestionStore
+from storage.repo import MemberRow, Store, StoredMessage
+from storage.suggestions import (
+    ACCEPTED,
+    STATUSES,
+    OpenConflict,
+    SuggestionRow,
+    SuggestionStore,
+)
 
 _STATE_WATERMARK = "watermark"
 _STATE_LAST_RUN = "last_run"
+# How often, in the live hook's clock, it syncs the shared state and looks for members
+# turning declining (see SuggestHook.messages).
+STATE_EVERY = timedelta(seconds=60)
 
 
 class SuggestError(Exception):
@@ -220,7 +229,8 @@ class SuggestRun:
     updated: int = 0
     unchanged: int = 0
     notify: list[SuggestionView] = field(default_factory=list)
-    queued: int = 0
+    # What still waits for an operator's hourly budget; None when not counted (live path).
+    queued: int | None = 0
     skipped: list[Skip] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -256,16 +266,21 @@ class _Suggester:
         self.env = _drafting(settings, labels, playbook)
         self.polisher = polisher if polisher is not None else make_polisher(settings)
         self.sstore = SuggestionStore(store.engine)
-        self._groups: set[str] | None = None
+        # Operators already checked not to be a group chat (a chat never turns into a group).
+        self._checked: set[str] = set()
 
     def operator_for(self, chat_id: str | None) -> str:
         op = self.cfg.operators.get(chat_id or "", self.cfg.operator)
-        if self._groups is None:
-            self._groups = self.sstore.group_chat_ids()
-        if op in self._groups:
-            raise ConfigError(f"{self.settings.source}: [suggest] 运营 {op} 是群聊："
-                              "建议只发给运营本人，不能发到群里")
+        if op not in self._checked:
+            if self.sstore.is_group_chat(op):
+                raise ConfigError(f"{self.settings.source}: [suggest] 运营 {op} 是群聊："
+                                  "建议只发给运营本人，不能发到群里")
+            self._checked.add(op)
         return op
+
+    def operators(self) -> set[str]:
+        """Everyone the configuration addresses suggestions to."""
+        return {self.cfg.operator, *self.cfg.operators.values()}
 
     def excluded(self, member: MemberRow) -> Skip | None:
         """Why this member gets nothing at all (opted out, or one of our own staff)."""
@@ -300,33 +315,53 @@ class _Suggester:
         A newer trigger taking over an open row puts it back in the push queue when it came
         from the hook (`source`), since the operator has not seen the new message yet.
         """
-        ss = self.sstore
         values = self._values(d, member, now)
-        existing = ss.find(member.pk, d.scenario, d.trigger.key)
+        polished: list[tuple[str, bool]] = []
+
+        def text() -> dict[str, Any]:
+            # The polish may be an LLM call: at most once, and only when something is written.
+            if not polished:
+                polished.append(self._text(d, member))
+            return {"text": polished[0][0], "polished": polished[0][1]}
+
+        # Each step reads, then writes conditionally; another bot process on the same
+        # database may have written in between (the write then reports it lost), and the
+        # next round sees what it did. Three rounds are plenty: each lost race means the
+        # other process made progress on this very member and scenario.
+        for _ in range(3):
+            done = self._save_once(member, d, now, source, segment, values, text)
+            if done is not None:
+                return done
+        raise RuntimeError(f"suggestion for member {member.pk}/{d.scenario} kept changing")
+
+    def _save_once(self, member: MemberRow, d: Draft, now: datetime, source: str,
+                   segment: str | None, values: dict[str, Any],
+                   text: Callable[[], dict[str, Any]]
+                   ) -> tuple[SuggestionRow | None, str] | None:
+        """One round of `save`; None when a conditional write lost a race."""
+        ss = self.sstore
+        existing, pending, closed = ss.slot(member.pk, d.scenario, d.trigger.key)
         if existing is not None:
             if existing.status == "pending" and existing.template_text != d.text:
                 # The playbook or the persona changed: refresh the open draft in place.
-                text, polished = self._text(d, member)
-                ss.update(existing.id, {**values, "text": text, "polished": polished})
-                return ss.get(existing.id), "updated"
+                row = ss.update_open(existing.id, {**values, **text()})
+                return None if row is None else (row, "updated")
             return existing, "unchanged"
         if d.scenario != "invite":
-            closed = ss.latest_closed_ts(member.pk, d.scenario)
             if closed is not None and d.trigger.ts <= closed:
                 return None, "stale"  # a newer one of this kind was already dealt with
-            pending = ss.open_for(member.pk, d.scenario)
             if pending is not None:
                 if d.trigger.ts < pending.trigger_ts:
                     return pending, "older"
-                text, polished = self._text(d, member)
-                ss.update(pending.id, {**values, "text": text, "polished": polished,
-                                       "notified_at": None, "source": source})
-                return ss.get(pending.id), "updated"
-        text, polished = self._text(d, member)
-        sid = ss.insert({**values, "member_pk": member.pk, "scenario": d.scenario,
-                         "segment": segment, "text": text, "polished": polished,
-                         "status": "pending", "created_at": now, "source": source})
-        return ss.get(sid), "created"
+                row = ss.update_open(pending.id, {**values, **text(), "notified_at": None,
+                                                  "source": source})
+                return None if row is None else (row, "updated")
+        row = ss.insert_row({**values, "member_pk": member.pk, "scenario": d.scenario,
+                             "segment": segment, **text(), "status": "pending",
+                             "created_at": now, "source": source})
+        if row is None:
+            return None  # another process stored this trigger or an open one just now
+        return row, "created"
 
 
 def _now(as_of: datetime | None) -> datetime:
@@ -372,25 +407,151 @@ def suggest_for_new_messages(store: Store, settings: Settings, labels: Mapping[s
                              polisher: Polisher | None = None) -> SuggestRun:
     """The ingest hook: new triggering messages, newcomers and members turning declining.
 
-    Call it after `Ingestor.finish` (file imports) or after each live batch. Idempotent: a
-    second call with nothing new changes nothing and notifies nothing. `as_of` is "now"
-    (defaults to the clock); the hourly limit and the look-back are measured from it.
+    Call it after `Ingestor.finish` (file imports) or on the clock. Idempotent: a second call
+    with nothing new changes nothing and notifies nothing. `as_of` is "now" (defaults to the
+    clock); the hourly limit and the look-back are measured from it. The live bot, which
+    knows which message just arrived, uses `SuggestHook.messages` instead.
     """
-    now = _now(as_of)
-    eng = _Suggester(store, settings, labels, playbook, polisher)
-    ss, cfg = eng.sstore, eng.cfg
-    run = SuggestRun(now)
-    watermark = _parse_ts(ss.get_state(_STATE_WATERMARK))
-    last_run = _parse_ts(ss.get_state(_STATE_LAST_RUN))
-    since = now - timedelta(hours=cfg.max_age_hours)
-    if watermark is not None:
-        since = max(since, watermark - timedelta(hours=cfg.lookback_hours))
-    messages = ss.messages_between(since, now)
-    run.messages = len(messages)
+    return SuggestHook(store, settings, labels, playbook=playbook,
+                       polisher=polisher).new_messages(as_of)
 
-    # The newest trigger per member and scenario: three questions in a row make one script.
+
+def suggest_for_messages(store: Store, settings: Settings, labels: Mapping[str, str],
+                         message_ids: Iterable[str], as_of: datetime | None = None, *,
+                         playbook: Playbook | None = None,
+                         polisher: Polisher | None = None) -> SuggestRun:
+    """The hook for messages just stored (by id): `SuggestHook.messages`, set up for one call."""
+    return SuggestHook(store, settings, labels, playbook=playbook,
+                       polisher=polisher).messages(message_ids, as_of)
+
+
+class SuggestHook:
+    """The trigger hook, set up once (configuration, playbook, polish) for many calls.
+
+    Two ways to look for work:
+    - `new_messages` re-reads everything newer than the watermark minus the look-back: after
+      a file import, and on the clock (it also finds triggers nobody handed it);
+    - `messages` looks only at the messages just stored, and at their senders: the live path,
+      once per message. Its cost does not grow with the day's traffic or with the queue, which
+      the full pass's would (it re-read a day of messages and the whole queue per message).
+    Both keep the same rules (one pending row per member and scenario, the hourly cap, no
+    staff, no opted-out members) because both end in `_draft_all` and `_notify`.
+    """
+
+    def __init__(self, store: Store, settings: Settings, labels: Mapping[str, str], *,
+                 playbook: Playbook | None = None, polisher: Polisher | None = None) -> None:
+        self.eng = _Suggester(store, settings, labels, playbook, polisher)
+        # The live path's view of the shared state, synced every STATE_EVERY of its clock:
+        # when it last synced, the watermark then, and the newest message seen since.
+        self._synced_at: datetime | None = None
+        self._watermark: datetime | None = None
+        self._newest: datetime | None = None
+        # operator → until when their hour is known to be full (pushes only ever add to the
+        # hour, from any process, so "full until" stays true; an erasure only frees it early).
+        self._full_until: dict[str, datetime] = {}
+
+    def _since(self, now: datetime) -> tuple[datetime, datetime | None]:
+        """(since, last run): where the hook's window starts, and when it last ran."""
+        state = self.eng.sstore.get_states([_STATE_WATERMARK, _STATE_LAST_RUN])
+        self._watermark = _parse_ts(state.get(_STATE_WATERMARK))
+        return self._window(now), _parse_ts(state.get(_STATE_LAST_RUN))
+
+    def _window(self, now: datetime) -> datetime:
+        since = now - timedelta(hours=self.eng.cfg.max_age_hours)
+        if self._watermark is not None:
+            since = max(since, self._watermark - timedelta(hours=self.eng.cfg.lookback_hours))
+        return since
+
+    def flush(self) -> None:
+        """Write the watermark the live path holds back (at shutdown): the next full pass then
+        need not re-read the last minute. Losing it is harmless, only slower."""
+        if self._newest is not None:
+            self.eng.sstore.advance_state(_STATE_WATERMARK, _iso_utc(self._newest))
+            self._newest = None
+
+    def _declining(self, since: datetime, last_run: datetime | None, now: datetime
+                   ) -> set[int]:
+        """Members whose silence crossed `declining_days` since the last run."""
+        gap = timedelta(days=self.eng.settings.declining_days)
+        return set(self.eng.sstore.members_last_active_between((last_run or since) - gap,
+                                                               now - gap))
+
+    def new_messages(self, as_of: datetime | None = None) -> SuggestRun:
+        """The full pass over the look-back window (see `suggest_for_new_messages`)."""
+        eng = self.eng
+        now = _now(as_of)
+        run = SuggestRun(now)
+        since, last_run = self._since(now)
+        messages = eng.sstore.messages_between(since, now)
+        run.messages = len(messages)
+        found, first_in_window = _scan(messages)
+        declining = self._declining(since, last_run, now)
+        # Members seen for the first time inside the window may deserve a welcome.
+        newcomers = {m.pk for m in eng.store.members(first_in_window)
+                     if m.first_seen is not None and m.first_seen > since}
+        newcomers = _drop_known(eng, run, found, newcomers)
+        _draft_all(eng, run, now, found, first_in_window, newcomers, declining)
+        _notify(eng, run, now)
+        _save_state(eng, now, max((m.ts for m in messages), default=None))
+        return run
+
+    def messages(self, message_ids: Iterable[str], as_of: datetime | None = None
+                 ) -> SuggestRun:
+        """Just the given stored messages: their triggers, their senders' welcome, and the
+        members who turned declining since the last run; then the operators' queues.
+
+        Ids not stored (a duplicate is stored once; an opted-out sender's never) and messages
+        outside the window (older than `max_age_hours`, or after `as_of`) are ignored. Only
+        the configured operators' queues are looked at (`queued` stays None: counting the
+        queue would cost a scan per message); the full pass serves everyone else.
+
+        Per message this is one query for a message that triggers nothing. The shared state
+        (watermark, last run) is read and written, and members turning declining looked for,
+        once per `STATE_EVERY` of `as_of` rather than per message: a declining member is
+        noticed up to that much later, and a crash loses at most that much watermark (the
+        next full pass re-reads it; stored triggers are never made twice).
+        """
+        eng = self.eng
+        now = _now(as_of)
+        run = SuggestRun(now, queued=None)
+        sync = self._synced_at is None or abs(now - self._synced_at) >= STATE_EVERY
+        if sync:
+            since, last_run = self._since(now)
+            declining = self._declining(since, last_run, now)
+        else:
+            since, declining = self._window(now), set()
+        stored = eng.sstore.live_messages(message_ids, since, now)
+        messages = [m for m, _ in stored]
+        run.messages = len(messages)
+        found, first_in_window = _scan(messages)
+        newcomers = {m.member_pk for m, first_seen in stored
+                     if first_seen is not None and first_seen > since}
+        newcomers = _drop_known(eng, run, found, newcomers)
+        # The full pass sees a newcomer's first words in its window; here only the new
+        # message is at hand, so the first one is looked up (for welcome candidates only).
+        first_in_window = {pk: rec for pk, rec in first_in_window.items() if pk not in newcomers}
+        for pk in newcomers:
+            first = eng.sstore.first_spoken(pk, since, now, SILENT_TYPES)
+            if first is not None:
+                first_in_window[pk] = to_record(first)
+        _draft_all(eng, run, now, found, first_in_window, newcomers, declining)
+        _notify(eng, run, now, eng.operators(), self._full_until)
+        if messages:
+            newest = max(m.ts for m in messages)
+            self._newest = newest if self._newest is None else max(self._newest, newest)
+        if sync:
+            _save_state(eng, now, self._newest)
+            self._newest = None
+            self._synced_at = now
+        return run
+
+
+def _scan(messages: Sequence[StoredMessage]
+          ) -> tuple[dict[int, dict[str, Trigger]], dict[int, MessageRecord]]:
+    """The newest trigger per member and scenario (three questions in a row make one
+    script), and each member's first spoken message among `messages`."""
     found: dict[int, dict[str, Trigger]] = defaultdict(dict)
-    first_in_window: dict[int, Any] = {}
+    first_in_window: dict[int, MessageRecord] = {}
     for msg in messages:
         rec = to_record(msg)
         if msg.type not in SILENT_TYPES:
@@ -398,26 +559,30 @@ def suggest_for_new_messages(store: Store, settings: Settings, labels: Mapping[s
         trig = message_trigger(rec, msg.text)
         if trig is not None:
             _keep_newest(found[msg.member_pk], trig)
+    return found, first_in_window
 
-    # Members whose silence crossed `declining_days` since the last run.
-    gap = timedelta(days=settings.declining_days)
-    declining = set(ss.members_last_active_between((last_run or since) - gap, now - gap))
-    # Members seen for the first time inside the window may deserve a welcome.
-    newcomers = {m.pk for m in store.members(first_in_window)
-                 if m.first_seen is not None and m.first_seen > since}
 
-    # Triggers already stored need no second look (the look-back re-reads a day of messages
-    # on every call), so personas are built only for members with something new.
-    known = ss.known_triggers(set(found) | newcomers)
+def _drop_known(eng: _Suggester, run: SuggestRun, found: dict[int, dict[str, Trigger]],
+                newcomers: set[int]) -> set[int]:
+    """Forget triggers already stored (the look-back re-reads a day of messages on every
+    full pass), so personas are built only for members with something new; the newcomers
+    still without a welcome are returned."""
+    known = eng.sstore.known_triggers(set(found) | newcomers) if found or newcomers else {}
     for pk, trigs in found.items():
         for scenario, trig in list(trigs.items()):
             if (scenario, trig.key) in known.get(pk, ()):
                 del trigs[scenario]
                 run.unchanged += 1
-    newcomers = {pk for pk in newcomers if ("welcome", "welcome") not in known.get(pk, ())}
+    return {pk for pk in newcomers if ("welcome", "welcome") not in known.get(pk, ())}
 
+
+def _draft_all(eng: _Suggester, run: SuggestRun, now: datetime,
+               found: dict[int, dict[str, Trigger]], first_in_window: dict[int, MessageRecord],
+               newcomers: set[int], declining: set[int]) -> None:
+    """Draft and store what the triggers call for, most urgent first."""
+    store, settings = eng.store, eng.settings
     pks = {pk for pk, trigs in found.items() if trigs} | newcomers | declining
-    views = build_personas(store, settings, labels, now, pks) if pks else []
+    views = build_personas(store, settings, eng.labels, now, pks) if pks else []
     drafts: list[tuple[PersonaView, Draft]] = []
     for view in views:
         m, persona = view.member, view.persona
@@ -446,14 +611,19 @@ def suggest_for_new_messages(store: Store, settings: Settings, labels: Mapping[s
         else:
             run.unchanged += 1
 
-    _notify(eng, run, now)
-    state = {_STATE_LAST_RUN: now.isoformat()}
-    if messages:
-        newest = max(m.ts for m in messages)
-        if watermark is None or newest > watermark:
-            state[_STATE_WATERMARK] = newest.isoformat()
-    ss.set_state(state)
-    return run
+
+def _save_state(eng: _Suggester, now: datetime, newest: datetime | None) -> None:
+    """Record the run; the watermark only ever moves forward, whichever process writes."""
+    ss = eng.sstore
+    if newest is not None:
+        ss.advance_state(_STATE_WATERMARK, _iso_utc(newest), {_STATE_LAST_RUN: now.isoformat()})
+    else:
+        ss.set_state({_STATE_LAST_RUN: now.isoformat()})
+
+
+def _iso_utc(ts: datetime) -> str:
+    # One fixed shape, so stored watermarks compare as text in the database.
+    return ts.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def suggest_for_join(store: Store, settings: Settings, labels: Mapping[str, str],
@@ -494,27 +664,38 @@ def _reactivate(store: Store, persona: Persona, pk: int, now: datetime) -> Trigg
     return reactivate_trigger(persona, last, texts.get(last.id) if last else None, now)
 
 
-def _notify(eng: _Suggester, run: SuggestRun, now: datetime) -> None:
-    """Hand each operator the most urgent pending suggestions, up to the hourly limit."""
+def _notify(eng: _Suggester, run: SuggestRun, now: datetime,
+            operators: Iterable[str] | None = None,
+            full_until: dict[str, datetime] | None = None) -> None:
+    """Hand each operator the most urgent pending suggestions, up to the hourly limit.
+
+    `operators` None: every operator something waits for, and `run.queued` counts what is
+    left waiting. Otherwise only those operators' queues, without counting; `full_until`
+    (kept by the caller across calls) skips operators whose hour is known to be full, so a
+    busy community's messages cost no notify query at all until a slot frees up.
+    """
     ss, cfg = eng.sstore, eng.cfg
     fresh_after = now - timedelta(hours=cfg.max_age_hours)
-    queue: dict[str, list[SuggestionRow]] = defaultdict(list)
-    for row in ss.queued():
-        if row.trigger_ts >= fresh_after and row.trigger_ts <= now:
-            queue[row.operator].append(row)
-    members = {m.pk: m for m in eng.store.members({r.member_pk for q in queue.values()
-                                                   for r in q})}
+    sizes = ss.queue_sizes(fresh_after, now) if operators is None else None
     chosen: list[SuggestionRow] = []
-    for op, rows in sorted(queue.items()):
-        rows.sort(key=lambda r: (PRIORITY.index(r.scenario), -r.trigger_ts.timestamp(), r.id))
-        room = max(0, cfg.per_operator_per_hour
-                   - ss.notified_since(op, now - timedelta(hours=1)))
-        chosen += rows[:room]
-        run.queued += len(rows) - min(room, len(rows))
-    ss.mark_notified([r.id for r in chosen], now)
+    for op in sorted(sizes if sizes is not None else set(operators or ())):
+        if full_until is not None and op in full_until and now < full_until[op]:
+            continue
+        claim = ss.claim_queued(op, cfg.per_operator_per_hour, now, fresh_after, PRIORITY)
+        chosen += claim.rows
+        if full_until is not None:
+            if claim.full_until is not None:
+                full_until[op] = claim.full_until
+            else:
+                full_until.pop(op, None)
+        if sizes is not None and run.queued is not None:
+            run.queued += sizes[op] - len(claim.rows)
+    if not chosen:
+        return
+    members = {m.pk: m for m in eng.store.members({r.member_pk for r in chosen})}
     for r in chosen:
         m = members[r.member_pk]
-        run.notify.append(SuggestionView(r._replace(notified_at=now), m.member_id, m.name))
+        run.notify.append(SuggestionView(r, m.member_id, m.name))
 
 
 def _parse_ts(value: str | None) -> datetime | None:
@@ -596,7 +777,16 @@ def set_status(store: Store, handle: int | str, status: str, at: datetime,
     row = ss.get(sid)
     if row is None:
         raise SuggestError(f"没有编号为 {sid} 的建议")
-    ss.set_status(sid, status, at, text if status == "edited" else None)
+    try:
+        # Only if nobody (another operator, another bot process) changed it since we read it.
+        won = ss.set_status(sid, status, at, text if status == "edited" else None,
+                            expect=row.status)
+    except OpenConflict as exc:
+        raise SuggestError(f"#{sid} 不能改回待发：同一成员同类建议已有新的待发草稿") from exc
+    if not won:
+        now_row = ss.get(sid)
+        state = now_row.status if now_row is not None else "已删除"
+        raise SuggestError(f"#{sid} 刚被其他人处理过（现为 {state}），请刷新后再试")
     (member,) = store.members([row.member_pk])
     new = ss.get(sid)
     assert new is not None

@@ -374,6 +374,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             refresh_times.append(time.perf_counter() - s)
 
     bot.refresh = timed_refresh  # type: ignore[method-assign]
+    # Split each message's service time: ingest (analyse + one transaction) vs the rest
+    # (the message hooks: suggestion triggers, drafting, the notify queue).
+    ingest_times: list[float] = []
+    real_ingest = bot.dispatcher.ingest
+
+    def timed_ingest(event: MessageEvent) -> None:
+        s = time.perf_counter()
+        try:
+            real_ingest(event)
+        finally:
+            ingest_times.append(time.perf_counter() - s)
+
+    bot.dispatcher.ingest = timed_ingest
     asyncio.run(bot.run())
 
     d = transport.deliveries
@@ -402,6 +415,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(LATENCY_HEADER)
     print(latency_row("dispatcher.feed (service time)", service))
+    if len(ingest_times) == len(service):
+        print(latency_row("  of which ingest", ingest_times))
+        print(latency_row("  of which hooks (suggestions)",
+                          [sv - ig for sv, ig in zip(service, ingest_times, strict=True)]))
     print(latency_row("arrival → handled (incl. wait)", sojourn))
     print(latency_row("wait before handling", wait))
     print(f"first message (cold caches): {service[0] * 1000:.1f} ms")

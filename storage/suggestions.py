@@ -7,12 +7,22 @@ status and outcome path for the feedback report.
 Each row remembers its trigger (a message id, "welcome", "declining:<ts>", "activity:<name>");
 (member, scenario, trigger) is unique, so a trigger processed twice never makes a second row,
 and the handler keeps at most one pending row per member and scenario by updating it.
+
+Several bot processes may share one PostgreSQL database, so the rules that matter are kept by
+the database, not by read-then-write in Python: a partial unique index allows one pending row
+per member and scenario (invites excepted: one per activity, by the trigger key), inserts are
+`ON CONFLICT DO NOTHING` and report whether they won, status changes and updates of an open
+draft are conditional on the status they expect, and handing suggestions to an operator claims
+them under a lock, so two processes never push the same row or overrun the hourly cap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+import hashlib
+import logging
+import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -25,21 +35,34 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     and_,
+    bindparam,
+    case,
     func,
     insert,
     inspect,
+    literal,
     select,
+    text,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import Field, SQLModel
 
-from storage.db import writing
+from storage.db import PG_SCHEMA_LOCK, writing
 from storage.models import UTCDateTime, _dt
 from storage.repo import CHAT, MEMBER, MESSAGE, StoredMessage, _chunks
 
+log = logging.getLogger("siyu.suggestions")
+
 STATUSES = ("pending", "sent", "edited", "dismissed")
 ACCEPTED = ("sent", "edited")
+
+
+# Predicates of the partial indexes, as SQL both SQLite and PostgreSQL read the same way.
+_ONE_OPEN = "status = 'pending' AND scenario <> 'invite'"
+_QUEUED = "status = 'pending' AND notified_at IS NULL AND source = 'hook'"
 
 
 def _json(default: Any) -> Any:
@@ -53,6 +76,15 @@ class Suggestion(SQLModel, table=True):
         UniqueConstraint("member_pk", "scenario", "trigger"),
         Index("ix_suggestion_open", "member_pk", "scenario", "status"),
         Index("ix_suggestion_notify", "operator", "notified_at"),
+        # One pending draft per member and scenario, held by the database: two bot processes
+        # drafting for the same member at once cannot both insert one (invites are one per
+        # activity instead, which the unique trigger key already holds).
+        Index("ux_suggestion_one_open", "member_pk", "scenario", unique=True,
+              sqlite_where=text(_ONE_OPEN), postgresql_where=text(_ONE_OPEN)),
+        # The push queue (pending hook rows not yet handed out), per operator, by trigger
+        # time: the live hook reads its head on every message, so it must not scan the table.
+        Index("ix_suggestion_queue", "operator", "trigger_ts",
+              sqlite_where=text(_QUEUED), postgresql_where=text(_QUEUED)),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -155,6 +187,7 @@ class SuggestionStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        _ensure_indexes(engine)
 
     # ---- suggestions ---------------------------------------------------------------------
     def _rows(self, *where: Any, order: Iterable[Any] = ()) -> list[SuggestionRow]:
@@ -171,14 +204,25 @@ class SuggestionStore:
                           SUGGESTION.c.trigger == trigger)
         return rows[0] if rows else None
 
+    def slot(self, member_pk: int, scenario: str, trigger: str) -> Slot:
+        """What `save` needs to know about a member and scenario, in one round trip: the row
+        of this trigger, the open row, and the newest trigger time the operator dealt with."""
+        params = {"s_pk": member_pk, "s_sc": scenario, "s_tr": trigger}
+        with self.engine.connect() as conn:
+            found = conn.execute(_Q.slot, params).all()
+            closed_ts = found[0][-1] if found else conn.scalar(_Q.closed, params)
+        rows = [SuggestionRow(*r[:-1]) for r in found]
+        if closed_ts is not None and closed_ts.tzinfo is None:
+            closed_ts = closed_ts.replace(tzinfo=UTC)  # a bare aggregate skips the type
+        return Slot(next((r for r in rows if r.trigger == trigger), None),
+                    next((r for r in rows if r.status == "pending"), None), closed_ts)
+
     def known_triggers(self, member_pks: Iterable[int]) -> dict[int, set[tuple[str, str]]]:
         """member → the (scenario, trigger) pairs already stored for them."""
         out: dict[int, set[tuple[str, str]]] = {}
         with self.engine.connect() as conn:
             for part in _chunks(sorted(set(member_pks))):
-                q = select(SUGGESTION.c.member_pk, SUGGESTION.c.scenario, SUGGESTION.c.trigger
-                           ).where(SUGGESTION.c.member_pk.in_(part))
-                for pk, scenario, trigger in conn.execute(q):
+                for pk, scenario, trigger in conn.execute(_Q.known, {"pks": list(part)}):
                     out.setdefault(pk, set()).add((scenario, trigger))
         return out
 
@@ -199,20 +243,69 @@ class SuggestionStore:
                 SUGGESTION.c.member_pk == member_pk, SUGGESTION.c.scenario == scenario,
                 SUGGESTION.c.status != "pending"))
 
-    def insert(self, values: Mapping[str, Any]) -> int:
-        with writing(self.engine) as conn:
-            return int(conn.execute(insert(SUGGESTION).values(**values)).inserted_primary_key[0])
+    def insert(self, values: Mapping[str, Any]) -> int | None:
+        """Insert a draft; None when a row it would duplicate exists (the same trigger, or a
+        second pending row of the member and scenario), e.g. one another process just wrote.
 
-    def update(self, sid: int, values: Mapping[str, Any]) -> None:
+        `ON CONFLICT DO NOTHING` instead of check-then-insert: between a check and an insert
+        another bot process on the same database can insert the same row.
+        """
         with writing(self.engine) as conn:
-            conn.execute(update(SUGGESTION).where(SUGGESTION.c.id == sid).values(**values))
+            if conn.dialect.name == "postgresql":
+                stmt: Any = postgresql.insert(SUGGESTION).on_conflict_do_nothing()
+            elif conn.dialect.name == "sqlite":
+                stmt = sqlite.insert(SUGGESTION).on_conflict_do_nothing()
+            else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+                stmt = insert(SUGGESTION)
+            res = conn.execute(stmt.values(**values).returning(SUGGESTION.c.id))
+            sid = res.scalar()
+        return None if sid is None else int(sid)
+
+    def insert_row(self, values: Mapping[str, Any]) -> SuggestionRow | None:
+        """`insert`, returning the stored row (one round trip instead of insert + get)."""
+        with writing(self.engine) as conn:
+            stmt = _Q.insert_pg if conn.dialect.name == "postgresql" else _Q.insert_sqlite
+            row = conn.execute(stmt, dict(values)).first()
+        return None if row is None else SuggestionRow(*row)
+
+    def update_open(self, sid: int, values: Mapping[str, Any]) -> SuggestionRow | None:
+        """Refresh a draft while it is still pending; the updated row, or None if the operator
+        (or another process) closed it meanwhile."""
+        with writing(self.engine) as conn:
+            row = conn.execute(_Q.update_open, {**values, "u_sid": sid}).first()
+        return None if row is None else SuggestionRow(*row)
+
+    def update(self, sid: int, values: Mapping[str, Any], *,
+               expect_status: str | None = None) -> bool:
+        """Update a row; with `expect_status`, only while it still has that status.
+
+        The handler refreshes an open draft in place; if the operator (or another process)
+        closed it in the meantime, the refresh must not rewrite a row already dealt with, so
+        False tells the caller to look again.
+        """
+        q = update(SUGGESTION).where(SUGGESTION.c.id == sid)
+        if expect_status is not None:
+            q = q.where(SUGGESTION.c.status == expect_status)
+        with writing(self.engine) as conn:
+            return bool(conn.execute(q.values(**values)).rowcount)
 
     def set_status(self, sid: int, status: str, at: datetime,
-                   final_text: str | None = None) -> None:
+                   final_text: str | None = None, *, expect: str | None = None) -> bool:
+        """Record what the operator did; with `expect`, only if the row still has that status.
+
+        Two operators answering "已发 12" and "忽略 12" at once (or two bot processes) both read
+        "pending"; the conditional update lets exactly one of them win. Undoing to "pending"
+        while a newer draft of the same kind is already pending would make two open rows and
+        raises `OpenConflict`.
+        """
         if status not in STATUSES:
             raise ValueError(status)
-        self.update(sid, {"status": status, "status_at": at, "final_text": final_text,
-                          "updated_at": at})
+        try:
+            return self.update(sid, {"status": status, "status_at": at,
+                                     "final_text": final_text, "updated_at": at},
+                               expect_status=expect)
+        except IntegrityError as exc:
+            raise OpenConflict(sid) from exc
 
     def for_member(self, member_pk: int) -> list[SuggestionRow]:
         return self._rows(SUGGESTION.c.member_pk == member_pk)
@@ -244,11 +337,55 @@ class SuggestionStore:
 
     def queued(self) -> list[SuggestionRow]:
         """Pending hook suggestions not yet pushed to their operator, members still opted in."""
-        opted_in = select(MEMBER.c.id).where(MEMBER.c.opted_out.is_(False))
-        return self._rows(SUGGESTION.c.status == "pending", SUGGESTION.c.notified_at.is_(None),
-                          SUGGESTION.c.source == "hook",
-                          SUGGESTION.c.member_pk.in_(opted_in),
-                          order=[SUGGESTION.c.trigger_ts])
+        return self._rows(*_queued_where(), order=[SUGGESTION.c.trigger_ts])
+
+    def queue_sizes(self, fresh_after: datetime, until: datetime) -> dict[str, int]:
+        """operator → how many queued rows with a trigger in [fresh_after, until] wait."""
+        q = (select(SUGGESTION.c.operator, func.count())
+             .where(*_queued_where(), SUGGESTION.c.trigger_ts >= fresh_after,
+                    SUGGESTION.c.trigger_ts <= until)
+             .group_by(SUGGESTION.c.operator))
+        with self.engine.connect() as conn:
+            return {op: int(n) for op, n in conn.execute(q)}
+
+    def claim_queued(self, operator: str, cap: int, now: datetime, fresh_after: datetime,
+                     priority: Sequence[str]) -> Claim:
+        """Hand `operator` the most urgent queued rows the hourly cap still allows.
+
+        Most urgent first: scenario in `priority` order, then the newest trigger. The rows are
+        marked notified and logged in one transaction that first takes a lock (an advisory
+        lock per operator on PostgreSQL, the write lock on SQLite) and then counts the hour's
+        pushes, so two processes never hand out the same row or more than `cap` an hour.
+        Nothing is locked when the hour is already full or nothing waits.
+        """
+        hour_ago = now - _HOUR
+        where = [*_queued_where(), SUGGESTION.c.operator == operator,
+                 SUGGESTION.c.trigger_ts >= fresh_after, SUGGESTION.c.trigger_ts <= now]
+        with self.engine.connect() as conn:
+            used, oldest = _hour(conn, operator, hour_ago)
+            if used >= cap:
+                return Claim([], _reopens(oldest, cap))
+            if conn.scalar(select(literal(1)).where(*where).limit(1)) is None:
+                return Claim([], None)
+        rank = case({s: i for i, s in enumerate(priority)}, value=SUGGESTION.c.scenario,
+                    else_=len(priority))
+        with writing(self.engine) as conn:
+            _write_lock(conn, f"notify:{operator}")
+            used, oldest = _hour(conn, operator, hour_ago)
+            if used >= cap:
+                return Claim([], _reopens(oldest, cap))
+            rows = [SuggestionRow(*r) for r in conn.execute(
+                select(*_ROW_COLS).where(*where)
+                .order_by(rank, SUGGESTION.c.trigger_ts.desc(), SUGGESTION.c.id)
+                .limit(cap - used))]
+            if rows:
+                conn.execute(update(SUGGESTION).where(SUGGESTION.c.id.in_([r.id for r in rows]))
+                             .values(notified_at=now))
+                conn.execute(insert(NOTIFY_LOG), [
+                    {"member_pk": r.member_pk, "operator": operator, "at": now} for r in rows])
+        full = used + len(rows) >= cap
+        return Claim([r._replace(notified_at=now) for r in rows],
+                     (min(oldest or now, now) + _HOUR) if full else None)
 
     def mark_notified(self, ids: Iterable[int], at: datetime) -> None:
         with writing(self.engine) as conn:
@@ -265,6 +402,29 @@ class SuggestionStore:
     def get_state(self, key: str) -> str | None:
         with self.engine.connect() as conn:
             return conn.scalar(select(STATE.c.value).where(STATE.c.key == key))
+
+    def get_states(self, keys: Iterable[str]) -> dict[str, str]:
+        """Several state values in one round trip (the live hook reads two per message)."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(STATE.c.key, STATE.c.value)
+                                     .where(STATE.c.key.in_(list(keys)))).all())
+
+    def advance_state(self, key: str, value: str, also: Mapping[str, str] = {}) -> None:
+        """Set `key` to `value` only if that moves it forward (ISO UTC times compare as text),
+        and the `also` keys unconditionally, in one transaction.
+
+        The watermark is shared by every bot process on the database; a plain write from a
+        process handling an older message would move it back.
+        """
+        with writing(self.engine) as conn:
+            done = conn.execute(update(STATE).where(STATE.c.key == key, STATE.c.value < value)
+                                .values(value=value)).rowcount
+            if not done and conn.scalar(select(STATE.c.key).where(STATE.c.key == key)) is None:
+                _insert_state(conn, key, value)
+            for k, v in also.items():
+                if not conn.execute(update(STATE).where(STATE.c.key == k).values(value=v)
+                                    ).rowcount:
+                    _insert_state(conn, k, v)
 
     def set_state(self, values: Mapping[str, str]) -> None:
         with writing(self.engine) as conn:
@@ -283,6 +443,45 @@ class SuggestionStore:
         with self.engine.connect() as conn:
             return [StoredMessage(*r) for r in conn.execute(q.order_by(MESSAGE.c.ts,
                                                                         MESSAGE.c.id))]
+
+    def live_messages(self, ids: Iterable[str], since: datetime | None, until: datetime
+                      ) -> list[tuple[StoredMessage, datetime | None]]:
+        """`messages_by_ids`, each with its sender's first_seen (one query: the live hook
+        needs both for every message)."""
+        out: list[tuple[StoredMessage, datetime | None]] = []
+        since = since if since is not None else _EPOCH
+        with self.engine.connect() as conn:
+            for part in _chunks(sorted(set(ids))):
+                out.extend((StoredMessage(*r[:-1]), r[-1]) for r in conn.execute(
+                    _Q.live, {"ids": list(part), "since": since, "until": until}))
+        return sorted(out, key=lambda mf: (mf[0].ts, mf[0].id))
+
+    def messages_by_ids(self, ids: Iterable[str], since: datetime | None, until: datetime
+                        ) -> list[StoredMessage]:
+        """The stored messages among `ids` with since < ts <= until, oldest first.
+
+        The live hook's input: only the message just ingested, by primary key, instead of
+        the whole look-back window. Ids that were not stored (an opted-out sender) are absent.
+        """
+        q = select(MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
+                   MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals).where(MESSAGE.c.ts <= until)
+        if since is not None:
+            q = q.where(MESSAGE.c.ts > since)
+        out: list[StoredMessage] = []
+        with self.engine.connect() as conn:
+            for part in _chunks(sorted(set(ids))):
+                out.extend(StoredMessage(*r) for r in conn.execute(q.where(
+                    MESSAGE.c.id.in_(part))))
+        return sorted(out, key=lambda m: (m.ts, m.id))
+
+    def first_spoken(self, member_pk: int, since: datetime | None, until: datetime,
+                     silent: Iterable[str]) -> StoredMessage | None:
+        """A member's first message in (since, until] whose type is not `silent`."""
+        with self.engine.connect() as conn:
+            row = conn.execute(_Q.first_spoken, {
+                "pk": member_pk, "since": since if since is not None else _EPOCH,
+                "until": until, "silent": sorted(silent)}).first()
+        return StoredMessage(*row) if row else None
 
     def members_last_active_between(self, lo: datetime, hi: datetime) -> list[int]:
         """Members whose last message falls in (lo, hi]: those who just turned declining."""
@@ -337,3 +536,154 @@ class SuggestionStore:
     def group_chat_ids(self) -> set[str]:
         with self.engine.connect() as conn:
             return set(conn.scalars(select(CHAT.c.id).where(CHAT.c.is_group.is_(True))))
+
+    def is_group_chat(self, chat_id: str) -> bool:
+        """One primary-key lookup, instead of every group id, for the operator check."""
+        with self.engine.connect() as conn:
+            return bool(conn.scalar(select(literal(1)).where(
+                CHAT.c.id == chat_id, CHAT.c.is_group.is_(True))))
+
+
+# The epoch stands in for "no lower bound" in the prepared statements below.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MSG_COLS = (MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
+             MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals)
+
+
+class _Q:
+    """The live hook's statements, built once with bound parameters.
+
+    Building a SQLAlchemy statement and its cache key costs more than SQLite takes to run
+    these indexed lookups; the live path runs them for every message.
+    """
+
+    S = SUGGESTION.c
+    _closed = (select(func.max(S.trigger_ts))
+               .where(S.member_pk == bindparam("s_pk"), S.scenario == bindparam("s_sc"),
+                      S.status != "pending").scalar_subquery())
+    slot = (select(*_ROW_COLS, _closed.label("closed_ts"))
+            .where(S.member_pk == bindparam("s_pk"), S.scenario == bindparam("s_sc"),
+                   (S.trigger == bindparam("s_tr")) | (S.status == "pending"))
+            .order_by(S.trigger_ts.desc(), S.id))
+    closed = select(_closed)
+    known = (select(S.member_pk, S.scenario, S.trigger)
+             .where(S.member_pk.in_(bindparam("pks", expanding=True))))
+    insert_sqlite = sqlite.insert(SUGGESTION).on_conflict_do_nothing().returning(*_ROW_COLS)
+    insert_pg = postgresql.insert(SUGGESTION).on_conflict_do_nothing().returning(*_ROW_COLS)
+    update_open = (update(SUGGESTION)
+                   .where(S.id == bindparam("u_sid"), S.status == "pending")
+                   .returning(*_ROW_COLS))
+    live = (select(*_MSG_COLS, MEMBER.c.first_seen)
+            .join(MEMBER, MEMBER.c.id == MESSAGE.c.member_pk)
+            .where(MESSAGE.c.id.in_(bindparam("ids", expanding=True)),
+                   MESSAGE.c.ts > bindparam("since"), MESSAGE.c.ts <= bindparam("until")))
+    first_spoken = (select(*_MSG_COLS)
+                    .where(MESSAGE.c.member_pk == bindparam("pk"),
+                           MESSAGE.c.ts > bindparam("since"), MESSAGE.c.ts <= bindparam("until"),
+                           MESSAGE.c.type.not_in(bindparam("silent", expanding=True)))
+                    .order_by(MESSAGE.c.ts, MESSAGE.c.id).limit(1))
+
+
+class Slot(NamedTuple):
+    """A member and scenario as `save` sees them (see `SuggestionStore.slot`)."""
+
+    existing: SuggestionRow | None  # the row of this very trigger
+    pending: SuggestionRow | None  # the open row, if any
+    closed_ts: datetime | None  # newest trigger time among rows already dealt with
+
+
+class Claim(NamedTuple):
+    """What `claim_queued` handed out, and, when the hour is now full, when it frees up."""
+
+    rows: list[SuggestionRow]
+    full_until: datetime | None
+
+
+def _hour(conn: Connection, operator: str, since: datetime) -> tuple[int, datetime | None]:
+    """Pushes to `operator` after `since`, and the oldest of them."""
+    n, oldest = conn.execute(select(func.count(), func.min(NOTIFY_LOG.c.at)).where(
+        NOTIFY_LOG.c.operator == operator, NOTIFY_LOG.c.at > since)).one()
+    if oldest is not None and isinstance(oldest, str):
+        oldest = datetime.fromisoformat(oldest)
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)  # SQLite keeps naive UTC; min() skips the type
+    return int(n or 0), oldest
+
+
+def _reopens(oldest: datetime | None, cap: int) -> datetime | None:
+    """When a full hour frees a slot: the oldest push turns an hour old (a cap of 0 never)."""
+    if cap <= 0:
+        return datetime.max.replace(tzinfo=UTC)
+    return None if oldest is None else oldest + _HOUR
+
+
+class OpenConflict(Exception):
+    """Reopening a suggestion would make a second pending one of the member and scenario."""
+
+    def __init__(self, sid: int) -> None:
+        super().__init__(sid)
+        self.sid = sid
+
+
+_HOUR = timedelta(hours=1)
+
+
+def _queued_where() -> list[Any]:
+    """The push queue: pending hook rows not yet handed out, of members still opted in."""
+    opted_in = select(MEMBER.c.id).where(MEMBER.c.opted_out.is_(False))
+    return [SUGGESTION.c.status == "pending", SUGGESTION.c.notified_at.is_(None),
+            SUGGESTION.c.source == "hook", SUGGESTION.c.member_pk.in_(opted_in)]
+
+
+def _insert_state(conn: Connection, key: str, value: str) -> None:
+    # Two processes may both find the key missing; the loser's value is as good (last run).
+    if conn.dialect.name == "postgresql":
+        conn.execute(postgresql.insert(STATE).values(key=key, value=value)
+                     .on_conflict_do_nothing())
+    else:
+        conn.execute(sqlite.insert(STATE).values(key=key, value=value)
+                     .on_conflict_do_nothing())
+
+
+def _write_lock(conn: Connection, name: str) -> None:
+    """Serialise a read-then-write section across processes, until the transaction ends.
+
+    PostgreSQL: a transaction advisory lock on a key derived from `name`. SQLite: the
+    `writing()` transaction already holds the database's write lock from its BEGIN IMMEDIATE;
+    the no-op write below keeps that true even for a caller on a plain transaction.
+    """
+    if conn.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(),
+                             "big") - 2**31
+        conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK, key)))
+    else:
+        conn.execute(update(STATE).where(literal(False)).values(value=STATE.c.value))
+
+
+# Engines whose suggestion indexes were checked in this process.
+_INDEXED: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _ensure_indexes(engine: Engine) -> None:
+    """Create the suggestion table's later indexes in a database made before they existed.
+
+    `create_all` adds missing tables, not missing indexes of existing tables. Done once per
+    engine and process. If old data already breaks the one-pending rule, the unique index
+    cannot be built: that is logged and the handler's own checks go on keeping the rule.
+    """
+    if engine in _INDEXED:
+        return
+    _INDEXED.add(engine)
+    for index in SUGGESTION.indexes:
+        if index.name not in ("ux_suggestion_one_open", "ix_suggestion_queue"):
+            continue
+        try:
+            with writing(engine) as conn:
+                if not inspect(conn).has_table(SUGGESTION.name):
+                    return
+                if conn.dialect.name == "postgresql":
+                    conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
+                index.create(conn, checkfirst=True)
+        except DatabaseError as exc:
+            log.warning("无法建立索引 %s（%s）；一条待发建议的规则由程序检查",
+                        index.name, " ".join(str(exc.orig).split()))
