@@ -6,10 +6,14 @@ Generates a ChatLab JSONL file of sample-community chat (scripts/sample_communit
 times, on the same texts and machine, back to back:
   1. a bare `jieba.lcut` loop            (the classic tokenizer)
   2. a bare `rjieba.cut` loop            (the floor: nothing can be faster than tokenising)
-  3. `siyu ingest` with tokenizer=jieba  (a fresh SQLite database, all tags derived and stored)
-  4. `siyu ingest` with tokenizer=rjieba (the automatic fast path)
-and prints messages per second and the ratios between them. The machine is shared and noisy:
-compare ratios from one run, not absolute numbers across runs.
+  3. the naive peer: `jieba.analyse.extract_tags` on every message (what a keyword tagger
+     written in an afternoon does; no storage at all)
+  4. `siyu ingest` with tokenizer=jieba  (a fresh SQLite database, all tags derived and stored)
+  5. `siyu ingest` with tokenizer=rjieba (the automatic fast path)
+and prints messages per second and the ratios between them, plus the machine (cores, load
+average, Python) because the machine is shared and noisy: compare ratios from one run, not
+absolute numbers across runs. The dictionary loads of the bare loops and the peer are left out
+of their times (warmed up first); `siyu ingest` is timed as a person runs it, start-up included.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -61,6 +66,30 @@ def bare_rjieba(texts: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def extract_tags_peer(texts: list[str]) -> float:
+    """The naive peer: jieba's TF-IDF keyword extraction called once per message."""
+    import jieba
+    import jieba.analyse
+
+    jieba.initialize()
+    jieba.analyse.extract_tags("预热一下关键词提取")  # loads the IDF table
+    extract = jieba.analyse.extract_tags
+    start = time.perf_counter()
+    for t in texts:
+        extract(t)
+    return time.perf_counter() - start
+
+
+def machine() -> str:
+    """Cores, load average and Python: the context every figure below needs."""
+    try:
+        load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    except OSError:
+        load = "load average n/a"
+    return (f"machine: {platform.platform()}, {os.cpu_count()} cores, {load}, Python "
+            f"{platform.python_version()} ({platform.python_implementation()})")
+
+
 def siyu_ingest(data: Path, work: Path, tokenizer: str) -> tuple[float, dict[str, object]]:
     db = work / f"bench-{tokenizer}.db"
     for suffix in ("", "-wal", "-shm"):
@@ -78,6 +107,19 @@ def siyu_ingest(data: Path, work: Path, tokenizer: str) -> tuple[float, dict[str
     return elapsed, json.loads(proc.stdout)
 
 
+def tag_dump(db: Path) -> list[tuple[object, ...]]:
+    """Every stored tag and message signal, keyed by stable ids: equal means same results."""
+    con = sqlite3.connect(db)
+    try:
+        tags = con.execute(
+            "SELECT m.member_id, t.code, t.kind, t.label, t.score, t.evidence, t.expires_at, "
+            "t.source, t.computed_at FROM tag t JOIN member m ON m.id = t.member_pk").fetchall()
+        signals = con.execute("SELECT id, signals FROM message").fetchall()
+    finally:
+        con.close()
+    return sorted(tags, key=repr) + sorted(signals)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=100_000)
@@ -93,14 +135,15 @@ def main() -> int:
     texts = texts_of(data)
     chars = sum(len(t) for t in texts)
 
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}")
+    distinct = len(set(texts))
+    print(machine())
     print(f"data: {n} messages ({len(texts)} with text, mean {chars / max(1, len(texts)):.1f} "
-          f"chars), generated in {gen:.1f}s → {data}")
+          f"chars, {distinct} distinct texts), generated in {gen:.1f}s → {data}")
 
     results: dict[str, tuple[float, int]] = {}
     results["bare jieba.lcut loop"] = (bare_jieba(texts), len(texts))
     results["bare rjieba.cut loop"] = (bare_rjieba(texts), len(texts))
+    results["peer: extract_tags per message"] = (extract_tags_peer(texts), len(texts))
     for tok in ("jieba", "rjieba"):
         elapsed, report = siyu_ingest(data, work, tok)
         results[f"siyu ingest (tokenizer={tok})"] = (elapsed, n)
@@ -108,15 +151,24 @@ def main() -> int:
               f"self_skipped={report['self_skipped']} rejected={len(report['rejected'])} "
               f"personas={report['personas_updated']}")
 
+    same = tag_dump(work / "bench-jieba.db") == tag_dump(work / "bench-rjieba.db")
+    print(f"  stored tags and signals, jieba vs rjieba: "
+          f"{'identical' if same else 'MISMATCH'} ({len(tag_dump(work / 'bench-rjieba.db'))} rows)")
+
     floor = results["bare rjieba.cut loop"]
     floor_rate = floor[1] / floor[0]
     jieba_rate = results["bare jieba.lcut loop"][1] / results["bare jieba.lcut loop"][0]
+    peer = results["peer: extract_tags per message"]
+    peer_rate = peer[1] / peer[0]
     print()
-    print(f"{'run':34} {'seconds':>9} {'msgs/s':>10} {'÷ rjieba loop':>14} {'÷ jieba loop':>13}")
+    print(f"{'run':34} {'seconds':>9} {'msgs/s':>10} {'÷ rjieba loop':>14} {'÷ jieba loop':>13} "
+          f"{'÷ peer':>8}")
     for name, (secs, count) in results.items():
         rate = count / secs
         print(f"{name:34} {secs:9.2f} {rate:10.0f} {rate / floor_rate:14.3f} "
-              f"{rate / jieba_rate:13.3f}")
+              f"{rate / jieba_rate:13.3f} {rate / peer_rate:8.2f}")
+    print("\ntargets: siyu ingest (rjieba) ≥ 10× the peer and ≥ 0.3× the bare rjieba loop")
+    print(machine().replace("machine:", "machine after the runs:"))
     print("\n(siyu ingest times include process start-up, dictionary load, SQLite writes and "
           "persona tag rebuild.)")
     return 0
