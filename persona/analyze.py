@@ -199,7 +199,12 @@ class Analyzer:
 
     # ----------------------------------------------------------------------------------------
     def analyse(self, text: str | None, msg_type: str, ts: datetime) -> Signals:
-        """Signals of one message; `ts` (timezone-aware) only turns cohorts into ages."""
+        """Signals of one message; `ts` (timezone-aware) only turns cohorts into ages.
+
+        Only `ts.year` is read, and handlers/ingest.py relies on that: it analyses each
+        distinct (text, type, year) once. A rule that needs more of the time must change
+        that cache key too.
+        """
         if msg_type == "system":
             return Signals(join=parse_join_notice(text or ""))
         if msg_type in _SILENT:
