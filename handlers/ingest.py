@@ -13,8 +13,8 @@ nothing is dropped silently.
 
 Chat repeats itself: "好的", "收到", "[图片]", a sticker, the same question pasted by many
 members. Analysis is a pure function of (text, type, year of the timestamp) — the year is all
-the analyser reads of the time, to age a "90后" — so each distinct triple is analysed once per
-process and the stored JSON is shared (`ANALYSIS_CACHE_SIZE` entries, then it starts over, so
+the analyser reads of the time, to age a "90后" — so each distinct triple is analysed (and its
+JSON serialised) once per process and shared (`ANALYSIS_CACHE_SIZE` entries, then it starts over, so
 memory stays flat on any import).
 """
 
@@ -29,7 +29,7 @@ from bot.config import Settings
 from bot.events import MemberInfo, MessageEvent, Reject, SourceItem
 from handlers.personas import refresh_stale_tags
 from persona.analyze import Analyzer
-from storage.repo import Batch, NewMessage, Store
+from storage.repo import Batch, NewMessage, Store, signals_json
 
 log = logging.getLogger("siyu.ingest")
 
@@ -71,9 +71,9 @@ class Ingestor:
         self.settings = settings
         self.labels = labels
         self.max_analysed_chars = settings.max_analysed_chars
-        # (analysed text, type, year) -> stored signals JSON. The dicts are shared by every
-        # message with that key, so nothing downstream may mutate `NewMessage.signals`.
-        self._analysed: dict[tuple[str | None, str, int], dict[str, Any]] = {}
+        # (analysed text, type, year) -> (signals JSON, its stored text). The dicts are shared
+        # by every message with that key, so nothing downstream may mutate them.
+        self._analysed: dict[tuple[str | None, str, int], tuple[dict[str, Any], str]] = {}
 
     def ingest(self, items: Iterable[SourceItem], report: IngestReport | None = None,
                progress: Callable[[int], None] | None = None) -> IngestReport:
@@ -123,15 +123,16 @@ class Ingestor:
             text = text[:limit]
         msg_type = str(ev.type)
         key = (text, msg_type, ev.ts.year)
-        signals = self._analysed.get(key)
-        if signals is None:
+        analysed = self._analysed.get(key)
+        if analysed is None:
             signals = self.analyzer.analyse(text, msg_type, ev.ts).to_json()
             if len(self._analysed) >= ANALYSIS_CACHE_SIZE:
                 self._analysed.clear()
-            self._analysed[key] = signals
+            analysed = self._analysed[key] = (signals, signals_json(signals))
         batch.messages.append(NewMessage(
             id=ev.id, chat_id=ev.chat, platform=ev.platform, sender=ev.sender, ts=ev.ts,
-            type=msg_type, text=ev.text, signals=signals, origin=ev.origin))
+            type=msg_type, text=ev.text, signals=analysed[0], origin=ev.origin,
+            signals_json=analysed[1]))
 
     def _flush(self, batch: Batch, report: IngestReport) -> None:
         if not (batch.messages or batch.people or batch.chats):

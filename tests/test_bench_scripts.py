@@ -120,7 +120,8 @@ def test_bench_ingest_tiny_run_prints_every_row_and_agrees_between_tokenizers() 
     assert re.match(r"machine: .* \d+ cores, load average [\d.]+ [\d.]+ [\d.]+, Python ", out)
     for row in ("bare jieba.lcut loop", "bare rjieba.cut loop", "peer: extract_tags per message",
                 "siyu ingest (tokenizer=jieba)", "siyu ingest (tokenizer=rjieba)"):
-        assert re.search(rf"^{re.escape(row)} +[\d.]+ +\d+ ", out, re.M), out
-    assert "÷ peer" in out
+        assert re.search(rf"^{re.escape(row)} +[\d.]+ +[\d.]+ +\d+ +\d+ ", out, re.M), out
+    assert "÷ peer" in out and "msgs/cpu-s" in out
+    assert re.search(r"^  tag rebuild \(refresh_stale_tags\) +[\d.]+ s", out, re.M), out
     assert "jieba vs rjieba: identical" in out, out
     assert re.search(r"ingest rjieba: new=\d+ duplicate=0 ", out), out
