@@ -10,6 +10,12 @@ analysed on its first characters only: tokenising a megabyte would stall the imp
 seconds per message and the tail adds nothing a persona can use. Its full text is still
 stored, and the report counts it as `truncated` (with a warning naming its origin), so
 nothing is dropped silently.
+
+Chat repeats itself: "好的", "收到", "[图片]", a sticker, the same question pasted by many
+members. Analysis is a pure function of (text, type, year of the timestamp) — the year is all
+the analyser reads of the time, to age a "90后" — so each distinct triple is analysed (and its
+JSON serialised) once per process and shared (`ANALYSIS_CACHE_SIZE` entries, then it starts over, so
+memory stays flat on any import).
 """
 
 from __future__ import annotations
@@ -17,18 +23,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.config import Settings
 from bot.events import MemberInfo, MessageEvent, Reject, SourceItem
 from handlers.personas import refresh_stale_tags
 from persona.analyze import Analyzer
-from storage.repo import Batch, NewMessage, Store
+from storage.repo import Batch, NewMessage, Store, signals_json
 
 log = logging.getLogger("siyu.ingest")
 
 # Characters of one message that are analysed; the rest is stored but not tokenised. Read via
 # `Settings.max_analysed_chars` once config has that key (this is the default until then).
 MAX_ANALYSED_CHARS = Settings.max_analysed_chars  # the default; siyu.toml may change it
+# Distinct (text, type, year) analyses kept; a few hundred bytes each.
+ANALYSIS_CACHE_SIZE = 100_000
 
 
 @dataclass(slots=True)
@@ -62,6 +71,9 @@ class Ingestor:
         self.settings = settings
         self.labels = labels
         self.max_analysed_chars = settings.max_analysed_chars
+        # (analysed text, type, year) -> (signals JSON, its stored text). The dicts are shared
+        # by every message with that key, so nothing downstream may mutate them.
+        self._analysed: dict[tuple[str | None, str, int], tuple[dict[str, Any], str]] = {}
 
     def ingest(self, items: Iterable[SourceItem], report: IngestReport | None = None,
                progress: Callable[[int], None] | None = None) -> IngestReport:
@@ -109,10 +121,18 @@ class Ingestor:
             log.warning("%s: 消息过长（%d 字），只分析前 %d 字，全文照常保存",
                         ev.origin, len(text), limit)
             text = text[:limit]
-        signals = self.analyzer.analyse(text, str(ev.type), ev.ts)
+        msg_type = str(ev.type)
+        key = (text, msg_type, ev.ts.year)
+        analysed = self._analysed.get(key)
+        if analysed is None:
+            signals = self.analyzer.analyse(text, msg_type, ev.ts).to_json()
+            if len(self._analysed) >= ANALYSIS_CACHE_SIZE:
+                self._analysed.clear()
+            analysed = self._analysed[key] = (signals, signals_json(signals))
         batch.messages.append(NewMessage(
             id=ev.id, chat_id=ev.chat, platform=ev.platform, sender=ev.sender, ts=ev.ts,
-            type=str(ev.type), text=ev.text, signals=signals.to_json(), origin=ev.origin))
+            type=msg_type, text=ev.text, signals=analysed[0], origin=ev.origin,
+            signals_json=analysed[1]))
 
     def _flush(self, batch: Batch, report: IngestReport) -> None:
         if not (batch.messages or batch.people or batch.chats):

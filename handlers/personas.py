@@ -13,6 +13,7 @@ part of every persona shown or stored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +29,7 @@ from persona.persona import (
 )
 from persona.signals import Signals
 from storage.business import BusinessStore
-from storage.repo import MemberRow, Store, StoredMessage, TagRow
+from storage.repo import HistoryRow, MemberRow, Store, StoredMessage, TagRow
 from storage.segments import SegmentStore
 
 
@@ -103,24 +104,30 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
 
     Judged as of the newest fact in the database (message, order or content event), so a
     re-run computes the same tags and an order newer than the last chat message still counts.
+
+    The stale members are claimed first (`Store.stale_members`), and only then is anything
+    read: a batch another process stores meanwhile marks its members stale again, and that
+    mark survives this rebuild. After a first import this reads every stored message back, so
+    it loads only what `build_persona` uses and decodes each distinct signals document once.
     """
     stale = store.stale_members()
     business = BusinessStore.of(store)
     times = [t for t in (store.latest_message_ts(), business.latest_ts()) if t is not None]
     if not stale or not times:
-        return 0
+        return 0  # no facts at all to judge from: the claims wait for the first ones
     as_of = max(times)
     ps = persona_settings(settings)
+    decoded: dict[str, Signals] = {}
     done = 0
     # Chunks keep memory flat on a large back-fill.
     for i in range(0, len(stale), 1000):
         part = stale[i : i + 1000]
-        messages = store.messages_for(part, until=as_of)
+        messages = store.message_history(part, until=as_of)
         orders = business.orders_for(part, until=as_of)
         events = business.events_for(part, until=as_of)
         rows: dict[int, list[TagRow]] = {}
         for m in store.members(part):
-            records = [to_record(msg) for msg in messages.get(m.pk, ())]
+            records = _records(messages.get(m.pk, ()), decoded)
             persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
                                     orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
             rows[m.pk] = [TagRow(t.code, t.kind, t.label, t.score, t.evidence, t.expires_at)
@@ -128,3 +135,23 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
         store.replace_derived_tags(rows, computed_at=as_of)
         done += len(part)
     return done
+
+
+# Distinct signals documents kept decoded during one rebuild; then it starts over.
+_DECODED_MAX = 50_000
+
+
+def _records(rows: Iterable[HistoryRow], decoded: dict[str, Signals]) -> list[MessageRecord]:
+    """Message records sharing one `Signals` per distinct stored document (read-only)."""
+    out = []
+    for mid, ts, chat_id, mtype, raw in rows:
+        if isinstance(raw, str):
+            signals = decoded.get(raw)
+            if signals is None:
+                if len(decoded) >= _DECODED_MAX:
+                    decoded.clear()
+                signals = decoded[raw] = Signals.from_json(json.loads(raw))
+        else:
+            signals = Signals.from_json(raw)
+        out.append(MessageRecord(mid, ts, chat_id, mtype, signals))
+    return out

@@ -64,6 +64,7 @@ _NEEDS_NEGATION = _INTEREST | _VERDICT
 _TOPICAL = _INTEREST | _MOTIVE
 
 _HOW = frozenset({"怎么", "咋"})
+_NOT_PAIR = ("不", "没")  # the middle of an A-not-A question split over tokens
 # Single-character verbs that jieba glues to what follows: "吃火锅", "看电影" carry the keyword,
 # "不看", "没玩" negate like 不 + verb.
 _LIGHT_VERBS = frozenset("吃喝玩看打买学练追听读做去逛养带穿用刷泡")
@@ -199,7 +200,12 @@ class Analyzer:
 
     # ----------------------------------------------------------------------------------------
     def analyse(self, text: str | None, msg_type: str, ts: datetime) -> Signals:
-        """Signals of one message; `ts` (timezone-aware) only turns cohorts into ages."""
+        """Signals of one message; `ts` (timezone-aware) only turns cohorts into ages.
+
+        Only `ts.year` is read, and handlers/ingest.py relies on that: it analyses each
+        distinct (text, type, year) once. A rule that needs more of the time must change
+        that cache key too.
+        """
         if msg_type == "system":
             return Signals(join=parse_join_notice(text or ""))
         if msg_type in _SILENT:
@@ -301,6 +307,8 @@ class Analyzer:
         asked = qmark
         why = False
         neutral: set[int] = set()
+        # Runs for every token of every analysed message: tests are ordered cheapest first
+        # and no string is built per token.
         for i in range(s, e):
             t = toks[i]
             nxt = toks[i + 1] if i + 1 < e else ""
@@ -312,12 +320,15 @@ class Analyzer:
                     why = True
             elif not ("\u4e00" <= t[0] <= "\u9fff"):
                 continue
-            elif _a_not_a(t):  # 喜不喜欢
+            elif len(t) >= 3 and t[1] in "不没" and t[2] == t[0]:  # _a_not_a: 喜不喜欢
                 asked = True
-            elif nxt in ("不", "没") and i + 2 < e and toks[i + 2].startswith(t):
-                asked = True  # 好 不 好用 / 贵 不 贵
-                neutral.add(i + 1)
-            elif nxt.startswith(("不" + t, "没" + t)):
+            elif nxt[:1] not in _NOT_PAIR:
+                continue
+            elif len(nxt) == 1:
+                if i + 2 < e and toks[i + 2].startswith(t):
+                    asked = True  # 好 不 好用 / 贵 不 贵
+                    neutral.add(i + 1)
+            elif nxt.startswith(t, 1):
                 asked = True  # 会 不会 / 好 不好用
                 neutral.add(i + 1)
         if not asked:

@@ -63,8 +63,8 @@ class Member(SQLModel, table=True):
     first_seen: datetime | None = _dt()
     last_active: datetime | None = _dt()
     opted_out: bool = False
-    # Set in the same transaction that adds a member's messages, cleared when their derived
-    # tags are rebuilt: a crash between the two is healed by the next ingest.
+    # Set in the same transaction that adds a member's messages, orders or events; consumed
+    # by a tag rebuild's claim (TagClaim): a crash between the two is healed by the next run.
     tags_stale: bool = False
 
 
@@ -112,3 +112,18 @@ class Tag(SQLModel, table=True):
     expires_at: datetime | None = _dt()
     source: str = "derived"
     computed_at: datetime | None = _dt()
+
+
+class TagClaim(SQLModel, table=True):
+    """A member whose stale flag a tag rebuild has consumed and whose tags it owes.
+
+    The rebuild first moves `member.tags_stale` into this table (one transaction), then reads
+    the member's data, then writes the tags and drops the claim (another transaction). A writer
+    that stores new data in between sets the flag again, and it stays set: the rebuild only
+    clears what it read. A rebuild that dies leaves its claims, and the next one takes them.
+    Added in schema version 1 as a new table, so existing databases get it on open.
+    """
+
+    __tablename__ = "tag_claim"
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)

@@ -8,9 +8,10 @@ and a batch either lands whole or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    case,
     cast,
     delete,
     func,
@@ -26,19 +28,21 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from storage.db import pg_text, writing
-from storage.models import Chat, Identity, Member, Message, Tag
+from storage.db import _json_dumps, pg_text, writing
+from storage.models import Chat, Identity, Member, Message, Tag, TagClaim
 
 MEMBER: Table = Member.__table__  # type: ignore[assignment]
 IDENTITY: Table = Identity.__table__  # type: ignore[assignment]
 CHAT: Table = Chat.__table__  # type: ignore[assignment]
 MESSAGE: Table = Message.__table__  # type: ignore[assignment]
 TAG: Table = Tag.__table__  # type: ignore[assignment]
+CLAIM: Table = TagClaim.__table__  # type: ignore[assignment]
 
 # SQLite allows 32766 bound variables; stay far below for IN (...) lists.
 _CHUNK = 500
@@ -71,6 +75,14 @@ class StoredMessage(NamedTuple):
     signals: dict[str, Any]
 
 
+class HistoryRow(NamedTuple):
+    id: str
+    ts: datetime
+    chat_id: str
+    type: str
+    signals: str | dict[str, Any]  # stored JSON text, or already decoded by the driver
+
+
 class TagRow(NamedTuple):
     code: str
     kind: str
@@ -91,6 +103,37 @@ class NewMessage:
     text: str | None
     signals: dict[str, Any]
     origin: str
+    # `signals` already serialised by `signals_json` (the ingest does it once per distinct
+    # analysis, not once per message); None: storage serialises it.
+    signals_json: str | None = None
+
+
+def signals_json(signals: dict[str, Any]) -> str:
+    """The stored text of a signals document: what the engine's JSON serializer writes."""
+    return _json_dumps(signals)
+
+
+def _utc_text(ts: datetime) -> str:
+    """SQLite's stored text of an aware time, as `UTCDateTime` + SQLAlchemy's DATETIME give
+    it ("2026-11-20 12:00:00.000000"), at a tenth of their cost per message."""
+    if ts.tzinfo is None:
+        raise ValueError("naive datetime given to the database; times must be aware")
+    return ts.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _sqlite_time_text(conn: Connection) -> Callable[[datetime], str]:
+    """`_utc_text` when it writes exactly what the column's own processor writes (checked on
+    a probe, so a SQLAlchemy that changes its format is followed), else that processor."""
+    proc = MESSAGE.c.ts.type._cached_bind_processor(conn.dialect)
+    probe = datetime(1999, 12, 31, 23, 59, 58, 123, tzinfo=timezone(timedelta(hours=8)))
+    return _utc_text if proc is not None and proc(probe) == _utc_text(probe) else proc
+
+
+class Encoded(str):
+    """A value already in the form SQLite stores (datetime text, JSON text): `_executemany`
+    passes it through instead of running the column's bind processor on it again."""
+
+    __slots__ = ()
 
 
 @dataclass(slots=True)
@@ -138,24 +181,38 @@ def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
         # and look again once it is their turn. SQLite already serialises its writers.
         conn.execute(select(func.pg_advisory_xact_lock(PG_MEMBER_LOCK)))
         _find_identities(conn, [k for k in keys if k not in pks], pks)
+    missing = [key for key in keys if key not in pks]
+    if not missing:
+        return pks, set()
+    # The public member id is the platform id; another platform's person with the same id
+    # string gets a qualified one, so ids never collide (also within this batch: first come,
+    # plain id). One insert for all newcomers, not three statements each: a first import
+    # meets thousands of them.
+    taken: set[str] = set()
+    for part in _chunks(sorted({pid for _, pid in missing})):
+        taken.update(conn.scalars(select(MEMBER.c.member_id).where(MEMBER.c.member_id.in_(part))))
+    # Compare ids as the server stores them (storage.db.pg_text), as SQL would have.
+    stored = pg_text if conn.dialect.name == "postgresql" else str
+    member_ids: list[str] = []
+    for platform, pid in missing:
+        member_id = f"{platform}:{pid}" if stored(pid) in taken else pid
+        taken.add(stored(member_id))
+        member_ids.append(member_id)
+    _executemany(conn, insert(MEMBER), [
+        {"member_id": mid, "name": people[key] or key[1], "opted_out": False,
+         "tags_stale": False}
+        for mid, key in zip(member_ids, missing, strict=True)])
+    by_member_id: dict[str, int] = {}
+    for part in _chunks(member_ids):
+        by_member_id.update(conn.execute(select(MEMBER.c.member_id, MEMBER.c.id)
+                                         .where(MEMBER.c.member_id.in_(part))).all())
     created: set[int] = set()
-    for key in keys:
-        if key in pks:
-            continue
-        platform, pid = key
-        # The public member id is the platform id; another platform's person with the same
-        # id string gets a qualified one, so ids never collide.
-        member_id = pid
-        taken = conn.scalar(select(func.count()).select_from(MEMBER)
-                            .where(MEMBER.c.member_id == member_id))
-        if taken:
-            member_id = f"{platform}:{pid}"
-        pk = conn.execute(insert(MEMBER).values(member_id=member_id, name=people[key] or pid,
-                                                opted_out=False)).inserted_primary_key[0]
-        conn.execute(insert(IDENTITY).values(member_pk=pk, platform=platform,
-                                             platform_id=pid))
-        pks[key] = pk
+    identities = []
+    for mid, (platform, pid) in zip(member_ids, missing, strict=True):
+        pk = pks[platform, pid] = by_member_id[stored(mid)]
         created.add(pk)
+        identities.append({"member_pk": pk, "platform": platform, "platform_id": pid})
+    _executemany(conn, insert(IDENTITY), identities)
     return pks, created
 
 
@@ -184,6 +241,12 @@ class Store:
                 else:
                     unique[m.id] = m
             existing = self._existing_message_ids(conn, list(unique))
+            # On SQLite each time is turned into its stored text once, here, and that text
+            # serves the insert and the member spans (fixed-width UTC text sorts as time);
+            # signals serialised by the ingest are used as they are.
+            sqlite = conn.dialect.name == "sqlite"
+            ts_text = _sqlite_time_text(conn) if sqlite else None
+            reuse_json = sqlite and conn.dialect._json_serializer is _json_dumps
             rows: list[dict[str, Any]] = []
             for m in unique.values():
                 if m.id in existing:
@@ -193,13 +256,17 @@ class Store:
                 if pk in opted:
                     result.opted_out += 1
                     continue
-                rows.append({"id": m.id, "chat_id": m.chat_id, "member_pk": pk, "ts": m.ts,
-                             "type": m.type, "text": m.text, "signals": m.signals,
+                rows.append({"id": m.id, "chat_id": m.chat_id, "member_pk": pk,
+                             "ts": Encoded(ts_text(m.ts)) if ts_text else m.ts,
+                             "type": m.type, "text": m.text,
+                             "signals": (Encoded(m.signals_json)
+                                         if reuse_json and m.signals_json is not None
+                                         else m.signals),
                              "origin": m.origin})
-            stored = _insert_new(conn, MESSAGE, rows, "id") if rows else rows
+            stored = _insert_messages(conn, rows) if rows else rows
             # Rows another writer stored since the check above are duplicates, not new.
             result.duplicate += len(rows) - len(stored)
-            spans: dict[int, list[datetime]] = {}
+            spans: dict[int, list[Any]] = {}
             for row in stored:
                 pk, ts = row["member_pk"], row["ts"]
                 span = spans.get(pk)
@@ -245,8 +312,23 @@ class Store:
             found.update(conn.scalars(select(MESSAGE.c.id).where(MESSAGE.c.id.in_(part))))
         return found
 
-    def _extend_spans(self, conn: Connection, spans: dict[int, list[datetime]]) -> None:
+    def _extend_spans(self, conn: Connection, spans: dict[int, list[Any]]) -> None:
+        """Widen members' first/last seen to cover new messages' times: datetimes, or on
+        SQLite their stored text (`Encoded`, see write_batch)."""
         if not spans:
+            return
+        if conn.dialect.name == "sqlite":
+            # One statement per member, compared in SQL: no read back of every touched
+            # member's span per batch. Stored times are fixed-width UTC text, so text order
+            # is time order. (Writers are serialised: nothing can move a span in between.)
+            lo = bindparam("lo", type_=MEMBER.c.first_seen.type)
+            hi = bindparam("hi", type_=MEMBER.c.last_active.type)
+            first, last = MEMBER.c.first_seen, MEMBER.c.last_active
+            stmt = update(MEMBER).where(MEMBER.c.id == bindparam("pk")).values(
+                first_seen=case((or_(first.is_(None), first > lo), lo), else_=first),
+                last_active=case((or_(last.is_(None), last < hi), hi), else_=last))
+            _executemany(conn, stmt, [{"pk": pk, "lo": lo_, "hi": hi_}
+                                      for pk, (lo_, hi_) in sorted(spans.items())])
             return
         current: dict[int, tuple[datetime | None, datetime | None]] = {}
         for part in _chunks(sorted(spans)):
@@ -261,14 +343,23 @@ class Store:
         updates = []
         for pk, (lo, hi) in sorted(spans.items()):
             first, last = current.get(pk, (None, None))
-            updates.append({"pk": pk, "first": min(lo, first) if first else lo,
-                            "last": max(hi, last) if last else hi})
-        conn.execute(update(MEMBER).where(MEMBER.c.id == bindparam("pk"))
-                     .values(first_seen=bindparam("first"), last_active=bindparam("last")),
-                     updates)
+            new_first = min(lo, first) if first else lo
+            new_last = max(hi, last) if last else hi
+            # A back-fill of old history leaves most spans as they were: skip those rows.
+            if (new_first, new_last) != (first, last):
+                updates.append({"pk": pk, "first": new_first, "last": new_last})
+        if updates:
+            _executemany(conn, update(MEMBER).where(MEMBER.c.id == bindparam("pk"))
+                         .values(first_seen=bindparam("first"), last_active=bindparam("last")),
+                         updates)
 
     def replace_derived_tags(self, tags: dict[int, list[TagRow]], computed_at: datetime) -> None:
-        """Swap the derived tags of these members for freshly computed ones, atomically."""
+        """Swap the derived tags of these members for freshly computed ones, atomically.
+
+        Drops the members' claims (see `stale_members`) in the same transaction; their
+        `tags_stale` flags are left alone, because a flag set now was set by a writer after
+        the data these tags were computed from had been read.
+        """
         if not tags:
             return
         with writing(self.engine) as conn:
@@ -282,15 +373,36 @@ class Store:
                      "source": "derived", "computed_at": computed_at}
                     for pk in pks for t in tags[pk]]
             if rows:
-                conn.execute(insert(TAG), rows)
+                _executemany(conn, insert(TAG), rows)
             for part in _chunks(pks):
-                conn.execute(update(MEMBER).where(MEMBER.c.id.in_(part))
-                             .values(tags_stale=False))
+                conn.execute(delete(CLAIM).where(CLAIM.c.member_pk.in_(part)))
 
     def stale_members(self) -> list[int]:
-        with self.engine.connect() as conn:
-            return list(conn.scalars(select(MEMBER.c.id).where(MEMBER.c.tags_stale.is_(True))
-                                     .order_by(MEMBER.c.id)))
+        """Claim every member whose derived tags need a rebuild; their pks in order.
+
+        Clearing the flag only after the rebuild (as this once did) lost updates: a batch
+        stored while the rebuild was reading set a flag that was already set, and the rebuild
+        then cleared it although it had never seen that batch. So the flags are consumed here,
+        up front, into `tag_claim` rows in one transaction; the caller reads the members'
+        data afterwards and `replace_derived_tags` drops the claims. Members claimed by a
+        rebuild that died are claimed again (returned too), so nothing is ever lost.
+        """
+        with writing(self.engine) as conn:
+            waiting = or_(MEMBER.c.tags_stale.is_(True),
+                          MEMBER.c.id.in_(select(CLAIM.c.member_pk)))
+            pks = list(conn.scalars(select(MEMBER.c.id).where(waiting).order_by(MEMBER.c.id)))
+            if not pks:
+                return pks
+            _lock_members(conn, pks)
+            # Another rebuild may hold some of these claims already: keep one row each.
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            claim = dialect.insert(CLAIM).on_conflict_do_nothing(index_elements=["member_pk"])
+            for part in _chunks(pks):
+                conn.execute(claim, [{"member_pk": pk} for pk in part])
+                conn.execute(update(MEMBER).where(MEMBER.c.id.in_(part),
+                                                  MEMBER.c.tags_stale.is_(True))
+                             .values(tags_stale=False))
+            return pks
 
     # ---- reading -------------------------------------------------------------------------
     def members(self, pks: Iterable[int] | None = None) -> list[MemberRow]:
@@ -356,6 +468,30 @@ class Store:
                     out.setdefault(msg.member_pk, []).append(msg)
         return out
 
+    def message_history(self, pks: Iterable[int], until: datetime | None = None
+                        ) -> dict[int, list[HistoryRow]]:
+        """What a tag rebuild needs of members' messages, grouped by member: no text, and
+        signals as the driver returns them (JSON text on SQLite, decoded on PostgreSQL).
+
+        A rebuild after a first import reads every stored message; most carry one of a few
+        thousand distinct signal documents ("{}" above all), so the caller decodes each
+        distinct text once instead of this decoding every row.
+        """
+        cols = (MESSAGE.c.member_pk, MESSAGE.c.id, MESSAGE.c.ts, MESSAGE.c.chat_id,
+                MESSAGE.c.type, type_coerce(MESSAGE.c.signals, Text))
+        out: dict[int, list[HistoryRow]] = {}
+        with self.engine.connect() as conn:
+            for part in _chunks(sorted(set(pks))):
+                q = select(*cols).where(MESSAGE.c.member_pk.in_(part))
+                if until is not None:
+                    q = q.where(MESSAGE.c.ts <= until)
+                for pk, *rest in conn.execute(q).all():
+                    rows = out.get(pk)
+                    if rows is None:
+                        rows = out[pk] = []
+                    rows.append(HistoryRow(*rest))
+        return out
+
     def messages_by_id(self, ids: Iterable[str]) -> dict[str, StoredMessage]:
         cols = (MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
                 MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals)
@@ -412,6 +548,60 @@ def _lock_members(conn: Connection, pks: Sequence[int]) -> None:
     for part in _chunks(sorted(pks)):
         conn.execute(select(MEMBER.c.id).where(MEMBER.c.id.in_(part)).order_by(MEMBER.c.id)
                      .with_for_update(key_share=True)).all()
+
+
+def _executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """`conn.execute(stmt, rows)`, minus SQLAlchemy's per-row work on SQLite.
+
+    A bulk import runs this for every message and every member span, and Core's executemany
+    spends several microseconds per row on parameter dictionaries and type processing. On
+    SQLite the statement is compiled once by SQLAlchemy (so this module still never writes SQL
+    by hand), each value goes through its column's own bind processor (the stored bytes are
+    exactly what Core would store: same datetime text, same compact JSON), and the tuples go
+    to the driver's executemany. Identical JSON values (the ingest shares one dict per
+    distinct analysis) are serialised once. Other backends take the ordinary path.
+    """
+    if conn.dialect.name != "sqlite" or not rows:
+        conn.execute(stmt, rows)
+        return
+    # Every bound column must be in the rows: Python-side column defaults are not applied.
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(rows[0]))
+    binds = [compiled.binds[name] for name in compiled.positiontup]
+    # A parameter used twice in the statement is converted once and placed twice.
+    keys = list(dict.fromkeys(b.key for b in binds))
+    get = itemgetter(*keys)
+    one = len(keys) == 1
+    first = {b.key: b for b in reversed(binds)}
+    convert = [(i, proc) for i, key in enumerate(keys)
+               if (proc := first[key].type._cached_bind_processor(conn.dialect)) is not None]
+    place = (itemgetter(*(keys.index(b.key) for b in binds)) if len(keys) < len(binds)
+             else tuple)
+    memo: dict[int, Any] = {}
+    params: list[Any] = []
+    for row in rows:
+        values = [get(row)] if one else list(get(row))
+        for i, proc in convert:
+            value = values[i]
+            if type(value) is Encoded:
+                continue
+            if isinstance(value, dict | list):  # alive for the whole loop: ids are unique
+                done = memo.get(id(value))
+                if done is None:
+                    done = memo[id(value)] = proc(value)
+                values[i] = done
+            else:
+                values[i] = proc(value)
+        params.append(place(values))
+    conn.exec_driver_sql(str(compiled), params)
+
+
+def _insert_messages(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`_insert_new` for the message table, the one insert that runs once per chat line."""
+    if conn.dialect.name == "sqlite":
+        # Serialised writers: what the duplicate check found absent is still absent.
+        _executemany(conn, insert(MESSAGE), rows)
+        return rows
+    return _insert_new(conn, MESSAGE, rows, "id")
 
 
 def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]],

@@ -109,3 +109,19 @@ def test_bench_live_quick_stores_every_message_once(tmp_path: Path) -> None:
     assert suggestions > 0 and 0 < sent <= suggestions
     line(out, r"handler errors \(logged\)\s+0")
     assert (tmp_path / "live" / "live.db").is_file()  # --keep keeps the database
+
+
+def test_bench_ingest_tiny_run_prints_every_row_and_agrees_between_tokenizers() -> None:
+    """The ingest bench names the machine, times the extract_tags peer beside the bare
+    tokenizers and both ingests, and checks that jieba and rjieba stored the same results."""
+    proc = run_script("bench_ingest.py", "--messages", "1500")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert re.match(r"machine: .* \d+ cores, load average [\d.]+ [\d.]+ [\d.]+, Python ", out)
+    for row in ("bare jieba.lcut loop", "bare rjieba.cut loop", "peer: extract_tags per message",
+                "siyu ingest (tokenizer=jieba)", "siyu ingest (tokenizer=rjieba)"):
+        assert re.search(rf"^{re.escape(row)} +[\d.]+ +[\d.]+ +\d+ +\d+ ", out, re.M), out
+    assert "÷ peer" in out and "msgs/cpu-s" in out
+    assert re.search(r"^  tag rebuild \(refresh_stale_tags\) +[\d.]+ s", out, re.M), out
+    assert "jieba vs rjieba: identical" in out, out
+    assert re.search(r"ingest rjieba: new=\d+ duplicate=0 ", out), out

@@ -263,9 +263,11 @@ def assert_consistent(db: Path, bounds: list[int]) -> int:
 
 
 def assert_nothing_marked_fresh(db: Path) -> None:
-    """No tag rebuild has committed yet, so every member is still waiting for one."""
+    """No tag rebuild has committed yet, so every member is still waiting for one: stale, or
+    claimed by the rebuild that was killed (a claim consumes the flag; see Store.stale_members)."""
     assert rows(db, "SELECT count(*) FROM tag") == [(0,)]
-    assert rows(db, "SELECT count(*) FROM member WHERE NOT tags_stale") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM member WHERE NOT tags_stale AND id NOT IN "
+                    "(SELECT member_pk FROM tag_claim)") == [(0,)]
 
 
 def canonical_dump(db: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -284,7 +286,9 @@ def canonical_dump(db: Path) -> dict[str, list[tuple[object, ...]]]:
         dump: dict[str, list[tuple[object, ...]]] = {}
         for table in sorted(tables):
             info = con.execute(f'PRAGMA table_info("{table}")').fetchall()
-            keep = [c[1] for c in info if not (c[5] and c[2].upper() == "INTEGER")]
+            # member_pk stays even as a table's primary key (tag_claim): it maps to member_id.
+            keep = [c[1] for c in info
+                    if c[1] == "member_pk" or not (c[5] and c[2].upper() == "INTEGER")]
             out = []
             for row in con.execute(f'SELECT {", ".join(keep)} FROM "{table}"'):
                 rec = dict(zip(keep, row, strict=True))
@@ -360,6 +364,7 @@ def test_kill_nine_four_times_then_resume_equals_a_clean_run(corpus: Corpus) -> 
     assert report["personas_updated"] == rows(db, "SELECT count(*) FROM member")[0][0]
     assert assert_consistent(db, bounds) == bounds[-1]
     assert rows(db, "SELECT count(*) FROM member WHERE tags_stale") == [(0,)]
+    assert rows(db, "SELECT count(*) FROM tag_claim") == [(0,)]
 
     assert clean.wait() == 0, clean.stderr()
     assert clean.report()["new"] == bounds[-1]

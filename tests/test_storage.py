@@ -145,3 +145,44 @@ def test_derived_tags_replace_and_clear_stale(tmp_path: Path) -> None:
                                now)
     tags = store.tags_for([pk], "derived")[pk]
     assert [t.code for t in tags] == ["food"] and tags[0].evidence == ["m1"]
+
+
+def test_fast_batch_path_stores_exactly_what_core_stores(tmp_path: Path) -> None:
+    """write_batch's SQLite fast path (compiled executemany, pre-encoded times and JSON) must
+    store byte for byte what a plain SQLAlchemy Core insert of the same rows stores."""
+    from sqlalchemy import insert
+
+    from storage.repo import MESSAGE, signals_json
+
+    odd = datetime(2026, 3, 1, 0, 0, 0, 7, tzinfo=ZoneInfo("America/New_York"))
+    msgs = [msg("m1"), msg("m2", minutes=90, text=None),
+            NewMessage(id="m3", chat_id="g1@chatroom", platform="wechat", sender="wxid_b",
+                       ts=odd, type="text", text="不贵", signals={"m": {"price": 1.0}},
+                       origin="t.json:3", signals_json=signals_json({"m": {"price": 1.0}}))]
+    fast = Store(open_database(url(tmp_path, "fast.db")))
+    fast.write_batch(batch(*msgs))
+    core = open_database(url(tmp_path, "core.db"))
+    Store(core).write_batch(batch())  # chat, no members yet
+    pks = {}
+    for m in msgs:
+        store = Store(core)
+        store.write_batch(Batch(people={(m.platform, m.sender): f"name-{m.sender}"}))
+        pks[m.sender] = store.find_members(m.sender)[0].pk
+    with core.begin() as conn:
+        conn.execute(insert(MESSAGE), [
+            {"id": m.id, "chat_id": m.chat_id, "member_pk": pks[m.sender], "ts": m.ts,
+             "type": m.type, "text": m.text, "signals": m.signals, "origin": m.origin}
+            for m in msgs])
+
+    def stored(name: str) -> list[tuple[object, ...]]:
+        con = sqlite3.connect(tmp_path / name)
+        try:
+            return con.execute("SELECT id, chat_id, ts, type, text, signals, origin FROM message "
+                               "ORDER BY id").fetchall()
+        finally:
+            con.close()
+
+    assert stored("fast.db") == stored("core.db")
+    assert stored("fast.db")[2][2] == "2026-03-01 05:00:00.000007"
+    spans = {m.member_id: (m.first_seen, m.last_active) for m in fast.members()}
+    assert spans == {"wxid_a": (T0, T0 + timedelta(minutes=90)), "wxid_b": (odd, odd)}

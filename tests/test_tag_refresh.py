@@ -1,0 +1,94 @@
+"""Rebuilding stored tags while other processes write: only consumed stale flags are cleared.
+
+Two `Store`s on one SQLite file are two connections, as two processes would have: one runs
+`refresh_stale_tags`, the other stores a new message for the same member in the middle of the
+rebuild. The rebuild must not swallow that message's stale flag, and a rebuild that dies half
+way must leave its members for the next one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from test_storage import T0, batch, msg
+
+from bot.config import Settings
+from handlers.personas import refresh_stale_tags
+from storage.db import open_database
+from storage.repo import Store
+
+LABELS = {"travel": "旅行"}
+
+
+def stores(tmp_path: Path) -> tuple[Store, Store]:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    return Store(open_database(url)), Store(open_database(url))
+
+
+def stale_flags(tmp_path: Path) -> list[tuple[str, int]]:
+    con = sqlite3.connect(tmp_path / "t.db")
+    try:
+        return con.execute("SELECT member_id, tags_stale FROM member ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+def evidence(store: Store, member_pk: int) -> set[str]:
+    return {e for t in store.tags_for([member_pk], "derived").get(member_pk, [])
+            for e in t.evidence}
+
+
+def test_a_message_stored_during_the_rebuild_keeps_its_member_stale(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    refresher, writer = stores(tmp_path)
+    writer.write_batch(batch(msg("m1"), msg("m2", sender="wxid_b")))
+    (pk_a, pk_b) = [m.pk for m in writer.members()]
+
+    load = Store.message_history
+    interleaved: list[str] = []
+
+    def load_then_let_the_other_process_write(self: Store, *args: object, **kw: object):
+        out = load(self, *args, **kw)
+        if not interleaved:  # the refresher has read wxid_a's messages; now m3 arrives
+            interleaved.append("m3")
+            writer.write_batch(batch(msg("m3", minutes=-5)))
+        return out
+
+    monkeypatch.setattr(Store, "message_history", load_then_let_the_other_process_write)
+    assert refresh_stale_tags(refresher, Settings(), LABELS) == 2
+    assert interleaved == ["m3"]
+    # wxid_b is done; wxid_a's tags were computed without m3, so she must still be stale.
+    assert refresher.stale_members() == [pk_a]
+    assert "m3" not in evidence(refresher, pk_a)
+
+    monkeypatch.setattr(Store, "message_history", load)
+    assert refresh_stale_tags(refresher, Settings(), LABELS) == 1
+    assert "m3" in evidence(refresher, pk_a)
+    assert refresher.stale_members() == [] and stale_flags(tmp_path) == [("wxid_a", 0),
+                                                                         ("wxid_b", 0)]
+    assert pk_b not in refresher.stale_members()
+
+
+def test_a_rebuild_that_dies_after_claiming_leaves_its_members_for_the_next(
+        tmp_path: Path) -> None:
+    store, _ = stores(tmp_path)
+    store.write_batch(batch(msg("m1"), msg("m2", sender="wxid_b", minutes=1)))
+    claimed = store.stale_members()  # what a rebuild does first; then the process dies
+    assert len(claimed) == 2
+    # The flags are consumed by the claim, but the claim itself is durable.
+    assert stale_flags(tmp_path) == [("wxid_a", 0), ("wxid_b", 0)]
+    assert Store(open_database(f"sqlite:///{tmp_path / 't.db'}")).stale_members() == claimed
+    assert refresh_stale_tags(store, Settings(), LABELS) == 2
+    assert store.stale_members() == []
+    assert all(evidence(store, pk) for pk in claimed)
+
+
+def test_nothing_to_do_twice(tmp_path: Path) -> None:
+    store, _ = stores(tmp_path)
+    store.write_batch(batch(msg("m1", minutes=2)))
+    assert refresh_stale_tags(store, Settings(), LABELS) == 1
+    assert refresh_stale_tags(store, Settings(), LABELS) == 0
+    assert T0 + timedelta(minutes=2) == store.members()[0].last_active
