@@ -183,11 +183,10 @@ class _DetailLoader:
         missing = sorted({int(r) for r in rows} - self._cache.keys())
         if missing:
             pks = [int(self.pks[r]) for r in missing]
-            messages = self.store.messages_for(pks, until=self.as_of)
+            found = ColumnReader(self.store.engine).details(
+                pks, self.as_of, self._chat_names, QUOTE_INTENTS, MAX_QUOTES, MAX_KEYWORDS)
             for r, pk in zip(missing, pks, strict=True):
-                stored = messages.get(pk, [])
-                self._cache[r] = member_detail(
-                    stored, [Signals.from_json(m.signals) for m in stored], self._chat_names)
+                self._cache[r] = found[pk]
         return [self._cache[int(r)] for r in rows]
 
 

@@ -30,12 +30,20 @@ from sqlalchemy import Column, Table, Text, delete, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
-from persona.columns import POPULATION_KEYWORDS, TAG_KINDS_READ, MemberColumns
+from persona.columns import (
+    POPULATION_KEYWORDS,
+    TAG_KINDS_READ,
+    Detail,
+    MemberColumns,
+    join_channel,
+)
+from persona.segment import Quote
 
 _FETCH = 50_000
 _SILENT = ("system", "recall")
 # Keywords are stored joined by the unit separator: splitting beats parsing JSON a million times.
 _SEP = "\x1f"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class MemberKeywords(SQLModel, table=True):
@@ -57,6 +65,9 @@ class MemberKeywords(SQLModel, table=True):
 
 
 KEYWORDS: Table = MemberKeywords.__table__  # type: ignore[assignment]
+# Words kept per member: what persona cards read (their needs and pain points look at a
+# member's top 30); circles use the first POPULATION_KEYWORDS of them.
+KEPT_KEYWORDS = 30
 
 
 def _db_time(ts: datetime) -> str:
@@ -108,7 +119,83 @@ class ColumnReader:
             finally:
                 cur.close()
 
-    def _count_keywords(self, pks: Sequence[int], at: str) -> dict[int, list[str]]:
+    def details(self, pks: Sequence[int], as_of: datetime, chat_names: dict[str, str | None],
+                quote_intents: frozenset[str], max_quotes: int, max_keywords: int
+                ) -> dict[int, Detail]:
+        """The text parts persona cards show, for a bounded set of members (a card sample),
+        gathered in SQL rather than by parsing every message: chats by use (ties: the chat
+        used first), quotes newest first, top keywords, the channel of the last join notice.
+        Same result as handlers.segments.member_detail on the members' messages."""
+        at = _db_time(as_of)
+        out: dict[int, Detail] = {}
+        for start in range(0, len(pks), 500):
+            part = [int(pk) for pk in pks[start : start + 500]]
+            marks = ", ".join(str(pk) for pk in part)
+            where = f"member_pk IN ({marks}) AND ts <= :at"
+            chats: dict[int, dict[str, list[int]]] = {}
+            sql = (f"SELECT member_pk, chat_id, count(*), {_us('min(ts)')}, min(rowid) "
+                   f"FROM message WHERE {where} AND type != 'system' "
+                   "GROUP BY member_pk, chat_id")
+            for chunk in self._rows(sql, {"at": at}):
+                for pk, chat_id, count, first_us, first_row in chunk:
+                    name = chat_names.get(chat_id) or chat_id
+                    seen = chats.setdefault(pk, {}).get(name)
+                    if seen is None:
+                        chats[pk][name] = [count, first_us, first_row]
+                    else:
+                        seen[0] += count
+                        seen[1:] = min(seen[1:], [first_us, first_row])
+            quotes: dict[int, list[Quote]] = {}
+            sql = (f"SELECT member_pk, id, {_us('ts')}, text, chat_id, "
+                   "json_extract(signals, '$.n') FROM message "
+                   f"WHERE {where} AND text IS NOT NULL AND text != '' "
+                   "AND json_extract(signals, '$.n') IS NOT NULL "
+                   "ORDER BY member_pk, ts DESC, rowid")
+            for chunk in self._rows(sql, {"at": at}):
+                for pk, mid, ts_us, text, chat_id, intents in chunk:
+                    got = quotes.setdefault(pk, [])
+                    if len(got) >= max_quotes:
+                        continue
+                    hit = tuple(i for i in json.loads(intents) if i in quote_intents)
+                    if hit:
+                        got.append(Quote(mid, _EPOCH + timedelta(microseconds=ts_us), text, hit,
+                                         chat_names.get(chat_id) or chat_id))
+            joins: dict[int, tuple[str, str, str]] = {}
+            sql = (f"SELECT member_pk, ts, id, json_extract(signals, '$.j') FROM message "
+                   f"WHERE {where} AND type = 'system' "
+                   "AND json_extract(signals, '$.j') IS NOT NULL")
+            for chunk in self._rows(sql, {"at": at}):
+                for pk, ts, mid, join in chunk:
+                    if pk not in joins or (ts, mid) > joins[pk][:2]:
+                        joins[pk] = (ts, mid, join)
+            words = self._kept_keywords(part, at, max_keywords)
+            for pk in part:
+                used = sorted(chats.get(pk, {}).items(),
+                              key=lambda kv: (-kv[1][0], kv[1][1], kv[1][2]))
+                join = joins.get(pk)
+                out[pk] = Detail(chats=tuple(name for name, _ in used),
+                                 join_channel=join_channel(json.loads(join[2]) if join else None),
+                                 quotes=tuple(quotes.get(pk, ())),
+                                 keywords=tuple(words.get(pk, ())))
+        return out
+
+    def _kept_keywords(self, pks: Sequence[int], at: str, top: int) -> dict[int, list[str]]:
+        """Top keywords from member_keywords, which `read` has just brought up to date for
+        the same as_of; counted from the messages when not kept or when more are asked for."""
+        marks = ", ".join(str(int(pk)) for pk in pks)
+        out: dict[int, list[str]] = {}
+        if top <= KEPT_KEYWORDS:
+            sql = f"SELECT member_pk, words FROM member_keywords WHERE member_pk IN ({marks})"
+            for chunk in self._rows(sql, {}):
+                for pk, words in chunk:
+                    out[pk] = words.split(_SEP)[:top] if words else []
+        missing = [pk for pk in pks if pk not in out]
+        if missing:
+            out.update(self._count_keywords(missing, at, top))
+        return out
+
+    def _count_keywords(self, pks: Sequence[int], at: str, top: int = POPULATION_KEYWORDS
+                        ) -> dict[int, list[str]]:
         """Top keywords of these members from their messages up to `at`: most used first,
         ties by the newest use (the order a newest-first scan of the messages meets them)."""
         marks = ", ".join(str(int(pk)) for pk in pks)
@@ -120,7 +207,7 @@ class ColumnReader:
                f"WHERE m.member_pk IN ({marks}) AND m.ts <= :at "
                "GROUP BY m.member_pk, j.value)) WHERE r <= :top ORDER BY pk, r")
         out: dict[int, list[str]] = {}
-        for chunk in self._rows(sql, {"at": at, "top": POPULATION_KEYWORDS}):
+        for chunk in self._rows(sql, {"at": at, "top": top}):
             for pk, w in chunk:
                 out.setdefault(pk, []).append(w)
         return out
@@ -282,7 +369,7 @@ class ColumnReader:
                     continue
                 fresh[r] = True
                 if words:
-                    for w in words.split(_SEP):
+                    for w in words.split(_SEP, POPULATION_KEYWORDS)[:POPULATION_KEYWORDS]:
                         j = vocab.get(w)
                         if j is None:
                             j = vocab[w] = len(vocab)
@@ -291,12 +378,12 @@ class ColumnReader:
         todo = np.flatnonzero(~fresh & (messages > 0))
         for start in range(0, len(todo), 500):
             part = todo[start : start + 500]
-            found = self._count_keywords(pks[part].tolist(), at)
+            found = self._count_keywords(pks[part].tolist(), at, KEPT_KEYWORDS)
             rows_out = []
             for r in part.tolist():
                 pk = int(pks[r])
                 words_of = found.get(pk, [])
-                for w in words_of:
+                for w in words_of[:POPULATION_KEYWORDS]:
                     j = vocab.get(w)
                     if j is None:
                         j = vocab[w] = len(vocab)

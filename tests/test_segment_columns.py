@@ -213,9 +213,9 @@ def test_keywords_are_kept_between_runs_and_recounted_when_messages_change(
     counted: list[int] = []
     original = reader._count_keywords
 
-    def spy(pks: Any, at: str) -> Any:
+    def spy(pks: Any, at: str, top: int = 10) -> Any:
         counted.extend(pks)
-        return original(pks, at)
+        return original(pks, at, top)
 
     monkeypatch.setattr(reader, "_count_keywords", spy)
     again = reader.read(newest)
