@@ -219,7 +219,8 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
         prev_result = SegmentResult.from_json(previous.result) if previous else None
         result = run_segmentation(columns, as_of, params, previous=prev_result,
                                   half_life_days=settings.half_life_days)
-    run_id = store_result(runs, as_of, params, pks, result)
+        # to_json and the stored rows are a million small dicts more: still no collections
+        run_id = store_result(runs, as_of, params, pks, result)
     return SegmentOutcome(run_id, result, previous)
 
 

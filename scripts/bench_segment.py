@@ -694,7 +694,7 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
         out["stage"] = "build"
         print(f"  [{n}] reading columns …", file=sys.stderr, flush=True)
         gc_at["build"] = gc_clock.snapshot()
-        pause = paused_gc()  # as run_and_store does, from reading to the result
+        pause = paused_gc()  # as run_and_store does, from reading to the stored run
         pause.__enter__()
         t0 = time.perf_counter()
         pks, cols = gather_columns(store, settings, labels, SAMPLE_NOW)
@@ -711,7 +711,6 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
         result = run_segmentation(cols, SAMPLE_NOW, params,
                                   half_life_days=settings.half_life_days)
         out["segment_s"] = time.perf_counter() - t0
-        pause.__exit__(None, None, None)
         undo()
         out["stages"] = stages
         out["rss_segmented_mb"] = peak_rss_mb()
@@ -732,6 +731,7 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
         store_result(SegmentStore(store.engine), SAMPLE_NOW, params, pks, result)
         out["store_s"] = time.perf_counter() - t0
+        pause.__exit__(None, None, None)
         out["peak_rss_mb"] = peak_rss_mb()
         counts = result.counts()
         out["result_members"] = len(result.member_ids)
