@@ -1,24 +1,39 @@
-"""Segmentation runs: gather every member's persona and business facts, run, store, compare.
+"""Segmentation runs: gather every member's facts as columns, run, store, compare.
 
 `persona/segment.py` does the thinking (pure); this module only collects its inputs from
 storage, hands it the previous run so cluster codes stay stable and changes can be reported,
 and stores the result so the next run, `siyu report` and the bot can use it.
+
+Inputs come as columns (`gather_columns`): SQL aggregates and the stored derived tags, read in
+bulk by `storage/columns.py`, projected to the run's as_of by `persona/columns.py`. Only the
+members whose stored tags cannot stand for that moment (stale, missing, or computed after
+as_of: a run in the past) get a persona built from their messages, a chunk at a time. Quotes,
+chats, keywords and the join channel are read afterwards for the members the persona cards
+sample, never for everyone. `gather_inputs` keeps the old per-member shape for callers and
+tests that want `MemberInput`s.
 """
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from bot.config import Settings
 from handlers.personas import persona_settings, tag_from_row, to_record
+from persona.columns import Detail, MemberColumns, columns_from_inputs, join_channel, merge_tags
 from persona.persona import build_persona
 from persona.segment import MemberInput, Quote, SegmentParams, SegmentResult, run_segmentation
+from persona.signals import Signals
 from storage.business import BusinessStore
-from storage.repo import MemberRow, Store
+from storage.columns import ColumnReader
+from storage.repo import MemberRow, Store, StoredMessage
 from storage.segments import SegmentStore, StoredRun
 
 QUOTE_INTENTS = frozenset({"question", "complaint", "purchase_intent", "praise"})
@@ -70,24 +85,127 @@ def gather_inputs(store: Store, settings: Settings, labels: Mapping[str, str],
         persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
                                 manual_tags=[tag_from_row(r) for r in manual.get(m.pk, ())],
                                 orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
-        chats = Counter(chat_names.get(msg.chat_id) or msg.chat_id for msg in stored
-                        if msg.type != "system")
-        words: Counter[str] = Counter()
-        quotes: list[Quote] = []
-        for rec, msg in sorted(zip(records, stored, strict=True), key=lambda p: p[0].ts,
-                               reverse=True):
-            words.update(rec.signals.keywords)
-            hit = tuple(i for i in rec.signals.intents if i in QUOTE_INTENTS)
-            if hit and msg.text and len(quotes) < MAX_QUOTES:
-                quotes.append(Quote(msg.id, msg.ts, msg.text, hit,
-                                    chat_names.get(msg.chat_id) or msg.chat_id))
+        detail = member_detail(stored, [r.signals for r in records], chat_names)
         inputs.append(MemberInput(
             persona=persona, orders=tuple(orders.get(m.pk, ())),
-            events=tuple(events.get(m.pk, ())),
-            chats=tuple(name for name, _ in chats.most_common()),
-            quotes=tuple(quotes),
-            keywords=tuple(w for w, _ in words.most_common(MAX_KEYWORDS))))
+            events=tuple(events.get(m.pk, ())), chats=detail.chats,
+            join_channel=detail.join_channel, quotes=detail.quotes, keywords=detail.keywords))
     return members, inputs
+
+
+def member_detail(stored: list[StoredMessage], signals: list[Signals],
+                  chat_names: Mapping[str, str | None]) -> Detail:
+    """One member's text parts for persona cards: chats (most active first), quotes and
+    keywords (newest first), and the channel of their last join notice."""
+    chats = Counter(chat_names.get(msg.chat_id) or msg.chat_id for msg in stored
+                    if msg.type != "system")
+    words: Counter[str] = Counter()
+    quotes: list[Quote] = []
+    join: dict[str, str] | None = None
+    join_key: tuple[Any, str] | None = None
+    for sig, msg in sorted(zip(signals, stored, strict=True), key=lambda p: p[1].ts,
+                           reverse=True):
+        words.update(sig.keywords)
+        hit = tuple(i for i in sig.intents if i in QUOTE_INTENTS)
+        if hit and msg.text and len(quotes) < MAX_QUOTES:
+            quotes.append(Quote(msg.id, msg.ts, msg.text, hit,
+                                chat_names.get(msg.chat_id) or msg.chat_id))
+        # the last join notice, as build_persona picks it for the join tag
+        if sig.join and (join_key is None or (msg.ts, msg.id) > join_key):
+            join, join_key = sig.join, (msg.ts, msg.id)
+    return Detail(chats=tuple(name for name, _ in chats.most_common()),
+                  join_channel=join_channel(join), quotes=tuple(quotes),
+                  keywords=tuple(w for w, _ in words.most_common(MAX_KEYWORDS)))
+
+
+def gather_columns(store: Store, settings: Settings, labels: Mapping[str, str],
+                   as_of: datetime) -> tuple[np.ndarray, MemberColumns]:
+    """Every member as columns for `run_segmentation`, with each row's member pk.
+
+    On SQLite the bulk reader does it without a per-member object; elsewhere (PostgreSQL)
+    the per-member inputs are turned into the same columns.
+    """
+    reader = ColumnReader(store.engine)
+    if not reader.supported:
+        members, inputs = gather_inputs(store, settings, labels, as_of)
+        pk_of = {m.member_id: m.pk for m in members}
+        cols = columns_from_inputs(inputs)
+        return np.array([pk_of[i] for i in cols.ids], dtype=np.int64), cols
+    read = reader.read(as_of)
+    cols, pks = read.columns, read.pks
+    _rebuild_unusable(store, settings, labels, as_of, read.unusable, pks, cols)
+    cols.details = _DetailLoader(store, pks, as_of)
+    return pks, cols
+
+
+def _rebuild_unusable(store: Store, settings: Settings, labels: Mapping[str, str],
+                      as_of: datetime, rows: np.ndarray, pks: np.ndarray,
+                      cols: MemberColumns) -> None:
+    """Personas as of `as_of` for the members whose stored tags cannot be used, in chunks
+    of a thousand so memory stays flat even when that is everyone (a run in the past)."""
+    business = BusinessStore(store.engine)
+    ps = persona_settings(settings)
+    for start in range(0, len(rows), 1000):
+        part_rows = rows[start : start + 1000].tolist()
+        part = [int(pks[r]) for r in part_rows]
+        messages = store.messages_for(part, until=as_of)
+        orders = business.orders_for(part, until=as_of)
+        events = business.events_for(part, until=as_of)
+        by_pk = {m.pk: m for m in store.members(part)}
+        inputs = []
+        for pk in part:
+            m = by_pk[pk]
+            records = [to_record(msg) for msg in messages.get(pk, ())]
+            persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
+                                    orders=orders.get(pk, ()), events=events.get(pk, ()))
+            inputs.append(MemberInput(persona=persona, orders=tuple(orders.get(pk, ()))))
+        # rows are in member-id order, as columns_from_inputs sorts them
+        merge_tags(cols, part_rows, columns_from_inputs(inputs))
+
+
+class _DetailLoader:
+    """Text parts for the rows a persona card samples, read when asked (bounded by the
+    card sample size), with the chat names read once."""
+
+    def __init__(self, store: Store, pks: np.ndarray, as_of: datetime) -> None:
+        self.store = store
+        self.pks = pks
+        self.as_of = as_of
+        self._chat_names: dict[str, str | None] | None = None
+        # bounded by the cards: at most card_sample members per card
+        self._cache: dict[int, Detail] = {}
+
+    def __call__(self, rows: Sequence[int]) -> list[Detail]:
+        if self._chat_names is None:
+            self._chat_names = self.store.chat_names()
+        # the value tiers and the lifecycle stages each cover everyone, so a small community's
+        # members are asked for several times: read each once
+        missing = sorted({int(r) for r in rows} - self._cache.keys())
+        if missing:
+            pks = [int(self.pks[r]) for r in missing]
+            found = ColumnReader(self.store.engine).details(
+                pks, self.as_of, self._chat_names, QUOTE_INTENTS, MAX_QUOTES, MAX_KEYWORDS)
+            for r, pk in zip(missing, pks, strict=True):
+                self._cache[r] = found[pk]
+        return [self._cache[int(r)] for r in rows]
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while a run builds its large, acyclic structures.
+
+    A run makes millions of small objects that live to its end (tag keys, dynamic tags, the
+    previous run's assignments); every full collection walked all of them and found nothing
+    (51 s of a 122 s input build at a million members). Whatever cycles the run leaves are
+    collected when it ends.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
@@ -96,17 +214,25 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
     params = segment_params(settings)
     runs = SegmentStore(store.engine)
     previous = runs.latest_run(until=as_of)
-    members, inputs = gather_inputs(store, settings, labels, as_of)
-    prev_result = SegmentResult.from_json(previous.result) if previous else None
-    result = run_segmentation(inputs, as_of, params, previous=prev_result)
-    assignments: dict[int, Mapping[str, str | None]] = {}
-    for m in members:
-        seg = result.assignment(m.member_id)
-        if seg is not None:
-            assignments[m.pk] = seg
-    run_id = runs.save_run(as_of, datetime.now(UTC), params.to_json(), result.to_json(),
-                           assignments)
+    with paused_gc():
+        pks, columns = gather_columns(store, settings, labels, as_of)
+        prev_result = SegmentResult.from_json(previous.result) if previous else None
+        result = run_segmentation(columns, as_of, params, previous=prev_result,
+                                  half_life_days=settings.half_life_days)
+        # to_json and the stored rows are a million small dicts more: still no collections
+        run_id = store_result(runs, as_of, params, pks, result)
     return SegmentOutcome(run_id, result, previous)
+
+
+def store_result(runs: SegmentStore, as_of: datetime, params: SegmentParams, pks: np.ndarray,
+                 result: SegmentResult) -> int:
+    """Store a run: the whole document plus one row per member (row i of the result is the
+    member with pk `pks[i]`)."""
+    rows = ((pk, {"value": v, "lifecycle": lc, "motivation": mo, "layer": la, "cluster": cl})
+            for pk, v, lc, mo, la, cl in zip(pks.tolist(), result.value, result.lifecycle,
+                                             result.motivation, result.layer, result.cluster,
+                                             strict=True))
+    return runs.save_run(as_of, datetime.now(UTC), params.to_json(), result.to_json(), rows)
 
 
 def latest_or_new(store: Store, settings: Settings, labels: Mapping[str, str],

@@ -235,12 +235,14 @@ class _CardBuilder:
     def card(self, dimension: str, code: str, label: str, idx: np.ndarray) -> PersonaCard:
         t, p = self.t, self.params
         sample = _sample(idx, p.card_sample)
-        members = [t.members[i] for i in sample]
+        # text parts for the sample only: storage reads them for these members alone
+        members = t.details(sample.tolist())
         profile = self._profile(sample)
         interests = self._interests(idx)
         motivation = self._motivation(idx)
         needs, pains = self._needs(members)
-        quotes = self._quotes(members, [w["word"] for w in needs + pains])
+        quotes = self._quotes([t.ids[i] for i in sample.tolist()], members,
+                              [w["word"] for w in needs + pains])
         channels = self._channels(sample, members)
         scene = self._scene(idx, sample, channels, interests)
         goals = []
@@ -306,12 +308,13 @@ class _CardBuilder:
         return ([{"word": w, "members": c} for w, c in _top(need, 5)],
                 [{"word": w, "members": c} for w, c in _top(pain, 5)])
 
-    def _quotes(self, members: Sequence[Any], words: Sequence[str]) -> list[dict[str, Any]]:
+    def _quotes(self, ids: Sequence[str], members: Sequence[Any],
+                words: Sequence[str]) -> list[dict[str, Any]]:
         """2–3 real quotes: those naming a top need/pain word first, then by intent and
         recency; one per member before any member is quoted twice."""
         tz = self.params.tz
         cands = []
-        for m in members:
+        for member_id, m in zip(ids, members, strict=True):
             for q in m.quotes[:10]:
                 intents = [i for i in q.intents if i in QUOTE_RANK]
                 if not intents or not q.text.strip():
@@ -319,7 +322,7 @@ class _CardBuilder:
                 intent = min(intents, key=QUOTE_RANK.__getitem__)
                 hit = any(w in q.text for w in words)
                 cands.append(((0 if hit else 1, QUOTE_RANK[intent], -q.ts.timestamp(), q.id),
-                              m.persona.member_id, intent, q))
+                              member_id, intent, q))
         cands.sort(key=lambda c: c[0])
         chosen: list[tuple[str, str, Any]] = []
         used: set[str] = set()

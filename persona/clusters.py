@@ -89,27 +89,28 @@ def keyword_matrix(t: MemberTable, params: SegmentParams) -> tuple[sp.csr_matrix
     """Binary member × keyword matrix over the `max_keywords` words most members use (at
     least two; ties by word, so the vocabulary is deterministic).
 
-    Built from flat arrays rather than a per-member vectoriser: one dict lookup per word, the
-    rest in numpy, so a million members with ten words each take seconds.
+    Built from the table's flat (member, word) arrays, never a per-member object, so a million
+    members with ten words each take seconds.
     """
     n = len(t)
     stop = t.stop_words
-    index: dict[str, int] = {}
-    cols: list[int] = []
-    lengths = np.zeros(n, dtype=np.int64)
-    for i, m in enumerate(t.members):
-        before = len(cols)
-        for w in m.keywords[:KEYWORDS_PER_MEMBER]:
-            if w not in stop:
-                j = index.get(w)
-                if j is None:
-                    j = index[w] = len(index)
-                cols.append(j)
-        lengths[i] = len(cols) - before
-    if n < 2 or not cols:
+    # the first KEYWORDS_PER_MEMBER of each member's ranked words, stop words left out after
+    rank = np.arange(len(t.kw_member)) - np.searchsorted(t.kw_member, t.kw_member)
+    vocab_ok = np.array([w not in stop for w in t.vocab] or [False], dtype=bool)
+    use = (rank < KEYWORDS_PER_MEMBER) & vocab_ok[t.kw_word] if len(t.kw_word) else rank > 0
+    # columns in first-use order (member order, then rank): the matrix's internal order, and
+    # so k-means' float sums, are the same whichever way the words were read
+    used, first_use, inverse = np.unique(t.kw_word[use], return_index=True,
+                                         return_inverse=True)
+    order = np.argsort(first_use, kind="stable")
+    col_of = np.empty(len(order), dtype=np.int64)
+    col_of[order] = np.arange(len(order))
+    index = {t.vocab[j]: k for k, j in enumerate(used[order].tolist())}
+    cols = col_of[inverse.ravel()]
+    member_rows = t.kw_member[use]
+    if n < 2 or not len(cols):
         return sp.csr_matrix((n, 0), dtype=np.float64), ()
-    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    counts = sp.csr_matrix((np.ones(len(cols)), (rows, np.array(cols, dtype=np.int64))),
+    counts = sp.csr_matrix((np.ones(len(cols)), (member_rows, cols)),
                            shape=(n, len(index)))
     counts.sum_duplicates()
     counts.data[:] = 1.0  # binary: a word counts once per member

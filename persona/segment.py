@@ -52,7 +52,8 @@ dynamic tags (each with `expires_at`, dropped once expired)
 Circles (persona/clusters.py), cards (persona/cards.py), patterns and feature importance
 (persona/patterns.py) and run-to-run changes (persona/compare.py) document their own rules.
 
-Scale: one pass over the members builds a columnar `MemberTable` of numpy arrays; every rule
+Scale: the members arrive as columns (`persona/columns.py`: from storage's SQL aggregates
+and stored tags, or from per-member inputs) and become a `MemberTable` of numpy arrays; every rule
 above is vectorised over it, clustering switches to a sample for choosing k and to
 MiniBatchKMeans on large communities, and cards read a bounded, evenly spaced sample of each
 segment for their text parts.
@@ -60,13 +61,10 @@ segment for their text parts.
 
 from __future__ import annotations
 
-import itertools
-import math
-from array import array
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -76,12 +74,14 @@ from persona.persona import (
     LAYER_LABELS,
     LIFECYCLE_LABELS,
     MOTIVATION_SEGMENT_LABELS,
-    TIME_LABELS,
     VALUE_LABELS,
     Persona,
     Tag,
 )
-from persona.signals import ATTRIBUTE_FIELDS, CONTENT_CODES, MOTIVATION_CODES
+from persona.signals import CONTENT_CODES, MOTIVATION_CODES
+
+if TYPE_CHECKING:
+    from persona.columns import MemberColumns
 
 VALUE_CODES = ("high", "growth", "general")
 LIFECYCLE_CODES = ("potential", "new", "mature", "declining")
@@ -279,7 +279,6 @@ class MemberTable:
     comparison instead of a loop over per-member dicts.
     """
 
-    members: list[MemberInput]
     ids: list[str]
     messages: np.ndarray  # int, all messages up to as_of
     recent_messages: np.ndarray  # int, last 30 days (from the persona's frequency tag)
@@ -307,6 +306,14 @@ class MemberTable:
     # words that name nothing a circle or a need is about: GENERIC_WORDS and the members'
     # cities ("上海的朋友有吗" is no need for 上海)
     stop_words: frozenset[str] = frozenset()
+    # each member's top keywords (rank order), as (row, word index into vocab) pairs
+    kw_member: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    kw_word: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    vocab: list[str] = field(default_factory=list)
+    # rows → their text parts (quotes, chats, join channel, keywords), read for card samples
+    # only, so the whole population never has to be held as objects
+    details: Callable[[Sequence[int]], list[Any]] = field(
+        default=lambda rows: [None] * len(rows))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -350,210 +357,19 @@ def _recent_messages(tag: Tag) -> int:
     return max(1, min(30, round(tag.score * 30)))
 
 
-def _seconds_before(as_of: float, ts: datetime | None) -> float:
-    return as_of - ts.timestamp() if ts is not None else math.nan
+def tabulate(members: Sequence[MemberInput] | MemberColumns, as_of: datetime,
+             params: SegmentParams, half_life_days: float = 30.0) -> MemberTable:
+    """Members (per-member inputs or storage's columns) → the table every rule reads.
 
-
-class _Cells:
-    """(row, column, value) triples in typed buffers: 24 bytes a cell instead of a tuple of
-    boxed numbers, which matters with a million members."""
-
-    __slots__ = ("cols", "rows", "vals")
-
-    def __init__(self) -> None:
-        self.rows = array("q")
-        self.cols = array("q")
-        self.vals = array("d")
-
-    def add(self, row: int, col: int, val: float) -> None:
-        self.rows.append(row)
-        self.cols.append(col)
-        self.vals.append(val)
-
-    def dense(self, n: int, width: int, dtype: type = np.float32,
-              remap: np.ndarray | None = None) -> np.ndarray:
-        out = np.zeros((n, width), dtype=dtype)
-        if self.rows:
-            cols = np.frombuffer(self.cols, dtype=np.int64)
-            out[np.frombuffer(self.rows, dtype=np.int64),
-                cols if remap is None else remap[cols]] = np.frombuffer(self.vals)
-        return out
-
-
-def tabulate(members: Sequence[MemberInput], as_of: datetime,
-             params: SegmentParams) -> MemberTable:
-    """One pass over the members → columns. Orders and events after `as_of` are ignored.
-
-    The loop only appends to flat lists; counting, summing and min/max happen afterwards in
-    numpy, which is what keeps a million members within seconds.
+    Both shapes go through `persona.columns.table_from_columns`, so there is one builder.
+    Orders and events after `as_of` are ignored.
     """
+    from persona.columns import MemberColumns, columns_from_inputs, table_from_columns
+
     if as_of.tzinfo is None:
         raise SegmentError("as_of: 需要带时区的时间 (must be timezone-aware)")
-    ms = sorted(members, key=lambda m: m.persona.member_id)
-    ids = [m.persona.member_id for m in ms]
-    for a, b in itertools.pairwise(ids):
-        if a == b:
-            raise SegmentError(f"members: 成员 {a} 出现了两次 (member listed twice)")
-    n = len(ms)
-    now = as_of.timestamp()
-    recent = params.recent_days * DAY
-
-    labels: dict[str, str] = dict(TIME_LABELS)
-    interest_index: dict[str, int] = {}
-    time_pos = {c: i for i, c in enumerate(TIME_CODES)}
-    content_pos = {c: i for i, c in enumerate(CONTENT_KINDS)}
-    mot_pos = {c: i for i, c in enumerate(MOTIVATION_CODES)}
-    event_pos = {c: i for i, c in enumerate(CONTENT_TYPES)}
-    interest_cells, time_cells, content_cells = _Cells(), _Cells(), _Cells()
-    mot_cells, mot_ev_cells = _Cells(), _Cells()
-    price_from_orders = array("q")
-    messages = np.zeros(n, dtype=np.int64)
-    recent_messages = array("q", bytes(8 * n))
-    first_msg = np.full(n, math.nan)
-    last_msg = np.full(n, math.nan)
-    o_member, o_age, o_amount = array("q"), array("d"), array("d")
-    o_coupon = array("b")
-    o_orders: list[OrderRecord] = []
-    e_member, e_age, e_type = array("q"), array("d"), array("q")
-    attributes: dict[str, list[str | None]] = {f: [None] * n for f in ATTRIBUTE_FIELDS}
-    attribute_cols = list(attributes.items())
-    intent_tags: dict[int, list[DynamicTag]] = {}
-
-    for i, m in enumerate(ms):
-        p = m.persona
-        for tag in p.tags:
-            kind = tag.kind
-            if kind == "interest":
-                col = interest_index.get(tag.code)
-                if col is None:
-                    col = interest_index[tag.code] = len(interest_index)
-                    labels.setdefault(tag.code, tag.label)
-                interest_cells.add(i, col, tag.score)
-            elif kind == "frequency":
-                recent_messages[i] = _recent_messages(tag)
-            elif kind == "time":
-                if tag.code in time_pos:
-                    time_cells.add(i, time_pos[tag.code], tag.score)
-            elif kind == "content":
-                if tag.code in content_pos:
-                    labels.setdefault(tag.code, tag.label)
-                    content_cells.add(i, content_pos[tag.code], tag.score)
-            elif kind == "motivation":
-                if tag.code in mot_pos:
-                    labels.setdefault(tag.code, tag.label)
-                    # Chat evidence only: coupon orders are judged by their share, below.
-                    order_ids = {o.order_id for o in m.orders}
-                    chat = sum(1 for e in tag.evidence if e not in order_ids)
-                    mot_cells.add(i, mot_pos[tag.code], tag.score)
-                    mot_ev_cells.add(i, mot_pos[tag.code], chat)
-                    if tag.code == "price" and chat < len(tag.evidence):
-                        price_from_orders.append(i)
-            elif kind == "attribute":
-                labels.setdefault(tag.code, tag.label)
-                value = tag.code.partition(":")[2]
-                if value:
-                    labels.setdefault(value, tag.label)
-            elif (kind == "intent" and tag.code in INTENT_DYNAMIC
-                  and tag.expires_at is not None and tag.expires_at > as_of):
-                code = INTENT_DYNAMIC[tag.code]
-                intent_tags.setdefault(i, []).append(DynamicTag(
-                    code, DYNAMIC_LABELS[code], tag.expires_at, tuple(tag.evidence)))
-        attrs = p.attributes
-        if attrs:
-            for fld, col in attribute_cols:
-                col[i] = attrs.get(fld)
-        stats = p.stats
-        count = int(stats.get("messages") or 0)
-        if count:
-            messages[i] = count
-            first_msg[i] = _seconds_before(now, stats.get("first_seen"))
-            last_msg[i] = _seconds_before(now, stats.get("last_active"))
-        else:
-            recent_messages[i] = 0
-        for o in m.orders:
-            age = now - o.ts.timestamp()
-            if age >= 0:
-                o_member.append(i)
-                o_age.append(age)
-                o_amount.append(o.amount)
-                o_coupon.append(o.coupon_used)
-                o_orders.append(o)
-        for ev in m.events:
-            pos = event_pos.get(ev.content_type)
-            age = now - ev.ts.timestamp()
-            if pos is not None and age >= 0:
-                e_member.append(i)
-                e_age.append(age)
-                e_type.append(pos)
-
-    # Orders: counts, spend, coupons, first/last order, categories — all by member index.
-    om = np.frombuffer(o_member, dtype=np.int64)
-    oage = np.frombuffer(o_age)
-    orders = np.bincount(om, minlength=n).astype(np.int64)
-    monetary = np.bincount(om, weights=np.frombuffer(o_amount), minlength=n)
-    coupon_orders = np.bincount(om, weights=np.frombuffer(o_coupon, dtype=np.int8),
-                                minlength=n).astype(np.int64)
-    first_order = np.full(n, math.nan)
-    last_order = np.full(n, math.nan)
-    np.fmax.at(first_order, om, oage)
-    np.fmin.at(last_order, om, oage)
-    categories = tuple(sorted({o.category for o in o_orders if o.category}))
-    cat_pos = {c: j for j, c in enumerate(categories)}
-    ocat = np.array([cat_pos.get(o.category, -1) if o.category else -1 for o in o_orders],
-                    dtype=np.int64)
-    bought = np.zeros((n, len(categories)), dtype=np.int32)
-    has_cat = ocat >= 0
-    np.add.at(bought, (om[has_cat], ocat[has_cat]), 1)
-
-    # "Bought category X recently": only the orders in the window become tags.
-    bought_tags: dict[tuple[int, int], list[int]] = {}
-    for k in np.flatnonzero(has_cat & (oage < recent)).tolist():
-        bought_tags.setdefault((o_member[k], int(ocat[k])), []).append(k)
-    ttl = timedelta(days=params.recent_days)
-    dyn: dict[int, list[DynamicTag]] = intent_tags
-    for (i, j), ks in bought_tags.items():
-        recent_orders = sorted((o_orders[k] for k in ks), key=lambda o: (o.ts, o.order_id),
-                               reverse=True)
-        cat = categories[j]
-        dyn.setdefault(i, []).append(DynamicTag(
-            f"bought:{cat}", f"近{params.recent_days}天购买 {cat}", recent_orders[0].ts + ttl,
-            tuple(o.order_id for o in recent_orders[:3])))
-    dynamic: list[tuple[DynamicTag, ...]] = [()] * n
-    for i, tags in dyn.items():
-        dynamic[i] = tuple(sorted(tags, key=lambda t: t.code))
-
-    em = np.frombuffer(e_member, dtype=np.int64)
-    eage = np.frombuffer(e_age)
-    events = np.zeros((n, len(CONTENT_TYPES)), dtype=np.int64)
-    np.add.at(events, (em, np.frombuffer(e_type, dtype=np.int64)), 1)
-    recent_events = np.bincount(em[eage <= recent], minlength=n).astype(np.int64)
-
-    # Interest columns in code order, so the same community always gives the same columns.
-    interest_codes = tuple(sorted(interest_index))
-    order_of = {c: j for j, c in enumerate(interest_codes)}
-    remap = np.array([order_of[c] for c in interest_index], dtype=np.int64)
-    interests = interest_cells.dense(n, len(interest_codes), remap=remap)
-    price_flag = np.zeros(n, dtype=bool)
-    price_flag[np.frombuffer(price_from_orders, dtype=np.int64)] = True
-    for code in categories:
-        labels.setdefault(code, code)
-    for code, label in CONTENT_KIND_LABELS.items():
-        labels.setdefault(code, label)
-
-    return MemberTable(
-        members=list(ms), ids=ids, messages=messages,
-        recent_messages=np.frombuffer(recent_messages, dtype=np.int64).copy(),
-        first_msg_age=first_msg, last_msg_age=last_msg, orders=orders, monetary=monetary,
-        coupon_orders=coupon_orders, first_order_age=first_order, last_order_age=last_order,
-        recent_events=recent_events, event_counts=events, interest_codes=interest_codes,
-        interests=interests, times=time_cells.dense(n, len(TIME_CODES)),
-        content=content_cells.dense(n, len(CONTENT_KINDS)),
-        motivation=mot_cells.dense(n, len(MOTIVATION_CODES)),
-        motivation_evidence=mot_ev_cells.dense(n, len(MOTIVATION_CODES), np.int64),
-        price_from_orders=price_flag, categories=categories, bought=bought,
-        attributes=attributes, dynamic=dynamic, labels=labels,
-        stop_words=GENERIC_WORDS | {c for c in attributes["city"] if c},
-    )
+    cols = members if isinstance(members, MemberColumns) else columns_from_inputs(members)
+    return table_from_columns(cols, as_of, params, half_life_days)
 
 
 # --------------------------------------------------------------------------------------------
@@ -716,8 +532,28 @@ class SegmentResult:
             "changes": self.changes,
             "params": self.params.to_json(),
             "next_cluster_code": self.next_cluster_code,
-            "assignments": {m: self._assignment(i) for i, m in enumerate(self.member_ids)},
+            "assignments": self._assignments(),
         }
+
+    def _assignments(self) -> dict[str, dict[str, Any]]:
+        """Every member's assignment. Members without dynamic tags (most of them) share one
+        dict per combination of codes: the JSON is the same, and a million members no longer
+        mean a million dicts (the stored run and `to_json` were a third of a large run)."""
+        shared: dict[tuple[Any, ...], dict[str, Any]] = {}
+        out: dict[str, dict[str, Any]] = {}
+        for i, (m, v, lc, mo, la, cl, dyn) in enumerate(zip(
+                self.member_ids, self.value, self.lifecycle, self.motivation, self.layer,
+                self.cluster, self.dynamic_tags, strict=True)):
+            if dyn:
+                out[m] = self._assignment(i)
+                continue
+            key = (v, lc, mo, la, cl)
+            seg = shared.get(key)
+            if seg is None:
+                seg = shared[key] = {"value": v, "lifecycle": lc, "motivation": mo,
+                                     "layer": la, "cluster": cl, "dynamic_tags": []}
+            out[m] = seg
+        return out
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> SegmentResult:
@@ -753,8 +589,9 @@ class SegmentResult:
             raise SegmentError(f"segment run JSON: 无法读取 {exc} (unusable stored run)") from exc
 
 
-def run_segmentation(members: Sequence[MemberInput], as_of: datetime, params: SegmentParams,
-                     previous: SegmentResult | None = None) -> SegmentResult:
+def run_segmentation(members: Sequence[MemberInput] | MemberColumns, as_of: datetime,
+                     params: SegmentParams, previous: SegmentResult | None = None,
+                     half_life_days: float = 30.0) -> SegmentResult:
     """Segment the community as of `as_of`; with `previous`, keep circle codes and say what
     changed (under `changes`)."""
     # Imported here: those modules build on this one's types, so they import it first.
@@ -763,7 +600,7 @@ def run_segmentation(members: Sequence[MemberInput], as_of: datetime, params: Se
     from persona.compare import compare_runs
     from persona.patterns import feature_importance, find_patterns
 
-    table = tabulate(members, as_of, params)
+    table = tabulate(members, as_of, params, half_life_days)
     value = value_tiers(table, params)
     lifecycle = lifecycle_stages(table, params)
     motivation = motivations(table, params)

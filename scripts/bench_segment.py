@@ -40,7 +40,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from random import Random
@@ -181,7 +181,12 @@ def _saturate(weight: float) -> float:
 
 
 def generate_members(n: int, seed: int, pools: Pools) -> list[Any]:
-    """`n` MemberInputs as of SAMPLE_NOW, a pure function of (n, seed, pools).
+    """`n` MemberInputs as of SAMPLE_NOW, a pure function of (n, seed, pools)."""
+    return list(iter_members(n, seed, pools))
+
+
+def iter_members(n: int, seed: int, pools: Pools) -> Iterator[Any]:
+    """`n` MemberInputs as of SAMPLE_NOW, one at a time (the database builder streams them).
 
     Built in one pass with plain object construction, so the time measured as "build" is what
     a caller pays to assemble the inputs in memory, the floor under gathering them from
@@ -209,7 +214,6 @@ def generate_members(n: int, seed: int, pools: Pools) -> list[Any]:
     arche = [(a, float(a.share)) for a in ARCHETYPES]
     arche_total = sum(w for _, w in arche)
     ttl = timedelta(days=30)
-    out: list[Any] = []
     for i in range(n):
         r = rand() * arche_total
         a = arche[-1][0]
@@ -411,9 +415,114 @@ def generate_members(n: int, seed: int, pools: Pools) -> list[Any]:
             "cluster": None, "layer": "core" if freq in ("highly_active", "active")
             else "ordinary"}
         persona = Persona(mid, name, tags, attributes, segments, stats)
-        out.append(MemberInput(persona, tuple(orders), tuple(events), chats, join_channel,
-                               quotes, keywords))
-    return out
+        yield MemberInput(persona, tuple(orders), tuple(events), chats, join_channel, quotes,
+                          keywords)
+
+
+# --------------------------------------------------------------------------------------------
+# The same community in a SQLite file, for the storage → columns path
+
+
+def _db_ts(ts: Any) -> str:
+    """A time in the layout UTCDateTime stores on SQLite (naive UTC, microseconds)."""
+    from datetime import UTC
+
+    return ts.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int]:
+    """Write the generated community into a fresh product database (schema from
+    storage.db) as the product would hold it after ingest and refresh_stale_tags: members,
+    chats, messages with signals (keywords, intents of the quoted lines, join notices), orders,
+    content events and the derived tags computed as of SAMPLE_NOW. Streams members, so even a
+    million never sit in memory; raw sqlite3 executemany keeps it to minutes."""
+    import sqlite3
+
+    from persona.commerce import content_event_id
+    from storage.db import open_database
+
+    if path.exists():
+        path.unlink()
+    open_database(f"sqlite:///{path}").dispose()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA synchronous=OFF")
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    chat_of = {name: code for code, name, _ in GROUPS}
+    db.executemany("INSERT INTO chat (id, name, is_group, platform) VALUES (?, ?, 1, 'wechat')",
+                   [(code, name) for code, name, _ in GROUPS])
+    computed = _db_ts(SAMPLE_NOW)
+    members, messages, tags, orders, events = [], [], [], [], []
+    counts = {"members": 0, "messages": 0, "tags": 0, "orders": 0, "events": 0}
+
+    def flush() -> None:
+        db.executemany("INSERT INTO member (id, member_id, name, first_seen, last_active, "
+                       "opted_out, tags_stale) VALUES (?, ?, ?, ?, ?, 0, 0)", members)
+        db.executemany("INSERT INTO message (id, chat_id, member_pk, ts, type, text, signals, "
+                       "origin) VALUES (?, ?, ?, ?, ?, ?, ?, 'bench')", messages)
+        db.executemany("INSERT OR IGNORE INTO tag (member_pk, code, kind, label, score, "
+                       "evidence, "
+                       "expires_at, source, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                       "'derived', ?)", tags)
+        db.executemany("INSERT INTO orders (order_id, member_pk, ts, amount, category, "
+                       "coupon_used, origin) VALUES (?, ?, ?, ?, ?, ?, 'bench')", orders)
+        db.executemany("INSERT OR IGNORE INTO content_event (member_pk, event_id, ts, "
+                       "content_type, action, duration, origin) VALUES (?, ?, ?, ?, ?, ?, "
+                       "'bench')", events)
+        for name, rows in (("members", members), ("messages", messages), ("tags", tags),
+                           ("orders", orders), ("events", events)):
+            counts[name] += len(rows)
+            rows.clear()
+        db.commit()
+
+    rng = Random(f"bench-db:{seed}")
+    for pk, m in enumerate(iter_members(n, seed, pools), start=1):
+        p = m.persona
+        st = p.stats
+        first, last = st["first_seen"], st["last_active"]
+        members.append((pk, p.member_id, p.name, _db_ts(first) if first else None,
+                        _db_ts(last) if last else None))
+        chat = chat_of.get(m.chats[0], GROUPS[0][0]) if m.chats else GROUPS[0][0]
+        for t in p.tags:
+            tags.append((pk, t.code, t.kind, t.label, t.score, dumps(t.evidence),
+                         _db_ts(t.expires_at) if t.expires_at else None, computed))
+            if t.code.startswith("join:"):
+                channel = t.code.partition(":")[2]
+                text = ('"小禾助手"邀请"{}"加入了群聊' if channel == "invite"
+                        else '"{}"通过扫描"小禾助手"分享的二维码加入群聊').format(p.name)
+                messages.append((f"{p.member_id}-j", chat, pk, _db_ts(first or SAMPLE_NOW),
+                                 "system", text,
+                                 dumps({"j": {"channel": channel, "inviter": "小禾助手"}})))
+        count = int(st["messages"] or 0)
+        if count and first and last:
+            words = list(m.keywords)
+            quotes = list(m.quotes)
+            span = (last - first).total_seconds()
+            for k in range(count):
+                ts = first + timedelta(seconds=span * k / max(1, count - 1)) if k < count - 1 \
+                    else last
+                kw = [words[(3 * k + j) % len(words)] for j in range(3)] if words else []
+                sig: dict[str, Any] = {"k": kw} if kw else {}
+                text = None
+                if k < len(quotes):
+                    q = quotes[k]
+                    ts, text = min(max(q.ts, first), last), q.text
+                    sig["n"] = list(q.intents)
+                messages.append((f"{p.member_id}-m{k}", chat, pk, _db_ts(ts), "text", text,
+                                 dumps(sig)))
+        for o in m.orders:
+            orders.append((o.order_id, pk, _db_ts(o.ts), o.amount, o.category,
+                           1 if o.coupon_used else 0))
+        for e in m.events:
+            events.append((pk, content_event_id(e), _db_ts(e.ts), e.content_type, e.action,
+                           e.duration))
+        if len(messages) > 200_000 or len(members) >= 20_000:
+            flush()
+    flush()
+    del rng
+    db.execute("ANALYZE")
+    db.commit()
+    db.close()
+    return counts
 
 
 # --------------------------------------------------------------------------------------------
@@ -559,6 +668,104 @@ def run_child(n: int, seed: int, trace: bool) -> dict[str, Any]:
     return out
 
 
+def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
+    """The product path on a stored community: storage → columns (build), segmentation
+    (segment, cards' text parts read for their samples), to_json, and storing the run."""
+    import gc
+
+    from bot.app import App
+    from bot.config import Settings
+    from handlers.segments import gather_columns, paused_gc, segment_params, store_result
+    from persona.segment import run_segmentation
+    from storage.segments import SegmentStore
+
+    path = db_dir / f"segment-{n}-{seed}.db"
+    out: dict[str, Any] = {"members": n, "stage": "open", "source": "db",
+                           "db_mb": path.stat().st_size / 2**20}
+    gc_clock = GcClock()
+    gc.callbacks.append(gc_clock)
+    gc_at: dict[str, tuple[float, int]] = {}
+    try:
+        settings = Settings(db=f"sqlite:///{path}")
+        app = App(settings)
+        store, labels = app.store, app.labels
+        params = segment_params(settings)
+        out["rss_start_mb"] = peak_rss_mb()
+        out["stage"] = "build"
+        print(f"  [{n}] reading columns …", file=sys.stderr, flush=True)
+        gc_at["build"] = gc_clock.snapshot()
+        pause = paused_gc()  # as run_and_store does, from reading to the stored run
+        pause.__enter__()
+        t0 = time.perf_counter()
+        pks, cols = gather_columns(store, settings, labels, SAMPLE_NOW)
+        out["build_s"] = time.perf_counter() - t0
+        gc_at["segment"] = gc_clock.snapshot()
+        out["rss_built_mb"] = peak_rss_mb()
+        out["orders"] = len(cols.order_id)
+        out["tags"] = len(cols.tag_member)
+        out["stage"] = "segment"
+        print(f"  [{n}] segmenting …", file=sys.stderr, flush=True)
+        stages: dict[str, float] = {}
+        undo = _timed_stages(stages)
+        t0 = time.perf_counter()
+        result = run_segmentation(cols, SAMPLE_NOW, params,
+                                  half_life_days=settings.half_life_days)
+        out["segment_s"] = time.perf_counter() - t0
+        undo()
+        out["stages"] = stages
+        out["rss_segmented_mb"] = peak_rss_mb()
+        out["stage"] = "to_json"
+        gc_at["to_json"] = gc_clock.snapshot()
+        t0 = time.perf_counter()
+        doc = result.to_json()
+        out["to_json_s"] = time.perf_counter() - t0
+        gc_at["end"] = gc_clock.snapshot()
+        out["gc"] = {a: [gc_at[b][0] - gc_at[a][0], gc_at[b][1] - gc_at[a][1]]
+                     for a, b in itertools.pairwise(("build", "segment", "to_json", "end"))}
+        t0 = time.perf_counter()
+        text = json.dumps(doc, ensure_ascii=False)
+        out["dumps_s"] = time.perf_counter() - t0
+        out["json_mb"] = len(text.encode("utf-8")) / 2**20
+        del text, doc
+        out["stage"] = "store"
+        t0 = time.perf_counter()
+        store_result(SegmentStore(store.engine), SAMPLE_NOW, params, pks, result)
+        out["store_s"] = time.perf_counter() - t0
+        pause.__exit__(None, None, None)
+        out["peak_rss_mb"] = peak_rss_mb()
+        counts = result.counts()
+        out["result_members"] = len(result.member_ids)
+        out["assignments"] = len(result.member_ids)
+        out["dimension_sums"] = {dim: sum(c.values()) for dim, c in counts.items()}
+        out["circles"] = len(result.circles)
+        out["clustering"] = {k: result.clustering.get(k) for k in ("method", "k", "profiled",
+                                                                   "unclustered")}
+        out["value"] = counts["value"]
+        out["lifecycle"] = counts["lifecycle"]
+        out["stage"] = "done"
+    except MemoryError:
+        out["error"] = f"MemoryError during {out['stage']}"
+        out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+def ensure_database(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
+    """The stored community for (n, seed), built once and kept in `db_dir` (building is not
+    what is measured; it takes minutes at a million members)."""
+    import gc
+
+    path = db_dir / f"segment-{n}-{seed}.db"
+    if path.exists():
+        return {"built": False}
+    db_dir.mkdir(parents=True, exist_ok=True)
+    gc.disable()  # nothing generated is kept; the collector would only walk the batches
+    tmp = path.with_suffix(".tmp")
+    t0 = time.perf_counter()
+    counts = build_database(tmp, n, seed, Pools(seed))
+    tmp.rename(path)
+    return {"built": True, "build_db_s": time.perf_counter() - t0, **counts}
+
+
 # --------------------------------------------------------------------------------------------
 # Parent: one subprocess per size, then the table
 
@@ -575,9 +782,10 @@ def _limit_child_memory(limit: int | None) -> Callable[[], None] | None:
     return apply
 
 
-def run_size(n: int, seed: int, trace: bool, timeout: float, limit: int | None
-             ) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--seed", str(seed)]
+def run_size(n: int, seed: int, trace: bool, timeout: float, limit: int | None,
+             extra: Sequence[str] = ()) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--seed", str(seed),
+           *extra]
     if trace:
         cmd.append("--tracemalloc")
     t0 = time.perf_counter()
@@ -671,11 +879,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--tracemalloc", action="store_true",
                     help="also trace Python allocations during segmentation (slow)")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per size")
+    ap.add_argument("--source", choices=("memory", "db"), default="memory",
+                    help="memory (default): MemberInput objects built in memory, the engine "
+                         "alone; db: the product path, a stored community read as columns "
+                         "(built once into --db-dir), the run stored too")
+    ap.add_argument("--db-dir", type=Path, default=Path("/tmp/siyu-bench"),
+                    help="where the stored communities are built once and kept")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--build-db", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
+    if args.build_db is not None:
+        res = ensure_database(args.build_db, args.seed, args.db_dir)
+        print(RESULT_PREFIX + json.dumps(res, ensure_ascii=False), flush=True)
+        return 0
     if args.child is not None:
-        res = run_child(args.child, args.seed, args.tracemalloc)
+        res = (run_child_db(args.child, args.seed, args.db_dir) if args.source == "db"
+               else run_child(args.child, args.seed, args.tracemalloc))
         print(RESULT_PREFIX + json.dumps(res, ensure_ascii=False), flush=True)
         return 0 if "error" not in res else 3
 
@@ -684,6 +904,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not sizes or any(s < 1 for s in sizes):
         ap.error("--sizes: positive integers, e.g. 10000,100000")
     print(machine_line())
+    print(f"source: {args.source}; load average {os.getloadavg()}")
     print(f"sizes: {', '.join(f'{s:,}' for s in sizes)}; seed {args.seed}; each size in its own "
           f"process (peak RSS per size); as_of {SAMPLE_NOW.isoformat()}")
     print("the machine is shared and noisy: read the ratios of one run, not absolute seconds.")
@@ -701,7 +922,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         guess = f", expected peak ≈ {need / 1024:.1f} GB" if need is not None else ""
         print(f"  [{n}] starting (available memory {avail_mb / 1024:.1f} GB{guess})", flush=True)
-        res = run_size(n, args.seed, args.tracemalloc, args.timeout, limit)
+        extra: list[str] = []
+        if args.source == "db":
+            extra = ["--source", "db", "--db-dir", str(args.db_dir)]
+            t0 = time.perf_counter()
+            built = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--build-db",
+                                    str(n), "--seed", str(args.seed), "--db-dir",
+                                    str(args.db_dir)], stdout=subprocess.PIPE, text=True,
+                                   check=False)
+            info = next((json.loads(x[len(RESULT_PREFIX):]) for x in built.stdout.splitlines()
+                         if x.startswith(RESULT_PREFIX)), {"error": "build failed"})
+            print(f"  [{n}] database: {'built' if info.get('built') else 'reused'} "
+                  f"({time.perf_counter() - t0:.0f}s) {info}", flush=True)
+        res = run_size(n, args.seed, args.tracemalloc, args.timeout, limit, extra)
         results.append(res)
         if "error" in res:
             print(f"  [{n}] {res['error']} — continuing with the next size", flush=True)
@@ -710,6 +943,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(HEADER)
     for res in results:
         print(_row(res))
+    print()
+    print("totals (seconds): build + segment + to_json, and storing the run (db source)")
+    for res in results:
+        if "to_json_s" in res:
+            total = res["build_s"] + res["segment_s"] + res["to_json_s"]
+            store = f"  store {res['store_s']:.2f}" if "store_s" in res else ""
+            print(f"{res['members']:>9}  total {total:.2f}{store}")
     print()
     print("stages of segment s (seconds): tabulate, rules, circles, cards, patterns, importance")
     for res in results:

@@ -44,6 +44,7 @@ class MemberSegment(SQLModel, table=True):
 RUN: Table = SegmentRun.__table__  # type: ignore[assignment]
 MEMBER_SEGMENT: Table = MemberSegment.__table__  # type: ignore[assignment]
 SEGMENT_FIELDS = ("value", "lifecycle", "motivation", "layer", "cluster")
+_ROWS_PER_INSERT = 20_000
 
 
 class StoredRun(NamedTuple):
@@ -60,15 +61,25 @@ class SegmentStore:
 
     def save_run(self, as_of: datetime, created_at: datetime, params: Mapping[str, Any],
                  result: Mapping[str, Any],
-                 assignments: Mapping[int, Mapping[str, str | None]]) -> int:
-        """Store a run and its per-member segments in one transaction; returns the run id."""
+                 assignments: Mapping[int, Mapping[str, str | None]]
+                 | Iterable[tuple[int, Mapping[str, str | None]]]) -> int:
+        """Store a run and its per-member segments in one transaction; returns the run id.
+
+        `assignments` maps member pk → segment codes, or is an iterable of such pairs; rows
+        are written in chunks, so a million members never sit in one list of row dicts.
+        """
+        pairs = assignments.items() if isinstance(assignments, Mapping) else assignments
         with writing(self.engine) as conn:
             run_id = conn.execute(insert(RUN).values(
                 as_of=as_of, created_at=created_at, params=dict(params), result=dict(result),
             )).inserted_primary_key[0]
-            rows = [{"run_id": run_id, "member_pk": pk,
-                     **{f: seg.get(f) for f in SEGMENT_FIELDS}}
-                    for pk, seg in assignments.items()]
+            rows: list[dict[str, Any]] = []
+            for pk, seg in pairs:
+                rows.append({"run_id": run_id, "member_pk": pk,
+                             **{f: seg.get(f) for f in SEGMENT_FIELDS}})
+                if len(rows) >= _ROWS_PER_INSERT:
+                    conn.execute(insert(MEMBER_SEGMENT), rows)
+                    rows = []
             if rows:
                 conn.execute(insert(MEMBER_SEGMENT), rows)
         return int(run_id)

@@ -47,6 +47,19 @@ def test_bench_segment_tiny_sizes_assign_every_member() -> None:
     assert "growth between consecutive sizes" in out and "300 → 600" in out
 
 
+def test_bench_segment_db_source_reads_a_stored_community(tmp_path: Path) -> None:
+    """--source db builds the community into SQLite once, then times storage → columns →
+    segmentation → to_json → storing the run; a second run reuses the file."""
+    proc = run_script("bench_segment.py", "--sizes", "300", "--source", "db",
+                      "--db-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"^\s+300 .* 300/300 assigned \(matches\)$", proc.stdout, re.M), proc.stdout
+    assert "database: built" in proc.stdout and "store " in proc.stdout
+    again = run_script("bench_segment.py", "--sizes", "300", "--source", "db",
+                       "--db-dir", str(tmp_path))
+    assert "database: reused" in again.stdout, again.stdout + again.stderr
+
+
 def test_bench_segment_generator_is_deterministic() -> None:
     bench = load_script("bench_segment")
     pools = bench.Pools(7, messages=800)

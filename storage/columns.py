@@ -1,0 +1,424 @@
+"""Bulk, columnar reads for segmentation: SQL aggregates and stored tags straight into arrays.
+
+Segmentation needs a few numbers per member (message counts and first/last times, orders,
+content events) and the member's derived tags; building one Python persona per member to get
+them cost minutes and gigabytes at a million members. Here SQLite does the grouping (counts,
+min/max, each member's top keywords with a window function) and rows are streamed in chunks
+into typed arrays (`persona.columns.MemberColumns`), so no per-member object is ever held for
+the whole population.
+
+SQLite only: the queries use `json_each`, `strftime` and the stored text layout of times.
+`ColumnReader.supported` says whether the engine qualifies; callers fall back to the
+per-member path elsewhere (PostgreSQL), which gives the same result, only slower.
+
+Times leave SQL as integer microseconds since the epoch and become POSIX seconds with one
+division, which is exactly what `datetime.timestamp()` gives, so boundaries (new_days,
+declining_days) compare the same as on the per-member path.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Column, Table, Text, delete, insert
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, SQLModel
+
+from persona.columns import (
+    POPULATION_KEYWORDS,
+    TAG_KINDS_READ,
+    Detail,
+    MemberColumns,
+    join_channel,
+)
+from persona.segment import Quote
+from storage.db import writing
+
+_FETCH = 50_000
+_SILENT = ("system", "recall")
+# Keywords are stored joined by the unit separator: splitting beats parsing JSON a million times.
+_SEP = "\x1f"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class MemberKeywords(SQLModel, table=True):
+    """Each member's top keywords, kept between segmentation runs.
+
+    Counting keywords means expanding every message's keyword list (json_each), a minute for
+    a million members; a member's top words only change when their messages do. A row holds
+    for a run when its (newest chat message time, chat message count) equals the member's as
+    of the run: messages are only ever added (erasure removes the member and this row with
+    them), so equal counts up to an equal newest time mean the very same messages.
+    """
+
+    __tablename__ = "member_keywords"
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)
+    through_us: int  # newest chat message counted, microseconds since the epoch
+    messages: int  # chat messages counted
+    words: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+KEYWORDS: Table = MemberKeywords.__table__  # type: ignore[assignment]
+# Words kept per member: what persona cards read (their needs and pain points look at a
+# member's top 30); circles use the first POPULATION_KEYWORDS of them.
+KEPT_KEYWORDS = 30
+
+
+def _db_time(ts: datetime) -> str:
+    """A bound time in the layout UTCDateTime stores on SQLite (naive UTC, microseconds), so
+    text comparison in SQL orders like the times themselves."""
+    return ts.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _us(col: str) -> str:
+    """SQL for a stored time as integer microseconds since the epoch (NULL stays NULL)."""
+    return (f"(CAST(strftime('%s', {col}) AS INTEGER) * 1000000"
+            f" + CAST(substr({col} || '.000000', 21, 6) AS INTEGER))")
+
+
+def _seconds(us: Sequence[int | None]) -> np.ndarray:
+    arr = np.array([np.nan if v is None else v for v in us], dtype=np.float64)
+    return arr / 1e6
+
+
+@dataclass(slots=True)
+class ColumnRead:
+    """What one bulk read gives: the columns, each row's member pk, and the rows whose
+    stored tags cannot stand for `as_of` (stale, missing, or computed after it)."""
+
+    columns: MemberColumns
+    pks: np.ndarray
+    unusable: np.ndarray  # row indices
+
+
+class ColumnReader:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def supported(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]:
+        """Chunks of raw DB-API rows: no Row objects, no type processing per value."""
+        with self.engine.connect() as conn:
+            cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cur.execute(sql, params)
+                while True:
+                    chunk = cur.fetchmany(_FETCH)
+                    if not chunk:
+                        break
+                    yield chunk
+            finally:
+                cur.close()
+
+    def details(self, pks: Sequence[int], as_of: datetime, chat_names: dict[str, str | None],
+                quote_intents: frozenset[str], max_quotes: int, max_keywords: int
+                ) -> dict[int, Detail]:
+        """The text parts persona cards show, for a bounded set of members (a card sample),
+        gathered in SQL rather than by parsing every message: chats by use (ties: the chat
+        used first), quotes newest first, top keywords, the channel of the last join notice.
+        Same result as handlers.segments.member_detail on the members' messages."""
+        at = _db_time(as_of)
+        out: dict[int, Detail] = {}
+        for start in range(0, len(pks), 500):
+            part = [int(pk) for pk in pks[start : start + 500]]
+            marks = ", ".join(str(pk) for pk in part)
+            where = f"member_pk IN ({marks}) AND ts <= :at"
+            chats: dict[int, dict[str, list[int]]] = {}
+            sql = (f"SELECT member_pk, chat_id, count(*), {_us('min(ts)')}, min(rowid) "
+                   f"FROM message WHERE {where} AND type != 'system' "
+                   "GROUP BY member_pk, chat_id")
+            for chunk in self._rows(sql, {"at": at}):
+                for pk, chat_id, count, first_us, first_row in chunk:
+                    name = chat_names.get(chat_id) or chat_id
+                    seen = chats.setdefault(pk, {}).get(name)
+                    if seen is None:
+                        chats[pk][name] = [count, first_us, first_row]
+                    else:
+                        seen[0] += count
+                        seen[1:] = min(seen[1:], [first_us, first_row])
+            quotes: dict[int, list[Quote]] = {}
+            sql = (f"SELECT member_pk, id, {_us('ts')}, text, chat_id, "
+                   "json_extract(signals, '$.n') FROM message "
+                   f"WHERE {where} AND text IS NOT NULL AND text != '' "
+                   "AND json_extract(signals, '$.n') IS NOT NULL "
+                   "ORDER BY member_pk, ts DESC, rowid")
+            for chunk in self._rows(sql, {"at": at}):
+                for pk, mid, ts_us, text, chat_id, intents in chunk:
+                    got = quotes.setdefault(pk, [])
+                    if len(got) >= max_quotes:
+                        continue
+                    hit = tuple(i for i in json.loads(intents) if i in quote_intents)
+                    if hit:
+                        got.append(Quote(mid, _EPOCH + timedelta(microseconds=ts_us), text, hit,
+                                         chat_names.get(chat_id) or chat_id))
+            joins: dict[int, tuple[str, str, str]] = {}
+            sql = (f"SELECT member_pk, ts, id, json_extract(signals, '$.j') FROM message "
+                   f"WHERE {where} AND type = 'system' "
+                   "AND json_extract(signals, '$.j') IS NOT NULL")
+            for chunk in self._rows(sql, {"at": at}):
+                for pk, ts, mid, join in chunk:
+                    if pk not in joins or (ts, mid) > joins[pk][:2]:
+                        joins[pk] = (ts, mid, join)
+            words = self._kept_keywords(part, at, max_keywords)
+            for pk in part:
+                used = sorted(chats.get(pk, {}).items(),
+                              key=lambda kv: (-kv[1][0], kv[1][1], kv[1][2]))
+                join = joins.get(pk)
+                out[pk] = Detail(chats=tuple(name for name, _ in used),
+                                 join_channel=join_channel(json.loads(join[2]) if join else None),
+                                 quotes=tuple(quotes.get(pk, ())),
+                                 keywords=tuple(words.get(pk, ())))
+        return out
+
+    def _kept_keywords(self, pks: Sequence[int], at: str, top: int) -> dict[int, list[str]]:
+        """Top keywords from member_keywords, which `read` has just brought up to date for
+        the same as_of; counted from the messages when not kept or when more are asked for."""
+        marks = ", ".join(str(int(pk)) for pk in pks)
+        out: dict[int, list[str]] = {}
+        if top <= KEPT_KEYWORDS:
+            sql = f"SELECT member_pk, words FROM member_keywords WHERE member_pk IN ({marks})"
+            for chunk in self._rows(sql, {}):
+                for pk, words in chunk:
+                    out[pk] = words.split(_SEP)[:top] if words else []
+        missing = [pk for pk in pks if pk not in out]
+        if missing:
+            out.update(self._count_keywords(missing, at, top))
+        return out
+
+    def _count_keywords(self, pks: Sequence[int], at: str, top: int = POPULATION_KEYWORDS
+                        ) -> dict[int, list[str]]:
+        """Top keywords of these members from their messages up to `at`: most used first,
+        ties by the newest use (the order a newest-first scan of the messages meets them)."""
+        marks = ", ".join(str(int(pk)) for pk in pks)
+        sql = ("SELECT pk, w FROM (SELECT pk, w, row_number() OVER (PARTITION BY pk "
+               "ORDER BY c DESC, firstkey DESC) AS r FROM ("
+               "SELECT m.member_pk AS pk, j.value AS w, count(*) AS c, "
+               "max(printf('%s%012d%04d', m.ts, 999999999999 - m.rowid, 9999 - j.key)) "
+               "AS firstkey FROM message m, json_each(m.signals, '$.k') j "
+               f"WHERE m.member_pk IN ({marks}) AND m.ts <= :at "
+               "GROUP BY m.member_pk, j.value)) WHERE r <= :top ORDER BY pk, r")
+        out: dict[int, list[str]] = {}
+        for chunk in self._rows(sql, {"at": at, "top": top}):
+            for pk, w in chunk:
+                out.setdefault(pk, []).append(w)
+        return out
+
+    def _keep_keywords(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        with writing(self.engine) as conn:
+            conn.execute(delete(KEYWORDS).where(
+                KEYWORDS.c.member_pk.in_([r["member_pk"] for r in rows])))
+            conn.execute(insert(KEYWORDS), rows)
+
+    def read(self, as_of: datetime) -> ColumnRead:
+        """Every member as of `as_of`, in member-id order."""
+        at = _db_time(as_of)
+        cut = _db_time(as_of - timedelta(days=30))
+
+        # ---- members, in member-id order (UTF-8 byte order is code point order)
+        ids: list[str] = []
+        pk_arr = array("q")
+        stale = array("b")
+        for chunk in self._rows("SELECT id, member_id, tags_stale FROM member "
+                                "ORDER BY member_id", {}):
+            for pk, mid, st in chunk:
+                pk_arr.append(pk)
+                ids.append(mid)
+                stale.append(1 if st else 0)
+        n = len(ids)
+        pks = np.frombuffer(pk_arr, dtype=np.int64).copy() if n else np.zeros(0, np.int64)
+        max_pk = int(pks.max()) + 1 if n else 1
+        row_of = np.full(max_pk, -1, dtype=np.int64)
+        row_of[pks] = np.arange(n)
+
+        def rows_for(pk_list: Sequence[int]) -> np.ndarray:
+            return row_of[np.asarray(pk_list, dtype=np.int64)]
+
+        # ---- messages: counts, first/last, last 30 days (system notices and recalls are
+        # not chat), then the first join notice, which also starts "first seen"
+        messages = np.zeros(n, dtype=np.int64)
+        hi_us = np.zeros(n, dtype=np.int64)
+        recent = np.zeros(n, dtype=np.int64)
+        first = np.full(n, np.nan)
+        last = np.full(n, np.nan)
+        # one pass over the table: chat aggregates and the first join notice together
+        chat = "type NOT IN ('system', 'recall')"
+        sql = (f"SELECT member_pk, cnt, {_us('lo')}, {_us('hi')}, rec, {_us('joined')} FROM ("
+               f"SELECT member_pk, count(*) FILTER (WHERE {chat}) AS cnt, "
+               f"min(ts) FILTER (WHERE {chat}) AS lo, max(ts) FILTER (WHERE {chat}) AS hi, "
+               f"count(*) FILTER (WHERE {chat} AND ts > :cut) AS rec, "
+               "min(ts) FILTER (WHERE type = 'system' AND json_extract(signals, '$.j') "
+               "IS NOT NULL) AS joined FROM message WHERE ts <= :at GROUP BY member_pk)")
+        for chunk in self._rows(sql, {"at": at, "cut": cut}):
+            pk, cnt, lo, hi, rec, joined = zip(*chunk, strict=True)
+            r = rows_for(pk)
+            messages[r] = cnt
+            hi_us[r] = [0 if h is None else h for h in hi]
+            # the first join notice also starts "first seen"
+            first[r] = np.fmin(_seconds(lo), _seconds(joined))
+            last[r] = _seconds(hi)
+            # the persona's frequency tag caps its count at 30; so do the rules reading it
+            recent[r] = np.minimum(np.asarray(rec, dtype=np.int64), 30)
+
+        # ---- orders and content events up to as_of
+        om, ots, oamt, ocpn = array("q"), [], array("d"), array("b")
+        ocat: list[str | None] = []
+        oid: list[str] = []
+        sql = (f"SELECT member_pk, order_id, {_us('ts')}, amount, category, coupon_used "
+               "FROM orders WHERE ts <= :at")
+        for chunk in self._rows(sql, {"at": at}):
+            for pk, order_id, ts, amount, category, coupon in chunk:
+                om.append(pk)
+                oid.append(order_id)
+                ots.append(ts)
+                oamt.append(float(amount))
+                ocat.append(category)
+                ocpn.append(1 if coupon else 0)
+        from persona.commerce import CONTENT_TYPES
+
+        type_pos = {c: j for j, c in enumerate(CONTENT_TYPES)}
+        em, ets, etype = array("q"), [], array("q")
+        sql = f"SELECT member_pk, {_us('ts')}, content_type FROM content_event WHERE ts <= :at"
+        for chunk in self._rows(sql, {"at": at}):
+            for pk, ts, ctype in chunk:
+                pos = type_pos.get(ctype)
+                if pos is not None:
+                    em.append(pk)
+                    ets.append(ts)
+                    etype.append(pos)
+
+        # ---- usable stored tags: not stale, present, computed no later than as_of. A member's
+        # derived tags are replaced together (one computed_at), so their age is per member.
+        bad = np.frombuffer(stale, dtype=np.int8).astype(bool) if n else np.zeros(0, bool)
+        has_tags = np.zeros(n, dtype=bool)
+        now_us = round(as_of.timestamp() * 1e6)
+        computed = np.full(n, float(now_us))
+        sql = (f"SELECT member_pk, {_us('c')} FROM (SELECT member_pk, max(computed_at) AS c "
+               "FROM tag WHERE source = 'derived' GROUP BY member_pk)")
+        for chunk in self._rows(sql, {}):
+            pk, comp = zip(*chunk, strict=True)
+            r = rows_for(pk)
+            ok = r >= 0
+            has_tags[r[ok]] = True
+            computed[r[ok]] = np.array([now_us if c is None else c for c in comp],
+                                       dtype=np.float64)[ok]
+        bad |= ~has_tags | (computed > now_us)
+
+        # ---- the derived tags segmentation reads; evidence only where it is used
+        kinds = ", ".join(f"'{k}'" for k in TAG_KINDS_READ)
+        sql = ("SELECT t.member_pk, t.kind || char(31) || t.code || char(31) || t.label, "
+               f"t.score, CASE t.kind WHEN 'intent' THEN {_us('t.expires_at')} END, "
+               "CASE t.kind WHEN 'motivation' THEN (SELECT count(*) FROM json_each(t.evidence) e "
+               "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = e.value "
+               "AND o.member_pk = t.member_pk AND o.ts <= :at)) ELSE 0 END, "
+               "CASE t.kind WHEN 'motivation' THEN json_array_length(t.evidence) ELSE 0 END, "
+               "CASE t.kind WHEN 'intent' THEN t.evidence END "
+               f"FROM tag t WHERE t.source = 'derived' AND t.kind IN ({kinds}) "
+               "AND (t.kind != 'intent' OR t.expires_at > :at)")
+        keys: dict[str, int] = {}
+        parts: list[tuple[np.ndarray, ...]] = []
+        tev: dict[int, tuple[str, ...]] = {}
+        seen = 0
+        for chunk in self._rows(sql, {"at": at}):
+            pk, key, score, exp, chat, n_ev, ev = zip(*chunk, strict=True)
+            kidx = np.fromiter((keys[k] if k in keys else keys.setdefault(k, len(keys))
+                                for k in key), dtype=np.int64, count=len(key))
+            parts.append((np.asarray(pk, dtype=np.int64), kidx,
+                          np.asarray(score, dtype=np.float64),
+                          _seconds(exp), np.asarray(chat, dtype=np.int64),
+                          np.asarray(n_ev, dtype=np.int64)))
+            for t, e in enumerate(ev):
+                if e is not None:
+                    tev[seen + t] = tuple(json.loads(e))
+            seen += len(chunk)
+        if parts:
+            tpk, tkey, tscore, texp, tchat, tlen = (np.concatenate(c) for c in zip(*parts,
+                                                                                  strict=True))
+        else:
+            tpk = tkey = tchat = tlen = np.zeros(0, np.int64)
+            tscore = texp = np.zeros(0)
+        tag_rows = rows_for(tpk) if len(tpk) else np.zeros(0, np.int64)
+        keep = (tag_rows >= 0) & ~bad[tag_rows] if len(tag_rows) else np.zeros(0, bool)
+        kept = np.flatnonzero(keep)
+        remap = np.full(len(tag_rows), -1, dtype=np.int64)
+        remap[kept] = np.arange(len(kept))
+        tev = {int(remap[t]): e for t, e in tev.items() if keep[t]}
+        tag_age = (now_us - computed[tag_rows[kept]]) / 1e6
+        tag_keys = [tuple(k.split("\x1f", 2)) for k in keys]
+
+        # ---- each member's top keywords: kept rows where they still hold, counted again in
+        # SQL (a chunk of members at a time) where not
+        vocab: dict[str, int] = {}
+        km, kw = array("q"), array("q")
+        fresh = np.zeros(n, dtype=bool)
+        sql = "SELECT member_pk, through_us, messages, words FROM member_keywords"
+        for chunk in self._rows(sql, {}):
+            for pk, through, count, words in chunk:
+                r = row_of[pk] if pk < max_pk else -1
+                if r < 0 or through != hi_us[r] or count != messages[r] or not count:
+                    continue
+                fresh[r] = True
+                if words:
+                    for w in words.split(_SEP, POPULATION_KEYWORDS)[:POPULATION_KEYWORDS]:
+                        j = vocab.get(w)
+                        if j is None:
+                            j = vocab[w] = len(vocab)
+                        km.append(pk)
+                        kw.append(j)
+        todo = np.flatnonzero(~fresh & (messages > 0))
+        for start in range(0, len(todo), 500):
+            part = todo[start : start + 500]
+            found = self._count_keywords(pks[part].tolist(), at, KEPT_KEYWORDS)
+            rows_out = []
+            for r in part.tolist():
+                pk = int(pks[r])
+                words_of = found.get(pk, [])
+                for w in words_of[:POPULATION_KEYWORDS]:
+                    j = vocab.get(w)
+                    if j is None:
+                        j = vocab[w] = len(vocab)
+                    km.append(pk)
+                    kw.append(j)
+                rows_out.append({"member_pk": pk, "through_us": int(hi_us[r]),
+                                 "messages": int(messages[r]), "words": _SEP.join(words_of)})
+            self._keep_keywords(rows_out)
+        kw_rows = rows_for(np.frombuffer(km, dtype=np.int64)) if len(km) else np.zeros(
+            0, np.int64)
+        # rows come grouped by pk in rank order; a stable sort by row keeps the rank order
+        korder = np.argsort(kw_rows, kind="stable")
+
+        cols = MemberColumns(
+            ids=ids, messages=messages, recent_messages=recent, first_seen=first,
+            last_active=last,
+            order_member=rows_for(np.frombuffer(om, dtype=np.int64)) if len(om)
+            else np.zeros(0, np.int64),
+            order_ts=_seconds(ots), order_amount=np.frombuffer(oamt).copy() if len(oamt)
+            else np.zeros(0),
+            order_coupon=np.frombuffer(ocpn, dtype=np.int8).astype(bool) if len(ocpn)
+            else np.zeros(0, bool),
+            order_category=ocat, order_id=oid,
+            event_member=rows_for(np.frombuffer(em, dtype=np.int64)) if len(em)
+            else np.zeros(0, np.int64),
+            event_ts=_seconds(ets),
+            event_type=np.frombuffer(etype, dtype=np.int64).copy() if len(etype)
+            else np.zeros(0, np.int64),
+            tag_member=tag_rows[kept], tag_key=tkey[kept], tag_score=tscore[kept],
+            tag_age=tag_age, tag_chat_evidence=tchat[kept], tag_evidence_len=tlen[kept],
+            tag_expires=texp[kept],
+            tag_keys=tag_keys, tag_evidence=tev,  # type: ignore[arg-type]
+            kw_member=kw_rows[korder], kw_word=(np.frombuffer(kw, dtype=np.int64)[korder]
+                                                if len(kw) else np.zeros(0, np.int64)),
+            vocab=list(vocab),
+        )
+        return ColumnRead(cols, pks, np.flatnonzero(bad))

@@ -1,0 +1,236 @@
+"""The columnar segmentation inputs (storage/columns.py → persona/columns.py) against the
+per-member path (a persona per member, as gather_inputs builds them), on a generated community
+in a real SQLite file: same result document, as of the newest fact, later (decay projected from
+the stored tags), earlier (stored tags unusable: personas rebuilt) and with stale members."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bot.config import Settings
+from handlers.personas import refresh_stale_tags
+from handlers.segments import gather_columns, gather_inputs, run_and_store, segment_params
+from persona.columns import columns_from_inputs, project_score
+from persona.persona import saturate
+from persona.segment import run_segmentation
+from storage.business import BusinessStore, NewContentEvent, NewOrder
+from storage.columns import ColumnReader
+from storage.db import open_database
+from storage.repo import Batch, NewMessage, Store
+from storage.segments import SegmentStore
+
+NOW = datetime(2026, 11, 20, 12, 0, 0, 250000, tzinfo=UTC)
+LABELS = {"parenting": "母婴育儿", "fitness": "运动健身", "digital": "数码", "food": "美食",
+          "price": "价格敏感", "quality": "品质追求", "service": "服务依赖", "question": "提问",
+          "complaint": "抱怨投诉", "purchase_intent": "购买意向", "praise": "好评"}
+TOPICS = {"parenting": ("辅食", "奶粉", "宝宝", "纸尿裤"), "fitness": ("跑步", "减脂", "蛋白粉"),
+          "digital": ("手机", "耳机", "充电器"), "food": ("螺蛳粉", "零食", "大闸蟹")}
+CHATS = {"g1": "宝妈群", "g2": "健身群", "g3": "数码群"}
+
+
+def _community(store: Store, n: int = 80, seed: int = 3) -> None:
+    """Members who chat (interests, intents, motivations, attributes, keywords, media), join
+    by invite or QR code, buy (with coupons and categories) and read articles."""
+    rng = Random(seed)
+    batch = Batch(chats={cid: (name, True, "wechat") for cid, name in CHATS.items()})
+    orders: list[tuple[str, NewOrder]] = []
+    events: list[tuple[str, Any]] = []
+    for i in range(n):
+        sender = f"wxid_{i:03d}"
+        batch.people[("wechat", sender)] = f"成员{i}"
+        chat = rng.choice(list(CHATS))
+        join_days = rng.uniform(0.5, 120)
+        if rng.random() < 0.6:
+            via = rng.choice(("invite", "qrcode"))
+            batch.messages.append(NewMessage(
+                f"{sender}-join", chat, "wechat", sender, NOW - timedelta(days=join_days),
+                "system", "加入了群聊", {"j": {"channel": via, "inviter": "小禾助手"}}, "t"))
+        topic = rng.choice(list(TOPICS))
+        for k in range(rng.choice((0, 0, 1, 3, 6, 12, 25, 40))):
+            days = rng.uniform(0, join_days)
+            sig: dict[str, Any] = {"i": {topic: 1}}
+            words = rng.sample(TOPICS[topic], rng.randint(1, len(TOPICS[topic])))
+            sig["k"] = [*words, rng.choice(("上海", "同问", "价格", "质量", "发货"))]
+            r = rng.random()
+            if r < 0.25:
+                sig["n"] = [rng.choice(("question", "complaint", "purchase_intent", "praise"))]
+            if rng.random() < 0.3:
+                sig["m"] = {rng.choice(("price", "quality", "service")): 1}
+            if rng.random() < 0.1:
+                sig["a"] = {"city": rng.choice(("上海", "杭州")), "life_stage": "parent"}
+            mtype = "text"
+            if rng.random() < 0.08:
+                mtype, sig = "image", {"c": "image"}
+            # some messages share a second, so keyword ties meet the stored order
+            ts = NOW - timedelta(days=days) if k % 7 else NOW - timedelta(days=int(days))
+            batch.messages.append(NewMessage(
+                f"{sender}-m{k}", chat, "wechat", sender, ts, mtype, f"{'、'.join(words)}怎么样？",
+                sig, "t"))
+        if rng.random() < 0.4:
+            for k in range(rng.randint(1, 4)):
+                orders.append((sender, NewOrder(
+                    f"O{i:03d}{k}", 0, NOW - timedelta(days=rng.uniform(0, 90)),
+                    round(rng.uniform(20, 500), 2), rng.choice(("母婴", "数码", None)),
+                    rng.random() < 0.5, "t")))
+        if rng.random() < 0.3:
+            from persona.commerce import ContentEventRecord
+
+            for _ in range(rng.randint(1, 6)):
+                events.append((sender, ContentEventRecord(
+                    NOW - timedelta(days=rng.uniform(0, 40)), rng.choice(("article", "video")),
+                    rng.choice(("view", "share")), float(rng.randint(3, 200)))))
+    store.write_batch(batch)
+    pk_of = {m.member_id: m.pk for m in store.members()}
+    business = BusinessStore(store.engine)
+    business.write_orders([NewOrder(o.order_id, pk_of[s], o.ts, o.amount, o.category,
+                                    o.coupon_used, o.origin) for s, o in orders])
+    business.write_events([NewContentEvent(pk_of[s], e, "t") for s, e in events])
+
+
+@pytest.fixture(scope="module")
+def community(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, Settings, datetime]:
+    path: Path = tmp_path_factory.mktemp("cols") / "c.db"
+    settings = Settings(db=f"sqlite:///{path}")
+    store = Store(open_database(settings.db))
+    _community(store)
+    refresh_stale_tags(store, settings, LABELS)
+    newest = max(t for t in (store.latest_message_ts(),
+                             BusinessStore(store.engine).latest_ts()) if t)
+    return store, settings, newest
+
+
+def _both(store: Store, settings: Settings, as_of: datetime) -> tuple[dict, dict]:
+    params = segment_params(settings)
+    _, inputs = gather_inputs(store, settings, LABELS, as_of)
+    old = run_segmentation(inputs, as_of, params).to_json()
+    _, cols = gather_columns(store, settings, LABELS, as_of)
+    new = run_segmentation(cols, as_of, params, half_life_days=settings.half_life_days)
+    return old, new.to_json()
+
+
+@pytest.mark.parametrize("shift_days", [0.0, 12.5, -9.0])
+def test_columns_give_the_per_member_result(community: tuple[Store, Settings, datetime],
+                                            shift_days: float) -> None:
+    """As of the newest fact (tags as stored), 12.5 days later (scores projected, intents
+    expiring, members turning declining) and 9 days earlier (tags rebuilt)."""
+    store, settings, newest = community
+    old, new = _both(store, settings, newest + timedelta(days=shift_days))
+    assert old["counts"]["value"]["growth"] > 0 and old["clusters"]
+    assert new == old
+
+
+def test_stale_members_are_rebuilt_not_read(community: tuple[Store, Settings, datetime]
+                                            ) -> None:
+    store, settings, newest = community
+    reader = ColumnReader(store.engine)
+    before = reader.read(newest)
+    assert len(before.unusable) == 0
+    # a new message marks its member stale: their stored tags no longer describe them
+    store.write_batch(Batch(chats={"g1": ("宝妈群", True, "wechat")},
+                            people={("wechat", "wxid_005"): "成员5"},
+                            messages=[NewMessage("late-1", "g1", "wechat", "wxid_005", newest,
+                                                 "text", "奶粉有没有优惠", {"i": {"parenting": 2},
+                                                                     "m": {"price": 1}}, "t")]))
+    after = reader.read(newest)
+    pk = next(m.pk for m in store.members() if m.member_id == "wxid_005")
+    assert after.pks[after.unusable].tolist() == [pk]
+    old, new = _both(store, settings, newest)
+    assert new == old
+    refresh_stale_tags(store, settings, LABELS)
+
+
+def test_no_member_object_for_the_population(community: tuple[Store, Settings, datetime]
+                                             ) -> None:
+    """Text parts are loaded for the card samples only, and the join channel is filled."""
+    store, settings, newest = community
+    _, cols = gather_columns(store, settings, LABELS, newest)
+    asked: list[int] = []
+    load = cols.details
+
+    def spy(rows: Any) -> Any:
+        asked.extend(rows)
+        return load(rows)
+
+    cols.details = spy
+    params = segment_params(settings)
+    small = type(params)(**{**params.to_json(), "card_sample": 5})
+    result = run_segmentation(cols, newest, small)
+    assert result.cards and len(asked) <= 5 * len(result.cards)
+    joins = [j for c in result.cards for j in c.channels["join"]]
+    assert any(j["name"] in ("邀请:小禾助手", "二维码:小禾助手") for j in joins)
+
+
+def test_stored_run_matches_and_keeps_every_member(community: tuple[Store, Settings, datetime]
+                                                   ) -> None:
+    store, settings, newest = community
+    outcome = run_and_store(store, settings, LABELS, newest)
+    rows = SegmentStore(store.engine).member_segments(outcome.run_id)
+    ids = {m.pk: m.member_id for m in store.members()}
+    assert len(rows) == len(ids)
+    for pk, seg in rows.items():
+        got = outcome.result.assignment(ids[pk])
+        assert got is not None
+        assert {k: got[k] for k in seg} == seg
+
+
+def test_projection_equals_decay_of_the_weights() -> None:
+    """A score saturated from weight w, projected by Δt, is the score of w decayed by Δt."""
+    half_life = 30.0
+    weights = np.array([0.05, 0.4, 1.0, 3.0, 9.0])
+    scores = np.array([saturate(w) for w in weights])
+    for days in (0.0, 1.0, 15.0, 90.0):
+        f = 0.5 ** (days / half_life)
+        want = np.array([saturate(w * f) for w in weights])
+        got = project_score(scores, np.full(len(weights), days * 86400.0), half_life)
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-15)
+    assert project_score(np.array([1.0]), np.array([86400.0 * 5]), half_life)[0] == 1.0
+
+
+def test_inputs_and_columns_agree_on_the_table(community: tuple[Store, Settings, datetime]
+                                               ) -> None:
+    """The two producers fill the same columns for the facts they share."""
+    store, settings, newest = community
+    _, inputs = gather_inputs(store, settings, LABELS, newest)
+    a = columns_from_inputs(inputs)
+    _, b = gather_columns(store, settings, LABELS, newest)
+    assert a.ids == b.ids
+    for f in ("messages", "recent_messages", "last_active"):
+        assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
+    assert np.array_equal(np.sort(a.order_ts), np.sort(b.order_ts))
+
+
+def test_keywords_are_kept_between_runs_and_recounted_when_messages_change(
+        community: tuple[Store, Settings, datetime], monkeypatch: pytest.MonkeyPatch) -> None:
+    store, settings, newest = community
+    reader = ColumnReader(store.engine)
+    first = reader.read(newest)
+    counted: list[int] = []
+    original = reader._count_keywords
+
+    def spy(pks: Any, at: str, top: int = 10) -> Any:
+        counted.extend(pks)
+        return original(pks, at, top)
+
+    monkeypatch.setattr(reader, "_count_keywords", spy)
+    again = reader.read(newest)
+    assert counted == []  # every member's kept keywords still hold
+    assert np.array_equal(again.columns.kw_member, first.columns.kw_member)
+    assert [again.columns.vocab[j] for j in again.columns.kw_word] == [
+        first.columns.vocab[j] for j in first.columns.kw_word]
+    store.write_batch(Batch(chats={"g2": ("健身群", True, "wechat")},
+                            people={("wechat", "wxid_007"): "成员7"},
+                            messages=[NewMessage("late-7", "g2", "wechat", "wxid_007",
+                                                 newest - timedelta(days=3), "text", "跑步",
+                                                 {"k": ["跑步", "跑步鞋"]}, "t")]))
+    reader.read(newest)
+    pk = next(m.pk for m in store.members() if m.member_id == "wxid_007")
+    assert counted == [pk]  # an older message arriving late still changes the count
+    old, new = _both(store, settings, newest)
+    assert new == old
+    refresh_stale_tags(store, settings, LABELS)
