@@ -34,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from storage.db import _json_dumps, pg_text, writing
+from storage.db import _json_dumps, insert_skipping_conflicts, pg_text, writing
 from storage.models import Chat, Identity, Member, Message, Tag, TagClaim
 
 MEMBER: Table = Member.__table__  # type: ignore[assignment]
@@ -716,11 +716,16 @@ class PrivacyStore:
             exists = conn.scalar(select(TAG.c.id).where(
                 TAG.c.member_pk == pk, TAG.c.code == code, TAG.c.source == "manual"))
             if add and not exists:
-                conn.execute(insert(TAG).values(member_pk=pk, code=code, kind="manual",
-                                                label=label, score=1.0, evidence=[],
-                                                expires_at=None, source="manual",
-                                                computed_at=at))
-                return True
+                # Two operators tagging the same member from two bot processes on PostgreSQL
+                # both see "not there"; the key (member, code, source) lets one insert win
+                # and the other learn that nothing changed, instead of failing on UNIQUE.
+                stmt = insert_skipping_conflicts(conn, TAG, ["member_pk", "code", "source"]).values(
+                    member_pk=pk, code=code, kind="manual", label=label, score=1.0,
+                    evidence=[], expires_at=None, source="manual", computed_at=at)
+                if conn.dialect.name == "postgresql":
+                    # psycopg reports rowcount -1 for the implicit RETURNING of the new id.
+                    return conn.execute(stmt.returning(TAG.c.id)).first() is not None
+                return bool(conn.execute(stmt).rowcount)
             if not add and exists:
                 conn.execute(delete(TAG).where(TAG.c.id == exists))
                 return True

@@ -261,3 +261,23 @@ def test_consent_notice_is_claimed_by_exactly_one_writer(url: str) -> None:
     finally:
         engine.dispose()
 
+
+
+def test_same_manual_tag_from_two_operators_at_once_is_added_once(url: str) -> None:
+    """Two operators typing `标签 @成员 +重要客户` in two bot processes: one adds it, the other
+    is told nothing changed — neither fails on the (member, code, source) key."""
+    from storage.repo import PrivacyStore
+
+    (pk,) = members(url, "wxid_vip")
+    first, second = race(
+        url, lambda e: PrivacyStore(e).set_manual_tag(pk, "vip", "重要客户", add=True, at=T0),
+        lambda e: PrivacyStore(e).set_manual_tag(pk, "vip", "重要客户", add=True, at=T0),
+        "INSERT INTO TAG")
+    assert (ok(first), ok(second)) == (True, False)
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.scalar(text(
+                "SELECT count(*) FROM tag WHERE source = 'manual' AND code = 'vip'")) == 1
+    finally:
+        engine.dispose()
