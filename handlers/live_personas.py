@@ -126,16 +126,21 @@ class LivePersonas:
             else:
                 stale.append(pk)
         if stale:
-            out.update(self._load(stale))
+            out.update(self._load(stale, versions))
         return out
 
-    def _load(self, pks: list[int]) -> dict[int, _Facts]:
+    def _load(self, pks: list[int], versions: Mapping[int, FactVersion]
+              ) -> dict[int, _Facts]:
         """Everything stored about these members, read now (no time bound: `build_persona`
-        applies `as_of`)."""
+        applies `as_of`). Kinds the version query found none of are not asked for (most
+        chat members have no orders); one stored meanwhile changes the version, so the next
+        build reads the member again."""
         self.loads += len(pks)
         history = self.store.message_history(pks)
-        orders = self.business.orders_for(pks)
-        events = self.business.events_for(pks)
+        buyers = [pk for pk in pks if versions[pk].orders]
+        viewers = [pk for pk in pks if versions[pk].events]
+        orders = self.business.orders_for(buyers) if buyers else {}
+        events = self.business.events_for(viewers) if viewers else {}
         decoded: dict[str, Signals] = {}
         out: dict[int, _Facts] = {}
         for pk in pks:
