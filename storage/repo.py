@@ -404,14 +404,12 @@ class Store:
 
     # ---- reading -------------------------------------------------------------------------
     def members(self, pks: Iterable[int] | None = None) -> list[MemberRow]:
-        q = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
-                   MEMBER.c.last_active, MEMBER.c.opted_out).order_by(MEMBER.c.id)
         with self.engine.connect() as conn:
             if pks is None:
-                return [MemberRow(*r) for r in conn.execute(q)]
+                return [MemberRow(*r) for r in conn.execute(_R.all_members)]
             out: list[MemberRow] = []
             for part in _chunks(sorted(set(pks))):
-                out.extend(MemberRow(*r) for r in conn.execute(q.where(MEMBER.c.id.in_(part))))
+                out.extend(MemberRow(*r) for r in conn.execute(_R.members, {"pks": list(part)}))
             return out
 
     def find_members(self, query: str) -> list[MemberRow]:
@@ -504,11 +502,7 @@ class Store:
         out: dict[int, list[TagRow]] = {}
         with self.engine.connect() as conn:
             for part in _chunks(sorted(set(pks))):
-                q = select(TAG.c.member_pk, TAG.c.code, TAG.c.kind, TAG.c.label, TAG.c.score,
-                           TAG.c.evidence, TAG.c.expires_at).where(
-                    TAG.c.member_pk.in_(part), TAG.c.source == source
-                ).order_by(TAG.c.member_pk, TAG.c.score.desc(), TAG.c.code)
-                for pk, *rest in conn.execute(q):
+                for pk, *rest in conn.execute(_R.tags, {"pks": list(part), "source": source}):
                     out.setdefault(pk, []).append(TagRow(*rest))
         return out
 
@@ -533,6 +527,19 @@ class Store:
             return {name: conn.scalar(select(func.count()).select_from(t)) or 0
                     for name, t in (("members", MEMBER), ("messages", MESSAGE), ("chats", CHAT),
                                     ("tags", TAG))}
+
+
+class _R:
+    """Reads the live suggestion hook makes per triggering message, built once (see `_W`)."""
+
+    all_members = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
+                         MEMBER.c.last_active, MEMBER.c.opted_out).order_by(MEMBER.c.id)
+    members = all_members.where(MEMBER.c.id.in_(bindparam("pks", expanding=True)))
+    tags = (select(TAG.c.member_pk, TAG.c.code, TAG.c.kind, TAG.c.label, TAG.c.score,
+                   TAG.c.evidence, TAG.c.expires_at)
+            .where(TAG.c.member_pk.in_(bindparam("pks", expanding=True)),
+                   TAG.c.source == bindparam("source"))
+            .order_by(TAG.c.member_pk, TAG.c.score.desc(), TAG.c.code))
 
 
 def _lock_members(conn: Connection, pks: Sequence[int]) -> None:
