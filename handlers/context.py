@@ -33,7 +33,8 @@ class BotContext:
     def suggest_hook(self) -> SuggestHook:
         """The suggestion hook, set up once for the bot's life: the live path calls it per
         message, and parsing the config and playbook each time was a fixed cost per message.
-        Nothing in it caches data another process could change (see handlers.suggest)."""
+        The only data it keeps is active members' histories for their personas, checked
+        against the database before each use (handlers/live_personas.py)."""
         if self._suggest_hook is None:
             from handlers.suggest import SuggestHook
 

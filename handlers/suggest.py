@@ -28,6 +28,7 @@ from typing import Any
 
 from bot.config import ConfigError, Settings, section
 from bot.llm import Polisher, make_polisher
+from handlers.live_personas import LivePersonas
 from handlers.personas import PersonaView, build_personas, to_record
 from persona.persona import SILENT_TYPES, MessageRecord, Persona, iso
 from persona.playbook import (
@@ -441,6 +442,9 @@ class SuggestHook:
     def __init__(self, store: Store, settings: Settings, labels: Mapping[str, str], *,
                  playbook: Playbook | None = None, polisher: Polisher | None = None) -> None:
         self.eng = _Suggester(store, settings, labels, playbook, polisher)
+        # Active members' histories, kept in step with what `messages` sees stored and
+        # checked against the database before each use (handlers/live_personas.py).
+        self.personas = LivePersonas(store, settings, labels)
         # The live path's view of the shared state, synced every STATE_EVERY of its clock:
         # when it last synced, the watermark then, and the newest message seen since.
         self._synced_at: datetime | None = None
@@ -522,6 +526,8 @@ class SuggestHook:
             since, declining = self._window(now), set()
         stored = eng.sstore.live_messages(message_ids, since, now)
         messages = [m for m, _ in stored]
+        for m in messages:
+            self.personas.note(m)
         run.messages = len(messages)
         found, first_in_window = _scan(messages)
         newcomers = {m.member_pk for m, first_seen in stored
@@ -534,7 +540,8 @@ class SuggestHook:
             first = eng.sstore.first_spoken(pk, since, now, SILENT_TYPES)
             if first is not None:
                 first_in_window[pk] = to_record(first)
-        _draft_all(eng, run, now, found, first_in_window, newcomers, declining)
+        _draft_all(eng, run, now, found, first_in_window, newcomers, declining,
+                   self.personas.build)
         _notify(eng, run, now, eng.operators(), self._full_until)
         if messages:
             newest = max(m.ts for m in messages)
@@ -578,11 +585,19 @@ def _drop_known(eng: _Suggester, run: SuggestRun, found: dict[int, dict[str, Tri
 
 def _draft_all(eng: _Suggester, run: SuggestRun, now: datetime,
                found: dict[int, dict[str, Trigger]], first_in_window: dict[int, MessageRecord],
-               newcomers: set[int], declining: set[int]) -> None:
-    """Draft and store what the triggers call for, most urgent first."""
+               newcomers: set[int], declining: set[int],
+               personas: Callable[[datetime, set[int]], list[PersonaView]] | None = None
+               ) -> None:
+    """Draft and store what the triggers call for, most urgent first. `personas` builds
+    them (the live hook's cache) instead of `build_personas`; same result either way."""
     store, settings = eng.store, eng.settings
     pks = {pk for pk, trigs in found.items() if trigs} | newcomers | declining
-    views = build_personas(store, settings, eng.labels, now, pks) if pks else []
+    if not pks:
+        views: list[PersonaView] = []
+    elif personas is not None:
+        views = personas(now, pks)
+    else:
+        views = build_personas(store, settings, eng.labels, now, pks)
     drafts: list[tuple[PersonaView, Draft]] = []
     for view in views:
         m, persona = view.member, view.persona

@@ -46,6 +46,7 @@ CLAIM: Table = TagClaim.__table__  # type: ignore[assignment]
 
 # SQLite allows 32766 bound variables; stay far below for IN (...) lists.
 _CHUNK = 500
+_KNOWN_CHATS_MAX = 100_000
 # PostgreSQL advisory lock (transaction-scoped, per database) held while creating members;
 # the key next to storage.db.PG_SCHEMA_LOCK.
 PG_MEMBER_LOCK = 0x5159_0002
@@ -162,9 +163,7 @@ def _find_identities(conn: Connection, keys: Sequence[tuple[str, str]],
     asked = ({(pg_text(p), pg_text(i)): (p, i) for p, i in keys}
              if conn.dialect.name == "postgresql" else {})
     for part in _chunks(keys):
-        q = select(IDENTITY.c.platform, IDENTITY.c.platform_id, IDENTITY.c.member_pk).where(
-            tuple_(IDENTITY.c.platform, IDENTITY.c.platform_id).in_(part))
-        for platform, pid, pk in conn.execute(q):
+        for platform, pid, pk in conn.execute(_W.identities, {"keys": list(part)}):
             pks[asked.get((platform, pid), (platform, pid))] = pk
 
 
@@ -198,7 +197,7 @@ def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
         member_id = f"{platform}:{pid}" if stored(pid) in taken else pid
         taken.add(stored(member_id))
         member_ids.append(member_id)
-    _executemany(conn, insert(MEMBER), [
+    _executemany(conn, _W.insert_member, [
         {"member_id": mid, "name": people[key] or key[1], "opted_out": False,
          "tags_stale": False}
         for mid, key in zip(member_ids, missing, strict=True)])
@@ -212,13 +211,16 @@ def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
         pk = pks[platform, pid] = by_member_id[stored(mid)]
         created.add(pk)
         identities.append({"member_pk": pk, "platform": platform, "platform_id": pid})
-    _executemany(conn, insert(IDENTITY), identities)
+    _executemany(conn, _W.insert_identity, identities)
     return pks, created
 
 
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Chats known to be stored (chats are never deleted): a live bot's batch of one
+        # message then skips the chat lookup. Filled only after a commit.
+        self._known_chats: set[str] = set()
 
     # ---- writing -------------------------------------------------------------------------
     def write_batch(self, batch: Batch) -> BatchResult:
@@ -228,7 +230,8 @@ class Store:
         """
         result = BatchResult()
         with writing(self.engine) as conn:
-            self._ensure_chats(conn, batch.chats)
+            self._ensure_chats(conn, {cid: chat for cid, chat in batch.chats.items()
+                                      if cid not in self._known_chats})
             pks, created = ensure_members(conn, batch.people)
             result.new_members = len(created)
             opted = self._opted_out(conn, set(pks.values()))
@@ -280,8 +283,10 @@ class Store:
             result.touched_members = set(spans) | created
             if result.touched_members:
                 for part in _chunks(sorted(result.touched_members)):
-                    conn.execute(update(MEMBER).where(MEMBER.c.id.in_(part))
-                                 .values(tags_stale=True))
+                    conn.execute(_W.mark_stale, {"pks": list(part)})
+        if len(self._known_chats) > _KNOWN_CHATS_MAX:
+            self._known_chats.clear()
+        self._known_chats.update(batch.chats)
         return result
 
     def _ensure_chats(self, conn: Connection,
@@ -291,7 +296,7 @@ class Store:
         ids = list(chats)
         have: set[str] = set()
         for part in _chunks(ids):
-            have.update(conn.scalars(select(CHAT.c.id).where(CHAT.c.id.in_(part))))
+            have.update(conn.scalars(_W.chats, {"ids": list(part)}))
         rows = [{"id": cid, "name": chats[cid][0], "is_group": chats[cid][1],
                  "platform": chats[cid][2]} for cid in ids if cid not in have]
         if rows:
@@ -302,14 +307,13 @@ class Store:
             return set()
         out: set[int] = set()
         for part in _chunks(sorted(pks)):
-            out.update(conn.scalars(select(MEMBER.c.id).where(
-                MEMBER.c.id.in_(part), MEMBER.c.opted_out.is_(True))))
+            out.update(conn.scalars(_W.opted_out, {"pks": list(part)}))
         return out
 
     def _existing_message_ids(self, conn: Connection, ids: list[str]) -> set[str]:
         found: set[str] = set()
         for part in _chunks(ids):
-            found.update(conn.scalars(select(MESSAGE.c.id).where(MESSAGE.c.id.in_(part))))
+            found.update(conn.scalars(_W.message_ids, {"ids": list(part)}))
         return found
 
     def _extend_spans(self, conn: Connection, spans: dict[int, list[Any]]) -> None:
@@ -321,13 +325,7 @@ class Store:
             # One statement per member, compared in SQL: no read back of every touched
             # member's span per batch. Stored times are fixed-width UTC text, so text order
             # is time order. (Writers are serialised: nothing can move a span in between.)
-            lo = bindparam("lo", type_=MEMBER.c.first_seen.type)
-            hi = bindparam("hi", type_=MEMBER.c.last_active.type)
-            first, last = MEMBER.c.first_seen, MEMBER.c.last_active
-            stmt = update(MEMBER).where(MEMBER.c.id == bindparam("pk")).values(
-                first_seen=case((or_(first.is_(None), first > lo), lo), else_=first),
-                last_active=case((or_(last.is_(None), last < hi), hi), else_=last))
-            _executemany(conn, stmt, [{"pk": pk, "lo": lo_, "hi": hi_}
+            _executemany(conn, _W.widen_spans, [{"pk": pk, "lo": lo_, "hi": hi_}
                                       for pk, (lo_, hi_) in sorted(spans.items())])
             return
         current: dict[int, tuple[datetime | None, datetime | None]] = {}
@@ -373,7 +371,7 @@ class Store:
                      "source": "derived", "computed_at": computed_at}
                     for pk in pks for t in tags[pk]]
             if rows:
-                _executemany(conn, insert(TAG), rows)
+                _executemany(conn, _W.insert_tag, rows)
             for part in _chunks(pks):
                 conn.execute(delete(CLAIM).where(CLAIM.c.member_pk.in_(part)))
 
@@ -406,14 +404,12 @@ class Store:
 
     # ---- reading -------------------------------------------------------------------------
     def members(self, pks: Iterable[int] | None = None) -> list[MemberRow]:
-        q = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
-                   MEMBER.c.last_active, MEMBER.c.opted_out).order_by(MEMBER.c.id)
         with self.engine.connect() as conn:
             if pks is None:
-                return [MemberRow(*r) for r in conn.execute(q)]
+                return [MemberRow(*r) for r in conn.execute(_R.all_members)]
             out: list[MemberRow] = []
             for part in _chunks(sorted(set(pks))):
-                out.extend(MemberRow(*r) for r in conn.execute(q.where(MEMBER.c.id.in_(part))))
+                out.extend(MemberRow(*r) for r in conn.execute(_R.members, {"pks": list(part)}))
             return out
 
     def find_members(self, query: str) -> list[MemberRow]:
@@ -506,11 +502,7 @@ class Store:
         out: dict[int, list[TagRow]] = {}
         with self.engine.connect() as conn:
             for part in _chunks(sorted(set(pks))):
-                q = select(TAG.c.member_pk, TAG.c.code, TAG.c.kind, TAG.c.label, TAG.c.score,
-                           TAG.c.evidence, TAG.c.expires_at).where(
-                    TAG.c.member_pk.in_(part), TAG.c.source == source
-                ).order_by(TAG.c.member_pk, TAG.c.score.desc(), TAG.c.code)
-                for pk, *rest in conn.execute(q):
+                for pk, *rest in conn.execute(_R.tags, {"pks": list(part), "source": source}):
                     out.setdefault(pk, []).append(TagRow(*rest))
         return out
 
@@ -537,6 +529,19 @@ class Store:
                                     ("tags", TAG))}
 
 
+class _R:
+    """Reads the live suggestion hook makes per triggering message, built once (see `_W`)."""
+
+    all_members = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
+                         MEMBER.c.last_active, MEMBER.c.opted_out).order_by(MEMBER.c.id)
+    members = all_members.where(MEMBER.c.id.in_(bindparam("pks", expanding=True)))
+    tags = (select(TAG.c.member_pk, TAG.c.code, TAG.c.kind, TAG.c.label, TAG.c.score,
+                   TAG.c.evidence, TAG.c.expires_at)
+            .where(TAG.c.member_pk.in_(bindparam("pks", expanding=True)),
+                   TAG.c.source == bindparam("source"))
+            .order_by(TAG.c.member_pk, TAG.c.score.desc(), TAG.c.code))
+
+
 def _lock_members(conn: Connection, pks: Sequence[int]) -> None:
     """Lock member rows (in pk order) for the rest of the transaction, on servers that can.
 
@@ -550,6 +555,62 @@ def _lock_members(conn: Connection, pks: Sequence[int]) -> None:
                      .with_for_update(key_share=True)).all()
 
 
+class Prepared:
+    """A write statement built once, whose SQLite compilation `_executemany` keeps (per set of
+    column keys): the live path writes one message per transaction, and compiling the same
+    INSERT/UPDATE again cost more than running it."""
+
+    __slots__ = ("plans", "stmt")
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt
+        self.plans: dict[tuple[str, ...], tuple[str, list[str], list[Any], Any]] = {}
+
+
+def _plan(stmt: Any, conn: Connection, column_keys: tuple[str, ...]
+          ) -> tuple[str, list[str], list[Any], Any]:
+    """(SQL, parameter keys, their types, how to place them) for SQLite's executemany."""
+    # Every bound column must be in the rows: Python-side column defaults are not applied.
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(column_keys))
+    binds = [compiled.binds[name] for name in compiled.positiontup]
+    # A parameter used twice in the statement is converted once and placed twice.
+    keys = list(dict.fromkeys(b.key for b in binds))
+    first = {b.key: b for b in reversed(binds)}
+    place = (itemgetter(*(keys.index(b.key) for b in binds)) if len(keys) < len(binds)
+             else tuple)
+    return str(compiled), keys, [first[k].type for k in keys], place
+
+
+class _W:
+    """The ingest's statements, built once (with bound and expanding parameters).
+
+    A live bot writes one message per transaction; building each SELECT/UPDATE construct and
+    its cache key, and compiling each executemany statement, cost more than SQLite took to
+    run them.
+    """
+
+    _lo = bindparam("lo", type_=MEMBER.c.first_seen.type)
+    _hi = bindparam("hi", type_=MEMBER.c.last_active.type)
+    _first, _last = MEMBER.c.first_seen, MEMBER.c.last_active
+    # SQLite only: one statement per member, compared in SQL (see `Store._extend_spans`).
+    widen_spans = Prepared(update(MEMBER).where(MEMBER.c.id == bindparam("pk")).values(
+        first_seen=case((or_(_first.is_(None), _first > _lo), _lo), else_=_first),
+        last_active=case((or_(_last.is_(None), _last < _hi), _hi), else_=_last)))
+    insert_member = Prepared(insert(MEMBER))
+    insert_identity = Prepared(insert(IDENTITY))
+    insert_tag = Prepared(insert(TAG))
+    insert_message = Prepared(insert(MESSAGE))
+    chats = select(CHAT.c.id).where(CHAT.c.id.in_(bindparam("ids", expanding=True)))
+    opted_out = select(MEMBER.c.id).where(MEMBER.c.id.in_(bindparam("pks", expanding=True)),
+                                          MEMBER.c.opted_out.is_(True))
+    identities = (select(IDENTITY.c.platform, IDENTITY.c.platform_id, IDENTITY.c.member_pk)
+                  .where(tuple_(IDENTITY.c.platform, IDENTITY.c.platform_id)
+                         .in_(bindparam("keys", expanding=True))))
+    message_ids = select(MESSAGE.c.id).where(MESSAGE.c.id.in_(bindparam("ids", expanding=True)))
+    mark_stale = (update(MEMBER).where(MEMBER.c.id.in_(bindparam("pks", expanding=True)))
+                  .values(tags_stale=True))
+
+
 def _executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
     """`conn.execute(stmt, rows)`, minus SQLAlchemy's per-row work on SQLite.
 
@@ -561,21 +622,24 @@ def _executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> Non
     to the driver's executemany. Identical JSON values (the ingest shares one dict per
     distinct analysis) are serialised once. Other backends take the ordinary path.
     """
+    if isinstance(stmt, Prepared):
+        prepared, stmt = stmt, stmt.stmt
+    else:
+        prepared = None
     if conn.dialect.name != "sqlite" or not rows:
         conn.execute(stmt, rows)
         return
-    # Every bound column must be in the rows: Python-side column defaults are not applied.
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(rows[0]))
-    binds = [compiled.binds[name] for name in compiled.positiontup]
-    # A parameter used twice in the statement is converted once and placed twice.
-    keys = list(dict.fromkeys(b.key for b in binds))
+    column_keys = tuple(rows[0])
+    plan = prepared.plans.get(column_keys) if prepared is not None else None
+    if plan is None:
+        plan = _plan(stmt, conn, column_keys)
+        if prepared is not None:
+            prepared.plans[column_keys] = plan
+    sql, keys, types, place = plan
     get = itemgetter(*keys)
     one = len(keys) == 1
-    first = {b.key: b for b in reversed(binds)}
-    convert = [(i, proc) for i, key in enumerate(keys)
-               if (proc := first[key].type._cached_bind_processor(conn.dialect)) is not None]
-    place = (itemgetter(*(keys.index(b.key) for b in binds)) if len(keys) < len(binds)
-             else tuple)
+    convert = [(i, proc) for i, type_ in enumerate(types)
+               if (proc := type_._cached_bind_processor(conn.dialect)) is not None]
     memo: dict[int, Any] = {}
     params: list[Any] = []
     for row in rows:
@@ -592,14 +656,14 @@ def _executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> Non
             else:
                 values[i] = proc(value)
         params.append(place(values))
-    conn.exec_driver_sql(str(compiled), params)
+    conn.exec_driver_sql(sql, params)
 
 
 def _insert_messages(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`_insert_new` for the message table, the one insert that runs once per chat line."""
     if conn.dialect.name == "sqlite":
         # Serialised writers: what the duplicate check found absent is still absent.
-        _executemany(conn, insert(MESSAGE), rows)
+        _executemany(conn, _W.insert_message, rows)
         return rows
     return _insert_new(conn, MESSAGE, rows, "id")
 

@@ -50,9 +50,11 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import Field, SQLModel
 
+from storage.business import EVENT, ORDER
 from storage.db import PG_SCHEMA_LOCK, writing
 from storage.models import UTCDateTime, _dt
 from storage.repo import CHAT, MEMBER, MESSAGE, StoredMessage, _chunks
+from storage.segments import MEMBER_SEGMENT, RUN, SEGMENT_FIELDS
 
 log = logging.getLogger("siyu.suggestions")
 
@@ -687,3 +689,62 @@ def _ensure_indexes(engine: Engine) -> None:
         except DatabaseError as exc:
             log.warning("无法建立索引 %s（%s）；一条待发建议的规则由程序检查",
                         index.name, " ".join(str(exc.orig).split()))
+
+
+class FactVersion(NamedTuple):
+    """How many messages, orders and content events a member has, and the newest of each.
+
+    The live persona cache (handlers/live_personas.py) compares this with what it holds: a
+    row another process added or erased changes a count (rows are only ever inserted or
+    deleted, never edited in place), so a cached history is known stale with one indexed
+    query instead of being read again.
+    """
+
+    messages: int
+    newest_message: datetime | None
+    orders: int
+    newest_order: datetime | None
+    events: int
+    newest_event: datetime | None
+
+
+def _count_newest(table: Table) -> tuple[Any, Any]:
+    where = table.c.member_pk == bindparam("pk")
+    return (select(func.count()).select_from(table).where(where).scalar_subquery(),
+            select(func.max(table.c.ts)).where(where).scalar_subquery())
+
+
+class _FactQ:
+    """The live persona cache's statements, built once (see `_Q`)."""
+
+    version = select(*_count_newest(MESSAGE), *_count_newest(ORDER), *_count_newest(EVENT))
+    _run = (select(RUN.c.id).where(RUN.c.as_of <= bindparam("until"))
+            .order_by(RUN.c.as_of.desc(), RUN.c.id.desc()).limit(1).scalar_subquery())
+    segments = (select(MEMBER_SEGMENT.c.member_pk,
+                       *(MEMBER_SEGMENT.c[f] for f in SEGMENT_FIELDS))
+                .where(MEMBER_SEGMENT.c.run_id == _run,
+                       MEMBER_SEGMENT.c.member_pk.in_(bindparam("pks", expanding=True))))
+
+
+class LiveFactStore:
+    """Reads the live persona cache needs: fact versions and the latest run's segments."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def fact_versions(self, pks: Iterable[int]) -> dict[int, FactVersion]:
+        with self.engine.connect() as conn:
+            return {pk: FactVersion(*conn.execute(_FactQ.version, {"pk": pk}).one())
+                    for pk in pks}
+
+    def run_segments(self, pks: Iterable[int], until: datetime
+                     ) -> dict[int, dict[str, str | None]]:
+        """The members' rows of the newest segmentation run as of `until` (as
+        `SegmentStore.latest_run` + `member_segments`, in one query over the members only)."""
+        out: dict[int, dict[str, str | None]] = {}
+        with self.engine.connect() as conn:
+            for part in _chunks(sorted(set(pks))):
+                for pk, *values in conn.execute(_FactQ.segments,
+                                                {"pks": list(part), "until": until}):
+                    out[pk] = dict(zip(SEGMENT_FIELDS, values, strict=True))
+        return out

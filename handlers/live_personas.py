@@ -1,0 +1,164 @@
+"""Personas for the live suggestion hook, from a per-process cache of active members' facts.
+
+A triggering message needs its sender's persona. `handlers.personas.build_personas` reads the
+member's whole history (messages, orders, content events) back on every call, so the live
+path's slowest messages were the ones that mattered most. Here each recently active member's
+message records, orders and events stay in memory (a bounded LRU): the hook appends every
+message it sees stored, and one indexed query (`LiveFactStore.fact_versions`: count and newest
+time of each kind) tells whether another process, or an erasure, changed the member since; if
+so the member is read again in full. Rows are only ever inserted or deleted, never edited in
+place, so equal counts and newest times mean the same rows.
+
+The persona is the same one `build_personas` computes (tests compare them): the same records,
+orders and events go into `build_persona`, which drops whatever is after `as_of` itself, and
+the manual tags and the latest segmentation run's segments are read fresh each time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.config import Settings
+from handlers.personas import (
+    PersonaView,
+    apply_run_segments,
+    persona_settings,
+    tag_from_row,
+    to_record,
+)
+from persona.commerce import ContentEventRecord, OrderRecord
+from persona.persona import MessageRecord, build_persona
+from persona.signals import Signals
+from storage.business import BusinessStore
+from storage.repo import Store, StoredMessage
+from storage.suggestions import FactVersion, LiveFactStore
+
+# Members kept; a member's history stays whole, so this bounds memory by the busiest members.
+MAX_MEMBERS = 2000
+
+
+@dataclass(slots=True)
+class _Facts:
+    records: list[MessageRecord]
+    ids: set[str]
+    newest: datetime | None
+    orders: list[OrderRecord]
+    events: list[ContentEventRecord]
+    version: FactVersion = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.version = self._version()
+
+    def _version(self) -> FactVersion:
+        return FactVersion(len(self.records), self.newest,
+                           len(self.orders), max((o.ts for o in self.orders), default=None),
+                           len(self.events), max((e.ts for e in self.events), default=None))
+
+    def add(self, rec: MessageRecord) -> None:
+        if rec.id in self.ids:
+            return
+        self.ids.add(rec.id)
+        self.records.append(rec)
+        self.newest = rec.ts if self.newest is None else max(self.newest, rec.ts)
+        v = self.version
+        self.version = v._replace(messages=v.messages + 1, newest_message=self.newest)
+
+
+class LivePersonas:
+    """`build_personas` for the live hook, without reading active members' history back."""
+
+    def __init__(self, store: Store, settings: Settings, labels: Mapping[str, str],
+                 max_members: int = MAX_MEMBERS) -> None:
+        self.store, self.settings, self.labels = store, settings, labels
+        self.ps = persona_settings(settings)
+        self.facts = LiveFactStore(store.engine)
+        self.business = BusinessStore.of(store)
+        self.max_members = max_members
+        self._cache: OrderedDict[int, _Facts] = OrderedDict()
+        self.loads = 0  # members read in full (misses and stale entries): for tests and benches
+
+    def note(self, msg: StoredMessage, rec: MessageRecord | None = None) -> None:
+        """A message this process saw stored: appended when its sender is cached."""
+        facts = self._cache.get(msg.member_pk)
+        if facts is not None:
+            facts.add(rec if rec is not None else to_record(msg))
+
+    def forget(self, pk: int | None = None) -> None:
+        """Drop one member (or everyone): the next build reads them again."""
+        if pk is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(pk, None)
+
+    def build(self, as_of: datetime, pks: Iterable[int]) -> list[PersonaView]:
+        """Personas of the given members as of `as_of`, in member order (as `build_personas`)."""
+        members = self.store.members(pks)
+        wanted = [m.pk for m in members]
+        if not wanted:
+            return []
+        facts = self._current(wanted)
+        manual = self.store.tags_for(wanted, source="manual")
+        ranked = self.facts.run_segments(wanted, as_of)
+        out = []
+        for m in members:
+            f = facts[m.pk]
+            persona = build_persona(m.member_id, m.name, f.records, as_of, self.ps, self.labels,
+                                    manual_tags=[tag_from_row(r) for r in manual.get(m.pk, ())],
+                                    orders=f.orders, events=f.events)
+            if m.pk in ranked:
+                apply_run_segments(persona, ranked[m.pk])
+            out.append(PersonaView(m, persona))
+        return out
+
+    def _current(self, pks: list[int]) -> dict[int, _Facts]:
+        versions = self.facts.fact_versions(pks)
+        out: dict[int, _Facts] = {}
+        stale: list[int] = []
+        for pk in pks:
+            f = self._cache.get(pk)
+            if f is not None and f.version == versions[pk]:
+                self._cache.move_to_end(pk)
+                out[pk] = f
+            else:
+                stale.append(pk)
+        if stale:
+            out.update(self._load(stale, versions))
+        return out
+
+    def _load(self, pks: list[int], versions: Mapping[int, FactVersion]
+              ) -> dict[int, _Facts]:
+        """Everything stored about these members, read now (no time bound: `build_persona`
+        applies `as_of`). Kinds the version query found none of are not asked for (most
+        chat members have no orders); one stored meanwhile changes the version, so the next
+        build reads the member again."""
+        self.loads += len(pks)
+        history = self.store.message_history(pks)
+        buyers = [pk for pk in pks if versions[pk].orders]
+        viewers = [pk for pk in pks if versions[pk].events]
+        orders = self.business.orders_for(buyers) if buyers else {}
+        events = self.business.events_for(viewers) if viewers else {}
+        decoded: dict[str, Signals] = {}
+        out: dict[int, _Facts] = {}
+        for pk in pks:
+            records = []
+            for mid, ts, chat_id, mtype, raw in history.get(pk, ()):
+                if isinstance(raw, str):
+                    signals = decoded.get(raw)
+                    if signals is None:
+                        signals = decoded[raw] = Signals.from_json(json.loads(raw))
+                else:
+                    signals = Signals.from_json(raw)
+                records.append(MessageRecord(mid, ts, chat_id, mtype, signals))
+            f = _Facts(records, {r.id for r in records}, max((r.ts for r in records),
+                                                             default=None),
+                       orders.get(pk, []), events.get(pk, []))
+            out[pk] = f
+            self._cache[pk] = f
+            self._cache.move_to_end(pk)
+        while len(self._cache) > self.max_members:
+            self._cache.popitem(last=False)
+        return out
