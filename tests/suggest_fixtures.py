@@ -29,7 +29,8 @@ def ago(days: float = 0, hours: float = 0) -> datetime:
 class Community:
     """Members talking in a group; `commit()` ingests what was said since the last commit."""
 
-    def __init__(self, tmp_path: Path, toml: str = "") -> None:
+    def __init__(self, tmp_path: Path, toml: str = "", url: str | None = None) -> None:
+        """A SQLite file in `tmp_path`, or the database at `url` (PostgreSQL tests)."""
         tmp_path.mkdir(parents=True, exist_ok=True)
         self.db = tmp_path / "siyu.db"
         config = None
@@ -37,7 +38,7 @@ class Community:
             config = tmp_path / "siyu.toml"
             config.write_text(toml, encoding="utf-8")
         self.settings: Settings = load_settings(str(config) if config else None,
-                                                f"sqlite:///{self.db}")
+                                                url or f"sqlite:///{self.db}")
         self.app = App(self.settings)
         self.ingestor = Ingestor(self.app.store, self.app.analyzer, self.settings,
                                  self.app.labels)

@@ -7,10 +7,13 @@ erasure must be noticed, and the persona must stay identical throughout.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from random import Random
 
+import pytest
+from pg import fresh_database, require_postgres
 from sqlalchemy import event
 
 from bot.app import App
@@ -31,8 +34,8 @@ LINES = ["这款面霜多少钱？", "快递怎么还没到，太慢了", "好�
 SENDERS = ["wxid_price", "wxid_quality", "wxid_service", "wxid_a", "wxid_b"]
 
 
-def _community(tmp_path: Path) -> Community:
-    c = Community(tmp_path)
+def _community(tmp_path: Path, url: str | None = None) -> Community:
+    c = Community(tmp_path, url=url)
     price_mom(c)
     quality_mom(c)
     service_dad(c)
@@ -57,8 +60,20 @@ def _same(c: Community, live: LivePersonas, when: object, pks: list[int]) -> Non
         assert g.persona == e.persona, g.member.member_id
 
 
-def test_cached_personas_equal_build_personas_through_a_stream(tmp_path: Path) -> None:
-    c = _community(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The stream runs on a SQLite file and on PostgreSQL: the cache's version query and
+    per-member reads are dialect-sensitive SQL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with fresh_database(require_postgres()) as pg:
+        yield pg
+
+
+def test_cached_personas_equal_build_personas_through_a_stream(tmp_path: Path,
+                                                               url: str | None) -> None:
+    c = _community(tmp_path, url)
     hook = SuggestHook(c.store, c.settings, c.labels)
     live = hook.personas
     pks = [c.member(s).pk for s in SENDERS]
