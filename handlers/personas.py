@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
+from persona.columns import KeptKeywords, kept_keywords
 from persona.persona import (
     VALUE_LABELS,
     MessageRecord,
@@ -29,6 +30,7 @@ from persona.persona import (
 )
 from persona.signals import Signals
 from storage.business import BusinessStore
+from storage.columns import KEPT_KEYWORDS, ColumnReader, keep_member_keywords
 from storage.repo import HistoryRow, MemberRow, Store, StoredMessage, TagRow
 from storage.segments import SegmentStore
 
@@ -118,6 +120,9 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
     as_of = max(times)
     ps = persona_settings(settings)
     decoded: dict[str, Signals] = {}
+    # The history is loaded here anyway: count each member's top keywords for segmentation
+    # too (SQLite's columnar reader keeps them; elsewhere nothing reads them).
+    keeps_keywords = ColumnReader(store.engine).supported
     done = 0
     # Chunks keep memory flat on a large back-fill.
     for i in range(0, len(stale), 1000):
@@ -126,13 +131,19 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
         orders = business.orders_for(part, until=as_of)
         events = business.events_for(part, until=as_of)
         rows: dict[int, list[TagRow]] = {}
+        words: dict[int, KeptKeywords] = {}
         for m in store.members(part):
             records = _records(messages.get(m.pk, ()), decoded)
             persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
                                     orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
             rows[m.pk] = [TagRow(t.code, t.kind, t.label, t.score, t.evidence, t.expires_at)
                           for t in persona.tags]
+            kept = kept_keywords(records, KEPT_KEYWORDS)
+            if kept is not None:
+                words[m.pk] = kept
         store.replace_derived_tags(rows, computed_at=as_of)
+        if keeps_keywords:
+            keep_member_keywords(store.engine, words)
         done += len(part)
     return done
 

@@ -34,7 +34,7 @@ from persona.signals import Signals
 from storage.business import BusinessStore
 from storage.columns import ColumnReader
 from storage.repo import MemberRow, Store, StoredMessage
-from storage.segments import SegmentStore, StoredRun
+from storage.segments import SegmentStore, StoredRun, json_text
 
 QUOTE_INTENTS = frozenset({"question", "complaint", "purchase_intent", "praise"})
 MAX_QUOTES = 10
@@ -219,20 +219,30 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
         prev_result = SegmentResult.from_json(previous.result) if previous else None
         result = run_segmentation(columns, as_of, params, previous=prev_result,
                                   half_life_days=settings.half_life_days)
+        # the columns (1.7 GB at a million members) are done with: gone before the document
+        # is built and stored, which is the other large peak of a run
+        del columns, prev_result
         # to_json and the stored rows are a million small dicts more: still no collections
         run_id = store_result(runs, as_of, params, pks, result)
     return SegmentOutcome(run_id, result, previous)
 
 
 def store_result(runs: SegmentStore, as_of: datetime, params: SegmentParams, pks: np.ndarray,
-                 result: SegmentResult) -> int:
+                 result: SegmentResult, document: str | None = None) -> int:
     """Store a run: the whole document plus one row per member (row i of the result is the
-    member with pk `pks[i]`)."""
+    member with pk `pks[i]`).
+
+    The document is serialised here once (or given, already serialised, as `document`) and
+    its dict dropped before the insert: at a million members the dict, a second
+    serialisation and the driver's copy were each a few hundred megabytes at once.
+    """
+    if document is None:
+        document = json_text(result.to_json())
     rows = ((pk, {"value": v, "lifecycle": lc, "motivation": mo, "layer": la, "cluster": cl})
             for pk, v, lc, mo, la, cl in zip(pks.tolist(), result.value, result.lifecycle,
                                              result.motivation, result.layer, result.cluster,
                                              strict=True))
-    return runs.save_run(as_of, datetime.now(UTC), params.to_json(), result.to_json(), rows)
+    return runs.save_run(as_of, datetime.now(UTC), params.to_json(), document, rows)
 
 
 def latest_or_new(store: Store, settings: Settings, labels: Mapping[str, str],

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,7 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from persona.commerce import CONTENT_TYPES
-from persona.persona import SCORE_FLOOR, TAG_KINDS, TIME_LABELS
+from persona.persona import SCORE_FLOOR, TAG_KINDS, TIME_LABELS, MessageRecord
 from persona.segment import (
     CONTENT_KIND_LABELS,
     CONTENT_KINDS,
@@ -446,3 +447,35 @@ def join_channel(join: Mapping[str, str] | None) -> str | None:
 
 
 JOIN_CHANNEL_LABELS = {"invite": "邀请", "qrcode": "二维码"}
+
+
+# Message types that are not chat: they neither count as messages nor make a member active.
+SILENT_TYPES = frozenset({"system", "recall"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptKeywords:
+    """A member's top keywords and what they were counted over: the newest chat message
+    (microseconds since the epoch) and the number of chat messages. A segmentation run as of
+    a later moment reuses them only when both still match (`storage.columns.MemberKeywords`)."""
+
+    through_us: int
+    messages: int
+    words: tuple[str, ...]
+
+
+def kept_keywords(records: Sequence[MessageRecord], top: int) -> KeptKeywords | None:
+    """A member's top keywords from their whole history, in the order cards show them: most
+    used first, ties by the newest use (a newest-first scan; messages of one moment in their
+    stored order). None for a member without chat messages: nothing a run would reuse."""
+    chat = [r.ts for r in records if r.type not in SILENT_TYPES]
+    if not chat:
+        return None
+    words: Counter[str] = Counter()
+    # sorted() is stable, so messages of the same moment keep the order they were read in
+    for rec in sorted(records, key=lambda r: r.ts, reverse=True):
+        words.update(rec.signals.keywords)
+    newest = max(chat).astimezone(UTC)
+    return KeptKeywords((newest - _EPOCH) // timedelta(microseconds=1), len(chat),
+                        tuple(w for w, _ in words.most_common(top)))

@@ -434,11 +434,16 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
     """Write the generated community into a fresh product database (schema from
     storage.db) as the product would hold it after ingest and refresh_stale_tags: members,
     chats, messages with signals (keywords, intents of the quoted lines, join notices), orders,
-    content events and the derived tags computed as of SAMPLE_NOW. Streams members, so even a
+    content events, the derived tags computed as of SAMPLE_NOW and each member's kept top
+    keywords (member_keywords, which the rebuild fills too). Streams members, so even a
     million never sit in memory; raw sqlite3 executemany keeps it to minutes."""
     import sqlite3
 
+    from persona.columns import kept_keywords
     from persona.commerce import content_event_id
+    from persona.persona import MessageRecord
+    from persona.signals import Signals
+    from storage.columns import KEPT_KEYWORDS
     from storage.db import open_database
 
     if path.exists():
@@ -452,6 +457,8 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
                    [(code, name) for code, name, _ in GROUPS])
     computed = _db_ts(SAMPLE_NOW)
     members, messages, tags, orders, events = [], [], [], [], []
+    # each member's top keywords, as refresh_stale_tags keeps them after an import
+    kept: list[tuple[int, int, int, str]] = []
     counts = {"members": 0, "messages": 0, "tags": 0, "orders": 0, "events": 0}
 
     def flush() -> None:
@@ -468,6 +475,9 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
         db.executemany("INSERT OR IGNORE INTO content_event (member_pk, event_id, ts, "
                        "content_type, action, duration, origin) VALUES (?, ?, ?, ?, ?, ?, "
                        "'bench')", events)
+        db.executemany("INSERT INTO member_keywords (member_pk, through_us, messages, words) "
+                       "VALUES (?, ?, ?, ?)", kept)
+        kept.clear()
         for name, rows in (("members", members), ("messages", messages), ("tags", tags),
                            ("orders", orders), ("events", events)):
             counts[name] += len(rows)
@@ -493,6 +503,7 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
                                  "system", text,
                                  dumps({"j": {"channel": channel, "inviter": "小禾助手"}})))
         count = int(st["messages"] or 0)
+        records: list[MessageRecord] = []
         if count and first and last:
             words = list(m.keywords)
             quotes = list(m.quotes)
@@ -509,6 +520,11 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
                     sig["n"] = list(q.intents)
                 messages.append((f"{p.member_id}-m{k}", chat, pk, _db_ts(ts), "text", text,
                                  dumps(sig)))
+                records.append(MessageRecord("", ts, chat, "text", Signals(keywords=kw)))
+        words_kept = kept_keywords(records, KEPT_KEYWORDS)
+        if words_kept is not None:
+            kept.append((pk, words_kept.through_us, words_kept.messages,
+                         "\x1f".join(words_kept.words)))
         for o in m.orders:
             orders.append((o.order_id, pk, _db_ts(o.ts), o.amount, o.category,
                            1 if o.coupon_used else 0))
@@ -677,7 +693,7 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
     from bot.config import Settings
     from handlers.segments import gather_columns, paused_gc, segment_params, store_result
     from persona.segment import run_segmentation
-    from storage.segments import SegmentStore
+    from storage.segments import SegmentStore, json_text
 
     path = db_dir / f"segment-{n}-{seed}.db"
     out: dict[str, Any] = {"members": n, "stage": "open", "source": "db",
@@ -714,6 +730,8 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
         undo()
         out["stages"] = stages
         out["rss_segmented_mb"] = peak_rss_mb()
+        # as run_and_store does: the columns are done with before the document is built
+        del cols
         out["stage"] = "to_json"
         gc_at["to_json"] = gc_clock.snapshot()
         t0 = time.perf_counter()
@@ -723,14 +741,19 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
         out["gc"] = {a: [gc_at[b][0] - gc_at[a][0], gc_at[b][1] - gc_at[a][1]]
                      for a, b in itertools.pairwise(("build", "segment", "to_json", "end"))}
         t0 = time.perf_counter()
-        text = json.dumps(doc, ensure_ascii=False)
+        text = json_text(doc)  # the serialisation store_result stores, made once
         out["dumps_s"] = time.perf_counter() - t0
-        out["json_mb"] = len(text.encode("utf-8")) / 2**20
-        del text, doc
+        del doc
         out["stage"] = "store"
+        runs = SegmentStore(store.engine)
         t0 = time.perf_counter()
-        store_result(SegmentStore(store.engine), SAMPLE_NOW, params, pks, result)
+        run_id = store_result(runs, SAMPLE_NOW, params, pks, result, document=text)
         out["store_s"] = time.perf_counter() - t0
+        del text
+        with store.engine.connect() as conn:
+            out["json_mb"] = conn.exec_driver_sql(
+                "SELECT length(CAST(result AS BLOB)) FROM segment_run WHERE id = ?",
+                (run_id,)).scalar() / 2**20
         pause.__exit__(None, None, None)
         out["peak_rss_mb"] = peak_rss_mb()
         counts = result.counts()

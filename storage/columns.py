@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from persona.columns import (
     POPULATION_KEYWORDS,
     TAG_KINDS_READ,
     Detail,
+    KeptKeywords,
     MemberColumns,
     join_channel,
 )
@@ -55,6 +56,10 @@ class MemberKeywords(SQLModel, table=True):
     for a run when its (newest chat message time, chat message count) equals the member's as
     of the run: messages are only ever added (erasure removes the member and this row with
     them), so equal counts up to an equal newest time mean the very same messages.
+
+    The tag rebuild after every import (`handlers.personas.refresh_stale_tags`) writes the
+    rows of the members it rebuilt from the history it loads anyway, so the first run after
+    an import finds them current; a run counts in SQL only what is still missing or stale.
     """
 
     __tablename__ = "member_keywords"
@@ -69,6 +74,24 @@ KEYWORDS: Table = MemberKeywords.__table__  # type: ignore[assignment]
 # Words kept per member: what persona cards read (their needs and pain points look at a
 # member's top 30); circles use the first POPULATION_KEYWORDS of them.
 KEPT_KEYWORDS = 30
+
+
+def keep_keywords(engine: Engine, rows: Sequence[dict[str, Any]]) -> None:
+    """Replace these members' kept keywords (dicts of member_pk, through_us, messages, words)."""
+    if not rows:
+        return
+    with writing(engine) as conn:
+        conn.execute(delete(KEYWORDS).where(
+            KEYWORDS.c.member_pk.in_([r["member_pk"] for r in rows])))
+        conn.execute(insert(KEYWORDS), list(rows))
+
+
+def keep_member_keywords(engine: Engine, kept: Mapping[int, KeptKeywords]) -> None:
+    """Store top keywords a tag rebuild counted from the history it had loaded anyway, so the
+    first segmentation after an import does not count them again (a minute at 1M members)."""
+    keep_keywords(engine, [{"member_pk": pk, "through_us": k.through_us,
+                            "messages": k.messages, "words": _SEP.join(k.words)}
+                           for pk, k in kept.items()])
 
 
 def _db_time(ts: datetime) -> str:
@@ -214,12 +237,7 @@ class ColumnReader:
         return out
 
     def _keep_keywords(self, rows: list[dict[str, Any]]) -> None:
-        if not rows:
-            return
-        with writing(self.engine) as conn:
-            conn.execute(delete(KEYWORDS).where(
-                KEYWORDS.c.member_pk.in_([r["member_pk"] for r in rows])))
-            conn.execute(insert(KEYWORDS), rows)
+        keep_keywords(self.engine, rows)
 
     def read(self, as_of: datetime) -> ColumnRead:
         """Every member as of `as_of`, in member-id order."""
@@ -298,27 +316,16 @@ class ColumnReader:
                     ets.append(ts)
                     etype.append(pos)
 
-        # ---- usable stored tags: not stale, present, computed no later than as_of. A member's
-        # derived tags are replaced together (one computed_at), so their age is per member.
-        bad = np.frombuffer(stale, dtype=np.int8).astype(bool) if n else np.zeros(0, bool)
-        has_tags = np.zeros(n, dtype=bool)
-        now_us = round(as_of.timestamp() * 1e6)
-        computed = np.full(n, float(now_us))
-        sql = (f"SELECT member_pk, {_us('c')} FROM (SELECT member_pk, max(computed_at) AS c "
-               "FROM tag WHERE source = 'derived' GROUP BY member_pk)")
-        for chunk in self._rows(sql, {}):
-            pk, comp = zip(*chunk, strict=True)
-            r = rows_for(pk)
-            ok = r >= 0
-            has_tags[r[ok]] = True
-            computed[r[ok]] = np.array([now_us if c is None else c for c in comp],
-                                       dtype=np.float64)[ok]
-        bad |= ~has_tags | (computed > now_us)
-
-        # ---- the derived tags segmentation reads; evidence only where it is used
-        kinds = ", ".join(f"'{k}'" for k in TAG_KINDS_READ)
-        sql = ("SELECT t.member_pk, t.kind || char(31) || t.code || char(31) || t.label, "
-               f"t.score, CASE t.kind WHEN 'intent' THEN {_us('t.expires_at')} END, "
+        # ---- the derived tags segmentation reads, evidence only where it is used, and in the
+        # same scan how old each member's stored tags are: a member's derived tags are
+        # replaced together (one computed_at) and always include the lifecycle tag, whose
+        # row brings computed_at. A member without one counts as having no usable tags and is
+        # rebuilt: slower, never wrong.
+        kinds = ", ".join(f"'{k}'" for k in (*TAG_KINDS_READ, "lifecycle"))
+        sql = ("SELECT t.member_pk, CASE t.kind WHEN 'lifecycle' THEN NULL ELSE "
+               "t.kind || char(31) || t.code || char(31) || t.label END, "
+               f"t.score, CASE t.kind WHEN 'intent' THEN {_us('t.expires_at')} "
+               f"WHEN 'lifecycle' THEN coalesce({_us('t.computed_at')}, -1) END, "
                "CASE t.kind WHEN 'motivation' THEN (SELECT count(*) FROM json_each(t.evidence) e "
                "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = e.value "
                "AND o.member_pk = t.member_pk AND o.ts <= :at)) ELSE 0 END, "
@@ -326,30 +333,46 @@ class ColumnReader:
                "CASE t.kind WHEN 'intent' THEN t.evidence END "
                f"FROM tag t WHERE t.source = 'derived' AND t.kind IN ({kinds}) "
                "AND (t.kind != 'intent' OR t.expires_at > :at)")
-        keys: dict[str, int] = {}
+        keys: dict[str | None, int] = {None: -1}
         parts: list[tuple[np.ndarray, ...]] = []
         tev: dict[int, tuple[str, ...]] = {}
         seen = 0
         for chunk in self._rows(sql, {"at": at}):
             pk, key, score, exp, chat, n_ev, ev = zip(*chunk, strict=True)
-            kidx = np.fromiter((keys[k] if k in keys else keys.setdefault(k, len(keys))
+            kidx = np.fromiter((keys[k] if k in keys else keys.setdefault(k, len(keys) - 1)
                                 for k in key), dtype=np.int64, count=len(key))
             parts.append((np.asarray(pk, dtype=np.int64), kidx,
                           np.asarray(score, dtype=np.float64),
-                          _seconds(exp), np.asarray(chat, dtype=np.int64),
-                          np.asarray(n_ev, dtype=np.int64)))
+                          np.array([np.nan if v is None else v for v in exp], dtype=np.float64),
+                          np.asarray(chat, dtype=np.int64), np.asarray(n_ev, dtype=np.int64)))
             for t, e in enumerate(ev):
                 if e is not None:
                     tev[seen + t] = tuple(json.loads(e))
             seen += len(chunk)
+        del keys[None]
         if parts:
             tpk, tkey, tscore, texp, tchat, tlen = (np.concatenate(c) for c in zip(*parts,
                                                                                   strict=True))
         else:
             tpk = tkey = tchat = tlen = np.zeros(0, np.int64)
             tscore = texp = np.zeros(0)
+        del parts
+        # usable stored tags: not stale, present, computed no later than as_of
+        now_us = round(as_of.timestamp() * 1e6)
+        life = tkey < 0
+        life_rows = rows_for(tpk[life]) if len(tpk) else np.zeros(0, np.int64)
+        ok = life_rows >= 0
+        has_tags = np.zeros(n, dtype=bool)
+        has_tags[life_rows[ok]] = True
+        computed = np.full(n, float(now_us))
+        comp = texp[life][ok]
+        computed[life_rows[ok]] = np.where(comp < 0, float(now_us), comp)
+        bad = np.frombuffer(stale, dtype=np.int8).astype(bool) if n else np.zeros(0, bool)
+        bad |= ~has_tags | (computed > now_us)
+        texp = texp / 1e6  # intent expiry, microseconds → seconds
         tag_rows = rows_for(tpk) if len(tpk) else np.zeros(0, np.int64)
-        keep = (tag_rows >= 0) & ~bad[tag_rows] if len(tag_rows) else np.zeros(0, bool)
+        keep = ((tag_rows >= 0) & ~life & ~bad[tag_rows] if len(tag_rows)
+                else np.zeros(0, bool))
         kept = np.flatnonzero(keep)
         remap = np.full(len(tag_rows), -1, dtype=np.int64)
         remap[kept] = np.arange(len(kept))

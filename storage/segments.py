@@ -7,11 +7,12 @@ without parsing the document.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Column, Table, func, insert, select
+from sqlalchemy import JSON, Column, Table, Text, func, insert, literal, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
@@ -47,6 +48,11 @@ SEGMENT_FIELDS = ("value", "lifecycle", "motivation", "layer", "cluster")
 _ROWS_PER_INSERT = 20_000
 
 
+def json_text(doc: Mapping[str, Any]) -> str:
+    """A run document as the JSON column stores it (the engine's serialiser's layout)."""
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
 class StoredRun(NamedTuple):
     id: int
     as_of: datetime
@@ -60,18 +66,22 @@ class SegmentStore:
         self.engine = engine
 
     def save_run(self, as_of: datetime, created_at: datetime, params: Mapping[str, Any],
-                 result: Mapping[str, Any],
+                 result: Mapping[str, Any] | str,
                  assignments: Mapping[int, Mapping[str, str | None]]
                  | Iterable[tuple[int, Mapping[str, str | None]]]) -> int:
         """Store a run and its per-member segments in one transaction; returns the run id.
 
+        `result` is the document, or its JSON text already serialised (`json_text`): then it
+        is bound as it is, with no second serialisation of a few hundred megabytes.
         `assignments` maps member pk → segment codes, or is an iterable of such pairs; rows
         are written in chunks, so a million members never sit in one list of row dicts.
         """
         pairs = assignments.items() if isinstance(assignments, Mapping) else assignments
+        # a str bound as Text: the JSON type's serialiser would encode it a second time
+        doc: Any = literal(result, Text) if isinstance(result, str) else dict(result)
         with writing(self.engine) as conn:
             run_id = conn.execute(insert(RUN).values(
-                as_of=as_of, created_at=created_at, params=dict(params), result=dict(result),
+                as_of=as_of, created_at=created_at, params=dict(params), result=doc,
             )).inserted_primary_key[0]
             rows: list[dict[str, Any]] = []
             for pk, seg in pairs:

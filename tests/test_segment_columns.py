@@ -234,3 +234,53 @@ def test_keywords_are_kept_between_runs_and_recounted_when_messages_change(
     old, new = _both(store, settings, newest)
     assert new == old
     refresh_stale_tags(store, settings, LABELS)
+
+
+def test_tag_rebuild_keeps_the_keywords_a_recount_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rebuild after an import fills member_keywords from the history it loaded, with
+    the words and order SQL would count, so the first run counts nothing; a late message
+    makes the row stale until the next rebuild refreshes it."""
+    from storage.columns import KEPT_KEYWORDS, _db_time
+
+    settings = Settings(db=f"sqlite:///{tmp_path / 'k.db'}")
+    store = Store(open_database(settings.db))
+    _community(store, n=50, seed=11)
+    refresh_stale_tags(store, settings, LABELS)
+    newest = store.latest_message_ts()
+    assert newest is not None
+    reader = ColumnReader(store.engine)
+    pks = [m.pk for m in store.members()]
+    recount = reader._count_keywords(pks, _db_time(newest), KEPT_KEYWORDS)
+    kept = reader._kept_keywords(pks, _db_time(newest), KEPT_KEYWORDS)
+    assert kept == {pk: recount[pk] for pk in kept} and len(recount) > 30
+    assert set(recount) <= set(kept)
+    counted: list[int] = []
+    original = reader._count_keywords
+
+    def spy(pks: Any, at: str, top: int = 10) -> Any:
+        counted.extend(pks)
+        return original(pks, at, top)
+
+    monkeypatch.setattr(reader, "_count_keywords", spy)
+    reader.read(newest)
+    assert counted == []
+    store.write_batch(Batch(chats={"g2": ("健身群", True, "wechat")},
+                            people={("wechat", "wxid_007"): "成员7"},
+                            messages=[NewMessage("late-7", "g2", "wechat", "wxid_007",
+                                                 newest - timedelta(days=3), "text", "跑步",
+                                                 {"k": ["跑步", "跑步鞋"]}, "t")]))
+    pk = next(m.pk for m in store.members() if m.member_id == "wxid_007")
+    reader.read(newest)
+    assert counted == [pk]  # stale row recounted (and kept again) by the run
+    counted.clear()
+    store.write_batch(Batch(chats={"g2": ("健身群", True, "wechat")},
+                            people={("wechat", "wxid_007"): "成员7"},
+                            messages=[NewMessage("late-7b", "g2", "wechat", "wxid_007",
+                                                 newest - timedelta(days=2), "text", "鞋",
+                                                 {"k": ["跑步鞋"]}, "t")]))
+    refresh_stale_tags(store, settings, LABELS)
+    reader.read(newest)
+    assert counted == []  # the rebuild refreshed the row
+    assert reader._kept_keywords([pk], _db_time(newest), KEPT_KEYWORDS) == original(
+        [pk], _db_time(newest), KEPT_KEYWORDS)
