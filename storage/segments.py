@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Column, Table, Text, func, insert, literal, select
+from sqlalchemy import JSON, Column, Table, Text, cast, func, insert, literal, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
@@ -77,9 +77,13 @@ class SegmentStore:
         are written in chunks, so a million members never sit in one list of row dicts.
         """
         pairs = assignments.items() if isinstance(assignments, Mapping) else assignments
-        # a str bound as Text: the JSON type's serialiser would encode it a second time
+        # a str bound as Text: the JSON type's serialiser would encode it a second time.
+        # PostgreSQL will not put a text parameter into a json column without an explicit
+        # CAST; SQLite must not get one (CAST AS JSON there means numeric affinity).
         doc: Any = literal(result, Text) if isinstance(result, str) else dict(result)
         with writing(self.engine) as conn:
+            if isinstance(result, str) and conn.dialect.name == "postgresql":
+                doc = cast(doc, JSON)
             run_id = conn.execute(insert(RUN).values(
                 as_of=as_of, created_at=created_at, params=dict(params), result=doc,
             )).inserted_primary_key[0]
