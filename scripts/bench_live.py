@@ -434,6 +434,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'abandoned at drain limit':32} {transport.abandoned:10d}")
     if max(wait) < 1.0 / args.rate + 0.05 and not transport.abandoned:
         verdict = "kept up with the target rate"
+    elif not waiting_at_end and not transport.abandoned:
+        # Bursts (cold caches at the start, a slow trigger) queue a few messages, but the bot
+        # drains them while arrivals go on: it keeps up, with the worst wait said plainly.
+        verdict = (f"kept up on the whole: nothing waiting when arrivals stopped; worst wait "
+                   f"{max(wait):.2f}s (backlog of {max(backlog)} at the peak)")
     else:
         verdict = (f"fell behind: the last message handled waited {d[-1].start - d[-1].due:.2f}s"
                    + (f"; {transport.abandoned} never handled (drain limit)"
