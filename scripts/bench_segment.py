@@ -608,6 +608,33 @@ class GcClock:
         return self.seconds, self.full
 
 
+def describe_result(result: Any, out: dict[str, Any], assignments: int) -> None:
+    """What the run produced, into `out`: members, assignments, segment sizes, circles."""
+    counts = result.counts()
+    out["result_members"] = len(result.member_ids)
+    out["assignments"] = assignments
+    out["dimension_sums"] = {dim: sum(c.values()) for dim, c in counts.items()}
+    out["circles"] = len(result.circles)
+    out["clustering"] = {k: result.clustering.get(k) for k in ("method", "k", "profiled",
+                                                               "unclustered")}
+    out["value"] = counts["value"]
+    out["lifecycle"] = counts["lifecycle"]
+
+
+def timed_to_json(result: Any, out: dict[str, Any], gc_at: dict[str, tuple[float, int]],
+                  gc_clock: GcClock) -> dict[str, Any]:
+    """`result.to_json()`, timed, with the collector's share of every stage so far in `out`."""
+    out["stage"] = "to_json"
+    gc_at["to_json"] = gc_clock.snapshot()
+    t0 = time.perf_counter()
+    doc: dict[str, Any] = result.to_json()
+    out["to_json_s"] = time.perf_counter() - t0
+    gc_at["end"] = gc_clock.snapshot()
+    out["gc"] = {a: [gc_at[b][0] - gc_at[a][0], gc_at[b][1] - gc_at[a][1]]
+                 for a, b in itertools.pairwise(("build", "segment", "to_json", "end"))}
+    return doc
+
+
 def run_child(n: int, seed: int, trace: bool) -> dict[str, Any]:
     """Build `n` members, segment them, serialise the result; times and peak memory."""
     import gc
@@ -649,15 +676,7 @@ def run_child(n: int, seed: int, trace: bool) -> dict[str, Any]:
         out["stages"] = stages
         out["rss_segmented_mb"] = peak_rss_mb()
 
-        out["stage"] = "to_json"
-        gc_at["to_json"] = gc_clock.snapshot()
-        t0 = time.perf_counter()
-        doc = result.to_json()
-        out["to_json_s"] = time.perf_counter() - t0
-        gc_at["end"] = gc_clock.snapshot()
-        steps = ("build", "segment", "to_json", "end")
-        out["gc"] = {a: [gc_at[b][0] - gc_at[a][0], gc_at[b][1] - gc_at[a][1]]
-                     for a, b in itertools.pairwise(steps)}
+        doc = timed_to_json(result, out, gc_at, gc_clock)
         t0 = time.perf_counter()
         text = json.dumps(doc, ensure_ascii=False)
         out["dumps_s"] = time.perf_counter() - t0
@@ -668,15 +687,7 @@ def run_child(n: int, seed: int, trace: bool) -> dict[str, Any]:
         del text
         out["peak_rss_mb"] = peak_rss_mb()
 
-        counts = result.counts()
-        out["result_members"] = len(result.member_ids)
-        out["assignments"] = len(doc["assignments"])
-        out["dimension_sums"] = {dim: sum(c.values()) for dim, c in counts.items()}
-        out["circles"] = len(result.circles)
-        out["clustering"] = {k: result.clustering.get(k) for k in ("method", "k", "profiled",
-                                                                   "unclustered")}
-        out["value"] = counts["value"]
-        out["lifecycle"] = counts["lifecycle"]
+        describe_result(result, out, assignments=len(doc["assignments"]))
         out["stage"] = "done"
     except MemoryError:
         out["error"] = f"MemoryError during {out['stage']}"
@@ -732,14 +743,7 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
         out["rss_segmented_mb"] = peak_rss_mb()
         # as run_and_store does: the columns are done with before the document is built
         del cols
-        out["stage"] = "to_json"
-        gc_at["to_json"] = gc_clock.snapshot()
-        t0 = time.perf_counter()
-        doc = result.to_json()
-        out["to_json_s"] = time.perf_counter() - t0
-        gc_at["end"] = gc_clock.snapshot()
-        out["gc"] = {a: [gc_at[b][0] - gc_at[a][0], gc_at[b][1] - gc_at[a][1]]
-                     for a, b in itertools.pairwise(("build", "segment", "to_json", "end"))}
+        doc = timed_to_json(result, out, gc_at, gc_clock)
         t0 = time.perf_counter()
         text = json_text(doc)  # the serialisation store_result stores, made once
         out["dumps_s"] = time.perf_counter() - t0
@@ -756,15 +760,7 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
                 (run_id,)).scalar() / 2**20
         pause.__exit__(None, None, None)
         out["peak_rss_mb"] = peak_rss_mb()
-        counts = result.counts()
-        out["result_members"] = len(result.member_ids)
-        out["assignments"] = len(result.member_ids)
-        out["dimension_sums"] = {dim: sum(c.values()) for dim, c in counts.items()}
-        out["circles"] = len(result.circles)
-        out["clustering"] = {k: result.clustering.get(k) for k in ("method", "k", "profiled",
-                                                                   "unclustered")}
-        out["value"] = counts["value"]
-        out["lifecycle"] = counts["lifecycle"]
+        describe_result(result, out, assignments=len(result.member_ids))
         out["stage"] = "done"
     except MemoryError:
         out["error"] = f"MemoryError during {out['stage']}"
