@@ -16,7 +16,6 @@ the manual tags and the latest segmentation run's segments are read fresh each t
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from handlers.personas import (
     PersonaView,
     apply_run_segments,
     persona_settings,
+    records_from_history,
     tag_from_row,
     to_record,
 )
@@ -144,15 +144,7 @@ class LivePersonas:
         decoded: dict[str, Signals] = {}
         out: dict[int, _Facts] = {}
         for pk in pks:
-            records = []
-            for mid, ts, chat_id, mtype, raw in history.get(pk, ()):
-                if isinstance(raw, str):
-                    signals = decoded.get(raw)
-                    if signals is None:
-                        signals = decoded[raw] = Signals.from_json(json.loads(raw))
-                else:
-                    signals = Signals.from_json(raw)
-                records.append(MessageRecord(mid, ts, chat_id, mtype, signals))
+            records = records_from_history(history.get(pk, ()), decoded)
             f = _Facts(records, {r.id for r in records}, max((r.ts for r in records),
                                                              default=None),
                        orders.get(pk, []), events.get(pk, []))

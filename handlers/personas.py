@@ -133,7 +133,7 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
         rows: dict[int, list[TagRow]] = {}
         words: dict[int, KeptKeywords] = {}
         for m in store.members(part):
-            records = _records(messages.get(m.pk, ()), decoded)
+            records = records_from_history(messages.get(m.pk, ()), decoded)
             persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
                                     orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
             rows[m.pk] = [TagRow(t.code, t.kind, t.label, t.score, t.evidence, t.expires_at)
@@ -152,8 +152,10 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
 _DECODED_MAX = 50_000
 
 
-def _records(rows: Iterable[HistoryRow], decoded: dict[str, Signals]) -> list[MessageRecord]:
-    """Message records sharing one `Signals` per distinct stored document (read-only)."""
+def records_from_history(rows: Iterable[HistoryRow], decoded: dict[str, Signals]
+                         ) -> list[MessageRecord]:
+    """Message records sharing one `Signals` per distinct stored document (read-only);
+    `decoded` is the caller's cache of documents already decoded."""
     out = []
     for mid, ts, chat_id, mtype, raw in rows:
         if isinstance(raw, str):
