@@ -650,16 +650,14 @@ def _insert_state(conn: Connection, key: str, value: str) -> None:
 def _write_lock(conn: Connection, name: str) -> None:
     """Serialise a read-then-write section across processes, until the transaction ends.
 
-    PostgreSQL: a transaction advisory lock on a key derived from `name`. SQLite: the
-    `writing()` transaction already holds the database's write lock from its BEGIN IMMEDIATE;
-    the no-op write below keeps that true even for a caller on a plain transaction.
+    Call it inside `writing()`. PostgreSQL: a transaction advisory lock on a key derived from
+    `name`. SQLite needs nothing more: `writing()` began with BEGIN IMMEDIATE, so this
+    transaction already holds the database's only write lock.
     """
     if conn.dialect.name == "postgresql":
         key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(),
                              "big") - 2**31
         conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK, key)))
-    else:
-        conn.execute(update(STATE).where(literal(False)).values(value=STATE.c.value))
 
 
 # Engines whose suggestion indexes were checked in this process.
