@@ -143,3 +143,30 @@ def test_join_starts_new_stage_with_channel_and_one_consent_notice(tmp_path: Pat
     # each join event is its own stored fact (two events, two rows); the notice went once
     assert rows(db, "SELECT type, text FROM message") == [
         ("system", '"小禾助手"邀请"小李"加入了群聊')] * 2
+
+
+def test_bot_loads_everything_before_the_first_message_and_freezes_it_while_running(
+        tmp_path: Path) -> None:
+    """The first message must not pay for loading the dictionary and playbook, and the
+    objects loaded at start-up are kept out of the collector while the bot runs (then
+    handed back, so a process that goes on after the bot can free them)."""
+    import gc
+
+    cfg = tmp_path / "siyu.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    settings = load_settings(str(cfg), db=f"sqlite:///{tmp_path / 'bot.db'}")
+    seen: dict[str, object] = {}
+
+    class Watching(ConsoleTransport):
+        async def run(self, on_event):  # type: ignore[no-untyped-def]
+            seen["frozen"] = gc.get_freeze_count()
+            seen["loaded"] = {"store", "analyzer", "labels"} <= set(bot.app.__dict__)
+            seen["hook"] = bot.context._suggest_hook is not None
+            await super().run(on_event)
+
+    bot = Bot(settings, Watching(stdin=io.StringIO("朵朵妈: 你好\n"), stdout=io.StringIO()))
+    assert bot.context._suggest_hook is None  # set up by run(), not by constructing
+    asyncio.run(bot.run())
+    assert seen == {"frozen": seen["frozen"], "loaded": True, "hook": True}
+    assert isinstance(seen["frozen"], int) and seen["frozen"] > 1000
+    assert gc.get_freeze_count() == 0
