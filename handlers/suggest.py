@@ -48,7 +48,6 @@ from persona.suggest import (
     draft_invite,
     is_segment_code,
     is_signup,
-    join_trigger,
     last_words,
     member_triggers,
     message_trigger,
@@ -639,32 +638,6 @@ def _save_state(eng: _Suggester, now: datetime, newest: datetime | None) -> None
 def _iso_utc(ts: datetime) -> str:
     # One fixed shape, so stored watermarks compare as text in the database.
     return ts.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def suggest_for_join(store: Store, settings: Settings, labels: Mapping[str, str],
-                     member: MemberRow, joined_at: datetime, chat_id: str | None = None,
-                     as_of: datetime | None = None, *, playbook: Playbook | None = None,
-                     polisher: Polisher | None = None) -> SuggestRun:
-    """A live join (bot.events.JoinEvent): draft the welcome and hand it out if there is room.
-
-    Exports carry joins as system messages, which `suggest_for_new_messages` already sees;
-    live transports report them as events that are not messages, so the join hook calls this.
-    Welcomes are once per member, and the hourly limit applies as for every other trigger.
-    """
-    now = _now(as_of)
-    eng = _Suggester(store, settings, labels, playbook, polisher)
-    run = SuggestRun(now)
-    skip = eng.excluded(member)
-    if skip:
-        run.skipped.append(skip)
-        return run
-    (view,) = build_personas(store, settings, labels, now, [member.pk])
-    _, action = eng.save(member, draft(view.persona, join_trigger(joined_at, chat_id),
-                                       eng.env), now)
-    run.created += action == "created"
-    run.unchanged += action != "created"
-    _notify(eng, run, now)
-    return run
 
 
 def _keep_newest(trigs: dict[str, Trigger], trig: Trigger) -> None:

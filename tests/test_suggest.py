@@ -15,15 +15,16 @@ import pytest
 from sqlalchemy import create_engine
 
 from bot.config import ConfigError
+from bot.events import MessageType
 from handlers.personas import build_personas
 from handlers.suggest import (
     SuggestError,
+    SuggestHook,
     SuggestionView,
     SuggestRun,
     feedback_summary,
     set_status,
     suggest_config,
-    suggest_for_join,
     suggest_for_member,
     suggest_for_new_messages,
 )
@@ -234,21 +235,28 @@ def test_old_history_does_not_flood_the_operator(tmp_path: Path) -> None:
 
 
 def test_live_join_events_get_one_welcome(tmp_path: Path) -> None:
+    """A live join is stored as WeChat's own join notice (handlers/joins.py) and handed to
+    the live hook like any message: one welcome, never a second, none for an opted-out
+    member."""
     c = Community(tmp_path)
-    c.say("wxid_new", "大家好，我是新来的，宝宝辅食怎么做？", ago(hours=1), "新妈妈")
+    join = c.say("wxid_new", '"小禾助手"邀请"新妈妈"加入了群聊', ago(hours=2), "新妈妈",
+                 type_=MessageType.SYSTEM)
     c.commit()
-    m = c.member("wxid_new")
-    run = suggest_for_join(c.store, c.settings, c.labels, m, ago(hours=2), GROUP, NOW)
-    (v,) = run.notify
-    assert v.row.scenario == "welcome" and v.row.message_id is None
-    assert v.row.variant == "parenting" and "[event=join]" in v.row.why[0]
-    again = suggest_for_join(c.store, c.settings, c.labels, m, ago(hours=1), GROUP, NOW)
-    assert again.created == 0 and again.notify == []
-    # The hook sees her first message later: still one welcome.
+    live = SuggestHook(c.store, c.settings, c.labels)
+    (v,) = live.messages([join], NOW).notify
+    assert v.row.scenario == "welcome" and v.row.message_id == join
+    assert "[event=join]" in v.row.why[0]
+    words = c.say("wxid_new", "大家好，我是新来的，宝宝辅食怎么做？", ago(hours=1))
+    c.commit()
+    # Her first words later make a question script, still no second welcome.
+    assert [x.row.scenario for x in live.messages([words], NOW).notify] == ["question"]
     assert all(x.row.scenario != "welcome" for x in hook(c).notify)
-    c.opt_out("wxid_new")
-    gone = suggest_for_join(c.store, c.settings, c.labels, c.member("wxid_new"), NOW, GROUP)
-    assert [s.reason for s in gone.skipped] == ["opted_out"] and gone.notify == []
+    c.say("wxid_other", '"小禾助手"邀请"老周"加入了群聊', ago(hours=1), "老周",
+          type_=MessageType.SYSTEM)
+    c.commit()
+    c.opt_out("wxid_other")
+    gone = hook(c)
+    assert [sk.reason for sk in gone.skipped] == ["opted_out"] and gone.notify == []
 
 
 # ---- de-duplication ----------------------------------------------------------------------
