@@ -34,6 +34,7 @@ from persona.columns import (
     POPULATION_KEYWORDS,
     TAG_KINDS_READ,
     Detail,
+    KeptActivity,
     KeptKeywords,
     MemberColumns,
     join_channel,
@@ -94,6 +95,47 @@ def keep_member_keywords(engine: Engine, kept: Mapping[int, KeptKeywords]) -> No
                            for pk, k in kept.items()])
 
 
+class MemberActivity(SQLModel, table=True):
+    """Each member's message aggregates, kept by the tag rebuild (`persona.columns.
+    KeptActivity`): count, first and last chat message, first join notice, and the newest
+    RECENT_KEPT chat message times (a JSON array of microseconds) to count "recent" for any
+    later as_of.
+
+    Counting them from the message table is one pass over every message (25 s at a million
+    members and 17M messages). A row stands for a run when its member's stored tags do and
+    were computed by the same rebuild (`computed_us` equals the tags' computed_at); anything
+    else (no row, a crash between the tags and this row, a claimed or stale member) is
+    counted in SQL as before. Added in schema version 1 as a new table, so existing databases
+    get it on open and fill it as members are rebuilt.
+    """
+
+    __tablename__ = "member_activity"
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)
+    computed_us: int  # the rebuild's as_of (the tags' computed_at), microseconds
+    messages: int
+    first_us: int | None = None
+    last_us: int | None = None
+    joined_us: int | None = None
+    recent: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+
+
+ACTIVITY: Table = MemberActivity.__table__  # type: ignore[assignment]
+
+
+def keep_member_activity(engine: Engine, kept: Mapping[int, KeptActivity]) -> None:
+    """Replace these members' activity rows with what a tag rebuild counted."""
+    if not kept:
+        return
+    rows = [{"member_pk": pk, "computed_us": a.computed_us, "messages": a.messages,
+             "first_us": a.first_us, "last_us": a.last_us, "joined_us": a.joined_us,
+             "recent": json.dumps(list(a.recent_us), separators=(",", ":"))}
+            for pk, a in kept.items()]
+    with writing(engine) as conn:
+        conn.execute(delete(ACTIVITY).where(ACTIVITY.c.member_pk.in_(list(kept))))
+        conn.execute(insert(ACTIVITY), rows)
+
+
 def _db_time(ts: datetime) -> str:
     """A bound time in the layout UTCDateTime stores on SQLite (naive UTC, microseconds), so
     text comparison in SQL orders like the times themselves."""
@@ -101,8 +143,12 @@ def _db_time(ts: datetime) -> str:
 
 
 def _us(col: str) -> str:
-    """SQL for a stored time as integer microseconds since the epoch (NULL stays NULL)."""
-    return (f"(CAST(strftime('%s', {col}) AS INTEGER) * 1000000"
+    """SQL for a stored time as integer microseconds since the epoch (NULL stays NULL).
+
+    The whole seconds come from the text without its fraction: strftime rounds a fraction to
+    milliseconds first, so "…:13.999767" gave second 14 and the time came out a second late
+    (against Python's exact microseconds, which the tag rebuild's kept rows use)."""
+    return (f"(CAST(strftime('%s', substr({col}, 1, 19)) AS INTEGER) * 1000000"
             f" + CAST(substr({col} || '.000000', 21, 6) AS INTEGER))")
 
 
@@ -263,32 +309,6 @@ class ColumnReader:
         def rows_for(pk_list: Sequence[int]) -> np.ndarray:
             return row_of[np.asarray(pk_list, dtype=np.int64)]
 
-        # ---- messages: counts, first/last, last 30 days (system notices and recalls are
-        # not chat), then the first join notice, which also starts "first seen"
-        messages = np.zeros(n, dtype=np.int64)
-        hi_us = np.zeros(n, dtype=np.int64)
-        recent = np.zeros(n, dtype=np.int64)
-        first = np.full(n, np.nan)
-        last = np.full(n, np.nan)
-        # one pass over the table: chat aggregates and the first join notice together
-        chat = "type NOT IN ('system', 'recall')"
-        sql = (f"SELECT member_pk, cnt, {_us('lo')}, {_us('hi')}, rec, {_us('joined')} FROM ("
-               f"SELECT member_pk, count(*) FILTER (WHERE {chat}) AS cnt, "
-               f"min(ts) FILTER (WHERE {chat}) AS lo, max(ts) FILTER (WHERE {chat}) AS hi, "
-               f"count(*) FILTER (WHERE {chat} AND ts > :cut) AS rec, "
-               "min(ts) FILTER (WHERE type = 'system' AND json_extract(signals, '$.j') "
-               "IS NOT NULL) AS joined FROM message WHERE ts <= :at GROUP BY member_pk)")
-        for chunk in self._rows(sql, {"at": at, "cut": cut}):
-            pk, cnt, lo, hi, rec, joined = zip(*chunk, strict=True)
-            r = rows_for(pk)
-            messages[r] = cnt
-            hi_us[r] = [0 if h is None else h for h in hi]
-            # the first join notice also starts "first seen"
-            first[r] = np.fmin(_seconds(lo), _seconds(joined))
-            last[r] = _seconds(hi)
-            # the persona's frequency tag caps its count at 30; so do the rules reading it
-            recent[r] = np.minimum(np.asarray(rec, dtype=np.int64), 30)
-
         # ---- orders and content events up to as_of
         om, ots, oamt, ocpn = array("q"), [], array("d"), array("b")
         ocat: list[str | None] = []
@@ -379,6 +399,70 @@ class ColumnReader:
         tev = {int(remap[t]): e for t, e in tev.items() if keep[t]}
         tag_age = (now_us - computed[tag_rows[kept]]) / 1e6
         tag_keys = [tuple(k.split("\x1f", 2)) for k in keys]
+
+        # ---- messages: counts, first/last, last 30 days (system notices and recalls are
+        # not chat), the first join notice, which also starts "first seen"; from the rows the
+        # tag rebuild kept where they hold, counted in SQL for everyone else
+        messages = np.zeros(n, dtype=np.int64)
+        hi_us = np.zeros(n, dtype=np.int64)
+        recent = np.zeros(n, dtype=np.int64)
+        first = np.full(n, np.nan)
+        last = np.full(n, np.nan)
+        cut_us = (as_of - timedelta(days=30) - _EPOCH) // timedelta(microseconds=1)
+        known = np.zeros(n, dtype=bool)
+        sql = ("SELECT member_pk, computed_us, messages, first_us, last_us, joined_us, "
+               "(SELECT count(*) FROM json_each(recent) WHERE value > :cut) "
+               "FROM member_activity")
+        for chunk in self._rows(sql, {"cut": cut_us}):
+            pk, comp_us, cnt, lo, hi, joined, rec = zip(*chunk, strict=True)
+            pk_a = np.asarray(pk, dtype=np.int64)
+            r = np.where(pk_a < max_pk, row_of[np.minimum(pk_a, max_pk - 1)], -1)
+            ok = r >= 0
+            ok[ok] = ~bad[r[ok]] & (computed[r[ok]] == np.asarray(comp_us, np.float64)[ok])
+            if not ok.any():
+                continue
+            r = r[ok]
+            known[r] = True
+            messages[r] = np.asarray(cnt, dtype=np.int64)[ok]
+            hi_arr = np.array([0 if h is None else h for h in hi], dtype=np.int64)
+            hi_us[r] = hi_arr[ok]
+            first[r] = np.fmin(_seconds(lo), _seconds(joined))[ok]
+            last[r] = _seconds(hi)[ok]
+            recent[r] = np.minimum(np.asarray(rec, dtype=np.int64)[ok], 30)
+        # a member claimed by a running rebuild may have messages its old row does not count
+        for chunk in self._rows("SELECT member_pk FROM tag_claim", {}):
+            claimed = np.asarray([c[0] for c in chunk], dtype=np.int64)
+            claimed = claimed[claimed < max_pk]
+            known[row_of[claimed][row_of[claimed] >= 0]] = False
+        todo = np.flatnonzero(~known)
+        messages[todo], hi_us[todo], recent[todo] = 0, 0, 0
+        first[todo], last[todo] = np.nan, np.nan
+        chat = "type NOT IN ('system', 'recall')"
+        agg = (f"SELECT member_pk, cnt, {_us('lo')}, {_us('hi')}, rec, {_us('joined')} FROM ("
+               f"SELECT member_pk, count(*) FILTER (WHERE {chat}) AS cnt, "
+               f"min(ts) FILTER (WHERE {chat}) AS lo, max(ts) FILTER (WHERE {chat}) AS hi, "
+               f"count(*) FILTER (WHERE {chat} AND ts > :cut) AS rec, "
+               "min(ts) FILTER (WHERE type = 'system' AND json_extract(signals, '$.j') "
+               "IS NOT NULL) AS joined FROM message WHERE ts <= :at{} GROUP BY member_pk)")
+        # many to count: one pass over the table; a few: through the (member_pk, ts) index
+        if len(todo) > n // 4:
+            queries = [agg.format("")]
+        else:
+            queries = [agg.format(" AND member_pk IN ({})".format(
+                ", ".join(str(int(pk)) for pk in pks[todo[i : i + 500]])))
+                for i in range(0, len(todo), 500)]
+        for sql in queries:
+            for chunk in self._rows(sql, {"at": at, "cut": cut}):
+                pk, cnt, lo, hi, rec, joined = zip(*chunk, strict=True)
+                r = rows_for(pk)
+                # rows already known get the same numbers again from the full pass
+                messages[r] = cnt
+                hi_us[r] = [0 if h is None else h for h in hi]
+                # the first join notice also starts "first seen"
+                first[r] = np.fmin(_seconds(lo), _seconds(joined))
+                last[r] = _seconds(hi)
+                # the persona's frequency tag caps its count at 30; so do the rules reading it
+                recent[r] = np.minimum(np.asarray(rec, dtype=np.int64), 30)
 
         # ---- each member's top keywords: kept rows where they still hold, counted again in
         # SQL (a chunk of members at a time) where not
