@@ -34,7 +34,7 @@ from persona.signals import Signals
 from storage.business import BusinessStore
 from storage.columns import ColumnReader
 from storage.repo import MemberRow, Store, StoredMessage
-from storage.segments import SegmentStore, StoredRun, json_text
+from storage.segments import SegmentColumns, SegmentStore, StoredRun, json_text
 
 QUOTE_INTENTS = frozenset({"question", "complaint", "purchase_intent", "praise"})
 MAX_QUOTES = 10
@@ -239,11 +239,11 @@ def store_result(runs: SegmentStore, as_of: datetime, params: SegmentParams, pks
     """
     if document is None:
         document = json_text(result.to_stored_json())
-    rows = ((pk, {"value": v, "lifecycle": lc, "motivation": mo, "layer": la, "cluster": cl})
-            for pk, v, lc, mo, la, cl in zip(pks.tolist(), result.value, result.lifecycle,
-                                             result.motivation, result.layer, result.cluster,
-                                             strict=True))
-    return runs.save_run(as_of, datetime.now(UTC), params.to_json(), document, rows)
+    if len(pks) != len(result.member_ids):
+        raise ValueError(f"store_result: {len(pks)} pks for {len(result.member_ids)} members")
+    codes = SegmentColumns(pks.tolist(), result.value, result.lifecycle, result.motivation,
+                           result.layer, result.cluster)
+    return runs.save_run(as_of, datetime.now(UTC), params.to_json(), document, codes)
 
 
 def run_document(store: Store, run: StoredRun) -> dict[str, Any]:

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -129,6 +129,8 @@ FORMAT_VERSION = 1
 # assignments, which live in storage's member_segment rows; dynamic tags kept for the members
 # that have any.
 STORED_FORMAT_VERSION = 2
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
 DAY = 86400.0
 
 
@@ -269,6 +271,18 @@ class DynamicTag:
     def from_json(cls, data: Mapping[str, Any]) -> DynamicTag:
         return cls(data["code"], data["label"], datetime.fromisoformat(data["expires_at"]),
                    tuple(data.get("evidence", ())))
+
+    def to_row(self) -> list[Any]:
+        """The compact form a stored run keeps: [code, label, expiry in whole POSIX seconds,
+        evidence]. `to_json` shows the expiry to the second, so nothing is lost; formatting a
+        time per tag for a million members was most of storing a run's document."""
+        return [self.code, self.label, (self.expires_at - _EPOCH) // _SECOND,
+                list(self.evidence)]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any], tz: ZoneInfo) -> DynamicTag:
+        code, label, expires, evidence = row
+        return cls(code, label, datetime.fromtimestamp(expires, tz), tuple(evidence))
 
 
 # --------------------------------------------------------------------------------------------
@@ -480,12 +494,15 @@ class StoredAssignments:
         member's assignment inline, dynamic tags from the stored run's sparse ones."""
         doc = dict(stored)
         dynamic: Mapping[str, Any] = doc.pop("dynamic_tags", None) or {}
+        tz = SegmentParams.from_json(doc.get("params")).tz
         doc["version"] = FORMAT_VERSION
         out: dict[str, dict[str, Any]] = {}
         for i, m in enumerate(self.member_ids):
             out[m] = {"value": self.value[i], "lifecycle": self.lifecycle[i],
                       "motivation": self.motivation[i], "layer": self.layer[i],
-                      "cluster": self.cluster[i], "dynamic_tags": list(dynamic.get(m, ()))}
+                      "cluster": self.cluster[i],
+                      "dynamic_tags": [DynamicTag.from_row(r, tz).to_json(tz)
+                                       for r in dynamic.get(m, ())]}
         doc["assignments"] = out
         return doc
 
@@ -566,8 +583,7 @@ class SegmentResult:
         that have any. The codes of every member are stored as rows beside it (a million
         assignments inside the document were a third of a large run's time and its largest
         peak of memory); `from_json` takes them back as `StoredAssignments`."""
-        tz = self.params.tz
-        dynamic = {m: [d.to_json(tz) for d in dyn]
+        dynamic = {m: [d.to_row() for d in dyn]
                    for m, dyn in zip(self.member_ids, self.dynamic_tags, strict=True) if dyn}
         return {**self._summary(STORED_FORMAT_VERSION), "dynamic_tags": dynamic}
 
@@ -637,8 +653,8 @@ class SegmentResult:
                 motivation=list(stored.motivation), layer=list(stored.layer),
                 cluster=list(stored.cluster),
                 dynamic_tags=stored.dynamic_tags if stored.dynamic_tags is not None else [
-                    tuple(DynamicTag.from_json(d) for d in dynamic[m]) if m in dynamic else ()
-                    for m in stored.member_ids],
+                    tuple(DynamicTag.from_row(d, params.tz) for d in dynamic[m])
+                    if m in dynamic else () for m in stored.member_ids],
                 circles=circles, clustering=dict(doc.get("clustering") or {}),
                 cards=[PersonaCard.from_json(c) for c in doc.get("cards", ())],
                 patterns=list(doc.get("patterns", ())),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -58,6 +58,17 @@ def json_text(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
 
+class SegmentColumns(NamedTuple):
+    """A run's codes column by column: row i is the member with pk `pks[i]`."""
+
+    pks: Sequence[int]
+    value: Sequence[str | None]
+    lifecycle: Sequence[str | None]
+    motivation: Sequence[str | None]
+    layer: Sequence[str | None]
+    cluster: Sequence[str | None]
+
+
 class StoredRun(NamedTuple):
     id: int
     as_of: datetime
@@ -73,15 +84,23 @@ class SegmentStore:
     def save_run(self, as_of: datetime, created_at: datetime, params: Mapping[str, Any],
                  result: Mapping[str, Any] | str,
                  assignments: Mapping[int, Mapping[str, str | None]]
-                 | Iterable[tuple[int, Mapping[str, str | None]]]) -> int:
+                 | Iterable[tuple[int, Mapping[str, str | None]]] | SegmentColumns) -> int:
         """Store a run and its per-member segments in one transaction; returns the run id.
 
         `result` is the document, or its JSON text already serialised (`json_text`): then it
         is bound as it is, with no second serialisation of a few hundred megabytes.
-        `assignments` maps member pk → segment codes, or is an iterable of such pairs; rows
+        `assignments` maps member pk → segment codes, or is an iterable of such pairs, or
+        the codes as `SegmentColumns` (a run's result as it is: no dict per member); rows
         are written in chunks, so a million members never sit in one list of row dicts.
         """
-        pairs = assignments.items() if isinstance(assignments, Mapping) else assignments
+        if isinstance(assignments, SegmentColumns):
+            pairs: Iterable[tuple[int, Mapping[str, str | None]]] = (
+                (pk, dict(zip(SEGMENT_FIELDS, codes, strict=True)))
+                for pk, *codes in zip(*assignments, strict=True))
+        elif isinstance(assignments, Mapping):
+            pairs = assignments.items()
+        else:
+            pairs = assignments
         # a str bound as Text: the JSON type's serialiser would encode it a second time.
         # PostgreSQL will not put a text parameter into a json column without an explicit
         # CAST; SQLite must not get one (CAST AS JSON there means numeric affinity).
@@ -98,9 +117,12 @@ class SegmentStore:
                 cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
                 sql = (f"INSERT INTO {MEMBER_SEGMENT.name} (run_id, member_pk, "
                        f"{', '.join(SEGMENT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                tuples = (zip(itertools.repeat(run_id), *assignments, strict=False)
+                          if isinstance(assignments, SegmentColumns) else
+                          ((run_id, pk, *(seg.get(f) for f in SEGMENT_FIELDS))
+                           for pk, seg in pairs))
                 try:
-                    cur.executemany(sql, ((run_id, pk, *(seg.get(f) for f in SEGMENT_FIELDS))
-                                          for pk, seg in pairs))
+                    cur.executemany(sql, tuples)
                 finally:
                     cur.close()
                 return int(run_id)
