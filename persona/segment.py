@@ -665,18 +665,24 @@ class SegmentResult:
             raise SegmentError(f"segment run JSON: 无法读取 {exc} (unusable stored run)") from exc
 
 
-def run_segmentation(members: Sequence[MemberInput] | MemberColumns, as_of: datetime,
-                     params: SegmentParams, previous: SegmentResult | None = None,
+def run_segmentation(members: Sequence[MemberInput] | MemberColumns | MemberTable,
+                     as_of: datetime, params: SegmentParams,
+                     previous: SegmentResult | None = None,
                      half_life_days: float = 30.0) -> SegmentResult:
     """Segment the community as of `as_of`; with `previous`, keep circle codes and say what
-    changed (under `changes`)."""
+    changed (under `changes`).
+
+    `members` may already be tabulated (`tabulate` with the same as_of, params and half-life):
+    a caller holding a million members' columns can then drop them before the rest of the
+    run, whose own arrays would otherwise sit on top of them."""
     # Imported here: those modules build on this one's types, so they import it first.
     from persona.cards import build_cards
     from persona.clusters import find_circles
     from persona.compare import compare_runs
     from persona.patterns import feature_importance, find_patterns
 
-    table = tabulate(members, as_of, params, half_life_days)
+    table = (members if isinstance(members, MemberTable)
+             else tabulate(members, as_of, params, half_life_days))
     value = value_tiers(table, params)
     lifecycle = lifecycle_stages(table, params)
     motivation = motivations(table, params)

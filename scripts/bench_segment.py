@@ -712,6 +712,7 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
     (segment, cards' text parts read for their samples), to_json, and storing the run."""
     import gc
 
+    import persona.segment as segment_mod
     from bot.app import App
     from bot.config import Settings
     from handlers.segments import gather_columns, paused_gc, segment_params, store_result
@@ -747,15 +748,17 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
         stages: dict[str, float] = {}
         undo = _timed_stages(stages)
         t0 = time.perf_counter()
-        result = run_segmentation(cols, SAMPLE_NOW, params,
+        # as run_and_store does: the columns are dropped once tabulated
+        table = segment_mod.tabulate(cols, SAMPLE_NOW, params, settings.half_life_days)
+        del cols
+        result = run_segmentation(table, SAMPLE_NOW, params,
                                   half_life_days=settings.half_life_days)
+        del table
         out["segment_s"] = time.perf_counter() - t0
         undo()
         out["stages"] = stages
         out["rss_segmented_mb"] = peak_rss_mb()
-        # as run_and_store does: the columns are done with before the document is built,
-        # and the document stored is the summary (assignments go to member_segment rows)
-        del cols
+        # the document stored is the summary (assignments go to member_segment rows)
         doc = timed_to_json(result, out, gc_at, gc_clock, stored=True)
         t0 = time.perf_counter()
         text = json_text(doc)  # the serialisation store_result stores, made once
