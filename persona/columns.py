@@ -291,10 +291,9 @@ def table_from_columns(c: MemberColumns, as_of: datetime, params: SegmentParams,
                                kind="stable")
         order = np.lexsort((code_rank[c.tag_key[rows]], krank[c.tag_key[rows]],
                             -np.round(score[rows], 6), c.tag_member[rows]))
-        first_key: dict[int, None] = {}
-        for k in c.tag_key[rows[order]].tolist():
-            first_key.setdefault(k, None)
-        for k in first_key:
+        # each key in order of its first appearance (np.unique gives where that is)
+        uniq, first_at = np.unique(c.tag_key[rows[order]], return_index=True)
+        for k in uniq[np.argsort(first_at)].tolist():
             kind, code, label = c.tag_keys[k]
             if kind == "interest" or (kind == "content" and code in CONTENT_KINDS) or (
                     kind == "motivation" and code in MOTIVATION_CODES):

@@ -444,7 +444,7 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
     from persona.commerce import content_event_id
     from persona.persona import MessageRecord
     from persona.signals import Signals
-    from storage.columns import KEPT_KEYWORDS
+    from storage.columns import KEPT_KEYWORDS, recent_text
     from storage.db import open_database
 
     if path.exists():
@@ -535,7 +535,7 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
                          "\x1f".join(words_kept.words)))
         act = kept_activity(records, SAMPLE_NOW)
         activity.append((pk, act.computed_us, act.messages, act.first_us, act.last_us,
-                         act.joined_us, json.dumps(list(act.recent_us), separators=(",", ":"))))
+                         act.joined_us, recent_text(act.recent_us)))
         for o in m.orders:
             orders.append((o.order_id, pk, _db_ts(o.ts), o.amount, o.category,
                            1 if o.coupon_used else 0))
@@ -804,17 +804,17 @@ def backfill_activity(path: Path) -> int:
         db.execute(
             "INSERT INTO member_activity (member_pk, computed_us, messages, first_us, last_us, "
             "joined_us, recent) SELECT m.id, ?, coalesce(a.cnt, 0), a.lo, a.hi, a.joined, "
-            "coalesce(r.recent, '[]') FROM member m LEFT JOIN ("
+            "coalesce(r.recent, '') FROM member m LEFT JOIN ("
             f"SELECT member_pk, count(*) FILTER (WHERE {chat}) AS cnt, "
             f"min({_us('ts')}) FILTER (WHERE {chat}) AS lo, "
             f"max({_us('ts')}) FILTER (WHERE {chat}) AS hi, "
             f"min({_us('ts')}) FILTER (WHERE type = 'system' AND "
             "json_extract(signals, '$.j') IS NOT NULL) AS joined "
             "FROM message GROUP BY member_pk) a ON a.member_pk = m.id LEFT JOIN ("
-            "SELECT member_pk, json_group_array(us) AS recent FROM ("
+            "SELECT member_pk, group_concat(printf('%016d', us), '') AS recent FROM ("
             f"SELECT member_pk, {_us('ts')} AS us, row_number() OVER (PARTITION BY member_pk "
-            f"ORDER BY ts DESC) AS rn FROM message WHERE {chat}) WHERE rn <= ? "
-            "GROUP BY member_pk) r ON r.member_pk = m.id", (computed, RECENT_KEPT))
+            f"ORDER BY ts DESC) AS rn FROM message WHERE {chat} ORDER BY member_pk, rn) "
+            "WHERE rn <= ? GROUP BY member_pk) r ON r.member_pk = m.id", (computed, RECENT_KEPT))
         db.commit()
         return int(db.execute("SELECT count(*) FROM member_activity").fetchone()[0])
     finally:

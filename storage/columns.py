@@ -47,6 +47,11 @@ _SILENT = ("system", "recall")
 # Keywords are stored joined by the unit separator: splitting beats parsing JSON a million times.
 _SEP = "\x1f"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# member_activity.recent: each kept time as this many zero-padded decimal digits, newest
+# first, no separator (16 digits of microseconds last until the year 2286)
+_STAMP = 16
+# "no time" where SQL hands numbers to numpy (far outside any real time)
+_NO_US = -(2**62)
 
 
 class MemberKeywords(SQLModel, table=True):
@@ -98,8 +103,8 @@ def keep_member_keywords(engine: Engine, kept: Mapping[int, KeptKeywords]) -> No
 class MemberActivity(SQLModel, table=True):
     """Each member's message aggregates, kept by the tag rebuild (`persona.columns.
     KeptActivity`): count, first and last chat message, first join notice, and the newest
-    RECENT_KEPT chat message times (a JSON array of microseconds) to count "recent" for any
-    later as_of.
+    RECENT_KEPT chat message times (microseconds, each 16 zero-padded digits, newest first:
+    compared as fixed-width text in one numpy pass) to count "recent" for any later as_of.
 
     Counting them from the message table is one pass over every message (25 s at a million
     members and 17M messages). A row stands for a run when its member's stored tags do and
@@ -117,10 +122,15 @@ class MemberActivity(SQLModel, table=True):
     first_us: int | None = None
     last_us: int | None = None
     joined_us: int | None = None
-    recent: str = Field(default="[]", sa_column=Column(Text, nullable=False))
+    recent: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
 ACTIVITY: Table = MemberActivity.__table__  # type: ignore[assignment]
+
+
+def recent_text(stamps: Sequence[int]) -> str:
+    """member_activity.recent for these microsecond times (non-negative, newest first)."""
+    return "".join(f"{us:0{_STAMP}d}" for us in stamps)
 
 
 def keep_member_activity(engine: Engine, kept: Mapping[int, KeptActivity]) -> None:
@@ -129,7 +139,7 @@ def keep_member_activity(engine: Engine, kept: Mapping[int, KeptActivity]) -> No
         return
     rows = [{"member_pk": pk, "computed_us": a.computed_us, "messages": a.messages,
              "first_us": a.first_us, "last_us": a.last_us, "joined_us": a.joined_us,
-             "recent": json.dumps(list(a.recent_us), separators=(",", ":"))}
+             "recent": recent_text(a.recent_us)}
             for pk, a in kept.items()]
     with writing(engine) as conn:
         conn.execute(delete(ACTIVITY).where(ACTIVITY.c.member_pk.in_(list(kept))))
@@ -152,9 +162,23 @@ def _us(col: str) -> str:
             f" + CAST(substr({col} || '.000000', 21, 6) AS INTEGER))")
 
 
+def _seconds_of(us: Sequence[int]) -> np.ndarray:
+    """Microseconds (`_NO_US` for none) → POSIX seconds (NaN for none)."""
+    arr = np.asarray(us, dtype=np.int64)
+    return np.where(arr == _NO_US, np.nan, arr / 1e6)
+
+
 def _seconds(us: Sequence[int | None]) -> np.ndarray:
     arr = np.array([np.nan if v is None else v for v in us], dtype=np.float64)
     return arr / 1e6
+
+
+class _KeyNumbers(dict[str | None, int]):
+    """Tag key text → number, numbered in order of first appearance (None, -1, first)."""
+
+    def __missing__(self, key: str | None) -> int:
+        number = self[key] = len(self) - 1
+        return number
 
 
 @dataclass(slots=True)
@@ -316,25 +340,26 @@ class ColumnReader:
         sql = (f"SELECT member_pk, order_id, {_us('ts')}, amount, category, coupon_used "
                "FROM orders WHERE ts <= :at")
         for chunk in self._rows(sql, {"at": at}):
-            for pk, order_id, ts, amount, category, coupon in chunk:
-                om.append(pk)
-                oid.append(order_id)
-                ots.append(ts)
-                oamt.append(float(amount))
-                ocat.append(category)
-                ocpn.append(1 if coupon else 0)
+            pk, order_id, ts, amount, category, coupon = zip(*chunk, strict=True)
+            om.extend(pk)
+            oid.extend(order_id)
+            ots.extend(ts)
+            oamt.extend(map(float, amount))
+            ocat.extend(category)
+            ocpn.extend(1 if c else 0 for c in coupon)
         from persona.commerce import CONTENT_TYPES
 
-        type_pos = {c: j for j, c in enumerate(CONTENT_TYPES)}
+        # content types as their index in SQL: no Python per event
+        positions = " ".join(f"WHEN '{c}' THEN {j}" for j, c in enumerate(CONTENT_TYPES))
+        known_types = ", ".join(f"'{c}'" for c in CONTENT_TYPES)
         em, ets, etype = array("q"), [], array("q")
-        sql = f"SELECT member_pk, {_us('ts')}, content_type FROM content_event WHERE ts <= :at"
+        sql = (f"SELECT member_pk, {_us('ts')}, CASE content_type {positions} END "
+               f"FROM content_event WHERE ts <= :at AND content_type IN ({known_types})")
         for chunk in self._rows(sql, {"at": at}):
-            for pk, ts, ctype in chunk:
-                pos = type_pos.get(ctype)
-                if pos is not None:
-                    em.append(pk)
-                    ets.append(ts)
-                    etype.append(pos)
+            pk, ts, pos = zip(*chunk, strict=True)
+            em.extend(pk)
+            ets.extend(ts)
+            etype.extend(pos)
 
         # ---- the derived tags segmentation reads, evidence only where it is used, and in the
         # same scan how old each member's stored tags are: a member's derived tags are
@@ -344,8 +369,9 @@ class ColumnReader:
         kinds = ", ".join(f"'{k}'" for k in (*TAG_KINDS_READ, "lifecycle"))
         sql = ("SELECT t.member_pk, CASE t.kind WHEN 'lifecycle' THEN NULL ELSE "
                "t.kind || char(31) || t.code || char(31) || t.label END, "
-               f"t.score, CASE t.kind WHEN 'intent' THEN {_us('t.expires_at')} "
-               f"WHEN 'lifecycle' THEN coalesce({_us('t.computed_at')}, -1) END, "
+               f"t.score, CASE t.kind WHEN 'intent' THEN coalesce({_us('t.expires_at')}, "
+               f"{_NO_US}) WHEN 'lifecycle' THEN coalesce({_us('t.computed_at')}, -1) "
+               f"ELSE {_NO_US} END, "
                "CASE t.kind WHEN 'motivation' THEN (SELECT count(*) FROM json_each(t.evidence) e "
                "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = e.value "
                "AND o.member_pk = t.member_pk AND o.ts <= :at)) ELSE 0 END, "
@@ -353,21 +379,25 @@ class ColumnReader:
                "CASE t.kind WHEN 'intent' THEN t.evidence END "
                f"FROM tag t WHERE t.source = 'derived' AND t.kind IN ({kinds}) "
                "AND (t.kind != 'intent' OR t.expires_at > :at)")
-        keys: dict[str | None, int] = {None: -1}
+        keys = _KeyNumbers({None: -1})
         parts: list[tuple[np.ndarray, ...]] = []
         tev: dict[int, tuple[str, ...]] = {}
         seen = 0
+        is_intent = np.zeros(1, dtype=bool)  # by key number + 1 (None, the lifecycle row, first)
         for chunk in self._rows(sql, {"at": at}):
             pk, key, score, exp, chat, n_ev, ev = zip(*chunk, strict=True)
-            kidx = np.fromiter((keys[k] if k in keys else keys.setdefault(k, len(keys) - 1)
-                                for k in key), dtype=np.int64, count=len(key))
+            # 5.9M rows at a million members: no Python-level step per row but the key lookup
+            kidx = np.fromiter(map(keys.__getitem__, key), dtype=np.int64, count=len(key))
+            texp_part = np.asarray(exp, dtype=np.int64).astype(np.float64)
+            texp_part[texp_part == _NO_US] = np.nan
             parts.append((np.asarray(pk, dtype=np.int64), kidx,
-                          np.asarray(score, dtype=np.float64),
-                          np.array([np.nan if v is None else v for v in exp], dtype=np.float64),
+                          np.asarray(score, dtype=np.float64), texp_part,
                           np.asarray(chat, dtype=np.int64), np.asarray(n_ev, dtype=np.int64)))
-            for t, e in enumerate(ev):
-                if e is not None:
-                    tev[seen + t] = tuple(json.loads(e))
+            if len(is_intent) < len(keys):
+                is_intent = np.array([k is not None and k.startswith("intent\x1f")
+                                      for k in keys], dtype=bool)
+            for t in np.flatnonzero(is_intent[kidx + 1]).tolist():
+                tev[seen + t] = tuple(json.loads(ev[t]))
             seen += len(chunk)
         del keys[None]
         if parts:
@@ -423,10 +453,12 @@ class ColumnReader:
         last = np.full(n, np.nan)
         cut_us = (as_of - timedelta(days=30) - _EPOCH) // timedelta(microseconds=1)
         known = np.zeros(n, dtype=bool)
-        sql = ("SELECT member_pk, computed_us, messages, first_us, last_us, joined_us, "
-               "(SELECT count(*) FROM json_each(recent) WHERE value > :cut) "
+        # fixed-width stamps compare as text exactly as the numbers do
+        cut_text = np.bytes_(f"{cut_us:0{_STAMP}d}")
+        sql = (f"SELECT member_pk, computed_us, messages, coalesce(first_us, {_NO_US}), "
+               f"coalesce(last_us, {_NO_US}), coalesce(joined_us, {_NO_US}), recent "
                "FROM member_activity")
-        for chunk in self._rows(sql, {"cut": cut_us}):
+        for chunk in self._rows(sql, {}):
             pk, comp_us, cnt, lo, hi, joined, rec = zip(*chunk, strict=True)
             pk_a = np.asarray(pk, dtype=np.int64)
             r = np.where(pk_a < max_pk, row_of[np.minimum(pk_a, max_pk - 1)], -1)
@@ -437,11 +469,16 @@ class ColumnReader:
             r = r[ok]
             known[r] = True
             messages[r] = np.asarray(cnt, dtype=np.int64)[ok]
-            hi_arr = np.array([0 if h is None else h for h in hi], dtype=np.int64)
-            hi_us[r] = hi_arr[ok]
-            first[r] = np.fmin(_seconds(lo), _seconds(joined))[ok]
-            last[r] = _seconds(hi)[ok]
-            recent[r] = np.minimum(np.asarray(rec, dtype=np.int64)[ok], 30)
+            hi_arr = np.asarray(hi, dtype=np.int64)
+            hi_us[r] = np.where(hi_arr == _NO_US, 0, hi_arr)[ok]
+            first[r] = np.fmin(_seconds_of(lo), _seconds_of(joined))[ok]
+            last[r] = _seconds_of(hi)[ok]
+            # recent: the kept stamps newer than the cut, counted for every row at once
+            stamps = np.frombuffer("".join(rec).encode("ascii"), dtype=f"S{_STAMP}")
+            owner = np.repeat(np.arange(len(rec)), np.fromiter(
+                map(len, rec), dtype=np.int64, count=len(rec)) // _STAMP)
+            newer = np.bincount(owner[stamps > cut_text], minlength=len(rec))
+            recent[r] = np.minimum(newer[ok], 30)
         # a member claimed by a running rebuild may have messages its old row does not count
         for chunk in self._rows("SELECT member_pk FROM tag_claim", {}):
             claimed = np.asarray([c[0] for c in chunk], dtype=np.int64)

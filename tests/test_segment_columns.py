@@ -345,7 +345,7 @@ def test_activity_rows_that_do_not_hold_are_counted_in_sql(
     with store.engine.begin() as conn:
         # wrong numbers that a run must not trust
         conn.exec_driver_sql("UPDATE member_activity SET computed_us = computed_us - 1, "
-                             "messages = messages + 7, recent = '[]' WHERE member_pk = ?",
+                             "messages = messages + 7, recent = '' WHERE member_pk = ?",
                              (crashed,))
         conn.exec_driver_sql("UPDATE member_activity SET messages = messages + 7 "
                              "WHERE member_pk = ?", (claimed,))
