@@ -18,6 +18,7 @@ declining_days) compare the same as on the per-member path.
 
 from __future__ import annotations
 
+import itertools
 import json
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
@@ -173,11 +174,16 @@ def _seconds(us: Sequence[int | None]) -> np.ndarray:
     return arr / 1e6
 
 
-class _KeyNumbers(dict[str | None, int]):
-    """Tag key text → number, numbered in order of first appearance (None, -1, first)."""
+class _KeyNumbers(dict[Any, int]):
+    """Text → number in order of first appearance, from `first` on; looking a text up
+    numbers it, so a chunk's texts become numbers with `map` and no Python step each."""
 
-    def __missing__(self, key: str | None) -> int:
-        number = self[key] = len(self) - 1
+    def __init__(self, preset: Mapping[Any, int] | None = None, first: int = -1) -> None:
+        super().__init__(preset or {})
+        self._base = first - len(self)
+
+    def __missing__(self, key: Any) -> int:
+        number = self[key] = len(self) + self._base
         return number
 
 
@@ -379,7 +385,7 @@ class ColumnReader:
                "CASE t.kind WHEN 'intent' THEN t.evidence END "
                f"FROM tag t WHERE t.source = 'derived' AND t.kind IN ({kinds}) "
                "AND (t.kind != 'intent' OR t.expires_at > :at)")
-        keys = _KeyNumbers({None: -1})
+        keys = _KeyNumbers({None: -1}, first=0)
         parts: list[tuple[np.ndarray, ...]] = []
         tev: dict[int, tuple[str, ...]] = {}
         seen = 0
@@ -516,23 +522,25 @@ class ColumnReader:
 
         # ---- each member's top keywords: kept rows where they still hold, counted again in
         # SQL (a chunk of members at a time) where not
-        vocab: dict[str, int] = {}
+        vocab = _KeyNumbers(first=0)
         km, kw = array("q"), array("q")
         fresh = np.zeros(n, dtype=bool)
         sql = "SELECT member_pk, through_us, messages, words FROM member_keywords"
+        word_number = vocab.__getitem__
         for chunk in self._rows(sql, {}):
-            for pk, through, count, words in chunk:
-                r = row_of[pk] if pk < max_pk else -1
-                if r < 0 or through != hi_us[r] or count != messages[r] or not count:
-                    continue
-                fresh[r] = True
-                if words:
-                    for w in words.split(_SEP, POPULATION_KEYWORDS)[:POPULATION_KEYWORDS]:
-                        j = vocab.get(w)
-                        if j is None:
-                            j = vocab[w] = len(vocab)
-                        km.append(pk)
-                        kw.append(j)
+            pk, through, count, words = zip(*chunk, strict=True)
+            pk_a = np.asarray(pk, dtype=np.int64)
+            r = np.where(pk_a < max_pk, row_of[np.minimum(pk_a, max_pk - 1)], -1)
+            ok = r >= 0
+            ok[ok] = ((np.asarray(through, dtype=np.int64)[ok] == hi_us[r[ok]])
+                      & (np.asarray(count, dtype=np.int64)[ok] == messages[r[ok]])
+                      & (messages[r[ok]] > 0))
+            fresh[r[ok]] = True
+            for i in np.flatnonzero(ok).tolist():
+                if words[i]:
+                    ws = words[i].split(_SEP, POPULATION_KEYWORDS)[:POPULATION_KEYWORDS]
+                    km.extend(itertools.repeat(pk[i], len(ws)))
+                    kw.extend(map(word_number, ws))
         todo = np.flatnonzero(~fresh & (messages > 0))
         for start in range(0, len(todo), 500):
             part = todo[start : start + 500]
@@ -542,11 +550,8 @@ class ColumnReader:
                 pk = int(pks[r])
                 words_of = found.get(pk, [])
                 for w in words_of[:POPULATION_KEYWORDS]:
-                    j = vocab.get(w)
-                    if j is None:
-                        j = vocab[w] = len(vocab)
                     km.append(pk)
-                    kw.append(j)
+                    kw.append(vocab[w])
                 rows_out.append({"member_pk": pk, "through_us": int(hi_us[r]),
                                  "messages": int(messages[r]), "words": _SEP.join(words_of)})
             self._keep_keywords(rows_out)
