@@ -73,7 +73,7 @@ def make_router(bot: BotContext) -> Router:
     @router.command("分群", "segments", roles=MANAGERS, help="分群：重新分群并给出摘要")
     async def segments(ctx: CommandContext) -> Reply:
         outcome = run_and_store(store, settings, labels, ctx.now)
-        doc = outcome.result.to_json()
+        doc = outcome.result.to_stored_json()  # the summary: no member's assignment
         prev = outcome.previous.result if outcome.previous else None
         lines = [f"分群摘要（第 {outcome.run_id} 次，目标：{doc.get('goal_label', '')}）"]
         lines += size_lines(doc, prev)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
-from persona.columns import KeptKeywords, kept_keywords
+from persona.columns import KeptActivity, KeptKeywords, kept_activity, kept_keywords
 from persona.persona import (
     VALUE_LABELS,
     MessageRecord,
@@ -30,7 +30,12 @@ from persona.persona import (
 )
 from persona.signals import Signals
 from storage.business import BusinessStore
-from storage.columns import KEPT_KEYWORDS, ColumnReader, keep_member_keywords
+from storage.columns import (
+    KEPT_KEYWORDS,
+    ColumnReader,
+    keep_member_activity,
+    keep_member_keywords,
+)
 from storage.repo import HistoryRow, MemberRow, Store, StoredMessage, TagRow
 from storage.segments import SegmentStore
 
@@ -120,8 +125,9 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
     as_of = max(times)
     ps = persona_settings(settings)
     decoded: dict[str, Signals] = {}
-    # The history is loaded here anyway: count each member's top keywords for segmentation
-    # too (SQLite's columnar reader keeps them; elsewhere nothing reads them).
+    # The history is loaded here anyway: count each member's top keywords and message
+    # aggregates for segmentation too (SQLite's columnar reader keeps them; elsewhere
+    # nothing reads them).
     keeps_keywords = ColumnReader(store.engine).supported
     done = 0
     # Chunks keep memory flat on a large back-fill.
@@ -132,6 +138,7 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
         events = business.events_for(part, until=as_of)
         rows: dict[int, list[TagRow]] = {}
         words: dict[int, KeptKeywords] = {}
+        activity: dict[int, KeptActivity] = {}
         for m in store.members(part):
             records = records_from_history(messages.get(m.pk, ()), decoded)
             persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
@@ -141,9 +148,14 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
             kept = kept_keywords(records, KEPT_KEYWORDS)
             if kept is not None:
                 words[m.pk] = kept
+            if keeps_keywords:
+                activity[m.pk] = kept_activity(records, as_of)
         store.replace_derived_tags(rows, computed_at=as_of)
         if keeps_keywords:
             keep_member_keywords(store.engine, words)
+            # after the tags: a crash in between leaves rows whose computed_us no longer
+            # matches the tags', which a run then counts in SQL instead of trusting
+            keep_member_activity(store.engine, activity)
         done += len(part)
     return done
 

@@ -29,12 +29,19 @@ from bot.config import Settings
 from handlers.personas import persona_settings, tag_from_row, to_record
 from persona.columns import Detail, MemberColumns, columns_from_inputs, join_channel, merge_tags
 from persona.persona import build_persona
-from persona.segment import MemberInput, Quote, SegmentParams, SegmentResult, run_segmentation
+from persona.segment import (
+    MemberInput,
+    Quote,
+    SegmentParams,
+    SegmentResult,
+    run_segmentation,
+    tabulate,
+)
 from persona.signals import Signals
 from storage.business import BusinessStore
 from storage.columns import ColumnReader
 from storage.repo import MemberRow, Store, StoredMessage
-from storage.segments import SegmentStore, StoredRun, json_text
+from storage.segments import SegmentColumns, SegmentStore, StoredRun, json_text
 
 QUOTE_INTENTS = frozenset({"question", "complaint", "purchase_intent", "praise"})
 MAX_QUOTES = 10
@@ -216,12 +223,14 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
     previous = runs.latest_run(until=as_of)
     with paused_gc():
         pks, columns = gather_columns(store, settings, labels, as_of)
-        prev_result = SegmentResult.from_json(previous.result) if previous else None
-        result = run_segmentation(columns, as_of, params, previous=prev_result,
+        prev_result = runs.result_of(previous) if previous else None
+        # the columns (1.3 GB at a million members) are done with once tabulated: gone
+        # before clustering, cards and the stored document add their own memory
+        table = tabulate(columns, as_of, params, settings.half_life_days)
+        del columns
+        result = run_segmentation(table, as_of, params, previous=prev_result,
                                   half_life_days=settings.half_life_days)
-        # the columns (1.7 GB at a million members) are done with: gone before the document
-        # is built and stored, which is the other large peak of a run
-        del columns, prev_result
+        del table, prev_result
         # to_json and the stored rows are a million small dicts more: still no collections
         run_id = store_result(runs, as_of, params, pks, result)
     return SegmentOutcome(run_id, result, previous)
@@ -229,20 +238,27 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
 
 def store_result(runs: SegmentStore, as_of: datetime, params: SegmentParams, pks: np.ndarray,
                  result: SegmentResult, document: str | None = None) -> int:
-    """Store a run: the whole document plus one row per member (row i of the result is the
-    member with pk `pks[i]`).
+    """Store a run: its summary document (`SegmentResult.to_stored_json`) plus one row per
+    member with the member's codes (row i of the result is the member with pk `pks[i]`).
 
-    The document is serialised here once (or given, already serialised, as `document`) and
-    its dict dropped before the insert: at a million members the dict, a second
-    serialisation and the driver's copy were each a few hundred megabytes at once.
+    Every member's assignment lives in those rows only: inside the document too, they were a
+    few hundred megabytes at a million members (the dict, its serialisation, the driver's
+    copy), a third of the store time and the run's peak of memory. The document is
+    serialised once here (or given, already serialised, as `document`).
     """
     if document is None:
-        document = json_text(result.to_json())
-    rows = ((pk, {"value": v, "lifecycle": lc, "motivation": mo, "layer": la, "cluster": cl})
-            for pk, v, lc, mo, la, cl in zip(pks.tolist(), result.value, result.lifecycle,
-                                             result.motivation, result.layer, result.cluster,
-                                             strict=True))
-    return runs.save_run(as_of, datetime.now(UTC), params.to_json(), document, rows)
+        document = json_text(result.to_stored_json())
+    if len(pks) != len(result.member_ids):
+        raise ValueError(f"store_result: {len(pks)} pks for {len(result.member_ids)} members")
+    codes = SegmentColumns(pks.tolist(), result.value, result.lifecycle, result.motivation,
+                           result.layer, result.cluster)
+    return runs.save_run(as_of, datetime.now(UTC), params.to_json(), document, codes)
+
+
+def run_document(store: Store, run: StoredRun) -> dict[str, Any]:
+    """A stored run as the `siyu segment --json` document, every member's assignment inline
+    (read back from the run's rows for runs stored without them)."""
+    return SegmentStore(store.engine).document(run)
 
 
 def latest_or_new(store: Store, settings: Settings, labels: Mapping[str, str],

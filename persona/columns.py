@@ -291,10 +291,9 @@ def table_from_columns(c: MemberColumns, as_of: datetime, params: SegmentParams,
                                kind="stable")
         order = np.lexsort((code_rank[c.tag_key[rows]], krank[c.tag_key[rows]],
                             -np.round(score[rows], 6), c.tag_member[rows]))
-        first_key: dict[int, None] = {}
-        for k in c.tag_key[rows[order]].tolist():
-            first_key.setdefault(k, None)
-        for k in first_key:
+        # each key in order of its first appearance (np.unique gives where that is)
+        uniq, first_at = np.unique(c.tag_key[rows[order]], return_index=True)
+        for k in uniq[np.argsort(first_at)].tolist():
             kind, code, label = c.tag_keys[k]
             if kind == "interest" or (kind == "content" and code in CONTENT_KINDS) or (
                     kind == "motivation" and code in MOTIVATION_CODES):
@@ -479,3 +478,40 @@ def kept_keywords(records: Sequence[MessageRecord], top: int) -> KeptKeywords | 
     newest = max(chat).astimezone(UTC)
     return KeptKeywords((newest - _EPOCH) // timedelta(microseconds=1), len(chat),
                         tuple(w for w, _ in words.most_common(top)))
+
+
+# Newest chat message times a member's activity row keeps: the rules cap the recent-message
+# count at 30 (the frequency tag's cap), so these are enough to count it for any later as_of.
+RECENT_KEPT = 30
+
+
+@dataclass(frozen=True, slots=True)
+class KeptActivity:
+    """A member's message aggregates as the tag rebuild saw them (times in microseconds since
+    the epoch), so a segmentation run need not pass over every message to count them again.
+
+    Holds for a run exactly when the member's stored tags do and were computed in the same
+    rebuild (`computed_us` equal to the tags' computed_at): the rebuild reads every message up
+    to its as_of, and any message stored later marks the member stale.
+    """
+
+    computed_us: int
+    messages: int  # chat messages (system notices and recalls are not chat)
+    first_us: int | None  # first chat message
+    last_us: int | None  # last chat message
+    joined_us: int | None  # first join notice, which also starts "first seen"
+    recent_us: tuple[int, ...]  # the newest RECENT_KEPT chat message times, newest first
+
+
+def _us(ts: datetime) -> int:
+    return (ts.astimezone(UTC) - _EPOCH) // timedelta(microseconds=1)
+
+
+def kept_activity(records: Sequence[MessageRecord], as_of: datetime) -> KeptActivity:
+    """A member's message aggregates from the history a tag rebuild loaded (up to `as_of`,
+    its computed_at); the same numbers `storage.columns.ColumnReader` counts in SQL."""
+    chat = sorted((_us(r.ts) for r in records if r.type not in SILENT_TYPES), reverse=True)
+    joins = [_us(r.ts) for r in records if r.type == "system" and r.signals.join is not None]
+    return KeptActivity(_us(as_of), len(chat), chat[-1] if chat else None,
+                        chat[0] if chat else None, min(joins) if joins else None,
+                        tuple(chat[:RECENT_KEPT]))

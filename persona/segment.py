@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -125,6 +125,12 @@ GENERIC_WORDS = frozenset({
     "图片", "看看", "觉得", "好像", "一样", "还有", "之前", "之后", "最近", "平时",
 })
 FORMAT_VERSION = 1
+# A stored run (`SegmentResult.to_stored_json`): the summary without the per-member
+# assignments, which live in storage's member_segment rows; dynamic tags kept for the members
+# that have any.
+STORED_FORMAT_VERSION = 2
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
 DAY = 86400.0
 
 
@@ -265,6 +271,18 @@ class DynamicTag:
     def from_json(cls, data: Mapping[str, Any]) -> DynamicTag:
         return cls(data["code"], data["label"], datetime.fromisoformat(data["expires_at"]),
                    tuple(data.get("evidence", ())))
+
+    def to_row(self) -> list[Any]:
+        """The compact form a stored run keeps: [code, label, expiry in whole POSIX seconds,
+        evidence]. `to_json` shows the expiry to the second, so nothing is lost; formatting a
+        time per tag for a million members was most of storing a run's document."""
+        return [self.code, self.label, (self.expires_at - _EPOCH) // _SECOND,
+                list(self.evidence)]
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any], tz: ZoneInfo) -> DynamicTag:
+        code, label, expires, evidence = row
+        return cls(code, label, datetime.fromtimestamp(expires, tz), tuple(evidence))
 
 
 # --------------------------------------------------------------------------------------------
@@ -447,6 +465,49 @@ def layers(t: MemberTable, value: np.ndarray, lifecycle: np.ndarray,
 
 
 @dataclass(slots=True)
+class StoredAssignments:
+    """Every member's codes of one run, in member-id order: what storage keeps as rows
+    (`storage.segments.SegmentStore.assignments`) or an older document kept inline."""
+
+    member_ids: list[str]
+    value: list[str]
+    lifecycle: list[str]
+    motivation: list[str | None]
+    layer: list[str]
+    cluster: list[str | None]
+    # only when the document carried them inline; else from its "dynamic_tags"
+    dynamic_tags: list[tuple[DynamicTag, ...]] | None = None
+
+    @classmethod
+    def from_document(cls, assignments: Mapping[str, Mapping[str, Any]]) -> StoredAssignments:
+        """The inline "assignments" of a `to_json` document (and runs stored before rows)."""
+        ids = sorted(assignments)
+        rows = [assignments[m] for m in ids]
+        return cls(ids, [r["value"] for r in rows], [r["lifecycle"] for r in rows],
+                   [r.get("motivation") for r in rows], [r["layer"] for r in rows],
+                   [r.get("cluster") for r in rows],
+                   [tuple(DynamicTag.from_json(d) for d in r.get("dynamic_tags", ()))
+                    for r in rows])
+
+    def document(self, stored: Mapping[str, Any]) -> dict[str, Any]:
+        """The `to_json` document of a stored run (`to_stored_json`) with these codes: every
+        member's assignment inline, dynamic tags from the stored run's sparse ones."""
+        doc = dict(stored)
+        dynamic: Mapping[str, Any] = doc.pop("dynamic_tags", None) or {}
+        tz = SegmentParams.from_json(doc.get("params")).tz
+        doc["version"] = FORMAT_VERSION
+        out: dict[str, dict[str, Any]] = {}
+        for i, m in enumerate(self.member_ids):
+            out[m] = {"value": self.value[i], "lifecycle": self.lifecycle[i],
+                      "motivation": self.motivation[i], "layer": self.layer[i],
+                      "cluster": self.cluster[i],
+                      "dynamic_tags": [DynamicTag.from_row(r, tz).to_json(tz)
+                                       for r in dynamic.get(m, ())]}
+        doc["assignments"] = out
+        return doc
+
+
+@dataclass(slots=True)
 class SegmentResult:
     """One segmentation run: per-member assignments (in member-id order) and the summaries.
 
@@ -514,11 +575,24 @@ class SegmentResult:
                 "dynamic_tags": [d.to_json(tz) for d in self.dynamic_tags[i]]}
 
     def to_json(self) -> dict[str, Any]:
+        """The `siyu segment --json` document: the summary and every member's assignment."""
+        return {**self._summary(FORMAT_VERSION), "assignments": self._assignments()}
+
+    def to_stored_json(self) -> dict[str, Any]:
+        """The document a stored run keeps: the summary, and dynamic tags only for the members
+        that have any. The codes of every member are stored as rows beside it (a million
+        assignments inside the document were a third of a large run's time and its largest
+        peak of memory); `from_json` takes them back as `StoredAssignments`."""
+        dynamic = {m: [d.to_row() for d in dyn]
+                   for m, dyn in zip(self.member_ids, self.dynamic_tags, strict=True) if dyn}
+        return {**self._summary(STORED_FORMAT_VERSION), "dynamic_tags": dynamic}
+
+    def _summary(self, version: int) -> dict[str, Any]:
         tz = self.params.tz
         labels = {dim: dict(lab) for dim, lab in SEGMENT_LABELS.items()}
         labels["cluster"] = {c.code: c.label for c in self.circles}
         return {
-            "version": FORMAT_VERSION,
+            "version": version,
             "as_of": self.as_of.astimezone(tz).isoformat(timespec="seconds"),
             "goal": self.params.goal,
             "goal_label": GOAL_LABELS[self.params.goal],
@@ -532,7 +606,6 @@ class SegmentResult:
             "changes": self.changes,
             "params": self.params.to_json(),
             "next_cluster_code": self.next_cluster_code,
-            "assignments": self._assignments(),
         }
 
     def _assignments(self) -> dict[str, dict[str, Any]]:
@@ -556,8 +629,10 @@ class SegmentResult:
         return out
 
     @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> SegmentResult:
-        """A stored run. Raises SegmentError naming the key when the document is unusable."""
+    def from_json(cls, doc: Mapping[str, Any], stored: StoredAssignments | None = None
+                  ) -> SegmentResult:
+        """A run: a `to_json` document, or a stored one (`to_stored_json`) with its members'
+        codes as `stored`. Raises SegmentError naming the key when the document is unusable."""
         # Imported here: those modules build on this one's types, so they import it first.
         from persona.cards import PersonaCard
         from persona.clusters import Circle
@@ -565,20 +640,21 @@ class SegmentResult:
         try:
             params = SegmentParams.from_json(doc.get("params"))
             as_of = datetime.fromisoformat(doc["as_of"])
-            assignments: Mapping[str, Mapping[str, Any]] = doc["assignments"]
-            ids = sorted(assignments)
-            rows = [assignments[m] for m in ids]
+            if "assignments" in doc or stored is None:
+                stored = StoredAssignments.from_document(doc["assignments"])
+            dynamic: Mapping[str, Any] = doc.get("dynamic_tags") or {}
             circles = [Circle.from_json(c) for c in doc.get("clusters", ())]
-            codes = [c.code for c in circles] + [r.get("cluster") for r in rows]
+            codes = [c.code for c in circles] + list(stored.cluster)
             next_code = doc.get("next_cluster_code") or 1 + max(
                 (int(c[1:]) for c in codes if c and c[1:].isdigit()), default=0)
             return cls(
-                as_of=as_of, params=params, member_ids=ids,
-                value=[r["value"] for r in rows], lifecycle=[r["lifecycle"] for r in rows],
-                motivation=[r.get("motivation") for r in rows],
-                layer=[r["layer"] for r in rows], cluster=[r.get("cluster") for r in rows],
-                dynamic_tags=[tuple(DynamicTag.from_json(d) for d in r.get("dynamic_tags", ()))
-                              for r in rows],
+                as_of=as_of, params=params, member_ids=list(stored.member_ids),
+                value=list(stored.value), lifecycle=list(stored.lifecycle),
+                motivation=list(stored.motivation), layer=list(stored.layer),
+                cluster=list(stored.cluster),
+                dynamic_tags=stored.dynamic_tags if stored.dynamic_tags is not None else [
+                    tuple(DynamicTag.from_row(d, params.tz) for d in dynamic[m])
+                    if m in dynamic else () for m in stored.member_ids],
                 circles=circles, clustering=dict(doc.get("clustering") or {}),
                 cards=[PersonaCard.from_json(c) for c in doc.get("cards", ())],
                 patterns=list(doc.get("patterns", ())),
@@ -589,18 +665,24 @@ class SegmentResult:
             raise SegmentError(f"segment run JSON: 无法读取 {exc} (unusable stored run)") from exc
 
 
-def run_segmentation(members: Sequence[MemberInput] | MemberColumns, as_of: datetime,
-                     params: SegmentParams, previous: SegmentResult | None = None,
+def run_segmentation(members: Sequence[MemberInput] | MemberColumns | MemberTable,
+                     as_of: datetime, params: SegmentParams,
+                     previous: SegmentResult | None = None,
                      half_life_days: float = 30.0) -> SegmentResult:
     """Segment the community as of `as_of`; with `previous`, keep circle codes and say what
-    changed (under `changes`)."""
+    changed (under `changes`).
+
+    `members` may already be tabulated (`tabulate` with the same as_of, params and half-life):
+    a caller holding a million members' columns can then drop them before the rest of the
+    run, whose own arrays would otherwise sit on top of them."""
     # Imported here: those modules build on this one's types, so they import it first.
     from persona.cards import build_cards
     from persona.clusters import find_circles
     from persona.compare import compare_runs
     from persona.patterns import feature_importance, find_patterns
 
-    table = tabulate(members, as_of, params, half_life_days)
+    table = (members if isinstance(members, MemberTable)
+             else tabulate(members, as_of, params, half_life_days))
     value = value_tiers(table, params)
     lifecycle = lifecycle_stages(table, params)
     motivation = motivations(table, params)

@@ -41,7 +41,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -434,16 +434,17 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
     """Write the generated community into a fresh product database (schema from
     storage.db) as the product would hold it after ingest and refresh_stale_tags: members,
     chats, messages with signals (keywords, intents of the quoted lines, join notices), orders,
-    content events, the derived tags computed as of SAMPLE_NOW and each member's kept top
-    keywords (member_keywords, which the rebuild fills too). Streams members, so even a
+    content events, the derived tags computed as of SAMPLE_NOW, each member's kept top
+    keywords (member_keywords) and message aggregates (member_activity), which the rebuild
+    fills too. Streams members, so even a
     million never sit in memory; raw sqlite3 executemany keeps it to minutes."""
     import sqlite3
 
-    from persona.columns import kept_keywords
+    from persona.columns import kept_activity, kept_keywords
     from persona.commerce import content_event_id
     from persona.persona import MessageRecord
     from persona.signals import Signals
-    from storage.columns import KEPT_KEYWORDS
+    from storage.columns import KEPT_KEYWORDS, recent_text
     from storage.db import open_database
 
     if path.exists():
@@ -459,6 +460,7 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
     members, messages, tags, orders, events = [], [], [], [], []
     # each member's top keywords, as refresh_stale_tags keeps them after an import
     kept: list[tuple[int, int, int, str]] = []
+    activity: list[tuple[Any, ...]] = []
     counts = {"members": 0, "messages": 0, "tags": 0, "orders": 0, "events": 0}
 
     def flush() -> None:
@@ -477,7 +479,11 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
                        "'bench')", events)
         db.executemany("INSERT INTO member_keywords (member_pk, through_us, messages, words) "
                        "VALUES (?, ?, ?, ?)", kept)
+        db.executemany("INSERT INTO member_activity (member_pk, computed_us, messages, "
+                       "first_us, last_us, joined_us, recent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       activity)
         kept.clear()
+        activity.clear()
         for name, rows in (("members", members), ("messages", messages), ("tags", tags),
                            ("orders", orders), ("events", events)):
             counts[name] += len(rows)
@@ -492,6 +498,7 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
         members.append((pk, p.member_id, p.name, _db_ts(first) if first else None,
                         _db_ts(last) if last else None))
         chat = chat_of.get(m.chats[0], GROUPS[0][0]) if m.chats else GROUPS[0][0]
+        records: list[MessageRecord] = []
         for t in p.tags:
             tags.append((pk, t.code, t.kind, t.label, t.score, dumps(t.evidence),
                          _db_ts(t.expires_at) if t.expires_at else None, computed))
@@ -502,8 +509,9 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
                 messages.append((f"{p.member_id}-j", chat, pk, _db_ts(first or SAMPLE_NOW),
                                  "system", text,
                                  dumps({"j": {"channel": channel, "inviter": "小禾助手"}})))
+                records.append(MessageRecord("", first or SAMPLE_NOW, chat, "system", Signals(
+                    join={"channel": channel, "inviter": "小禾助手"})))
         count = int(st["messages"] or 0)
-        records: list[MessageRecord] = []
         if count and first and last:
             words = list(m.keywords)
             quotes = list(m.quotes)
@@ -525,6 +533,9 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
         if words_kept is not None:
             kept.append((pk, words_kept.through_us, words_kept.messages,
                          "\x1f".join(words_kept.words)))
+        act = kept_activity(records, SAMPLE_NOW)
+        activity.append((pk, act.computed_us, act.messages, act.first_us, act.last_us,
+                         act.joined_us, recent_text(act.recent_us)))
         for o in m.orders:
             orders.append((o.order_id, pk, _db_ts(o.ts), o.amount, o.category,
                            1 if o.coupon_used else 0))
@@ -622,12 +633,13 @@ def describe_result(result: Any, out: dict[str, Any], assignments: int) -> None:
 
 
 def timed_to_json(result: Any, out: dict[str, Any], gc_at: dict[str, tuple[float, int]],
-                  gc_clock: GcClock) -> dict[str, Any]:
-    """`result.to_json()`, timed, with the collector's share of every stage so far in `out`."""
+                  gc_clock: GcClock, stored: bool = False) -> dict[str, Any]:
+    """`result.to_json()` (or, `stored`, the document a stored run keeps:
+    `to_stored_json()`), timed, with the collector's share of every stage so far in `out`."""
     out["stage"] = "to_json"
     gc_at["to_json"] = gc_clock.snapshot()
     t0 = time.perf_counter()
-    doc: dict[str, Any] = result.to_json()
+    doc: dict[str, Any] = result.to_stored_json() if stored else result.to_json()
     out["to_json_s"] = time.perf_counter() - t0
     gc_at["end"] = gc_clock.snapshot()
     out["gc"] = {a: [gc_at[b][0] - gc_at[a][0], gc_at[b][1] - gc_at[a][1]]
@@ -700,6 +712,7 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
     (segment, cards' text parts read for their samples), to_json, and storing the run."""
     import gc
 
+    import persona.segment as segment_mod
     from bot.app import App
     from bot.config import Settings
     from handlers.segments import gather_columns, paused_gc, segment_params, store_result
@@ -735,15 +748,18 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
         stages: dict[str, float] = {}
         undo = _timed_stages(stages)
         t0 = time.perf_counter()
-        result = run_segmentation(cols, SAMPLE_NOW, params,
+        # as run_and_store does: the columns are dropped once tabulated
+        table = segment_mod.tabulate(cols, SAMPLE_NOW, params, settings.half_life_days)
+        del cols
+        result = run_segmentation(table, SAMPLE_NOW, params,
                                   half_life_days=settings.half_life_days)
+        del table
         out["segment_s"] = time.perf_counter() - t0
         undo()
         out["stages"] = stages
         out["rss_segmented_mb"] = peak_rss_mb()
-        # as run_and_store does: the columns are done with before the document is built
-        del cols
-        doc = timed_to_json(result, out, gc_at, gc_clock)
+        # the document stored is the summary (assignments go to member_segment rows)
+        doc = timed_to_json(result, out, gc_at, gc_clock, stored=True)
         t0 = time.perf_counter()
         text = json_text(doc)  # the serialisation store_result stores, made once
         out["dumps_s"] = time.perf_counter() - t0
@@ -768,6 +784,43 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
     return out
 
 
+def backfill_activity(path: Path) -> int:
+    """Fill member_activity in a community built before the tag rebuild kept it, with what
+    the rebuild (and build_database) would have written: every member, counted in SQL as of
+    SAMPLE_NOW, when the tags were computed. Returns the rows written (0: nothing to do)."""
+    import sqlite3
+
+    from persona.columns import RECENT_KEPT
+    from storage.columns import _us
+    from storage.db import open_database
+
+    open_database(f"sqlite:///{path}").dispose()  # creates the table if it is missing
+    db = sqlite3.connect(path)
+    try:
+        if db.execute("SELECT count(*) FROM member_activity").fetchone()[0]:
+            return 0
+        chat = "type NOT IN ('system', 'recall')"
+        computed = (SAMPLE_NOW - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+        db.execute(
+            "INSERT INTO member_activity (member_pk, computed_us, messages, first_us, last_us, "
+            "joined_us, recent) SELECT m.id, ?, coalesce(a.cnt, 0), a.lo, a.hi, a.joined, "
+            "coalesce(r.recent, '') FROM member m LEFT JOIN ("
+            f"SELECT member_pk, count(*) FILTER (WHERE {chat}) AS cnt, "
+            f"min({_us('ts')}) FILTER (WHERE {chat}) AS lo, "
+            f"max({_us('ts')}) FILTER (WHERE {chat}) AS hi, "
+            f"min({_us('ts')}) FILTER (WHERE type = 'system' AND "
+            "json_extract(signals, '$.j') IS NOT NULL) AS joined "
+            "FROM message GROUP BY member_pk) a ON a.member_pk = m.id LEFT JOIN ("
+            "SELECT member_pk, group_concat(printf('%016d', us), '') AS recent FROM ("
+            f"SELECT member_pk, {_us('ts')} AS us, row_number() OVER (PARTITION BY member_pk "
+            f"ORDER BY ts DESC) AS rn FROM message WHERE {chat} ORDER BY member_pk, rn) "
+            "WHERE rn <= ? GROUP BY member_pk) r ON r.member_pk = m.id", (computed, RECENT_KEPT))
+        db.commit()
+        return int(db.execute("SELECT count(*) FROM member_activity").fetchone()[0])
+    finally:
+        db.close()
+
+
 def ensure_database(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
     """The stored community for (n, seed), built once and kept in `db_dir` (building is not
     what is measured; it takes minutes at a million members)."""
@@ -775,7 +828,8 @@ def ensure_database(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
 
     path = db_dir / f"segment-{n}-{seed}.db"
     if path.exists():
-        return {"built": False}
+        filled = backfill_activity(path)
+        return {"built": False, **({"activity_backfilled": filled} if filled else {})}
     db_dir.mkdir(parents=True, exist_ok=True)
     gc.disable()  # nothing generated is kept; the collector would only walk the batches
     tmp = path.with_suffix(".tmp")

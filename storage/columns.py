@@ -18,6 +18,7 @@ declining_days) compare the same as on the per-member path.
 
 from __future__ import annotations
 
+import itertools
 import json
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,6 +35,7 @@ from persona.columns import (
     POPULATION_KEYWORDS,
     TAG_KINDS_READ,
     Detail,
+    KeptActivity,
     KeptKeywords,
     MemberColumns,
     join_channel,
@@ -46,6 +48,11 @@ _SILENT = ("system", "recall")
 # Keywords are stored joined by the unit separator: splitting beats parsing JSON a million times.
 _SEP = "\x1f"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# member_activity.recent: each kept time as this many zero-padded decimal digits, newest
+# first, no separator (16 digits of microseconds last until the year 2286)
+_STAMP = 16
+# "no time" where SQL hands numbers to numpy (far outside any real time)
+_NO_US = -(2**62)
 
 
 class MemberKeywords(SQLModel, table=True):
@@ -94,6 +101,52 @@ def keep_member_keywords(engine: Engine, kept: Mapping[int, KeptKeywords]) -> No
                            for pk, k in kept.items()])
 
 
+class MemberActivity(SQLModel, table=True):
+    """Each member's message aggregates, kept by the tag rebuild (`persona.columns.
+    KeptActivity`): count, first and last chat message, first join notice, and the newest
+    RECENT_KEPT chat message times (microseconds, each 16 zero-padded digits, newest first:
+    compared as fixed-width text in one numpy pass) to count "recent" for any later as_of.
+
+    Counting them from the message table is one pass over every message (25 s at a million
+    members and 17M messages). A row stands for a run when its member's stored tags do and
+    were computed by the same rebuild (`computed_us` equals the tags' computed_at); anything
+    else (no row, a crash between the tags and this row, a claimed or stale member) is
+    counted in SQL as before. Added in schema version 1 as a new table, so existing databases
+    get it on open and fill it as members are rebuilt.
+    """
+
+    __tablename__ = "member_activity"
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)
+    computed_us: int  # the rebuild's as_of (the tags' computed_at), microseconds
+    messages: int
+    first_us: int | None = None
+    last_us: int | None = None
+    joined_us: int | None = None
+    recent: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+ACTIVITY: Table = MemberActivity.__table__  # type: ignore[assignment]
+
+
+def recent_text(stamps: Sequence[int]) -> str:
+    """member_activity.recent for these microsecond times (non-negative, newest first)."""
+    return "".join(f"{us:0{_STAMP}d}" for us in stamps)
+
+
+def keep_member_activity(engine: Engine, kept: Mapping[int, KeptActivity]) -> None:
+    """Replace these members' activity rows with what a tag rebuild counted."""
+    if not kept:
+        return
+    rows = [{"member_pk": pk, "computed_us": a.computed_us, "messages": a.messages,
+             "first_us": a.first_us, "last_us": a.last_us, "joined_us": a.joined_us,
+             "recent": recent_text(a.recent_us)}
+            for pk, a in kept.items()]
+    with writing(engine) as conn:
+        conn.execute(delete(ACTIVITY).where(ACTIVITY.c.member_pk.in_(list(kept))))
+        conn.execute(insert(ACTIVITY), rows)
+
+
 def _db_time(ts: datetime) -> str:
     """A bound time in the layout UTCDateTime stores on SQLite (naive UTC, microseconds), so
     text comparison in SQL orders like the times themselves."""
@@ -101,14 +154,37 @@ def _db_time(ts: datetime) -> str:
 
 
 def _us(col: str) -> str:
-    """SQL for a stored time as integer microseconds since the epoch (NULL stays NULL)."""
-    return (f"(CAST(strftime('%s', {col}) AS INTEGER) * 1000000"
+    """SQL for a stored time as integer microseconds since the epoch (NULL stays NULL).
+
+    The whole seconds come from the text without its fraction: strftime rounds a fraction to
+    milliseconds first, so "…:13.999767" gave second 14 and the time came out a second late
+    (against Python's exact microseconds, which the tag rebuild's kept rows use)."""
+    return (f"(CAST(strftime('%s', substr({col}, 1, 19)) AS INTEGER) * 1000000"
             f" + CAST(substr({col} || '.000000', 21, 6) AS INTEGER))")
+
+
+def _seconds_of(us: Sequence[int]) -> np.ndarray:
+    """Microseconds (`_NO_US` for none) → POSIX seconds (NaN for none)."""
+    arr = np.asarray(us, dtype=np.int64)
+    return np.where(arr == _NO_US, np.nan, arr / 1e6)
 
 
 def _seconds(us: Sequence[int | None]) -> np.ndarray:
     arr = np.array([np.nan if v is None else v for v in us], dtype=np.float64)
     return arr / 1e6
+
+
+class _KeyNumbers(dict[Any, int]):
+    """Text → number in order of first appearance, from `first` on; looking a text up
+    numbers it, so a chunk's texts become numbers with `map` and no Python step each."""
+
+    def __init__(self, preset: Mapping[Any, int] | None = None, first: int = -1) -> None:
+        super().__init__(preset or {})
+        self._base = first - len(self)
+
+    def __missing__(self, key: Any) -> int:
+        number = self[key] = len(self) + self._base
+        return number
 
 
 @dataclass(slots=True)
@@ -263,32 +339,6 @@ class ColumnReader:
         def rows_for(pk_list: Sequence[int]) -> np.ndarray:
             return row_of[np.asarray(pk_list, dtype=np.int64)]
 
-        # ---- messages: counts, first/last, last 30 days (system notices and recalls are
-        # not chat), then the first join notice, which also starts "first seen"
-        messages = np.zeros(n, dtype=np.int64)
-        hi_us = np.zeros(n, dtype=np.int64)
-        recent = np.zeros(n, dtype=np.int64)
-        first = np.full(n, np.nan)
-        last = np.full(n, np.nan)
-        # one pass over the table: chat aggregates and the first join notice together
-        chat = "type NOT IN ('system', 'recall')"
-        sql = (f"SELECT member_pk, cnt, {_us('lo')}, {_us('hi')}, rec, {_us('joined')} FROM ("
-               f"SELECT member_pk, count(*) FILTER (WHERE {chat}) AS cnt, "
-               f"min(ts) FILTER (WHERE {chat}) AS lo, max(ts) FILTER (WHERE {chat}) AS hi, "
-               f"count(*) FILTER (WHERE {chat} AND ts > :cut) AS rec, "
-               "min(ts) FILTER (WHERE type = 'system' AND json_extract(signals, '$.j') "
-               "IS NOT NULL) AS joined FROM message WHERE ts <= :at GROUP BY member_pk)")
-        for chunk in self._rows(sql, {"at": at, "cut": cut}):
-            pk, cnt, lo, hi, rec, joined = zip(*chunk, strict=True)
-            r = rows_for(pk)
-            messages[r] = cnt
-            hi_us[r] = [0 if h is None else h for h in hi]
-            # the first join notice also starts "first seen"
-            first[r] = np.fmin(_seconds(lo), _seconds(joined))
-            last[r] = _seconds(hi)
-            # the persona's frequency tag caps its count at 30; so do the rules reading it
-            recent[r] = np.minimum(np.asarray(rec, dtype=np.int64), 30)
-
         # ---- orders and content events up to as_of
         om, ots, oamt, ocpn = array("q"), [], array("d"), array("b")
         ocat: list[str | None] = []
@@ -296,25 +346,26 @@ class ColumnReader:
         sql = (f"SELECT member_pk, order_id, {_us('ts')}, amount, category, coupon_used "
                "FROM orders WHERE ts <= :at")
         for chunk in self._rows(sql, {"at": at}):
-            for pk, order_id, ts, amount, category, coupon in chunk:
-                om.append(pk)
-                oid.append(order_id)
-                ots.append(ts)
-                oamt.append(float(amount))
-                ocat.append(category)
-                ocpn.append(1 if coupon else 0)
+            pk, order_id, ts, amount, category, coupon = zip(*chunk, strict=True)
+            om.extend(pk)
+            oid.extend(order_id)
+            ots.extend(ts)
+            oamt.extend(map(float, amount))
+            ocat.extend(category)
+            ocpn.extend(1 if c else 0 for c in coupon)
         from persona.commerce import CONTENT_TYPES
 
-        type_pos = {c: j for j, c in enumerate(CONTENT_TYPES)}
+        # content types as their index in SQL: no Python per event
+        positions = " ".join(f"WHEN '{c}' THEN {j}" for j, c in enumerate(CONTENT_TYPES))
+        known_types = ", ".join(f"'{c}'" for c in CONTENT_TYPES)
         em, ets, etype = array("q"), [], array("q")
-        sql = f"SELECT member_pk, {_us('ts')}, content_type FROM content_event WHERE ts <= :at"
+        sql = (f"SELECT member_pk, {_us('ts')}, CASE content_type {positions} END "
+               f"FROM content_event WHERE ts <= :at AND content_type IN ({known_types})")
         for chunk in self._rows(sql, {"at": at}):
-            for pk, ts, ctype in chunk:
-                pos = type_pos.get(ctype)
-                if pos is not None:
-                    em.append(pk)
-                    ets.append(ts)
-                    etype.append(pos)
+            pk, ts, pos = zip(*chunk, strict=True)
+            em.extend(pk)
+            ets.extend(ts)
+            etype.extend(pos)
 
         # ---- the derived tags segmentation reads, evidence only where it is used, and in the
         # same scan how old each member's stored tags are: a member's derived tags are
@@ -324,8 +375,9 @@ class ColumnReader:
         kinds = ", ".join(f"'{k}'" for k in (*TAG_KINDS_READ, "lifecycle"))
         sql = ("SELECT t.member_pk, CASE t.kind WHEN 'lifecycle' THEN NULL ELSE "
                "t.kind || char(31) || t.code || char(31) || t.label END, "
-               f"t.score, CASE t.kind WHEN 'intent' THEN {_us('t.expires_at')} "
-               f"WHEN 'lifecycle' THEN coalesce({_us('t.computed_at')}, -1) END, "
+               f"t.score, CASE t.kind WHEN 'intent' THEN coalesce({_us('t.expires_at')}, "
+               f"{_NO_US}) WHEN 'lifecycle' THEN coalesce({_us('t.computed_at')}, -1) "
+               f"ELSE {_NO_US} END, "
                "CASE t.kind WHEN 'motivation' THEN (SELECT count(*) FROM json_each(t.evidence) e "
                "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = e.value "
                "AND o.member_pk = t.member_pk AND o.ts <= :at)) ELSE 0 END, "
@@ -333,30 +385,41 @@ class ColumnReader:
                "CASE t.kind WHEN 'intent' THEN t.evidence END "
                f"FROM tag t WHERE t.source = 'derived' AND t.kind IN ({kinds}) "
                "AND (t.kind != 'intent' OR t.expires_at > :at)")
-        keys: dict[str | None, int] = {None: -1}
+        keys = _KeyNumbers({None: -1}, first=0)
         parts: list[tuple[np.ndarray, ...]] = []
         tev: dict[int, tuple[str, ...]] = {}
         seen = 0
+        is_intent = np.zeros(1, dtype=bool)  # by key number + 1 (None, the lifecycle row, first)
         for chunk in self._rows(sql, {"at": at}):
             pk, key, score, exp, chat, n_ev, ev = zip(*chunk, strict=True)
-            kidx = np.fromiter((keys[k] if k in keys else keys.setdefault(k, len(keys) - 1)
-                                for k in key), dtype=np.int64, count=len(key))
+            # 5.9M rows at a million members: no Python-level step per row but the key lookup
+            kidx = np.fromiter(map(keys.__getitem__, key), dtype=np.int64, count=len(key))
+            texp_part = np.asarray(exp, dtype=np.int64).astype(np.float64)
+            texp_part[texp_part == _NO_US] = np.nan
             parts.append((np.asarray(pk, dtype=np.int64), kidx,
-                          np.asarray(score, dtype=np.float64),
-                          np.array([np.nan if v is None else v for v in exp], dtype=np.float64),
+                          np.asarray(score, dtype=np.float64), texp_part,
                           np.asarray(chat, dtype=np.int64), np.asarray(n_ev, dtype=np.int64)))
-            for t, e in enumerate(ev):
-                if e is not None:
-                    tev[seen + t] = tuple(json.loads(e))
+            if len(is_intent) < len(keys):
+                is_intent = np.array([k is not None and k.startswith("intent\x1f")
+                                      for k in keys], dtype=bool)
+            for t in np.flatnonzero(is_intent[kidx + 1]).tolist():
+                tev[seen + t] = tuple(json.loads(ev[t]))
             seen += len(chunk)
         del keys[None]
         if parts:
-            tpk, tkey, tscore, texp, tchat, tlen = (np.concatenate(c) for c in zip(*parts,
-                                                                                  strict=True))
+            # one column at a time, its chunks freed as it is joined: never all of them twice
+            by_col: list[list[np.ndarray]] = [list(c) for c in zip(*parts, strict=True)]
+            del parts
+            joined: list[np.ndarray] = []
+            for j in range(len(by_col)):
+                joined.append(np.concatenate(by_col[j]))
+                by_col[j] = []
+            tpk, tkey, tscore, texp, tchat, tlen = joined
+            del joined
         else:
             tpk = tkey = tchat = tlen = np.zeros(0, np.int64)
             tscore = texp = np.zeros(0)
-        del parts
+            del parts
         # usable stored tags: not stale, present, computed no later than as_of
         now_us = round(as_of.timestamp() * 1e6)
         life = tkey < 0
@@ -377,28 +440,107 @@ class ColumnReader:
         remap = np.full(len(tag_rows), -1, dtype=np.int64)
         remap[kept] = np.arange(len(kept))
         tev = {int(remap[t]): e for t, e in tev.items() if keep[t]}
-        tag_age = (now_us - computed[tag_rows[kept]]) / 1e6
+        del remap, keep
+        # only the kept rows from here on, the full arrays dropped at once: both at the same
+        # time were the read's peak of memory (5.9M tag rows at a million members)
+        tag_rows, tkey, tscore, texp, tchat, tlen = (
+            a[kept] for a in (tag_rows, tkey, tscore, texp, tchat, tlen))
+        del tpk, kept
+        tag_age = (now_us - computed[tag_rows]) / 1e6
         tag_keys = [tuple(k.split("\x1f", 2)) for k in keys]
+
+        # ---- messages: counts, first/last, last 30 days (system notices and recalls are
+        # not chat), the first join notice, which also starts "first seen"; from the rows the
+        # tag rebuild kept where they hold, counted in SQL for everyone else
+        messages = np.zeros(n, dtype=np.int64)
+        hi_us = np.zeros(n, dtype=np.int64)
+        recent = np.zeros(n, dtype=np.int64)
+        first = np.full(n, np.nan)
+        last = np.full(n, np.nan)
+        cut_us = (as_of - timedelta(days=30) - _EPOCH) // timedelta(microseconds=1)
+        known = np.zeros(n, dtype=bool)
+        # fixed-width stamps compare as text exactly as the numbers do
+        cut_text = np.bytes_(f"{cut_us:0{_STAMP}d}")
+        sql = (f"SELECT member_pk, computed_us, messages, coalesce(first_us, {_NO_US}), "
+               f"coalesce(last_us, {_NO_US}), coalesce(joined_us, {_NO_US}), recent "
+               "FROM member_activity")
+        for chunk in self._rows(sql, {}):
+            pk, comp_us, cnt, lo, hi, joined, rec = zip(*chunk, strict=True)
+            pk_a = np.asarray(pk, dtype=np.int64)
+            r = np.where(pk_a < max_pk, row_of[np.minimum(pk_a, max_pk - 1)], -1)
+            ok = r >= 0
+            ok[ok] = ~bad[r[ok]] & (computed[r[ok]] == np.asarray(comp_us, np.float64)[ok])
+            if not ok.any():
+                continue
+            r = r[ok]
+            known[r] = True
+            messages[r] = np.asarray(cnt, dtype=np.int64)[ok]
+            hi_arr = np.asarray(hi, dtype=np.int64)
+            hi_us[r] = np.where(hi_arr == _NO_US, 0, hi_arr)[ok]
+            first[r] = np.fmin(_seconds_of(lo), _seconds_of(joined))[ok]
+            last[r] = _seconds_of(hi)[ok]
+            # recent: the kept stamps newer than the cut, counted for every row at once
+            stamps = np.frombuffer("".join(rec).encode("ascii"), dtype=f"S{_STAMP}")
+            owner = np.repeat(np.arange(len(rec)), np.fromiter(
+                map(len, rec), dtype=np.int64, count=len(rec)) // _STAMP)
+            newer = np.bincount(owner[stamps > cut_text], minlength=len(rec))
+            recent[r] = np.minimum(newer[ok], 30)
+        # a member claimed by a running rebuild may have messages its old row does not count
+        for chunk in self._rows("SELECT member_pk FROM tag_claim", {}):
+            claimed = np.asarray([c[0] for c in chunk], dtype=np.int64)
+            claimed = claimed[claimed < max_pk]
+            known[row_of[claimed][row_of[claimed] >= 0]] = False
+        todo = np.flatnonzero(~known)
+        messages[todo], hi_us[todo], recent[todo] = 0, 0, 0
+        first[todo], last[todo] = np.nan, np.nan
+        chat = "type NOT IN ('system', 'recall')"
+        agg = (f"SELECT member_pk, cnt, {_us('lo')}, {_us('hi')}, rec, {_us('joined')} FROM ("
+               f"SELECT member_pk, count(*) FILTER (WHERE {chat}) AS cnt, "
+               f"min(ts) FILTER (WHERE {chat}) AS lo, max(ts) FILTER (WHERE {chat}) AS hi, "
+               f"count(*) FILTER (WHERE {chat} AND ts > :cut) AS rec, "
+               "min(ts) FILTER (WHERE type = 'system' AND json_extract(signals, '$.j') "
+               "IS NOT NULL) AS joined FROM message WHERE ts <= :at{} GROUP BY member_pk)")
+        # many to count: one pass over the table; a few: through the (member_pk, ts) index
+        if len(todo) > n // 4:
+            queries = [agg.format("")]
+        else:
+            queries = [agg.format(" AND member_pk IN ({})".format(
+                ", ".join(str(int(pk)) for pk in pks[todo[i : i + 500]])))
+                for i in range(0, len(todo), 500)]
+        for sql in queries:
+            for chunk in self._rows(sql, {"at": at, "cut": cut}):
+                pk, cnt, lo, hi, rec, joined = zip(*chunk, strict=True)
+                r = rows_for(pk)
+                # rows already known get the same numbers again from the full pass
+                messages[r] = cnt
+                hi_us[r] = [0 if h is None else h for h in hi]
+                # the first join notice also starts "first seen"
+                first[r] = np.fmin(_seconds(lo), _seconds(joined))
+                last[r] = _seconds(hi)
+                # the persona's frequency tag caps its count at 30; so do the rules reading it
+                recent[r] = np.minimum(np.asarray(rec, dtype=np.int64), 30)
 
         # ---- each member's top keywords: kept rows where they still hold, counted again in
         # SQL (a chunk of members at a time) where not
-        vocab: dict[str, int] = {}
+        vocab = _KeyNumbers(first=0)
         km, kw = array("q"), array("q")
         fresh = np.zeros(n, dtype=bool)
         sql = "SELECT member_pk, through_us, messages, words FROM member_keywords"
+        word_number = vocab.__getitem__
         for chunk in self._rows(sql, {}):
-            for pk, through, count, words in chunk:
-                r = row_of[pk] if pk < max_pk else -1
-                if r < 0 or through != hi_us[r] or count != messages[r] or not count:
-                    continue
-                fresh[r] = True
-                if words:
-                    for w in words.split(_SEP, POPULATION_KEYWORDS)[:POPULATION_KEYWORDS]:
-                        j = vocab.get(w)
-                        if j is None:
-                            j = vocab[w] = len(vocab)
-                        km.append(pk)
-                        kw.append(j)
+            pk, through, count, words = zip(*chunk, strict=True)
+            pk_a = np.asarray(pk, dtype=np.int64)
+            r = np.where(pk_a < max_pk, row_of[np.minimum(pk_a, max_pk - 1)], -1)
+            ok = r >= 0
+            ok[ok] = ((np.asarray(through, dtype=np.int64)[ok] == hi_us[r[ok]])
+                      & (np.asarray(count, dtype=np.int64)[ok] == messages[r[ok]])
+                      & (messages[r[ok]] > 0))
+            fresh[r[ok]] = True
+            for i in np.flatnonzero(ok).tolist():
+                if words[i]:
+                    ws = words[i].split(_SEP, POPULATION_KEYWORDS)[:POPULATION_KEYWORDS]
+                    km.extend(itertools.repeat(pk[i], len(ws)))
+                    kw.extend(map(word_number, ws))
         todo = np.flatnonzero(~fresh & (messages > 0))
         for start in range(0, len(todo), 500):
             part = todo[start : start + 500]
@@ -408,11 +550,8 @@ class ColumnReader:
                 pk = int(pks[r])
                 words_of = found.get(pk, [])
                 for w in words_of[:POPULATION_KEYWORDS]:
-                    j = vocab.get(w)
-                    if j is None:
-                        j = vocab[w] = len(vocab)
                     km.append(pk)
-                    kw.append(j)
+                    kw.append(vocab[w])
                 rows_out.append({"member_pk": pk, "through_us": int(hi_us[r]),
                                  "messages": int(messages[r]), "words": _SEP.join(words_of)})
             self._keep_keywords(rows_out)
@@ -436,9 +575,9 @@ class ColumnReader:
             event_ts=_seconds(ets),
             event_type=np.frombuffer(etype, dtype=np.int64).copy() if len(etype)
             else np.zeros(0, np.int64),
-            tag_member=tag_rows[kept], tag_key=tkey[kept], tag_score=tscore[kept],
-            tag_age=tag_age, tag_chat_evidence=tchat[kept], tag_evidence_len=tlen[kept],
-            tag_expires=texp[kept],
+            tag_member=tag_rows, tag_key=tkey, tag_score=tscore,
+            tag_age=tag_age, tag_chat_evidence=tchat, tag_evidence_len=tlen,
+            tag_expires=texp,
             tag_keys=tag_keys, tag_evidence=tev,  # type: ignore[arg-type]
             kw_member=kw_rows[korder], kw_word=(np.frombuffer(kw, dtype=np.int64)[korder]
                                                 if len(kw) else np.zeros(0, np.int64)),

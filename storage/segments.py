@@ -1,14 +1,17 @@
-"""Segmentation runs: each run is stored whole, so runs can be compared and reported later.
+"""Segmentation runs: each run is stored, so runs can be compared and reported later.
 
-A run keeps its as-of time, its parameters and the complete result document, plus one row
-per member with the member's segment codes: persona views and invites look those up by member
-without parsing the document.
+A run keeps its as-of time, its parameters and its summary document (counts, circles, cards,
+patterns, changes, and dynamic tags for the members that have any), plus one row per member
+with the member's segment codes: persona views and invites look those up by member, and the
+next run reads them back as the previous run's assignments (`assignments`). Runs stored
+before that kept every assignment inside the document too; both shapes are read.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -16,8 +19,9 @@ from sqlalchemy import JSON, Column, Table, Text, cast, func, insert, literal, s
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
+from persona.segment import SegmentResult, StoredAssignments
 from storage.db import writing
-from storage.models import UTCDateTime
+from storage.models import Member, UTCDateTime
 
 
 class SegmentRun(SQLModel, table=True):
@@ -44,6 +48,7 @@ class MemberSegment(SQLModel, table=True):
 
 RUN: Table = SegmentRun.__table__  # type: ignore[assignment]
 MEMBER_SEGMENT: Table = MemberSegment.__table__  # type: ignore[assignment]
+MEMBER: Table = Member.__table__  # type: ignore[assignment]
 SEGMENT_FIELDS = ("value", "lifecycle", "motivation", "layer", "cluster")
 _ROWS_PER_INSERT = 20_000
 
@@ -51,6 +56,17 @@ _ROWS_PER_INSERT = 20_000
 def json_text(doc: Mapping[str, Any]) -> str:
     """A run document as the JSON column stores it (the engine's serialiser's layout)."""
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+class SegmentColumns(NamedTuple):
+    """A run's codes column by column: row i is the member with pk `pks[i]`."""
+
+    pks: Sequence[int]
+    value: Sequence[str | None]
+    lifecycle: Sequence[str | None]
+    motivation: Sequence[str | None]
+    layer: Sequence[str | None]
+    cluster: Sequence[str | None]
 
 
 class StoredRun(NamedTuple):
@@ -68,15 +84,23 @@ class SegmentStore:
     def save_run(self, as_of: datetime, created_at: datetime, params: Mapping[str, Any],
                  result: Mapping[str, Any] | str,
                  assignments: Mapping[int, Mapping[str, str | None]]
-                 | Iterable[tuple[int, Mapping[str, str | None]]]) -> int:
+                 | Iterable[tuple[int, Mapping[str, str | None]]] | SegmentColumns) -> int:
         """Store a run and its per-member segments in one transaction; returns the run id.
 
         `result` is the document, or its JSON text already serialised (`json_text`): then it
         is bound as it is, with no second serialisation of a few hundred megabytes.
-        `assignments` maps member pk → segment codes, or is an iterable of such pairs; rows
+        `assignments` maps member pk → segment codes, or is an iterable of such pairs, or
+        the codes as `SegmentColumns` (a run's result as it is: no dict per member); rows
         are written in chunks, so a million members never sit in one list of row dicts.
         """
-        pairs = assignments.items() if isinstance(assignments, Mapping) else assignments
+        if isinstance(assignments, SegmentColumns):
+            pairs: Iterable[tuple[int, Mapping[str, str | None]]] = (
+                (pk, dict(zip(SEGMENT_FIELDS, codes, strict=True)))
+                for pk, *codes in zip(*assignments, strict=True))
+        elif isinstance(assignments, Mapping):
+            pairs = assignments.items()
+        else:
+            pairs = assignments
         # a str bound as Text: the JSON type's serialiser would encode it a second time.
         # PostgreSQL will not put a text parameter into a json column without an explicit
         # CAST; SQLite must not get one (CAST AS JSON there means numeric affinity).
@@ -87,6 +111,21 @@ class SegmentStore:
             run_id = conn.execute(insert(RUN).values(
                 as_of=as_of, created_at=created_at, params=dict(params), result=doc,
             )).inserted_primary_key[0]
+            if conn.dialect.name == "sqlite":
+                # the driver's executemany with plain tuples: a million rows through the
+                # Core statement's per-row parameter processing took most of the store time
+                cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                sql = (f"INSERT INTO {MEMBER_SEGMENT.name} (run_id, member_pk, "
+                       f"{', '.join(SEGMENT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                tuples = (zip(itertools.repeat(run_id), *assignments, strict=False)
+                          if isinstance(assignments, SegmentColumns) else
+                          ((run_id, pk, *(seg.get(f) for f in SEGMENT_FIELDS))
+                           for pk, seg in pairs))
+                try:
+                    cur.executemany(sql, tuples)
+                finally:
+                    cur.close()
+                return int(run_id)
             rows: list[dict[str, Any]] = []
             for pk, seg in pairs:
                 rows.append({"run_id": run_id, "member_pk": pk,
@@ -97,6 +136,32 @@ class SegmentStore:
             if rows:
                 conn.execute(insert(MEMBER_SEGMENT), rows)
         return int(run_id)
+
+    def assignments(self, run_id: int) -> StoredAssignments:
+        """Every member's codes in a run, in member-id order (the order of a run's rows)."""
+        q = (select(MEMBER.c.member_id, *(MEMBER_SEGMENT.c[f] for f in SEGMENT_FIELDS))
+             .join(MEMBER, MEMBER.c.id == MEMBER_SEGMENT.c.member_pk)
+             .where(MEMBER_SEGMENT.c.run_id == run_id).order_by(MEMBER.c.member_id))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        # SQLite orders text by code point, as Python does; a server collation may not
+        if any(a[0] > b[0] for a, b in itertools.pairwise(rows)):
+            rows.sort(key=lambda r: r[0])
+        cols = list(zip(*rows, strict=True)) if rows else [()] * (1 + len(SEGMENT_FIELDS))
+        ids, value, lifecycle, motivation, layer, cluster = (list(c) for c in cols)
+        return StoredAssignments(ids, value, lifecycle, motivation, layer, cluster)
+
+    def document(self, run: StoredRun) -> dict[str, Any]:
+        """A stored run as a `to_json` document, with every member's assignment inline (as
+        `siyu report --json` has always printed it), whichever shape it was stored in."""
+        if "assignments" in run.result:
+            return dict(run.result)
+        return self.assignments(run.id).document(run.result)
+
+    def result_of(self, run: StoredRun) -> SegmentResult:
+        """A stored run as a `SegmentResult` (the previous run of the next one)."""
+        stored = None if "assignments" in run.result else self.assignments(run.id)
+        return SegmentResult.from_json(run.result, stored)
 
     def latest_run(self, until: datetime | None = None, before_id: int | None = None
                    ) -> StoredRun | None:

@@ -81,3 +81,14 @@ def test_missing_font_is_a_clear_error(sample_db: Path, tmp_path: Path) -> None:
         (sample_db / "siyu.toml").unlink()
     assert proc.returncode == 1 and "font" in proc.stderr
     assert len([line for line in proc.stderr.splitlines() if line.strip()]) == 1
+
+
+def test_report_json_carries_every_assignment_as_segment_json_did(sample_db: Path) -> None:
+    """The stored run keeps assignments as rows only; `siyu report --json` still prints each
+    member's, equal to what `siyu segment --json` printed for that run."""
+    seg = json.loads(siyu("segment", "--json", "--as-of", AS_OF, cwd=sample_db).stdout)
+    rep = json.loads(siyu("report", "--json", "--as-of", AS_OF, cwd=sample_db).stdout)
+    assert rep["run_id"] == seg["run_id"]
+    assert rep["assignments"] == seg["assignments"] and len(rep["assignments"]) == 51
+    for key in ("as_of", "counts", "clusters", "cards", "patterns", "changes", "version"):
+        assert rep[key] == seg[key], key

@@ -284,3 +284,100 @@ def test_tag_rebuild_keeps_the_keywords_a_recount_gives(
     assert counted == []  # the rebuild refreshed the row
     assert reader._kept_keywords([pk], _db_time(newest), KEPT_KEYWORDS) == original(
         [pk], _db_time(newest), KEPT_KEYWORDS)
+
+
+def _message_columns(read: Any) -> dict[str, np.ndarray]:
+    c = read.columns
+    return {f: getattr(c, f) for f in ("messages", "recent_messages", "first_seen",
+                                       "last_active")}
+
+
+@pytest.mark.parametrize("shift_days", [0.0, 12.5, 29.0])
+def test_kept_activity_gives_what_the_message_pass_counts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shift_days: float) -> None:
+    """The rebuild's activity rows stand in for the pass over every message: the same counts,
+    first/last times and recent counts (at later as_of too, where "recent" shrinks), and no
+    message query at all while every row holds."""
+    settings = Settings(db=f"sqlite:///{tmp_path / 'a.db'}")
+    store = Store(open_database(settings.db))
+    _community(store, n=60, seed=5)
+    refresh_stale_tags(store, settings, LABELS)
+    newest = store.latest_message_ts()
+    assert newest is not None
+    as_of = newest + timedelta(days=shift_days)
+    reader = ColumnReader(store.engine)
+    sqls: list[str] = []
+    original = reader._rows
+
+    def spy(sql: str, params: dict[str, Any]) -> Any:
+        sqls.append(sql)
+        return original(sql, params)
+
+    monkeypatch.setattr(reader, "_rows", spy)
+    kept = reader.read(as_of)
+    assert not any("FROM message" in q for q in sqls)
+    with store.engine.begin() as conn:
+        rows = conn.exec_driver_sql("SELECT count(*) FROM member_activity").scalar()
+        conn.exec_driver_sql("DELETE FROM member_activity")
+    assert rows == len(kept.pks)
+    sqls.clear()
+    counted = reader.read(as_of)
+    assert any("FROM message WHERE ts <= :at GROUP BY" in q for q in sqls)
+    assert (kept.columns.recent_messages > 0).any() and (kept.columns.messages == 0).any()
+    for f, arr in _message_columns(kept).items():
+        assert np.array_equal(arr, _message_columns(counted)[f], equal_nan=True), f
+
+
+def test_activity_rows_that_do_not_hold_are_counted_in_sql(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row from another rebuild than the tags (a crash between the two writes), a claimed
+    member and a stale member are counted from the messages, through the index."""
+    settings = Settings(db=f"sqlite:///{tmp_path / 'b.db'}")
+    store = Store(open_database(settings.db))
+    _community(store, n=60, seed=6)
+    refresh_stale_tags(store, settings, LABELS)
+    newest = store.latest_message_ts()
+    assert newest is not None
+    reader = ColumnReader(store.engine)
+    want = _message_columns(reader.read(newest))
+    by_id = {m.member_id: m.pk for m in store.members()}
+    crashed, claimed = by_id["wxid_003"], by_id["wxid_004"]
+    with store.engine.begin() as conn:
+        # wrong numbers that a run must not trust
+        conn.exec_driver_sql("UPDATE member_activity SET computed_us = computed_us - 1, "
+                             "messages = messages + 7, recent = '' WHERE member_pk = ?",
+                             (crashed,))
+        conn.exec_driver_sql("UPDATE member_activity SET messages = messages + 7 "
+                             "WHERE member_pk = ?", (claimed,))
+        conn.exec_driver_sql("INSERT INTO tag_claim (member_pk) VALUES (?)", (claimed,))
+    sqls: list[str] = []
+    original = reader._rows
+
+    def spy(sql: str, params: dict[str, Any]) -> Any:
+        sqls.append(sql)
+        return original(sql, params)
+
+    monkeypatch.setattr(reader, "_rows", spy)
+    got = reader.read(newest)
+    counted = [q for q in sqls if "FROM message WHERE" in q and "GROUP BY member_pk" in q]
+    assert len(counted) == 1 and f"member_pk IN ({min(crashed, claimed)}, " in counted[0]
+    for f, arr in want.items():
+        assert np.array_equal(arr, _message_columns(got)[f], equal_nan=True), f
+    old, new = _both(store, settings, newest)
+    assert new == old
+    with store.engine.begin() as conn:
+        # as the rebuild that held the claim would leave it
+        conn.exec_driver_sql("DELETE FROM tag_claim")
+        conn.exec_driver_sql("UPDATE member_activity SET messages = messages - 7 "
+                             "WHERE member_pk = ?", (claimed,))
+    # a late message: the member is stale, its row (older than the message) is not used
+    store.write_batch(Batch(chats={"g2": ("健身群", True, "wechat")},
+                            people={("wechat", "wxid_009"): "成员9"},
+                            messages=[NewMessage("late-9", "g2", "wechat", "wxid_009",
+                                                 newest - timedelta(days=1), "text", "跑步",
+                                                 {"k": ["跑步"]}, "t")]))
+    after = reader.read(newest)
+    row = int(np.flatnonzero(after.pks == by_id["wxid_009"])[0])
+    assert after.columns.messages[row] == want["messages"][row] + 1
+    old, new = _both(store, settings, newest)
+    assert new == old

@@ -33,10 +33,11 @@ def run_segment(args: argparse.Namespace, settings: Any) -> int:
     app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)
     outcome = run_and_store(app.store, settings, app.labels, as_of)
-    doc = outcome.result.to_json()
     if args.json:
-        print_json({"run_id": outcome.run_id, **doc})
+        print_json({"run_id": outcome.run_id, **outcome.result.to_json()})
         return 0
+    # the text needs the summary only, not every member's assignment
+    doc = outcome.result.to_stored_json()
     prev = outcome.previous.result if outcome.previous else None
     print(report_text(doc, prev, settings.tz, title=f"分群完成（第 {outcome.run_id} 次）",
                       cards=len(doc.get("cards", []))))
@@ -49,7 +50,7 @@ def run_report(args: argparse.Namespace, settings: Any) -> int:
     from bot.config import section
     from bot.report import chart_panels, report_text
     from handlers.manager import feedback_lines
-    from handlers.segments import latest_or_new
+    from handlers.segments import latest_or_new, run_document
     from handlers.suggest import feedback_summary
 
     app = read_app(settings)
@@ -66,7 +67,7 @@ def run_report(args: argparse.Namespace, settings: Any) -> int:
             raise CliError(str(exc)) from exc
     if args.json:
         print_json({"run_id": latest.id, "previous_run_id": previous.id if previous else None,
-                    **doc, "feedback": feedback})
+                    **run_document(app.store, latest), "feedback": feedback})
         return 0
     print(report_text(doc, prev, settings.tz, feedback=feedback))
     if args.chart:

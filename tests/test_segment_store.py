@@ -1,0 +1,122 @@
+"""Stored segmentation runs: the summary document plus one member_segment row per member.
+
+Every member's assignment is kept in the rows only (not inside the document too); these tests
+pin that the run still reads back whole — as the previous run of the next one (same changes
+and circle codes as from the in-memory result), as `siyu report --json`'s full document — that
+runs stored the old way (assignments inline) still load, and that erasure leaves no trace of
+a member in either place.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from test_segment_columns import LABELS, _community
+
+from bot.config import Settings
+from handlers.personas import refresh_stale_tags
+from handlers.segments import run_and_store, run_document, segment_params
+from persona.segment import STORED_FORMAT_VERSION, SegmentResult, run_segmentation
+from storage.db import open_database
+from storage.repo import PrivacyStore, Store
+from storage.segments import SegmentStore, json_text
+
+
+@pytest.fixture()
+def community(tmp_path: Path) -> tuple[Store, Settings, datetime]:
+    settings = Settings(db=f"sqlite:///{tmp_path / 's.db'}")
+    store = Store(open_database(settings.db))
+    _community(store, n=70, seed=9)
+    refresh_stale_tags(store, settings, LABELS)
+    newest = store.latest_message_ts()
+    assert newest is not None
+    return store, settings, newest
+
+
+def _canon(doc: object) -> str:
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True)
+
+
+def test_stored_run_keeps_assignments_in_rows_and_reads_back_whole(
+        community: tuple[Store, Settings, datetime]) -> None:
+    store, settings, newest = community
+    outcome = run_and_store(store, settings, LABELS, newest)
+    runs = SegmentStore(store.engine)
+    stored = runs.latest_run()
+    assert stored is not None and stored.id == outcome.run_id
+    assert "assignments" not in stored.result
+    assert stored.result["version"] == STORED_FORMAT_VERSION
+    full = outcome.result.to_json()
+    dynamic = {m: a["dynamic_tags"] for m, a in full["assignments"].items() if a["dynamic_tags"]}
+    # only the members with dynamic tags, in the compact form
+    assert dynamic and set(stored.result["dynamic_tags"]) == set(dynamic)
+    assert all(isinstance(r, list) and len(r) == 4 and isinstance(r[2], int)
+               for rows in stored.result["dynamic_tags"].values() for r in rows)
+    # the full document, as `siyu segment --json` printed it, from the document and the rows
+    assert _canon(run_document(store, stored)) == _canon(full)
+    back = runs.result_of(stored)
+    assert _canon(back.to_json()) == _canon(full)
+
+
+def test_next_run_compares_against_the_stored_previous_as_against_the_result(
+        community: tuple[Store, Settings, datetime]) -> None:
+    store, settings, newest = community
+    first = run_and_store(store, settings, LABELS, newest)
+    later = newest + timedelta(days=20)
+    second = run_and_store(store, settings, LABELS, later)
+    assert second.result.changes is not None
+    assert second.result.changes["moves"]["lifecycle"]["moved"] > 0
+    # the same run against the first result straight from memory
+    from handlers.segments import gather_columns
+
+    _, cols = gather_columns(store, settings, LABELS, later)
+    want = run_segmentation(cols, later, segment_params(settings),
+                            previous=SegmentResult.from_json(first.result.to_json()),
+                            half_life_days=settings.half_life_days)
+    assert _canon(second.result.to_json()) == _canon(want.to_json())
+
+
+def test_a_run_stored_with_inline_assignments_still_loads(
+        community: tuple[Store, Settings, datetime]) -> None:
+    """Runs stored before the rows were the only copy: the document is used as it is."""
+    store, settings, newest = community
+    outcome = run_and_store(store, settings, LABELS, newest)
+    runs = SegmentStore(store.engine)
+    full = outcome.result.to_json()
+    members = {m.member_id: m.pk for m in store.members()}
+    old_id = runs.save_run(newest, datetime.now(UTC), segment_params(settings).to_json(),
+                           json_text(full), [(members[m], a) for m, a in
+                                             full["assignments"].items()])
+    old = runs.latest_run()
+    assert old is not None and old.id == old_id
+    assert _canon(run_document(store, old)) == _canon(full)
+    assert _canon(runs.result_of(old).to_json()) == _canon(full)
+    again = run_and_store(store, settings, LABELS, newest)
+    assert again.result.changes is not None
+    assert again.result.changes["clusters"]["ari"] == 1.0
+
+
+def test_forgetting_a_member_removes_their_row_and_dynamic_tags(
+        community: tuple[Store, Settings, datetime]) -> None:
+    store, settings, newest = community
+    outcome = run_and_store(store, settings, LABELS, newest)
+    runs = SegmentStore(store.engine)
+    stored = runs.latest_run()
+    assert stored is not None
+    who = next(iter(stored.result["dynamic_tags"]))
+    pk = next(m.pk for m in store.members() if m.member_id == who)
+    PrivacyStore(store.engine).forget_member(pk)
+    stored = runs.latest_run()
+    assert stored is not None
+    assert who not in stored.result["dynamic_tags"]
+    doc = run_document(store, stored)
+    assert who not in doc["assignments"]
+    assert len(doc["assignments"]) == len(outcome.result.member_ids) - 1
+    assert who not in json.dumps(doc, ensure_ascii=False)
+    # and the next run still compares against it
+    again = run_and_store(store, settings, LABELS, newest)
+    assert again.result.changes is not None
+    assert again.result.changes["members"]["left"] == 0
