@@ -35,6 +35,7 @@ from bot.sources.common import (
     checked_lines,
     encoding_error,
     epoch,
+    json_line,
     short,
 )
 
@@ -256,7 +257,7 @@ def _iter_jsonl(path: Path, first_header: dict[str, Any] | None) -> Iterator[Sou
     where = str(path)
     chat = chat_from(path, first_header)
     seen_header = False
-    loads = json.loads
+    loads = json_line
     try:
         with path.open(encoding="utf-8-sig") as fh:
             for lineno, line in enumerate(fh, 1):

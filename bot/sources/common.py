@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -68,6 +70,38 @@ class Source:
 
     def __iter__(self) -> Iterator[SourceItem]:
         return self.reader()
+
+
+def _load_orjson() -> Callable[[str], Any] | None:
+    try:
+        import orjson
+    except ImportError:
+        return None
+    return orjson.loads
+
+
+_orjson_loads = _load_orjson()
+# Every integer of 18 digits or fewer fits orjson's 64 bits; longer ones it makes floats.
+_LONG_DIGITS = re.compile(r"[0-9]{19}").search
+
+
+def json_line(text: str) -> Any:
+    """`json.loads(text)`, through orjson when the `fast` extra installed it.
+
+    orjson parses a chat line in about a third of the time, and gives the same values for
+    every document both accept (same key order, last of a repeated key, correctly rounded
+    floats) — except integers beyond 64 bits, which it turns into floats: a line with a run
+    of 19 or more digits anywhere goes to `json.loads`, as does whatever orjson refuses but
+    the standard library takes (NaN and Infinity, lone surrogates, very deep nesting). So the
+    result — and for a broken line the error and its message — is always exactly the
+    standard library's.
+    """
+    if _orjson_loads is not None and _LONG_DIGITS(text) is None:
+        try:
+            return _orjson_loads(text)
+        except ValueError:
+            pass
+    return json.loads(text)
 
 
 def short(value: object, limit: int = 40) -> str:
