@@ -46,6 +46,8 @@ _CONTENT = {"image": "image", "video": "video", "link": "link", "mini_program": 
 _MEDIA_ONLY = frozenset({"image", "video"})
 
 MAX_KEYWORDS = 6
+# Distinct tokens whose keyword eligibility is remembered; then the memo starts over.
+_KEYWORD_CACHE_MAX = 200_000
 MAX_SCORE = 3.0
 
 # token role bits
@@ -197,6 +199,8 @@ class Analyzer:
         self._self_any = lx.self_words | lx.self_group
         self._not_asking_after = tuple(lx.indefinite_after | lx.exclaim_after) or ("\0",)
         self._non_keywords = lx.stopwords | lx.negators | lx.question_markers | lx.fixed
+        # token -> may it be a keyword (`_can_be_keyword`), filled as tokens are met
+        self._keyword_ok: dict[str, bool] = {}
 
     # ----------------------------------------------------------------------------------------
     def analyse(self, text: str | None, msg_type: str, ts: datetime) -> Signals:
@@ -402,24 +406,35 @@ class Analyzer:
         """Content words in order of appearance: topics, not verdicts, quantities or fillers."""
         seen: set[str] = set()
         words: list[str] = []
+        eligible = self._keyword_ok
         for original, t in zip(raw, toks, strict=True):
-            if len(t) < 2 or t in seen or t in self._non_keywords:
-                continue
-            role = self._roles.get(t, 0)
-            if not (role & _TOPICAL or t in self._places) and (
-                role & _VERDICT  # 想买, 不满意, 好用: already in `intents`
-                or (t[0] in _NUMERAL_START and not _COHORT_RE.match(t))  # 两盒, 三次, 一枚
-                or not any(ch.isalpha() for ch in t)  # 3.5, +1
-                or _a_not_a(t)
-                or _verb_negation(t)
-                or t[-1] in "吗呢嘛"  # 有用吗
-            ):
+            ok = eligible.get(t)
+            if ok is None:
+                if len(eligible) >= _KEYWORD_CACHE_MAX:
+                    eligible.clear()
+                ok = eligible[t] = self._can_be_keyword(t)
+            if not ok or t in seen:
                 continue
             seen.add(t)
             words.append(original)
             if len(words) == MAX_KEYWORDS:
                 break
         return words
+
+    def _can_be_keyword(self, t: str) -> bool:
+        """Whether a (lower-cased) token may be a keyword at all: a pure function of the token
+        and the lexicon, so `_keywords` asks it once per distinct token, not per occurrence."""
+        if len(t) < 2 or t in self._non_keywords:
+            return False
+        role = self._roles.get(t, 0)
+        return bool(role & _TOPICAL or t in self._places) or not (
+            role & _VERDICT  # 想买, 不满意, 好用: already in `intents`
+            or (t[0] in _NUMERAL_START and not _COHORT_RE.match(t))  # 两盒, 三次, 一枚
+            or not any(ch.isalpha() for ch in t)  # 3.5, +1
+            or _a_not_a(t)
+            or _verb_negation(t)
+            or t[-1] in "吗呢嘛"  # 有用吗
+        )
 
     # ----------------------------------------------------------------------------------------
     # attributes
