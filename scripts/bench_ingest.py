@@ -133,12 +133,13 @@ def siyu_ingest(data: Path, work: Path, tokenizer: str
 def breakdown(data: Path, db: Path, tokenizer: str) -> dict[str, Any]:
     """Where one `siyu ingest` spends its time, in-process (run in a fresh child).
 
-    Wall-clock timers around the stages, not a profiler (which would triple the Python
-    part): start-up (imports, database, lexicon, tokenizer dictionary), reading the file
-    into events, analysis (normalise + tokenise + rules; the cache means distinct texts
-    only), storage (`Store.write_batch`: every SQL statement and commit of the batches),
-    the tag rebuild (`refresh_stale_tags`: reading signals back, `build_persona`, writing
-    tags), and the ingest loop's own bookkeeping (the rest).
+    Wall-clock and CPU timers around the stages, not a profiler (which would triple the
+    Python part): start-up (imports, database, lexicon, tokenizer dictionary), reading the
+    file into events (streamed into the ingest as the CLI does), analysis (normalise +
+    tokenise + rules; the cache means distinct texts only), storage (`Store.write_batch`:
+    every SQL statement and commit of the batches), the tag rebuild (`refresh_stale_tags`:
+    reading signals back, `build_persona`, writing tags), and the ingest loop's own
+    bookkeeping (the rest).
     """
     t0 = time.perf_counter()
     c0 = time.process_time()
@@ -172,21 +173,40 @@ def breakdown(data: Path, db: Path, tokenizer: str) -> dict[str, Any]:
     analyzer.analyse = timed("analyse", analyzer.analyse)  # type: ignore[method-assign]
     store.write_batch = timed("write_batch", store.write_batch)  # type: ignore[method-assign]
     ingestor = ingest_mod.Ingestor(store, analyzer, settings, labels)
+
+    def read(source: Any) -> Any:
+        """The source's items as the CLI streams them, with the reader's own time counted
+        (opening the file included): events are never all held at once."""
+        it = iter(source)
+        while True:
+            start, cpu = time.perf_counter(), time.process_time()
+            try:
+                item = next(it)
+            except StopIteration:
+                return
+            finally:
+                spent["read"] += time.perf_counter() - start
+                spent_cpu["read"] += time.process_time() - cpu
+            yield item
+
+    spent["read"] = spent_cpu["read"] = 0.0
     t1, c1 = time.perf_counter(), time.process_time()
-    events = list(open_source(data, "auto", tz=settings.tz))
-    t2, c2 = time.perf_counter(), time.process_time()
-    report = ingestor.ingest(events)
+    source = open_source(data, "auto", tz=settings.tz)
+    spent["read"] += time.perf_counter() - t1
+    spent_cpu["read"] += time.process_time() - c1
+    report = ingestor.ingest(read(source))
     t3, c3 = time.perf_counter(), time.process_time()
     ingestor.finish(report)
     t4, c4 = time.perf_counter(), time.process_time()
-    wall = {"start-up": t1 - t0, "read file → events": t2 - t1,
+    wall = {"start-up": t1 - t0, "read file → events": spent["read"],
             "analyse (distinct texts)": spent["analyse"], "SQL writes (write_batch)":
-            spent["write_batch"], "ingest loop (rest)": t3 - t2 - spent["analyse"] -
-            spent["write_batch"], "tag rebuild (refresh_stale_tags)": t4 - t3}
-    cpu = {"start-up": c1 - c0, "read file → events": c2 - c1,
+            spent["write_batch"], "ingest loop (rest)": t3 - t1 - spent["read"] -
+            spent["analyse"] - spent["write_batch"], "tag rebuild (refresh_stale_tags)": t4 - t3}
+    cpu = {"start-up": c1 - c0, "read file → events": spent_cpu["read"],
            "analyse (distinct texts)": spent_cpu["analyse"], "SQL writes (write_batch)":
-           spent_cpu["write_batch"], "ingest loop (rest)": c3 - c2 - spent_cpu["analyse"] -
-           spent_cpu["write_batch"], "tag rebuild (refresh_stale_tags)": c4 - c3}
+           spent_cpu["write_batch"], "ingest loop (rest)": c3 - c1 - spent_cpu["read"] -
+           spent_cpu["analyse"] - spent_cpu["write_batch"],
+           "tag rebuild (refresh_stale_tags)": c4 - c3}
     return {"wall": wall, "cpu": cpu, "total": t4 - t0, "cpu_total": c4 - c0,
             "analysed": float(len(ingestor._analysed))}
 

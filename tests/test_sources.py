@@ -248,7 +248,26 @@ TRICKY_LINES = [
     '{"content": "\\ud800"}',  # a lone surrogate escape
     '{"content": "\\ud83d\\ude00 \\u0000 \\u00e9"}',
     "[" * 50 + "]" * 50,
+    '{"a": [[[{"b": [1, 2, 1e3]}]]]}',  # a float deep inside
 ]
+
+
+def test_json_line_takes_nesting_deeper_than_the_recursion_limit() -> None:
+    """orjson accepts 1,000 levels; looking for floats in them must not recurse."""
+    import json
+    import sys
+
+    from bot.sources.common import json_line
+
+    line = "[" * 1000 + "1" + "]" * 1000
+    if getattr(sys.modules["bot.sources.common"], "_orjson_loads", None) is None:
+        pytest.skip("orjson not installed")
+    value = json_line(line)
+    for _ in range(1000):
+        value = value[0]
+    assert value == 1
+    with pytest.raises(RecursionError):
+        json.loads(line)  # why the standard library alone cannot be the reference here
 
 
 @pytest.mark.parametrize("line", TRICKY_LINES)

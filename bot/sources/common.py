@@ -11,7 +11,6 @@ import codecs
 import csv
 import json
 import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -81,8 +80,6 @@ def _load_orjson() -> Callable[[str], Any] | None:
 
 
 _orjson_loads = _load_orjson()
-# Every integer of 18 digits or fewer fits orjson's 64 bits; longer ones it makes floats.
-_LONG_DIGITS = re.compile(r"[0-9]{19}").search
 
 
 def json_line(text: str) -> Any:
@@ -90,18 +87,39 @@ def json_line(text: str) -> Any:
 
     orjson parses a chat line in about a third of the time, and gives the same values for
     every document both accept (same key order, last of a repeated key, correctly rounded
-    floats) — except integers beyond 64 bits, which it turns into floats: a line with a run
-    of 19 or more digits anywhere goes to `json.loads`, as does whatever orjson refuses but
-    the standard library takes (NaN and Infinity, lone surrogates, very deep nesting). So the
-    result — and for a broken line the error and its message — is always exactly the
-    standard library's.
+    floats) — except integers beyond 64 bits, which it turns into floats: a result holding
+    any float at all is parsed again by `json.loads` (chat lines rarely have one), as is
+    whatever orjson refuses but the standard library takes (NaN and Infinity, lone
+    surrogates, very deep nesting). So the result — and for a broken line the error and its
+    message — is always exactly the standard library's.
     """
-    if _orjson_loads is not None and _LONG_DIGITS(text) is None:
+    if _orjson_loads is not None:
         try:
-            return _orjson_loads(text)
+            value = _orjson_loads(text)
         except ValueError:
             pass
+        else:
+            if not _has_float(value):
+                return value
     return json.loads(text)
+
+
+def _has_float(value: Any) -> bool:
+    """Is there a float anywhere in a parsed JSON value? (A loop, not recursion: orjson
+    accepts nesting deeper than Python's recursion limit.)"""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return kind is float
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        for item in (node.values() if type(node) is dict else node):
+            kind = type(item)
+            if kind is float:
+                return True
+            if kind is dict or kind is list:
+                stack.append(item)
+    return False
 
 
 def short(value: object, limit: int = 40) -> str:
