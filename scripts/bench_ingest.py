@@ -220,6 +220,89 @@ def breakdown_child(data: Path, db: Path, tokenizer: str) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def floors(data: Path, work: Path, stored: Path, batch_size: int) -> dict[str, float]:
+    """CPU seconds of the costs no `siyu ingest` that stores every message can avoid.
+
+    Each is the bare operation with nothing of ours around it:
+      - start-up: a fresh interpreter importing the app and building the lexicon, the
+        analyser and the tokenizer dictionary (what every run pays before its first line);
+      - reading the export's lines and parsing each with json.loads / orjson;
+      - inserting the same message rows (read back from `stored`) into a fresh database made
+        by our own schema code (same table, same four indexes, WAL, synchronous=NORMAL),
+        through the bare sqlite3 driver, one executemany and commit per `batch_size` rows;
+      - reading them all back in one table scan (what the tag rebuild reads).
+    """
+    out: dict[str, float] = {}
+    cfg = work / "floor.toml"
+    cfg.write_text('tokenizer = "rjieba"\n', encoding="utf-8")
+    code = ("from bot.app import App; from bot.config import load_settings; "
+            f"a = App(load_settings({str(cfg)!r}, db='sqlite://')); a.analyzer; a.store")
+    cpu = children_cpu()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    out["start-up: interpreter, imports, lexicon, tokenizer"] = children_cpu() - cpu
+
+    import gc
+
+    gc.disable()  # as the ingest runs (handlers/bulk.py: young_gc_only)
+    try:
+        clock = Clock()
+        with data.open(encoding="utf-8") as fh:
+            lines = [line.strip() for line in fh]
+        out["read the file's lines"] = clock.stop()[1]
+        clock = Clock()
+        for line in lines:
+            json.loads(line)
+        out["json.loads every line"] = clock.stop()[1]
+        try:
+            import orjson
+        except ImportError:
+            pass
+        else:
+            clock = Clock()
+            for line in lines:
+                orjson.loads(line)
+            out["orjson.loads every line"] = clock.stop()[1]
+        del lines
+
+        from storage.db import open_database
+
+        db = work / "floor.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        open_database(f"sqlite:///{db}").dispose()  # our schema, created as siyu does
+        src = sqlite3.connect(stored)
+        cols = "id, chat_id, member_pk, ts, type, text, signals, origin"
+        rows = src.execute(f"SELECT {cols} FROM message ORDER BY rowid").fetchall()
+        members = src.execute("SELECT * FROM member").fetchall()
+        chats = src.execute("SELECT * FROM chat").fetchall()
+        src.close()
+        con = sqlite3.connect(db, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.execute("PRAGMA foreign_keys=ON")
+        con.execute("PRAGMA cache_size=-65536")
+        con.execute("BEGIN")
+        con.executemany(f"INSERT INTO member VALUES ({', '.join('?' * len(members[0]))})",
+                        members)
+        con.executemany(f"INSERT INTO chat VALUES ({', '.join('?' * len(chats[0]))})", chats)
+        con.execute("COMMIT")
+        insert = f"INSERT INTO message ({cols}) VALUES ({', '.join('?' * 8)})"
+        clock = Clock()
+        for i in range(0, len(rows), batch_size):
+            con.execute("BEGIN IMMEDIATE")
+            con.executemany(insert, rows[i:i + batch_size])
+            con.execute("COMMIT")
+        out[f"sqlite3 insert of the {len(rows)} message rows, our schema"] = clock.stop()[1]
+        del rows
+        clock = Clock()
+        con.execute("SELECT member_pk, id, ts, chat_id, type, signals FROM message").fetchall()
+        out["sqlite3 read of them all back (one scan)"] = clock.stop()[1]
+        con.close()
+    finally:
+        gc.enable()
+    return out
+
+
 def tag_dump(db: Path) -> list[tuple[object, ...]]:
     """Every stored tag and message signal, keyed by stable ids: equal means same results."""
     con = sqlite3.connect(db)
@@ -237,6 +320,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=100_000)
     ap.add_argument("--keep", type=Path, help="write data and databases here and keep them")
+    ap.add_argument("--floors", nargs=2, metavar=("DATA", "STORED_DB"),
+                    help="only measure the floors, against a database an ingest made")
     ap.add_argument("--breakdown", nargs=3, metavar=("DATA", "DB", "TOKENIZER"),
                     help=argparse.SUPPRESS)  # the child of breakdown_child
     args = ap.parse_args()
@@ -245,6 +330,14 @@ def main() -> int:
         print(json.dumps(breakdown(Path(data_arg), Path(db_arg), tok_arg)))
         return 0
 
+    if args.floors:
+        from bot.config import Settings
+
+        work = Path(tempfile.mkdtemp(prefix="siyu-floors-"))
+        for name, secs in floors(Path(args.floors[0]), work, Path(args.floors[1]),
+                                 Settings().batch_size).items():
+            print(f"  {name:56} {secs:6.2f} s")
+        return 0
     work = args.keep or Path(tempfile.mkdtemp(prefix="siyu-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     data = work / "bulk.jsonl"
@@ -302,6 +395,12 @@ def main() -> int:
               f"{100 * cpu / cpu_total:6.1f}%")
     print(f"  {'total':36} {total:7.2f} {'':7} {cpu_total:7.2f}  (the rest of the wall time "
           "the process waited for a core or the disk)")
+    print("\nfloors: CPU of the bare operations any ingest that stores every message pays "
+          "(scripts/bench_ingest.py: floors):")
+    from bot.config import Settings
+
+    for name, secs in floors(data, work, work / "breakdown.db", Settings().batch_size).items():
+        print(f"  {name:56} {secs:6.2f} s")
     print("\n(siyu ingest times include process start-up, dictionary load, SQLite writes and "
           "persona tag rebuild.)")
     return 0
