@@ -255,3 +255,20 @@ def test_history_time_parser_matches_the_column_type(tmp_path: Path) -> None:
         assert _sqlite_time_parser(conn) is _parse_utc_text
     at = _parse_utc_text("2026-11-20 04:05:06.000789")
     assert at == datetime(2026, 11, 20, 4, 5, 6, 789, tzinfo=UTC) and at.tzinfo is UTC
+
+
+def test_duplicate_check_of_a_bulk_batch_finds_exactly_the_stored_ids(tmp_path: Path) -> None:
+    """Past 500 ids the SQLite duplicate check sends them as one JSON array (json_each);
+    ids that are not plain ASCII take the IN-list path. Both must find exactly what is there."""
+    store = Store(open_database(url(tmp_path)))
+    plain = [f"m-{i}" for i in range(1200)]
+    odd = ["年-1", "tab\tid", 'q"uote', "back\\slash"]
+    store.write_batch(batch(*(msg(i, minutes=n) for n, i in enumerate(plain[::2] + odd))))
+    with store.engine.connect() as conn:
+        assert store._existing_message_ids(conn, plain) == set(plain[::2])
+        assert store._existing_message_ids(conn, plain + odd) == set(plain[::2] + odd)
+        # quotes and backslashes are plain ASCII: the JSON path, escaped and read back
+        assert store._existing_message_ids(conn, plain + odd[2:]) == set(plain[::2] + odd[2:])
+        assert store._existing_message_ids(conn, plain[:10]) == set(plain[:10:2])
+    res = store.write_batch(batch(*(msg(i) for i in plain + odd)))
+    assert (res.new, res.duplicate) == (600, 600 + 4)
