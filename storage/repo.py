@@ -169,28 +169,30 @@ _SCAN_SHARE = 0.25
 
 def _sqlite_history(conn: Connection, pks: list[int], until: datetime | None
                     ) -> dict[int, list[HistoryRow]]:
-    """`Store.message_history` on SQLite, through the driver's cursor.
+    """`Store.message_history` on SQLite.
 
-    Rows are plain tuples and times are parsed by `_sqlite_time_parser`: SQLAlchemy's row and
-    type processing cost more than SQLite's own read. When the members own a large share of
-    the table (a first import's rebuild: all of it) one table scan in rowid order replaces a
-    random index visit per row; stable-sorting each member's rows by their stored time then
-    gives exactly the member-index order (member, time, rowid).
+    Times come back as stored text and are parsed by `_sqlite_time_parser`: SQLAlchemy's
+    DATETIME processing cost more than SQLite's own read. When many members (over 500) own a
+    large share of the table (a first import's rebuild: all of it), one table scan in rowid
+    order through the driver's cursor replaces a random index visit per row; stable-sorting
+    each member's rows by their stored time then gives exactly the member-index order
+    (member, time, rowid) that the index path reads.
     """
     out: dict[int, list[HistoryRow]] = {}
     if not pks:
         return out
     parse = _sqlite_time_parser(conn)
     cut = _sqlite_time_text(conn)(until) if until is not None else None
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     cols = (MESSAGE.c.member_pk, MESSAGE.c.id, MESSAGE.c.ts, MESSAGE.c.chat_id,
             MESSAGE.c.type, MESSAGE.c.signals)
-    size = conn.scalar(select(func.max(literal_column("rowid"))).select_from(MESSAGE)) or 0
-    owned = 0
-    for part in _chunks(pks):
-        owned += sum(n for _, n in conn.execute(_R.history_sizes, {"pks": list(part)}))
-    if not owned:
-        return out
+    scan = False
+    if len(pks) > _CHUNK:  # a few members (the live bot's cache) never pay for sizing
+        size = conn.scalar(select(func.max(literal_column("rowid"))).select_from(MESSAGE))
+        owned = 0
+        for part in _chunks(pks):
+            owned += sum(n for _, n in conn.execute(_R.history_sizes, {"pks": list(part)}))
+        scan = owned >= _SCAN_SHARE * (size or 0)
+
     def add(rows: Iterable[tuple[Any, ...]], only: set[int] | None) -> None:
         for pk, mid, ts, chat_id, mtype, signals in rows:
             if only is not None and pk not in only:
@@ -202,18 +204,19 @@ def _sqlite_history(conn: Connection, pks: list[int], until: datetime | None
                 group = out[pk] = []
             group.append(HistoryRow(mid, parse(ts), chat_id, mtype, signals))
 
-    if owned >= _SCAN_SHARE * size:
-        sql = str(select(*cols).compile(dialect=conn.dialect))
-        add(cursor.execute(sql), set(pks))
+    if scan:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            add(cursor.execute(str(select(*cols).compile(dialect=conn.dialect))), set(pks))
+        finally:
+            cursor.close()
         for group in out.values():
             group.sort(key=_history_time)
     else:
+        # The statement is built once (`_R.history`), so SQLAlchemy's compiled cache serves
+        # the live bot's one-member reads; times come back as their stored text.
         for part in _chunks(pks):
-            sql = str(select(*cols).where(MESSAGE.c.member_pk.in_(part))
-                      .order_by(MESSAGE.c.member_pk, MESSAGE.c.ts, literal_column("rowid"))
-                      .compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-            add(cursor.execute(sql), None)
-    cursor.close()
+            add(conn.execute(_R.history, {"pks": list(part)}), None)
     return out
 
 
@@ -647,6 +650,11 @@ class _R:
     all_members = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
                          MEMBER.c.last_active, MEMBER.c.opted_out).order_by(MEMBER.c.id)
     members = all_members.where(MEMBER.c.id.in_(bindparam("pks", expanding=True)))
+    # SQLite's tag-rebuild read by the member index (see `_sqlite_history`): times as text.
+    history = (select(MESSAGE.c.member_pk, MESSAGE.c.id, type_coerce(MESSAGE.c.ts, String),
+                      MESSAGE.c.chat_id, MESSAGE.c.type, type_coerce(MESSAGE.c.signals, Text))
+               .where(MESSAGE.c.member_pk.in_(bindparam("pks", expanding=True)))
+               .order_by(MESSAGE.c.member_pk, MESSAGE.c.ts, literal_column("rowid")))
     history_sizes = (select(MESSAGE.c.member_pk, func.count())
                      .where(MESSAGE.c.member_pk.in_(bindparam("pks", expanding=True)))
                      .group_by(MESSAGE.c.member_pk))

@@ -223,6 +223,16 @@ def test_history_read_gives_the_member_index_order_on_both_paths(
     import storage.repo as repo
 
     monkeypatch.setattr(repo, "_SCAN_SHARE", share)
+    # the scan is only considered for more than _CHUNK members: make two "many"
+    monkeypatch.setattr(repo, "_CHUNK", 1)
+    scans: list[bool] = []
+    real = repo._history_time
+
+    def spy(row: object) -> object:
+        scans.append(True)
+        return real(row)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repo, "_history_time", spy)
     store = Store(open_database(url(tmp_path)))
     # Inserted out of time order, with equal times for one member across two batches and
     # members interleaved, so rowid order, time order and member order all differ.
@@ -244,6 +254,7 @@ def test_history_read_gives_the_member_index_order_on_both_paths(
     a = next(m.pk for m in store.members() if m.member_id == "wxid_a")
     assert [r.id for r in store.message_history([a])[a]] == ["z", "u", "c", "a", "b", "late"]
     assert store.message_history([]) == {} and store.history_sizes([a]) == {a: 6}
+    assert bool(scans) == (share == 0.0)  # the path this case meant to test really ran
 
 
 def test_history_time_parser_matches_the_column_type(tmp_path: Path) -> None:
