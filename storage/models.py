@@ -89,7 +89,7 @@ class Message(SQLModel, table=True):
 
     id: str = Field(primary_key=True)
     # Not indexed: no query selects messages by chat (per-chat counts group the member
-    # index), and an index kept in chat order cost every import a tenth of its insert time.
+    # index), and an index kept in chat order cost every import a seventh of its insert time.
     # Databases made before keep their ix_message_chat_id; nothing depends on either.
     chat_id: str
     member_pk: int = Field(foreign_key="member.id")
