@@ -158,8 +158,9 @@ def _sqlite_time_parser(conn: Connection) -> Callable[[str], datetime]:
         return decorate(value, conn.dialect)  # type: ignore[return-value]
 
     probes = ("1999-12-31 23:59:58.000123", "2026-11-20 04:00:00.000000")
-    return _parse_utc_text if all(slow(p) == _parse_utc_text(p) and
-                                  slow(p).tzinfo is UTC for p in probes) else slow
+    same = all(slow(p) == _parse_utc_text(p) and slow(p).tzinfo is UTC
+               and _parse_utc_text(p).tzinfo is UTC for p in probes)
+    return _parse_utc_text if same else slow
 
 
 # A member-index read costs a random page visit per row; a table scan reads every row in
