@@ -70,6 +70,28 @@ class MessageEvent:
     raw: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
+_MESSAGE_FIELDS = tuple(MessageEvent.__dataclass_fields__)
+_MESSAGE_SLOTS = tuple(getattr(MessageEvent, name).__set__ for name in _MESSAGE_FIELDS)
+
+
+def message_event(id: str, ts: datetime, chat: str, sender: str, type: MessageType,
+                  text: str | None, chat_name: str | None, is_group: bool,
+                  sender_name: str | None, platform: str, mentions: tuple[str, ...],
+                  is_self: bool, origin: str, raw: dict[str, Any] | None) -> MessageEvent:
+    """`MessageEvent(...)` with every field given, for sources that build one per line.
+
+    A frozen dataclass's `__init__` sets each field through `object.__setattr__`, looked up
+    anew per field: 4 µs an event, 0.8 s of a 200k-line import. This fills the same slots
+    directly; the event is the same (equal, hashable, immutable afterwards).
+    """
+    ev = object.__new__(MessageEvent)
+    for put, value in zip(_MESSAGE_SLOTS, (id, ts, chat, sender, type, text, chat_name,
+                                           is_group, sender_name, platform, mentions, is_self,
+                                           origin, raw), strict=True):
+        put(ev, value)
+    return ev
+
+
 @dataclass(frozen=True, slots=True)
 class MemberInfo:
     """A member declared by a source (ChatLab `members`), even one who never spoke."""

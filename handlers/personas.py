@@ -13,12 +13,14 @@ part of every persona shown or stored.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
+from handlers.bulk import young_gc_only
 from persona.columns import KeptActivity, KeptKeywords, kept_activity, kept_keywords
 from persona.persona import (
     VALUE_LABELS,
@@ -118,8 +120,8 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
     it loads only what `build_persona` uses and decodes each distinct signals document once.
     """
     stale = store.stale_members()
-    business = BusinessStore.of(store)
-    times = [t for t in (store.latest_message_ts(), business.latest_ts()) if t is not None]
+    times = [t for t in (store.latest_message_ts(), BusinessStore.of(store).latest_ts())
+             if t is not None]
     if not stale or not times:
         return 0  # no facts at all to judge from: the claims wait for the first ones
     as_of = max(times)
@@ -130,34 +132,67 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
     # nothing reads them).
     keeps_keywords = ColumnReader(store.engine).supported
     done = 0
-    # Chunks keep memory flat on a large back-fill.
-    for i in range(0, len(stale), 1000):
-        part = stale[i : i + 1000]
-        messages = store.message_history(part, until=as_of)
-        orders = business.orders_for(part, until=as_of)
-        events = business.events_for(part, until=as_of)
-        rows: dict[int, list[TagRow]] = {}
-        words: dict[int, KeptKeywords] = {}
-        activity: dict[int, KeptActivity] = {}
-        for m in store.members(part):
-            records = records_from_history(messages.get(m.pk, ()), decoded)
-            persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
-                                    orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
-            rows[m.pk] = [TagRow(t.code, t.kind, t.label, t.score, t.evidence, t.expires_at)
-                          for t in persona.tags]
-            kept = kept_keywords(records, KEPT_KEYWORDS)
-            if kept is not None:
-                words[m.pk] = kept
-            if keeps_keywords:
-                activity[m.pk] = kept_activity(records, as_of)
-        store.replace_derived_tags(rows, computed_at=as_of)
-        if keeps_keywords:
-            keep_member_keywords(store.engine, words)
-            # after the tags: a crash in between leaves rows whose computed_us no longer
-            # matches the tags', which a run then counts in SQL instead of trusting
-            keep_member_activity(store.engine, activity)
-        done += len(part)
+    with young_gc_only():
+        for part in _rebuild_chunks(stale, store.history_sizes(stale)):
+            done += _rebuild(store, part, as_of, ps, labels, decoded, keeps_keywords)
+            gc.collect(1)  # what this chunk made and dropped (see young_gc_only)
     return done
+
+
+def _rebuild(store: Store, part: list[int], as_of: datetime, ps: PersonaSettings,
+             labels: Mapping[str, str], decoded: dict[str, Signals], keeps_keywords: bool
+             ) -> int:
+    """Rebuild and store one chunk of members' derived tags (and, where segmentation's
+    columnar reader reads them, kept keywords and message aggregates)."""
+    business = BusinessStore.of(store)
+    messages = store.message_history(part, until=as_of)
+    orders = business.orders_for(part, until=as_of)
+    events = business.events_for(part, until=as_of)
+    rows: dict[int, list[TagRow]] = {}
+    words: dict[int, KeptKeywords] = {}
+    activity: dict[int, KeptActivity] = {}
+    for m in store.members(part):
+        records = records_from_history(messages.get(m.pk, ()), decoded)
+        persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
+                                orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
+        rows[m.pk] = [TagRow(t.code, t.kind, t.label, t.score, t.evidence, t.expires_at)
+                      for t in persona.tags]
+        kept = kept_keywords(records, KEPT_KEYWORDS)
+        if kept is not None:
+            words[m.pk] = kept
+        if keeps_keywords:
+            activity[m.pk] = kept_activity(records, as_of)
+    store.replace_derived_tags(rows, computed_at=as_of)
+    if keeps_keywords:
+        keep_member_keywords(store.engine, words)
+        # after the tags: a crash in between leaves rows whose computed_us no longer
+        # matches the tags', which a run then counts in SQL instead of trusting
+        keep_member_activity(store.engine, activity)
+    return len(part)
+
+
+# A rebuild loads one chunk of members' histories at a time, so memory stays flat on a large
+# back-fill: at most this many messages (unless one member alone has more) ...
+REBUILD_CHUNK_MESSAGES = 250_000
+# ... and this many members (the tag and keyword rows written per transaction).
+REBUILD_CHUNK_MEMBERS = 20_000
+
+
+def _rebuild_chunks(pks: list[int], sizes: Mapping[int, int]) -> Iterable[list[int]]:
+    """`pks` in order, cut by message count rather than member count: after a first import
+    one chunk then holds everyone, and SQLite reads the history in one table scan instead of
+    a random index visit per message (storage/repo.py: `_sqlite_history`)."""
+    part: list[int] = []
+    held = 0
+    for pk in pks:
+        n = sizes.get(pk, 0)
+        if part and (held + n > REBUILD_CHUNK_MESSAGES or len(part) >= REBUILD_CHUNK_MEMBERS):
+            yield part
+            part, held = [], 0
+        part.append(pk)
+        held += n
+    if part:
+        yield part
 
 
 # Distinct signals documents kept decoded during one rebuild; then it starts over.

@@ -48,6 +48,17 @@ _MEDIA_ONLY = frozenset({"image", "video"})
 MAX_KEYWORDS = 6
 MAX_SCORE = 3.0
 
+# What `Analyzer._token_info` gives per distinct token: (token for the cue rules, role bits,
+# starts with a numeral, question bits).
+_TokenInfo = tuple[str, int, bool, int]
+# question bits: a question marker or an A-not-A token; starts with a CJK character; starts
+# with 不/没 (the middle of a split A-not-A)
+_Q_ASKS = 1 << 0
+_Q_CJK = 1 << 1
+_Q_NOT_START = 1 << 2
+# Distinct tokens remembered by `_token_info` / `_can_be_keyword`; then the memo starts over.
+_TOKEN_MEMO_MAX = 200_000
+
 # token role bits
 _NEG = 1 << 0
 _INTEREST = 1 << 1
@@ -197,6 +208,10 @@ class Analyzer:
         self._self_any = lx.self_words | lx.self_group
         self._not_asking_after = tuple(lx.indefinite_after | lx.exclaim_after) or ("\0",)
         self._non_keywords = lx.stopwords | lx.negators | lx.question_markers | lx.fixed
+        # token -> may it be a keyword (`_can_be_keyword`), filled as tokens are met
+        self._keyword_ok: dict[str, bool] = {}
+        # token -> `_token_info`, filled as tokens are met
+        self._token_memo: dict[str, _TokenInfo] = {}
 
     # ----------------------------------------------------------------------------------------
     def analyse(self, text: str | None, msg_type: str, ts: datetime) -> Signals:
@@ -222,31 +237,37 @@ class Analyzer:
         raw = self._cut(norm.text)
         toks = [t.lower() for t in raw]
         lx = self._lx
-        roles = self._roles
+        memo = self._token_memo
+        infos: list[_TokenInfo] = []
+        for t in toks:
+            info = memo.get(t)
+            if info is None:
+                if len(memo) >= _TOKEN_MEMO_MAX:
+                    memo.clear()
+                info = memo[t] = self._token_info(t)
+            infos.append(info)
+        # Tokens where a question can start (see `_question`): almost always none.
+        last = len(infos) - 1
+        hot = [i for i, info in enumerate(infos) if info[3] and (
+            info[3] & _Q_ASKS
+            or (info[3] & _Q_CJK and i < last and infos[i + 1][3] & _Q_NOT_START))]
         found = _Found()
         speaker_clause = False
         for s, e, qmark in self._clauses(toks):
             found.carry_self = speaker_clause
             speaker_clause = self._about_speaker(toks, s, e)
-            asked, why, neutral = self._question(toks, s, e, qmark)
+            asked, why, neutral = self._question(toks, s, e, qmark, hot)
             found.question = found.question or asked
             for i in range(s, e):
-                t = toks[i]
-                role = roles.get(t, 0)
-                if not role:
-                    stem = ""
-                    if t.isascii() and t[-1].isdigit():
-                        stem = t.rstrip("0123456789")  # "iphone15" → "iphone"
-                    elif len(t) >= 3 and t[0] in _LIGHT_VERBS:
-                        stem = t[1:]  # "吃火锅" → "火锅"
-                    if stem and roles.get(stem, 0) & _INTEREST:
-                        t, role = stem, _INTEREST
+                t, role, numeral, _q = infos[i]
+                if not (role or numeral):
+                    continue
                 if role & _MOTIVE:
                     for code in lx.motivations[t]:
                         found.motives.setdefault(code, set()).add(t)
                 if role & _NEEDS_NEGATION:
                     self._verdicts(toks, s, e, i, t, role, asked, why, neutral, found)
-                if role & _ATTR or t[0] in _NUMERAL_START:
+                if role & _ATTR or numeral:
                     self._attribute(toks, s, e, i, ts, found)
 
         return Signals(
@@ -298,18 +319,53 @@ class Analyzer:
             clauses.append((start, len(toks), False))
         return clauses
 
+    def _token_info(self, token: str) -> _TokenInfo:
+        """What the analyser needs of one (lower-cased) token wherever it stands: a pure
+        function of the token and the lexicon, so `analyse` works it out once per distinct
+        token instead of at every occurrence.
+
+        (the token as the cue rules see it, its role bits, whether that starts with a
+        numeral, the token's question bits). A token without a role may still name an
+        interest through its stem: "iphone15" → "iphone", "吃火锅" → "火锅".
+        """
+        roles = self._roles
+        t, role = token, roles.get(token, 0)
+        if not role:
+            stem = ""
+            if t.isascii() and t[-1].isdigit():
+                stem = t.rstrip("0123456789")  # "iphone15" → "iphone"
+            elif len(t) >= 3 and t[0] in _LIGHT_VERBS:
+                stem = t[1:]  # "吃火锅" → "火锅"
+            if stem and roles.get(stem, 0) & _INTEREST:
+                t, role = stem, _INTEREST
+        q = 0
+        if roles.get(token, 0) & _QMARK:
+            q |= _Q_ASKS
+        if "\u4e00" <= token[0] <= "\u9fff":
+            q |= _Q_CJK
+            if _a_not_a(token):  # 喜不喜欢
+                q |= _Q_ASKS
+            if token[0] in _NOT_PAIR:
+                q |= _Q_NOT_START
+        return (t, role, t[0] in _NUMERAL_START, q)
+
     def _question(
-        self, toks: list[str], s: int, e: int, qmark: bool
+        self, toks: list[str], s: int, e: int, qmark: bool, hot: list[int]
     ) -> tuple[bool, bool, set[int]]:
-        """(asks something, presupposes it as in "为什么还没到", indices of A-not-A 不/没)."""
+        """(asks something, presupposes it as in "为什么还没到", indices of A-not-A 不/没).
+
+        `hot` holds the message's tokens where the loop below can do anything (a question
+        marker, an A-not-A token, a CJK token before one starting with 不/没; see `analyse`):
+        every other token would only be skipped.
+        """
         lx = self._lx
         roles = self._roles
         asked = qmark
         why = False
         neutral: set[int] = set()
-        # Runs for every token of every analysed message: tests are ordered cheapest first
-        # and no string is built per token.
-        for i in range(s, e):
+        for i in hot:
+            if i < s or i >= e:
+                continue
             t = toks[i]
             nxt = toks[i + 1] if i + 1 < e else ""
             if roles.get(t, 0) & _QMARK:
@@ -402,24 +458,35 @@ class Analyzer:
         """Content words in order of appearance: topics, not verdicts, quantities or fillers."""
         seen: set[str] = set()
         words: list[str] = []
+        eligible = self._keyword_ok
         for original, t in zip(raw, toks, strict=True):
-            if len(t) < 2 or t in seen or t in self._non_keywords:
-                continue
-            role = self._roles.get(t, 0)
-            if not (role & _TOPICAL or t in self._places) and (
-                role & _VERDICT  # 想买, 不满意, 好用: already in `intents`
-                or (t[0] in _NUMERAL_START and not _COHORT_RE.match(t))  # 两盒, 三次, 一枚
-                or not any(ch.isalpha() for ch in t)  # 3.5, +1
-                or _a_not_a(t)
-                or _verb_negation(t)
-                or t[-1] in "吗呢嘛"  # 有用吗
-            ):
+            ok = eligible.get(t)
+            if ok is None:
+                if len(eligible) >= _TOKEN_MEMO_MAX:
+                    eligible.clear()
+                ok = eligible[t] = self._can_be_keyword(t)
+            if not ok or t in seen:
                 continue
             seen.add(t)
             words.append(original)
             if len(words) == MAX_KEYWORDS:
                 break
         return words
+
+    def _can_be_keyword(self, t: str) -> bool:
+        """Whether a (lower-cased) token may be a keyword at all: a pure function of the token
+        and the lexicon, so `_keywords` asks it once per distinct token, not per occurrence."""
+        if len(t) < 2 or t in self._non_keywords:
+            return False
+        role = self._roles.get(t, 0)
+        return bool(role & _TOPICAL or t in self._places) or not (
+            role & _VERDICT  # 想买, 不满意, 好用: already in `intents`
+            or (t[0] in _NUMERAL_START and not _COHORT_RE.match(t))  # 两盒, 三次, 一枚
+            or not any(ch.isalpha() for ch in t)  # 3.5, +1
+            or _a_not_a(t)
+            or _verb_negation(t)
+            or t[-1] in "吗呢嘛"  # 有用吗
+        )
 
     # ----------------------------------------------------------------------------------------
     # attributes

@@ -157,7 +157,12 @@ class _Evidence:
         self.latest: datetime | None = None
 
     def add(self, weight: float, rec: MessageRecord) -> None:
-        self.add_at(weight, rec.ts, rec.id)
+        # `add_at` written out: this runs for every message of every member at each rebuild.
+        ts = rec.ts
+        self.weight += weight
+        self.ids.append((ts, rec.id))
+        if self.latest is None or ts > self.latest:
+            self.latest = ts
 
     def add_at(self, weight: float, ts: datetime, evidence_id: str) -> None:
         """Support from anything with a time and an id: a message, an order, a content event."""
@@ -167,7 +172,8 @@ class _Evidence:
             self.latest = ts
 
     def newest(self, n: int) -> list[str]:
-        return [mid for _, mid in sorted(self.ids, key=lambda p: (p[0], p[1]), reverse=True)[:n]]
+        # The (time, id) pairs sort as themselves: no key function per pair.
+        return [mid for _, mid in sorted(self.ids, reverse=True)[:n]]
 
 
 def build_persona(

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
+    DateTime,
     String,
     Table,
     Text,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -117,6 +119,8 @@ def signals_json(signals: dict[str, Any]) -> str:
 def _utc_text(ts: datetime) -> str:
     """SQLite's stored text of an aware time, as `UTCDateTime` + SQLAlchemy's DATETIME give
     it ("2026-11-20 12:00:00.000000"), at a tenth of their cost per message."""
+    if ts.tzinfo is UTC:  # what every source gives: no conversion, just cut the offset off
+        return ts.isoformat(" ", "microseconds")[:26]
     if ts.tzinfo is None:
         raise ValueError("naive datetime given to the database; times must be aware")
     return ts.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
@@ -126,8 +130,99 @@ def _sqlite_time_text(conn: Connection) -> Callable[[datetime], str]:
     """`_utc_text` when it writes exactly what the column's own processor writes (checked on
     a probe, so a SQLAlchemy that changes its format is followed), else that processor."""
     proc = MESSAGE.c.ts.type._cached_bind_processor(conn.dialect)
-    probe = datetime(1999, 12, 31, 23, 59, 58, 123, tzinfo=timezone(timedelta(hours=8)))
-    return _utc_text if proc is not None and proc(probe) == _utc_text(probe) else proc
+    probes = (datetime(1999, 12, 31, 23, 59, 58, 123, tzinfo=timezone(timedelta(hours=8))),
+              datetime(2026, 11, 20, 4, 0, tzinfo=UTC))
+    return (_utc_text if proc is not None and all(proc(p) == _utc_text(p) for p in probes)
+            else proc)
+
+
+def _parse_utc_text(text: str) -> datetime:
+    """The aware time of SQLite's stored text ("2026-11-20 12:00:00.000000", UTC).
+
+    The offset is appended rather than set with `replace(tzinfo=UTC)`, which costs several
+    times the parse itself; both give the same `UTC` singleton (checked in
+    `_sqlite_time_parser`)."""
+    return datetime.fromisoformat(text + "+00:00")
+
+
+def _sqlite_time_parser(conn: Connection) -> Callable[[str], datetime]:
+    """`_parse_utc_text` when it reads stored text exactly as the column's own result
+    processors do (checked on probes, as `_sqlite_time_text` checks the writing side), else
+    those processors."""
+    ts_type = MESSAGE.c.ts.type
+    raw = DateTime()._cached_result_processor(conn.dialect, None)
+    decorate = ts_type.process_result_value
+
+    def slow(text: str) -> datetime:
+        value = raw(text) if raw is not None else text
+        return decorate(value, conn.dialect)  # type: ignore[return-value]
+
+    probes = ("1999-12-31 23:59:58.000123", "2026-11-20 04:00:00.000000")
+    same = all(slow(p) == _parse_utc_text(p) and slow(p).tzinfo is UTC
+               and _parse_utc_text(p).tzinfo is UTC for p in probes)
+    return _parse_utc_text if same else slow
+
+
+# A member-index read costs a random page visit per row; a table scan reads every row in
+# file order for about a third of that. Past this share of the table, scanning wins.
+_SCAN_SHARE = 0.25
+
+
+def _sqlite_history(conn: Connection, pks: list[int], until: datetime | None
+                    ) -> dict[int, list[HistoryRow]]:
+    """`Store.message_history` on SQLite.
+
+    Times come back as stored text and are parsed by `_sqlite_time_parser`: SQLAlchemy's
+    DATETIME processing cost more than SQLite's own read. When many members (over 500) own a
+    large share of the table (a first import's rebuild: all of it), one table scan in rowid
+    order through the driver's cursor replaces a random index visit per row; stable-sorting
+    each member's rows by their stored time then gives exactly the member-index order
+    (member, time, rowid) that the index path reads.
+    """
+    out: dict[int, list[HistoryRow]] = {}
+    if not pks:
+        return out
+    parse = _sqlite_time_parser(conn)
+    cut = _sqlite_time_text(conn)(until) if until is not None else None
+    cols = (MESSAGE.c.member_pk, MESSAGE.c.id, MESSAGE.c.ts, MESSAGE.c.chat_id,
+            MESSAGE.c.type, MESSAGE.c.signals)
+    scan = False
+    if len(pks) > _CHUNK:  # a few members (the live bot's cache) never pay for sizing
+        size = conn.scalar(select(func.max(literal_column("rowid"))).select_from(MESSAGE))
+        owned = 0
+        for part in _chunks(pks):
+            owned += sum(n for _, n in conn.execute(_R.history_sizes, {"pks": list(part)}))
+        scan = owned >= _SCAN_SHARE * (size or 0)
+
+    def add(rows: Iterable[tuple[Any, ...]], only: set[int] | None) -> None:
+        for pk, mid, ts, chat_id, mtype, signals in rows:
+            if only is not None and pk not in only:
+                continue
+            if cut is not None and ts > cut:
+                continue
+            group = out.get(pk)
+            if group is None:
+                group = out[pk] = []
+            group.append(HistoryRow(mid, parse(ts), chat_id, mtype, signals))
+
+    if scan:
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            add(cursor.execute(str(select(*cols).compile(dialect=conn.dialect))), set(pks))
+        finally:
+            cursor.close()
+        for group in out.values():
+            group.sort(key=_history_time)
+    else:
+        # The statement is built once (`_R.history`), so SQLAlchemy's compiled cache serves
+        # the live bot's one-member reads; times come back as their stored text.
+        for part in _chunks(pks):
+            add(conn.execute(_R.history, {"pks": list(part)}), None)
+    return out
+
+
+def _history_time(row: HistoryRow) -> datetime:
+    return row.ts
 
 
 class Encoded(str):
@@ -244,13 +339,8 @@ class Store:
                 else:
                     unique[m.id] = m
             existing = self._existing_message_ids(conn, list(unique))
-            # On SQLite each time is turned into its stored text once, here, and that text
-            # serves the insert and the member spans (fixed-width UTC text sorts as time);
-            # signals serialised by the ingest are used as they are.
-            sqlite = conn.dialect.name == "sqlite"
-            ts_text = _sqlite_time_text(conn) if sqlite else None
-            reuse_json = sqlite and conn.dialect._json_serializer is _json_dumps
-            rows: list[dict[str, Any]] = []
+            fresh: list[NewMessage] = []
+            member_pks: list[int] = []
             for m in unique.values():
                 if m.id in existing:
                     result.duplicate += 1
@@ -259,26 +349,32 @@ class Store:
                 if pk in opted:
                     result.opted_out += 1
                     continue
-                rows.append({"id": m.id, "chat_id": m.chat_id, "member_pk": pk,
-                             "ts": Encoded(ts_text(m.ts)) if ts_text else m.ts,
-                             "type": m.type, "text": m.text,
-                             "signals": (Encoded(m.signals_json)
-                                         if reuse_json and m.signals_json is not None
-                                         else m.signals),
-                             "origin": m.origin})
-            stored = _insert_messages(conn, rows) if rows else rows
+                fresh.append(m)
+                member_pks.append(pk)
+            if conn.dialect.name == "sqlite":
+                # Each time becomes its stored text once, here, and that text serves the
+                # insert and the member spans (fixed-width UTC text sorts as time).
+                stamps = _insert_sqlite_messages(conn, fresh, member_pks)
+                stored_pks = member_pks
+            else:
+                rows = [{"id": m.id, "chat_id": m.chat_id, "member_pk": pk, "ts": m.ts,
+                         "type": m.type, "text": m.text, "signals": m.signals,
+                         "origin": m.origin} for m, pk in zip(fresh, member_pks, strict=True)]
+                stored = _insert_new(conn, MESSAGE, rows, "id") if rows else rows
+                stored_pks = [r["member_pk"] for r in stored]
+                stamps = [r["ts"] for r in stored]
             # Rows another writer stored since the check above are duplicates, not new.
-            result.duplicate += len(rows) - len(stored)
+            result.duplicate += len(fresh) - len(stamps)
             spans: dict[int, list[Any]] = {}
-            for row in stored:
-                pk, ts = row["member_pk"], row["ts"]
+            for pk, ts in zip(stored_pks, stamps, strict=True):
                 span = spans.get(pk)
                 if span is None:
                     spans[pk] = [ts, ts]
-                else:
-                    span[0] = min(span[0], ts)
-                    span[1] = max(span[1], ts)
-            result.new = len(stored)
+                elif ts < span[0]:
+                    span[0] = ts
+                elif ts > span[1]:
+                    span[1] = ts
+            result.new = len(stamps)
             self._extend_spans(conn, spans)
             result.touched_members = set(spans) | created
             if result.touched_members:
@@ -311,6 +407,13 @@ class Store:
         return out
 
     def _existing_message_ids(self, conn: Connection, ids: list[str]) -> set[str]:
+        if conn.dialect.name == "sqlite" and len(ids) > _CHUNK and all(
+                i.isascii() and i.isprintable() for i in ids):
+            # One statement for a whole bulk batch: the ids as one JSON array that SQLite
+            # unpacks itself (json_each), instead of 40 IN lists of 500 bound parameters
+            # that SQLAlchemy expands one by one. Only for plain ASCII ids (platform ids and
+            # our "h:" hashes), whose JSON text SQLite reads back exactly.
+            return set(conn.scalars(_W.message_ids_json, {"ids": _json_dumps(ids)}))
         found: set[str] = set()
         for part in _chunks(ids):
             found.update(conn.scalars(_W.message_ids, {"ids": list(part)}))
@@ -318,15 +421,15 @@ class Store:
 
     def _extend_spans(self, conn: Connection, spans: dict[int, list[Any]]) -> None:
         """Widen members' first/last seen to cover new messages' times: datetimes, or on
-        SQLite their stored text (`Encoded`, see write_batch)."""
+        SQLite their stored text (see write_batch)."""
         if not spans:
             return
         if conn.dialect.name == "sqlite":
             # One statement per member, compared in SQL: no read back of every touched
             # member's span per batch. Stored times are fixed-width UTC text, so text order
             # is time order. (Writers are serialised: nothing can move a span in between.)
-            _executemany(conn, _W.widen_spans, [{"pk": pk, "lo": lo_, "hi": hi_}
-                                      for pk, (lo_, hi_) in sorted(spans.items())])
+            _executemany(conn, _W.widen_spans, [{"pk": pk, "lo": Encoded(lo_), "hi": Encoded(hi_)}
+                                                for pk, (lo_, hi_) in sorted(spans.items())])
             return
         current: dict[int, tuple[datetime | None, datetime | None]] = {}
         for part in _chunks(sorted(spans)):
@@ -471,13 +574,17 @@ class Store:
 
         A rebuild after a first import reads every stored message; most carry one of a few
         thousand distinct signal documents ("{}" above all), so the caller decodes each
-        distinct text once instead of this decoding every row.
+        distinct text once instead of this decoding every row. Each member's rows come in
+        (time, insertion) order on every path, which `kept_keywords` relies on for ties.
         """
-        cols = (MESSAGE.c.member_pk, MESSAGE.c.id, MESSAGE.c.ts, MESSAGE.c.chat_id,
-                MESSAGE.c.type, type_coerce(MESSAGE.c.signals, Text))
+        wanted = sorted(set(pks))
         out: dict[int, list[HistoryRow]] = {}
         with self.engine.connect() as conn:
-            for part in _chunks(sorted(set(pks))):
+            if conn.dialect.name == "sqlite":
+                return _sqlite_history(conn, wanted, until)
+            cols = (MESSAGE.c.member_pk, MESSAGE.c.id, MESSAGE.c.ts, MESSAGE.c.chat_id,
+                    MESSAGE.c.type, type_coerce(MESSAGE.c.signals, Text))
+            for part in _chunks(wanted):
                 q = select(*cols).where(MESSAGE.c.member_pk.in_(part))
                 if until is not None:
                     q = q.where(MESSAGE.c.ts <= until)
@@ -486,6 +593,15 @@ class Store:
                     if rows is None:
                         rows = out[pk] = []
                     rows.append(HistoryRow(*rest))
+        return out
+
+    def history_sizes(self, pks: Iterable[int]) -> dict[int, int]:
+        """Stored messages per member (members without any left out), from the index alone:
+        a tag rebuild sizes its chunks by messages, not members."""
+        out: dict[int, int] = {}
+        with self.engine.connect() as conn:
+            for part in _chunks(sorted(set(pks))):
+                out.update(conn.execute(_R.history_sizes, {"pks": list(part)}).all())
         return out
 
     def messages_by_id(self, ids: Iterable[str]) -> dict[str, StoredMessage]:
@@ -535,6 +651,14 @@ class _R:
     all_members = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
                          MEMBER.c.last_active, MEMBER.c.opted_out).order_by(MEMBER.c.id)
     members = all_members.where(MEMBER.c.id.in_(bindparam("pks", expanding=True)))
+    # SQLite's tag-rebuild read by the member index (see `_sqlite_history`): times as text.
+    history = (select(MESSAGE.c.member_pk, MESSAGE.c.id, type_coerce(MESSAGE.c.ts, String),
+                      MESSAGE.c.chat_id, MESSAGE.c.type, type_coerce(MESSAGE.c.signals, Text))
+               .where(MESSAGE.c.member_pk.in_(bindparam("pks", expanding=True)))
+               .order_by(MESSAGE.c.member_pk, MESSAGE.c.ts, literal_column("rowid")))
+    history_sizes = (select(MESSAGE.c.member_pk, func.count())
+                     .where(MESSAGE.c.member_pk.in_(bindparam("pks", expanding=True)))
+                     .group_by(MESSAGE.c.member_pk))
     tags = (select(TAG.c.member_pk, TAG.c.code, TAG.c.kind, TAG.c.label, TAG.c.score,
                    TAG.c.evidence, TAG.c.expires_at)
             .where(TAG.c.member_pk.in_(bindparam("pks", expanding=True)),
@@ -607,6 +731,9 @@ class _W:
                   .where(tuple_(IDENTITY.c.platform, IDENTITY.c.platform_id)
                          .in_(bindparam("keys", expanding=True))))
     message_ids = select(MESSAGE.c.id).where(MESSAGE.c.id.in_(bindparam("ids", expanding=True)))
+    # SQLite only (see Store._existing_message_ids): `ids` is one JSON array of strings.
+    message_ids_json = select(MESSAGE.c.id).where(MESSAGE.c.id.in_(select(
+        func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value)))
     mark_stale = (update(MEMBER).where(MEMBER.c.id.in_(bindparam("pks", expanding=True)))
                   .values(tags_stale=True))
 
@@ -659,13 +786,52 @@ def _executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> Non
     conn.exec_driver_sql(sql, params)
 
 
-def _insert_messages(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`_insert_new` for the message table, the one insert that runs once per chat line."""
-    if conn.dialect.name == "sqlite":
-        # Serialised writers: what the duplicate check found absent is still absent.
-        _executemany(conn, _W.insert_message, rows)
-        return rows
-    return _insert_new(conn, MESSAGE, rows, "id")
+def _insert_sqlite_messages(conn: Connection, messages: Sequence[NewMessage],
+                            member_pks: Sequence[int]) -> list[str]:
+    """Insert new messages on SQLite (the one insert that runs once per chat line); returns
+    each one's stored time text, for the member spans.
+
+    Writers are serialised there, so what the duplicate check found absent is still absent:
+    a plain executemany stores every row. The statement is compiled by SQLAlchemy once
+    (`Prepared`), and the rows go to the driver as tuples built straight from the messages,
+    with the same stored bytes Core would write: times through `_sqlite_time_text`, signals
+    as the ingest serialised them (`signals_json`, the engine's own JSON serializer) or
+    through the column's processor. The other columns are plain text and integers, which
+    SQLite's driver takes as they are (checked: their types have no bind processor).
+    """
+    if not messages:
+        return []
+    ts_text = _sqlite_time_text(conn)
+    stamps = [ts_text(m.ts) for m in messages]
+    keys = ("id", "chat_id", "member_pk", "ts", "type", "text", "signals", "origin")
+    plan = _W.insert_message.plans.get(keys)
+    if plan is None:
+        plan = _W.insert_message.plans[keys] = _plan(_W.insert_message.stmt, conn, keys)
+    sql, order, types, place = plan
+    plain = all(t._cached_bind_processor(conn.dialect) is None
+                for key, t in zip(order, types, strict=True) if key not in ("ts", "signals"))
+    if not plain or tuple(order) != keys or place is not tuple:
+        _executemany(conn, _W.insert_message, [
+            {"id": m.id, "chat_id": m.chat_id, "member_pk": pk, "ts": Encoded(ts),
+             "type": m.type, "text": m.text, "signals": m.signals, "origin": m.origin}
+            for m, pk, ts in zip(messages, member_pks, stamps, strict=True)])
+        return stamps
+    encode = MESSAGE.c.signals.type._cached_bind_processor(conn.dialect)
+    own_json = conn.dialect._json_serializer is _json_dumps
+    memo: dict[int, str] = {}
+
+    def signals_text(m: NewMessage) -> str:
+        if own_json and m.signals_json is not None:
+            return m.signals_json
+        done = memo.get(id(m.signals))  # the ingest shares one dict per distinct analysis
+        if done is None:
+            done = memo[id(m.signals)] = encode(m.signals) if encode else m.signals
+        return done
+
+    conn.exec_driver_sql(sql, [
+        (m.id, m.chat_id, pk, ts, m.type, m.text, signals_text(m), m.origin)
+        for m, pk, ts in zip(messages, member_pks, stamps, strict=True)])
+    return stamps
 
 
 def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]],

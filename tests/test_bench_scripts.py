@@ -135,6 +135,13 @@ def test_bench_ingest_tiny_run_prints_every_row_and_agrees_between_tokenizers() 
                 "siyu ingest (tokenizer=jieba)", "siyu ingest (tokenizer=rjieba)"):
         assert re.search(rf"^{re.escape(row)} +[\d.]+ +[\d.]+ +\d+ +\d+ ", out, re.M), out
     assert "÷ peer" in out and "msgs/cpu-s" in out
-    assert re.search(r"^  tag rebuild \(refresh_stale_tags\) +[\d.]+ s", out, re.M), out
+    # the breakdown: wall and CPU per stage
+    assert re.search(r"^  tag rebuild \(refresh_stale_tags\) +[\d.]+ +[\d.]+% +[\d.]+ +[\d.]+%$",
+                     out, re.M), out
+    # the floors, each measured
+    for floor in ("start-up: interpreter, imports, lexicon, tokenizer", "json.loads every line",
+                  "sqlite3 insert of the 1497 message rows, our schema",
+                  "sqlite3 read of them all back (one scan)"):
+        assert re.search(rf"^  {re.escape(floor)} +[\d.]+ s$", out, re.M), out
     assert "jieba vs rjieba: identical" in out, out
     assert re.search(r"ingest rjieba: new=\d+ duplicate=0 ", out), out

@@ -233,3 +233,100 @@ def test_source_reads_again_on_each_iteration() -> None:
         first, second = list(source), list(source)
         assert first == second and first
         assert source.total == len(first)
+
+
+# ---- json_line: orjson when installed, always the standard library's result ----------------
+
+TRICKY_LINES = [
+    '{"_type": "message", "sender": "wxid_a", "timestamp": 1763640000, "content": "好的"}',
+    '{"sender": 123456789012345678901234567890}',  # beyond 64 bits: orjson would give a float
+    '{"timestamp": 18446744073709551616}',
+    '{"timestamp": -9223372036854775809}',
+    '{"timestamp": 1763640000.5, "x": 1e2, "y": -0.0, "z": 5e-324}',
+    '{"a": NaN, "b": Infinity, "c": -Infinity}',  # the standard library takes these
+    '{"a": 1, "b": 2, "a": 3}',  # repeated key: last value, first position
+    '{"content": "\\ud800"}',  # a lone surrogate escape
+    '{"content": "\\ud83d\\ude00 \\u0000 \\u00e9"}',
+    "[" * 50 + "]" * 50,
+    '{"a": [[[{"b": [1, 2, 1e3]}]]]}',  # a float deep inside
+]
+
+
+def test_json_line_takes_nesting_deeper_than_the_recursion_limit() -> None:
+    """orjson accepts 1,000 levels; looking for floats in them must not recurse."""
+    import json
+    import sys
+
+    from bot.sources.common import json_line
+
+    line = "[" * 1000 + "1" + "]" * 1000
+    if getattr(sys.modules["bot.sources.common"], "_orjson_loads", None) is None:
+        pytest.skip("orjson not installed")
+    value = json_line(line)
+    for _ in range(1000):
+        value = value[0]
+    assert value == 1
+    with pytest.raises(RecursionError):
+        json.loads(line)  # why the standard library alone cannot be the reference here
+
+
+@pytest.mark.parametrize("line", TRICKY_LINES)
+def test_json_line_gives_exactly_what_json_loads_gives(line: str) -> None:
+    import json
+    import math
+
+    from bot.sources.common import json_line
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+            return math.isnan(b)
+        if isinstance(a, dict) and isinstance(b, dict):
+            return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+        if isinstance(a, list) and isinstance(b, list):
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        return type(a) is type(b) and (a == b) and repr(a) == repr(b)
+
+    assert same(json_line(line), json.loads(line))
+
+
+@pytest.mark.parametrize("line", ['{"a": 1', '{"a": 1}}', "", '{"a": tru}', "{'a': 1}"])
+def test_json_line_errors_are_the_standard_librarys(line: str) -> None:
+    import json
+
+    from bot.sources.common import json_line
+
+    with pytest.raises(json.JSONDecodeError) as ours:
+        json_line(line)
+    with pytest.raises(json.JSONDecodeError) as theirs:
+        json.loads(line)
+    assert (type(ours.value), str(ours.value), ours.value.colno) == (
+        type(theirs.value), str(theirs.value), theirs.value.colno)
+
+
+def test_without_orjson_lines_still_parse(monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    """The `fast` extra is optional: the standard library reads the same file the same way."""
+    import bot.sources.common as common
+
+    path = tmp_path / "chat.jsonl"
+    path.write_text("\n".join([
+        '{"_type": "header", "chatlab": {"version": "0.0.2"}, "meta": {"name": "群", '
+        '"type": "group", "groupId": "g1@chatroom"}}',
+        '{"_type": "message", "sender": "wxid_a", "timestamp": 1763640000, "type": 0, '
+        '"content": "有没有优惠？", "platformMessageId": "m1"}',
+        '{"_type": "message", "sender": 123456789012345678901234567890, '
+        '"timestamp": 1763640001, "type": 0, "content": "好的"}',
+        '{"_type": "message", "sender": "wxid_b", "timestamp": NaN, "type": 0}',
+        '{"_type": "message", "sender": "wxid_b", "timestamp": 1763640002, "type": 0',
+    ]) + "\n", encoding="utf-8")
+
+    def items() -> list[object]:
+        return [(type(i).__name__, getattr(i, "id", None), getattr(i, "sender", None),
+                 str(i) if isinstance(i, Reject) else None)
+                for i in open_source(path)]
+
+    fast = items()
+    monkeypatch.setattr(common, "_orjson_loads", None)
+    assert items() == fast
+    assert [kind for kind, *_ in fast] == ["MessageEvent", "MessageEvent", "Reject", "Reject"]
+    assert fast[1][2] == "123456789012345678901234567890"  # an int id, never a float's repr

@@ -371,3 +371,23 @@ def test_copy_in_another_folder_gives_same_ids(tmp_path: Path) -> None:
     shutil.copy(DATA / "chatlab_group.json", copy)
     assert [m.id for m in messages(items(copy))] == [
         m.id for m in messages(items("chatlab_group.json"))]
+
+
+def test_message_event_fast_constructor_is_the_dataclass() -> None:
+    """bot.events.message_event fills the frozen slots directly; the event must be the same."""
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from bot.events import MessageEvent, MessageType, message_event
+
+    values = dict(id="m1", ts=datetime(2026, 11, 20, 4, tzinfo=UTC), chat="g@chatroom",
+                  sender="wxid_a", type=MessageType.TEXT, text="好的", chat_name="群",
+                  is_group=True, sender_name="小张", platform="wechat", mentions=("x",),
+                  is_self=False, origin="chat.jsonl:2", raw={"a": 1})
+    fast = message_event(**values)
+    slow = MessageEvent(**values)
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert [getattr(fast, f.name) for f in dataclasses.fields(MessageEvent)] == list(
+        values.values())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.text = "改"  # type: ignore[misc]

@@ -158,7 +158,11 @@ def test_fast_batch_path_stores_exactly_what_core_stores(tmp_path: Path) -> None
     msgs = [msg("m1"), msg("m2", minutes=90, text=None),
             NewMessage(id="m3", chat_id="g1@chatroom", platform="wechat", sender="wxid_b",
                        ts=odd, type="text", text="不贵", signals={"m": {"price": 1.0}},
-                       origin="t.json:3", signals_json=signals_json({"m": {"price": 1.0}}))]
+                       origin="t.json:3", signals_json=signals_json({"m": {"price": 1.0}})),
+            # UTC, as every file source gives it: the conversion-free branch of _utc_text
+            NewMessage(id="m4", chat_id="g1@chatroom", platform="wechat", sender="wxid_b",
+                       ts=datetime(2026, 11, 20, 4, 5, 6, 789, tzinfo=UTC), type="text",
+                       text="好的", signals={}, origin="t.json:4", signals_json="{}")]
     fast = Store(open_database(url(tmp_path, "fast.db")))
     fast.write_batch(batch(*msgs))
     core = open_database(url(tmp_path, "core.db"))
@@ -185,4 +189,97 @@ def test_fast_batch_path_stores_exactly_what_core_stores(tmp_path: Path) -> None
     assert stored("fast.db") == stored("core.db")
     assert stored("fast.db")[2][2] == "2026-03-01 05:00:00.000007"
     spans = {m.member_id: (m.first_seen, m.last_active) for m in fast.members()}
-    assert spans == {"wxid_a": (T0, T0 + timedelta(minutes=90)), "wxid_b": (odd, odd)}
+    assert stored("fast.db")[3][2] == "2026-11-20 04:05:06.000789"
+    assert spans == {"wxid_a": (T0, T0 + timedelta(minutes=90)),
+                     "wxid_b": (odd, datetime(2026, 11, 20, 4, 5, 6, 789, tzinfo=UTC))}
+
+
+def _history_by_core(store: Store, pks: list[int], until: datetime | None
+                     ) -> dict[int, list[tuple[object, ...]]]:
+    """The reference: Core with the column types, in member-index order (member, time, rowid)."""
+    from sqlalchemy import Text, literal_column, select, type_coerce
+
+    from storage.repo import MESSAGE
+
+    q = (select(MESSAGE.c.member_pk, MESSAGE.c.id, MESSAGE.c.ts, MESSAGE.c.chat_id,
+                MESSAGE.c.type, type_coerce(MESSAGE.c.signals, Text))
+         .where(MESSAGE.c.member_pk.in_(pks))
+         .order_by(MESSAGE.c.member_pk, MESSAGE.c.ts, literal_column("rowid")))
+    if until is not None:
+        q = q.where(MESSAGE.c.ts <= until)
+    out: dict[int, list[tuple[object, ...]]] = {}
+    with store.engine.connect() as conn:
+        for pk, *rest in conn.execute(q):
+            out.setdefault(pk, []).append(tuple(rest))
+    return out
+
+
+@pytest.mark.parametrize("share", [0.0, float("inf")])  # always scan / always the index
+def test_history_read_gives_the_member_index_order_on_both_paths(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float) -> None:
+    """The tag rebuild's SQLite read (storage/repo.py: _sqlite_history) either scans the table
+    or walks the member index; both must give Core's rows, times and tie order exactly
+    (kept_keywords breaks ties of equal times by the order rows are read in)."""
+    import storage.repo as repo
+
+    monkeypatch.setattr(repo, "_SCAN_SHARE", share)
+    # the scan is only considered for more than _CHUNK members: make two "many"
+    monkeypatch.setattr(repo, "_CHUNK", 1)
+    scans: list[bool] = []
+    real = repo._history_time
+
+    def spy(row: object) -> object:
+        scans.append(True)
+        return real(row)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(repo, "_history_time", spy)
+    store = Store(open_database(url(tmp_path)))
+    # Inserted out of time order, with equal times for one member across two batches and
+    # members interleaved, so rowid order, time order and member order all differ.
+    store.write_batch(batch(msg("c", minutes=5), msg("x", sender="wxid_b", minutes=1),
+                            msg("a", minutes=5), msg("z", minutes=-3)))
+    store.write_batch(batch(msg("b", minutes=5), msg("y", sender="wxid_b", minutes=1),
+                            msg("late", minutes=600)))
+    utc = NewMessage(id="u", chat_id="g1@chatroom", platform="wechat", sender="wxid_a",
+                     ts=T0.astimezone(UTC) + timedelta(microseconds=1), type="text",
+                     text="嗯", signals={}, origin="t.json:9")
+    store.write_batch(batch(utc))
+    pks = [m.pk for m in store.members()]
+    for until in (None, T0 + timedelta(minutes=5)):
+        got = store.message_history(pks, until=until)
+        want = _history_by_core(store, pks, until)
+        assert {pk: [tuple(r) for r in rows] for pk, rows in got.items()} == want
+        for rows in got.values():
+            assert all(r.ts.tzinfo is UTC for r in rows)
+    a = next(m.pk for m in store.members() if m.member_id == "wxid_a")
+    assert [r.id for r in store.message_history([a])[a]] == ["z", "u", "c", "a", "b", "late"]
+    assert store.message_history([]) == {} and store.history_sizes([a]) == {a: 6}
+    assert bool(scans) == (share == 0.0)  # the path this case meant to test really ran
+
+
+def test_history_time_parser_matches_the_column_type(tmp_path: Path) -> None:
+    """The fast parse of stored times is used only because it equals the column's own."""
+    from storage.repo import _parse_utc_text, _sqlite_time_parser
+
+    engine = open_database(url(tmp_path))
+    with engine.connect() as conn:
+        assert _sqlite_time_parser(conn) is _parse_utc_text
+    at = _parse_utc_text("2026-11-20 04:05:06.000789")
+    assert at == datetime(2026, 11, 20, 4, 5, 6, 789, tzinfo=UTC) and at.tzinfo is UTC
+
+
+def test_duplicate_check_of_a_bulk_batch_finds_exactly_the_stored_ids(tmp_path: Path) -> None:
+    """Past 500 ids the SQLite duplicate check sends them as one JSON array (json_each);
+    ids that are not plain ASCII take the IN-list path. Both must find exactly what is there."""
+    store = Store(open_database(url(tmp_path)))
+    plain = [f"m-{i}" for i in range(1200)]
+    odd = ["年-1", "tab\tid", 'q"uote', "back\\slash"]
+    store.write_batch(batch(*(msg(i, minutes=n) for n, i in enumerate(plain[::2] + odd))))
+    with store.engine.connect() as conn:
+        assert store._existing_message_ids(conn, plain) == set(plain[::2])
+        assert store._existing_message_ids(conn, plain + odd) == set(plain[::2] + odd)
+        # quotes and backslashes are plain ASCII: the JSON path, escaped and read back
+        assert store._existing_message_ids(conn, plain + odd[2:]) == set(plain[::2] + odd[2:])
+        assert store._existing_message_ids(conn, plain[:10]) == set(plain[:10:2])
+    res = store.write_batch(batch(*(msg(i) for i in plain + odd)))
+    assert (res.new, res.duplicate) == (600, 600 + 4)

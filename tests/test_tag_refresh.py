@@ -92,3 +92,65 @@ def test_nothing_to_do_twice(tmp_path: Path) -> None:
     assert refresh_stale_tags(store, Settings(), LABELS) == 1
     assert refresh_stale_tags(store, Settings(), LABELS) == 0
     assert T0 + timedelta(minutes=2) == store.members()[0].last_active
+
+
+def test_rebuild_chunks_cut_by_messages_keep_order_and_members() -> None:
+    from handlers.personas import _rebuild_chunks
+
+    sizes = {1: 3, 2: 0, 3: 5, 4: 1, 5: 9}  # member 6 has no messages at all
+    chunks = list(_rebuild_chunks([1, 2, 3, 4, 5, 6], sizes))
+    assert [pk for c in chunks for pk in c] == [1, 2, 3, 4, 5, 6]
+    assert all(sum(sizes.get(pk, 0) for pk in c) <= 250_000 for c in chunks)
+    assert chunks == [[1, 2, 3, 4, 5, 6]]  # a small community is one chunk, one table scan
+
+
+def test_small_chunks_give_the_same_tags_as_one(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunking is about memory only: chunks of one message or one member store the same
+    tags and kept keywords as a single chunk."""
+    import handlers.personas as personas
+
+    def run(name: str) -> list[tuple[object, ...]]:
+        url = f"sqlite:///{tmp_path / name}"
+        store = Store(open_database(url))
+        store.write_batch(batch(msg("m1"), msg("m2", minutes=5), msg("m3", sender="wxid_b"),
+                                msg("m4", sender="wxid_c", minutes=-9),
+                                msg("m5", sender="wxid_b", minutes=3)))
+        assert refresh_stale_tags(store, Settings(), LABELS) == 3
+        con = sqlite3.connect(tmp_path / name)
+        try:
+            return (con.execute("SELECT member_pk, code, score, evidence FROM tag "
+                                "ORDER BY member_pk, code").fetchall()
+                    + con.execute("SELECT * FROM member_keywords ORDER BY member_pk")
+                    .fetchall())
+        finally:
+            con.close()
+
+    whole = run("one.db")
+    monkeypatch.setattr(personas, "REBUILD_CHUNK_MESSAGES", 1)
+    assert run("by-message.db") == whole
+    monkeypatch.setattr(personas, "REBUILD_CHUNK_MESSAGES", 250_000)
+    monkeypatch.setattr(personas, "REBUILD_CHUNK_MEMBERS", 1)
+    assert run("by-member.db") == whole
+    assert len(whole) > 3
+
+
+def test_bulk_paths_pause_automatic_gc_and_restore_it() -> None:
+    import gc
+
+    from handlers.bulk import young_gc_only
+
+    assert gc.isenabled()
+    with young_gc_only():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with young_gc_only():
+            pass
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()
+    with pytest.raises(RuntimeError), young_gc_only():
+        raise RuntimeError
+    assert gc.isenabled()

@@ -27,7 +27,15 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from bot.events import MemberInfo, MessageEvent, MessageType, Reject, SourceItem, stable_message_id
+from bot.events import (
+    MemberInfo,
+    MessageEvent,
+    MessageType,
+    Reject,
+    SourceItem,
+    message_event,
+    stable_message_id,
+)
 from bot.sources.common import (
     BadItem,
     Source,
@@ -35,6 +43,7 @@ from bot.sources.common import (
     checked_lines,
     encoding_error,
     epoch,
+    json_line,
     short,
 )
 
@@ -169,21 +178,11 @@ def message(obj: Any, origin: str, chat: Chat) -> MessageEvent | Reject:
     if code == _SHARE and content and "小程序" in content:
         kind = MessageType.MINI_PROGRAM
     msg_id = _text(obj, "platformMessageId")
-    return MessageEvent(
-        id=msg_id or stable_message_id(chat.id, sender, ts, content),
-        ts=ts,
-        chat=chat.id,
-        sender=sender,
-        type=kind,
-        text=content,
-        chat_name=chat.name,
-        is_group=chat.is_group,
-        sender_name=_text(obj, "groupNickname") or _text(obj, "accountName"),
-        platform=chat.platform,
-        is_self=chat.owner is not None and sender == chat.owner,
-        origin=origin,
-        raw=obj,
-    )
+    return message_event(
+        msg_id or stable_message_id(chat.id, sender, ts, content), ts, chat.id, sender, kind,
+        content, chat.name, chat.is_group,
+        _text(obj, "groupNickname") or _text(obj, "accountName"), chat.platform, (),
+        chat.owner is not None and sender == chat.owner, origin, obj)
 
 
 def member(obj: Any, origin: str, chat: Chat) -> MemberInfo | Reject:
@@ -256,7 +255,7 @@ def _iter_jsonl(path: Path, first_header: dict[str, Any] | None) -> Iterator[Sou
     where = str(path)
     chat = chat_from(path, first_header)
     seen_header = False
-    loads = json.loads
+    loads = json_line
     try:
         with path.open(encoding="utf-8-sig") as fh:
             for lineno, line in enumerate(fh, 1):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -68,6 +69,57 @@ class Source:
 
     def __iter__(self) -> Iterator[SourceItem]:
         return self.reader()
+
+
+def _load_orjson() -> Callable[[str], Any] | None:
+    try:
+        import orjson
+    except ImportError:
+        return None
+    return orjson.loads
+
+
+_orjson_loads = _load_orjson()
+
+
+def json_line(text: str) -> Any:
+    """`json.loads(text)`, through orjson when the `fast` extra installed it.
+
+    orjson parses a chat line in about a third of the time, and gives the same values for
+    every document both accept (same key order, last of a repeated key, correctly rounded
+    floats) — except integers beyond 64 bits, which it turns into floats: a result holding
+    any float at all is parsed again by `json.loads` (chat lines rarely have one), as is
+    whatever orjson refuses but the standard library takes (NaN and Infinity, lone
+    surrogates, very deep nesting). So the result — and for a broken line the error and its
+    message — is always exactly the standard library's.
+    """
+    if _orjson_loads is not None:
+        try:
+            value = _orjson_loads(text)
+        except ValueError:
+            pass
+        else:
+            if not _has_float(value):
+                return value
+    return json.loads(text)
+
+
+def _has_float(value: Any) -> bool:
+    """Is there a float anywhere in a parsed JSON value? (A loop, not recursion: orjson
+    accepts nesting deeper than Python's recursion limit.)"""
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return kind is float
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        for item in (node.values() if type(node) is dict else node):
+            kind = type(item)
+            if kind is float:
+                return True
+            if kind is dict or kind is list:
+                stack.append(item)
+    return False
 
 
 def short(value: object, limit: int = 40) -> str:
