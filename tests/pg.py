@@ -15,6 +15,7 @@ starts from nothing and tests never see each other's rows.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy import MetaData, create_engine, inspect, select, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ProgrammingError, SQLAlchemyError
 
 ENV = "SIYU_TEST_PG"
 
@@ -90,12 +91,28 @@ def fresh_database(base: str) -> Iterator[str]:
         try:
             yield make_url(base).set(database=name).render_as_string(hide_password=False)
         finally:
-            with admin.connect() as conn:
-                # FORCE (PostgreSQL 13+): a subprocess or engine a failing test left open
-                # must not keep the database alive.
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop_database(admin, name)
     finally:
         admin.dispose()
+
+
+def drop_database(admin: Engine, name: str, tries: int = 20) -> None:
+    """DROP … WITH (FORCE) (PostgreSQL 13+): a subprocess or engine a failing test left open
+    must not keep the database alive.
+
+    FORCE may only end sessions of our own role. Right after a test's writes the server can
+    have a background worker of its own in the database (seen once: "must be a member of the
+    role whose process is being terminated"); it is gone a moment later, so try again.
+    """
+    for attempt in range(tries):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError as exc:
+            if "must be a member of the role" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(0.25)
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
