@@ -28,7 +28,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.events import MemberInfo, MessageEvent, Reject, SourceItem
-from handlers.bulk import young_gc_only
+from handlers.bulk import paused_gc
 from handlers.personas import refresh_stale_tags
 from persona.analyze import Analyzer
 from storage.repo import Batch, NewMessage, Store, signals_json
@@ -81,7 +81,7 @@ class Ingestor:
                progress: Callable[[int], None] | None = None) -> IngestReport:
         """Analyse and store `items`; call `finish()` once all sources are in."""
         report = report or IngestReport()
-        with young_gc_only():
+        with paused_gc():
             self._ingest(items, report, progress)
         return report
 
@@ -102,7 +102,7 @@ class Ingestor:
             if len(batch.messages) >= size:
                 self._flush(batch, report)
                 batch = Batch()
-                gc.collect(1)  # what this batch made and dropped (see young_gc_only)
+                gc.collect(1)  # what this batch made and dropped (see paused_gc)
                 if progress:
                     progress(pending)
                 pending = 0

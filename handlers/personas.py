@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import Settings
-from handlers.bulk import young_gc_only
+from handlers.bulk import paused_gc
 from persona.columns import KeptActivity, KeptKeywords, kept_activity, kept_keywords
 from persona.persona import (
     VALUE_LABELS,
@@ -132,10 +132,10 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
     # nothing reads them).
     keeps_keywords = ColumnReader(store.engine).supported
     done = 0
-    with young_gc_only():
+    with paused_gc():
         for part in _rebuild_chunks(stale, store.history_sizes(stale)):
             done += _rebuild(store, part, as_of, ps, labels, decoded, keeps_keywords)
-            gc.collect(1)  # what this chunk made and dropped (see young_gc_only)
+            gc.collect(1)  # what this chunk made and dropped (see paused_gc)
     return done
 
 

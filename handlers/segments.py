@@ -15,10 +15,8 @@ tests that want `MemberInput`s.
 
 from __future__ import annotations
 
-import gc
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from bot.config import Settings
+from handlers.bulk import paused_gc
 from handlers.personas import persona_settings, tag_from_row, to_record
 from persona.columns import Detail, MemberColumns, columns_from_inputs, join_channel, merge_tags
 from persona.persona import build_persona
@@ -195,24 +194,6 @@ class _DetailLoader:
             for r, pk in zip(missing, pks, strict=True):
                 self._cache[r] = found[pk]
         return [self._cache[int(r)] for r in rows]
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """No cyclic garbage collection while a run builds its large, acyclic structures.
-
-    A run makes millions of small objects that live to its end (tag keys, dynamic tags, the
-    previous run's assignments); every full collection walked all of them and found nothing
-    (51 s of a 122 s input build at a million members). Whatever cycles the run leaves are
-    collected when it ends.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],

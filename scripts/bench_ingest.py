@@ -239,7 +239,7 @@ def floors(data: Path, work: Path, stored: Path, batch_size: int) -> dict[str, f
 
     import gc
 
-    gc.disable()  # as the ingest runs (handlers/bulk.py: young_gc_only)
+    gc.disable()  # as the ingest runs (handlers/bulk.py: paused_gc)
     try:
         clock = Clock()
         with data.open(encoding="utf-8") as fh:

@@ -715,7 +715,8 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
     import persona.segment as segment_mod
     from bot.app import App
     from bot.config import Settings
-    from handlers.segments import gather_columns, paused_gc, segment_params, store_result
+    from handlers.bulk import paused_gc
+    from handlers.segments import gather_columns, segment_params, store_result
     from persona.segment import run_segmentation
     from storage.segments import SegmentStore, json_text
 

@@ -138,19 +138,19 @@ def test_small_chunks_give_the_same_tags_as_one(tmp_path: Path,
 def test_bulk_paths_pause_automatic_gc_and_restore_it() -> None:
     import gc
 
-    from handlers.bulk import young_gc_only
+    from handlers.bulk import paused_gc
 
     assert gc.isenabled()
-    with young_gc_only():
+    with paused_gc():
         assert not gc.isenabled()
     assert gc.isenabled()
     gc.disable()
     try:
-        with young_gc_only():
+        with paused_gc():
             pass
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
-    with pytest.raises(RuntimeError), young_gc_only():
+    with pytest.raises(RuntimeError), paused_gc():
         raise RuntimeError
     assert gc.isenabled()
