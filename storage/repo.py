@@ -37,7 +37,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from persona.columns import KeptTags
-from storage.columns import replace_member_tags
+from storage.columns import TAGS, replace_member_tags
 from storage.db import _json_dumps, insert_skipping_conflicts, pg_text, writing
 from storage.models import Chat, Identity, Member, Message, Tag, TagClaim
 
@@ -905,6 +905,7 @@ class PrivacyStore:
                                             .where(IDENTITY.c.member_pk == pk)))
             secrets = {member_id, name, *platform_ids} - {""}
             tables = SQLModel.metadata.sorted_tables
+            scrubbed_tags = False
             for table in reversed(tables):
                 if table.name == "member":
                     continue
@@ -924,6 +925,14 @@ class PrivacyStore:
                         n = _replace_in(conn, table, col, secret, "某成员")
                         if n:
                             removed[table.name] = removed.get(table.name, 0) + n
+                            scrubbed_tags |= table.name == "tag"
+            if scrubbed_tags:
+                # other members' tag evidence rewritten: their packed copies (counted from
+                # the evidence as it was) are dropped, so segmentation reads the tag table
+                conn.execute(delete(TAGS).where(TAGS.c.member_pk.in_(
+                    select(TAG.c.member_pk).where(or_(
+                        TAG.c.label.contains("某成员"),
+                        cast(TAG.c.evidence, Text).contains("某成员"))))))
             # Tables without a member column can still name the member: a private chat keyed
             # by their id, an audit line, a card quoting them. Scrub those values too.
             for table in tables:

@@ -488,3 +488,54 @@ def test_packed_tags_that_do_not_hold_are_read_from_the_tag_table(
     assert int(np.flatnonzero(got.pks == claimed)[0]) in got.unusable.tolist()
     old, new = _both(store, settings, newest)
     assert new == old
+
+
+@pytest.mark.parametrize("shift_days", [0.0, -20.0])
+def test_card_details_in_one_pass_give_the_per_member_ones(
+        community: tuple[Store, Settings, datetime], shift_days: float) -> None:
+    """The cards' text parts read in one query per 500 members: the chats, quotes, join
+    channel and keywords `member_detail` gives from each member's own messages."""
+    from handlers.segments import MAX_KEYWORDS, MAX_QUOTES, QUOTE_INTENTS, member_detail
+    from persona.signals import Signals
+
+    store, _settings, newest = community
+    as_of = newest + timedelta(days=shift_days)
+    names = store.chat_names()
+    pks = [m.pk for m in store.members()]
+    got = ColumnReader(store.engine).details(pks, as_of, names, QUOTE_INTENTS, MAX_QUOTES,
+                                             MAX_KEYWORDS)
+    messages = store.messages_for(pks, until=as_of)
+    quoted = 0
+    for pk in pks:
+        stored = list(messages.get(pk, ()))
+        want = member_detail(stored, [Signals.from_json(m.signals) for m in stored], names)
+        assert got[pk].quotes == want.quotes and got[pk].join_channel == want.join_channel
+        assert got[pk].chats == want.chats
+        quoted += bool(want.quotes)
+    assert quoted
+
+
+def test_erasure_drops_packed_tags_whose_evidence_it_rewrites(tmp_path: Path) -> None:
+    """Forgetting a member scrubs their id out of other members' tag evidence; the packed
+    copies of those members' tags (counted from the evidence as it was) go, everyone else's
+    stay, and the run still equals the per-member one."""
+    from storage.repo import PrivacyStore
+
+    settings = Settings(db=f"sqlite:///{tmp_path / 'e.db'}")
+    store = Store(open_database(settings.db))
+    _community(store, n=30, seed=9)
+    refresh_stale_tags(store, settings, LABELS)
+    newest = max(t for t in (store.latest_message_ts(),
+                             BusinessStore(store.engine).latest_ts()) if t)
+    by_id = {m.member_id: m.pk for m in store.members()}
+    gone, cited = by_id["wxid_001"], by_id["wxid_002"]
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE tag SET evidence = json_array('wxid_001-x') "
+                             "WHERE member_pk = ? AND kind = 'lifecycle'", (cited,))
+        before = conn.exec_driver_sql("SELECT count(*) FROM member_tags").scalar()
+    PrivacyStore(store.engine).forget_member(gone)
+    with store.engine.begin() as conn:
+        left = {r[0] for r in conn.exec_driver_sql("SELECT member_pk FROM member_tags")}
+    assert len(left) == before - 2 and gone not in left and cited not in left
+    old, new = _both(store, settings, newest)
+    assert new == old
