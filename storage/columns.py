@@ -287,64 +287,49 @@ class ColumnReader:
         """The text parts persona cards show, for a bounded set of members (a card sample),
         gathered in SQL rather than by parsing every message: chats by use (ties: the chat
         used first), quotes newest first, top keywords, the channel of the last join notice.
-        Same result as handlers.segments.member_detail on the members' messages. One query
-        per 500 members brings their messages up to as_of once (the quote and join signals
-        extracted in SQL only where they can matter) and the three parts are gathered from
-        it in one Python pass."""
+        Same result as handlers.segments.member_detail on the members' messages."""
         at = _db_time(as_of)
         out: dict[int, Detail] = {}
         for start in range(0, len(pks), 500):
             part = [int(pk) for pk in pks[start : start + 500]]
             marks = ", ".join(str(pk) for pk in part)
             where = f"member_pk IN ({marks}) AND ts <= :at"
-            # one pass over the members' messages (through the (member_pk, ts) index) gives
-            # all three: it was three queries visiting the same rows, 7 s of a 1M run's cards
-            per_chat: dict[tuple[int, str], list[int]] = {}
-            quoted: dict[int, list[tuple[int, int, str, int, str, str, str]]] = {}
-            joins: dict[int, tuple[int, str, str]] = {}
-            sql = (f"SELECT member_pk, rowid, id, chat_id, type = 'system', {_us('ts')}, "
-                   "CASE WHEN text IS NOT NULL AND text != '' THEN "
-                   "json_extract(signals, '$.n') END, CASE WHEN type = 'system' THEN "
-                   f"json_extract(signals, '$.j') END, text FROM message WHERE {where}")
-            for chunk in self._rows(sql, {"at": at}):
-                for pk, row, mid, chat_id, system, ts_us, intents, join, text in chunk:
-                    if not system:
-                        seen = per_chat.get((pk, chat_id))
-                        if seen is None:
-                            per_chat[pk, chat_id] = [1, ts_us, row]
-                        else:
-                            seen[0] += 1
-                            if ts_us < seen[1]:
-                                seen[1] = ts_us
-                            if row < seen[2]:
-                                seen[2] = row
-                    elif join is not None and (pk not in joins or (ts_us, mid)
-                                               > joins[pk][:2]):
-                        joins[pk] = (ts_us, mid, join)
-                    if intents is not None:
-                        quoted.setdefault(pk, []).append((-ts_us, row, mid, ts_us, text,
-                                                          intents, chat_id))
             chats: dict[int, dict[str, list[int]]] = {}
-            # merged per shown name; a lexicographic min and a sum: any order gives the same
-            for (pk, chat_id), (count, first_us, first_row) in per_chat.items():
-                name = chat_names.get(chat_id) or chat_id
-                seen = chats.setdefault(pk, {}).get(name)
-                if seen is None:
-                    chats[pk][name] = [count, first_us, first_row]
-                else:
-                    seen[0] += count
-                    seen[1:] = min(seen[1:], [first_us, first_row])
+            sql = (f"SELECT member_pk, chat_id, count(*), {_us('min(ts)')}, min(rowid) "
+                   f"FROM message WHERE {where} AND type != 'system' "
+                   "GROUP BY member_pk, chat_id")
+            for chunk in self._rows(sql, {"at": at}):
+                for pk, chat_id, count, first_us, first_row in chunk:
+                    name = chat_names.get(chat_id) or chat_id
+                    seen = chats.setdefault(pk, {}).get(name)
+                    if seen is None:
+                        chats[pk][name] = [count, first_us, first_row]
+                    else:
+                        seen[0] += count
+                        seen[1:] = min(seen[1:], [first_us, first_row])
             quotes: dict[int, list[Quote]] = {}
-            for pk, cands in quoted.items():
-                got = quotes[pk] = []
-                # newest first, ties in stored order
-                for _, _, mid, ts_us, text, intents, chat_id in sorted(cands):
+            sql = (f"SELECT member_pk, id, {_us('ts')}, text, chat_id, "
+                   "json_extract(signals, '$.n') FROM message "
+                   f"WHERE {where} AND text IS NOT NULL AND text != '' "
+                   "AND json_extract(signals, '$.n') IS NOT NULL "
+                   "ORDER BY member_pk, ts DESC, rowid")
+            for chunk in self._rows(sql, {"at": at}):
+                for pk, mid, ts_us, text, chat_id, intents in chunk:
+                    got = quotes.setdefault(pk, [])
                     if len(got) >= max_quotes:
-                        break
+                        continue
                     hit = tuple(i for i in json.loads(intents) if i in quote_intents)
                     if hit:
                         got.append(Quote(mid, _EPOCH + timedelta(microseconds=ts_us), text, hit,
                                          chat_names.get(chat_id) or chat_id))
+            joins: dict[int, tuple[str, str, str]] = {}
+            sql = (f"SELECT member_pk, ts, id, json_extract(signals, '$.j') FROM message "
+                   f"WHERE {where} AND type = 'system' "
+                   "AND json_extract(signals, '$.j') IS NOT NULL")
+            for chunk in self._rows(sql, {"at": at}):
+                for pk, ts, mid, join in chunk:
+                    if pk not in joins or (ts, mid) > joins[pk][:2]:
+                        joins[pk] = (ts, mid, join)
             words = self._kept_keywords(part, at, max_keywords)
             for pk in part:
                 used = sorted(chats.get(pk, {}).items(),

@@ -491,10 +491,10 @@ def test_packed_tags_that_do_not_hold_are_read_from_the_tag_table(
 
 
 @pytest.mark.parametrize("shift_days", [0.0, -20.0])
-def test_card_details_in_one_pass_give_the_per_member_ones(
+def test_card_details_from_sql_give_the_per_member_ones(
         community: tuple[Store, Settings, datetime], shift_days: float) -> None:
-    """The cards' text parts read in one query per 500 members: the chats, quotes, join
-    channel and keywords `member_detail` gives from each member's own messages."""
+    """The cards' text parts read in SQL for a sample: the chats, quotes and join channel
+    `member_detail` gives from each member's own messages."""
     from handlers.segments import MAX_KEYWORDS, MAX_QUOTES, QUOTE_INTENTS, member_detail
     from persona.signals import Signals
 
