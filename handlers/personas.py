@@ -21,7 +21,14 @@ from datetime import datetime
 
 from bot.config import Settings
 from handlers.bulk import paused_gc
-from persona.columns import KeptActivity, KeptKeywords, kept_activity, kept_keywords
+from persona.columns import (
+    KeptActivity,
+    KeptKeywords,
+    KeptTags,
+    kept_activity,
+    kept_keywords,
+    kept_tags,
+)
 from persona.persona import (
     VALUE_LABELS,
     MessageRecord,
@@ -143,7 +150,8 @@ def _rebuild(store: Store, part: list[int], as_of: datetime, ps: PersonaSettings
              labels: Mapping[str, str], decoded: dict[str, Signals], keeps_keywords: bool
              ) -> int:
     """Rebuild and store one chunk of members' derived tags (and, where segmentation's
-    columnar reader reads them, kept keywords and message aggregates)."""
+    columnar reader reads them, the tags packed one row per member, kept keywords and
+    message aggregates)."""
     business = BusinessStore.of(store)
     messages = store.message_history(part, until=as_of)
     orders = business.orders_for(part, until=as_of)
@@ -151,6 +159,7 @@ def _rebuild(store: Store, part: list[int], as_of: datetime, ps: PersonaSettings
     rows: dict[int, list[TagRow]] = {}
     words: dict[int, KeptKeywords] = {}
     activity: dict[int, KeptActivity] = {}
+    packed: dict[int, KeptTags] = {}
     for m in store.members(part):
         records = records_from_history(messages.get(m.pk, ()), decoded)
         persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
@@ -162,7 +171,11 @@ def _rebuild(store: Store, part: list[int], as_of: datetime, ps: PersonaSettings
             words[m.pk] = kept
         if keeps_keywords:
             activity[m.pk] = kept_activity(records, as_of)
-    store.replace_derived_tags(rows, computed_at=as_of)
+            tags = kept_tags(persona.tags, {o.order_id for o in orders.get(m.pk, ())}, as_of)
+            if tags is not None:
+                packed[m.pk] = tags
+    # the packed tags go in the tags' own transaction: they can never disagree
+    store.replace_derived_tags(rows, computed_at=as_of, kept=packed)
     if keeps_keywords:
         keep_member_keywords(store.engine, words)
         # after the tags: a crash in between leaves rows whose computed_us no longer

@@ -515,3 +515,64 @@ def kept_activity(records: Sequence[MessageRecord], as_of: datetime) -> KeptActi
     return KeptActivity(_us(as_of), len(chat), chat[-1] if chat else None,
                         chat[0] if chat else None, min(joins) if joins else None,
                         tuple(chat[:RECENT_KEPT]))
+
+
+@dataclass(frozen=True, slots=True)
+class KeptTag:
+    """One derived tag segmentation reads, as the tag rebuild stored it, with the numbers the
+    columnar reader otherwise works out in SQL from the `tag` table (times in microseconds
+    since the epoch, None for none)."""
+
+    kind: str
+    code: str
+    label: str
+    score: float
+    expires_us: int | None  # intents only (the reader filters them by as_of)
+    chat_evidence: int  # motivation only: evidence ids that are not the member's orders
+    evidence_len: int  # motivation only
+    evidence: tuple[str, ...]  # intents only (dynamic tags cite it)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptTags:
+    """A member's derived tags in the shape segmentation reads them, kept beside the `tag`
+    table by the rebuild that wrote those tags (`storage.columns.MemberTags`), so a run reads
+    one row per member instead of scanning every tag row (5.9M at a million members).
+
+    `computed_us` is the tags' computed_at. The chat-evidence counts are fixed at rebuild
+    time: the rebuild judges as of the newest fact, so it sees every order the member has,
+    and any order stored later marks the member stale, which a run never trusts.
+    """
+
+    computed_us: int
+    tags: tuple[KeptTag, ...]  # in the persona's tag order, lifecycle and the rest left out
+
+
+def kept_tags(tags: Sequence[Any], order_ids: set[str], computed_at: datetime
+              ) -> KeptTags | None:
+    """What the tag rebuild keeps of one member's freshly built derived tags (persona Tags).
+
+    None (nothing kept: the reader then goes the `tag` table's way) for a persona without
+    the lifecycle tag, whose row is what marks stored tags as present, or with a code or
+    label holding the separators the kept row uses."""
+    if not any(t.kind == "lifecycle" for t in tags):
+        return None
+    out = []
+    for t in tags:
+        if t.kind not in TAG_KINDS_READ:
+            continue
+        if any(sep in s for s in (t.kind, t.code, t.label) for sep in _KEPT_SEPARATORS):
+            return None
+        motivation = t.kind == "motivation"
+        intent = t.kind == "intent"
+        out.append(KeptTag(
+            t.kind, t.code, t.label, float(t.score),
+            _us(t.expires_at) if intent and t.expires_at is not None else None,
+            sum(1 for e in t.evidence if e not in order_ids) if motivation else 0,
+            len(t.evidence) if motivation else 0,
+            tuple(t.evidence) if intent else ()))
+    return KeptTags(_us(computed_at), tuple(out))
+
+
+# What `storage.columns` joins a kept row's texts with (unit and record separators).
+_KEPT_SEPARATORS = ("\x1f", "\x1e")

@@ -435,16 +435,16 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
     storage.db) as the product would hold it after ingest and refresh_stale_tags: members,
     chats, messages with signals (keywords, intents of the quoted lines, join notices), orders,
     content events, the derived tags computed as of SAMPLE_NOW, each member's kept top
-    keywords (member_keywords) and message aggregates (member_activity), which the rebuild
-    fills too. Streams members, so even a
+    keywords (member_keywords), message aggregates (member_activity) and packed tags
+    (member_tags), which the rebuild fills too. Streams members, so even a
     million never sit in memory; raw sqlite3 executemany keeps it to minutes."""
     import sqlite3
 
-    from persona.columns import kept_activity, kept_keywords
+    from persona.columns import kept_activity, kept_keywords, kept_tags
     from persona.commerce import content_event_id
     from persona.persona import MessageRecord
     from persona.signals import Signals
-    from storage.columns import KEPT_KEYWORDS, recent_text
+    from storage.columns import KEPT_KEYWORDS, recent_text, tags_row
     from storage.db import open_database
 
     if path.exists():
@@ -461,6 +461,7 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
     # each member's top keywords, as refresh_stale_tags keeps them after an import
     kept: list[tuple[int, int, int, str]] = []
     activity: list[tuple[Any, ...]] = []
+    packed: list[tuple[Any, ...]] = []
     counts = {"members": 0, "messages": 0, "tags": 0, "orders": 0, "events": 0}
 
     def flush() -> None:
@@ -482,8 +483,11 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
         db.executemany("INSERT INTO member_activity (member_pk, computed_us, messages, "
                        "first_us, last_us, joined_us, recent) VALUES (?, ?, ?, ?, ?, ?, ?)",
                        activity)
+        db.executemany("INSERT INTO member_tags (member_pk, computed_us, keys, numbers, "
+                       "intents) VALUES (?, ?, ?, ?, ?)", packed)
         kept.clear()
         activity.clear()
+        packed.clear()
         for name, rows in (("members", members), ("messages", messages), ("tags", tags),
                            ("orders", orders), ("events", events)):
             counts[name] += len(rows)
@@ -499,6 +503,13 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
                         _db_ts(last) if last else None))
         chat = chat_of.get(m.chats[0], GROUPS[0][0]) if m.chats else GROUPS[0][0]
         records: list[MessageRecord] = []
+        # the tag rows stored (INSERT OR IGNORE keeps a code's first tag), packed as the
+        # rebuild packs them
+        stored_tags = list({t.code: t for t in reversed(p.tags)}.values())[::-1]
+        row_tags = kept_tags(stored_tags, {o.order_id for o in m.orders if o.ts <= SAMPLE_NOW},
+                             SAMPLE_NOW)
+        if row_tags is not None:
+            packed.append(tuple(tags_row(pk, row_tags).values()))
         for t in p.tags:
             tags.append((pk, t.code, t.kind, t.label, t.score, dumps(t.evidence),
                          _db_ts(t.expires_at) if t.expires_at else None, computed))
@@ -822,6 +833,84 @@ def backfill_activity(path: Path) -> int:
         db.close()
 
 
+def backfill_tags(path: Path) -> int:
+    """Fill member_tags in a community built before the tag rebuild kept it, from the tag
+    table itself: each member's tags packed as the rebuild packs them (`persona.columns.
+    kept_tags`; chat evidence against the member's orders up to computed_at, as the rebuild
+    loads them). Returns the rows written (0: nothing to do).
+
+    Tag rows are read in storage order and grouped by member as they come (the generated
+    communities store each member's tags together); a member met again later gets no row,
+    so the run reads that member from the tag table: slower, never wrong."""
+    import sqlite3
+
+    from persona.columns import TAG_KINDS_READ, KeptTag, KeptTags
+    from storage.columns import _us, tags_row
+    from storage.db import open_database
+
+    open_database(f"sqlite:///{path}").dispose()  # creates the table if it is missing
+    db = sqlite3.connect(path)
+    try:
+        if db.execute("SELECT count(*) FROM member_tags").fetchone()[0]:
+            return 0
+        if not db.execute("SELECT count(*) FROM tag").fetchone()[0]:
+            return 0
+        db.execute("PRAGMA synchronous=OFF")
+        kinds = ", ".join(f"'{k}'" for k in (*TAG_KINDS_READ, "lifecycle"))
+        cur = db.execute(
+            f"SELECT t.member_pk, t.kind, t.code, t.label, t.score, {_us('t.expires_at')}, "
+            f"{_us('t.computed_at')}, CASE t.kind WHEN 'motivation' THEN (SELECT count(*) "
+            "FROM json_each(t.evidence) e WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE "
+            "o.order_id = e.value AND o.member_pk = t.member_pk AND o.ts <= t.computed_at)) "
+            "ELSE 0 END, CASE t.kind WHEN 'motivation' THEN json_array_length(t.evidence) "
+            "ELSE 0 END, CASE t.kind WHEN 'intent' THEN t.evidence END FROM tag t "
+            f"WHERE t.source = 'derived' AND t.kind IN ({kinds}) ORDER BY t.id")
+        out: list[tuple[Any, ...]] = []
+        done: set[int] = set()
+        broken: set[int] = set()
+        group: list[Any] = []
+        seps = ("\x1f", "\x1e")
+
+        def emit() -> None:
+            if not group:
+                return
+            pk = group[0][0]
+            life = [g for g in group if g[1] == "lifecycle"]
+            tags = [KeptTag(kind, code, label, float(score),
+                            exp if kind == "intent" else None, chat, n_ev,
+                            tuple(json.loads(ev)) if kind == "intent" else ())
+                    for _, kind, code, label, score, exp, _c, chat, n_ev, ev in group
+                    if kind != "lifecycle"]
+            if pk in done:
+                broken.add(pk)
+            elif life and life[0][6] is not None and not any(
+                    sep in f"{t.kind}{t.code}{t.label}" for t in tags for sep in seps):
+                out.append(tuple(tags_row(pk, KeptTags(life[0][6], tuple(tags))).values()))
+            done.add(pk)
+            group.clear()
+
+        def flush() -> None:
+            db.executemany("INSERT INTO member_tags (member_pk, computed_us, keys, numbers, "
+                           "intents) VALUES (?, ?, ?, ?, ?)", out)
+            out.clear()
+
+        while rows := cur.fetchmany(50_000):
+            for row in rows:
+                if group and row[0] != group[0][0]:
+                    emit()
+                group.append(row)
+            if len(out) >= 20_000:
+                flush()
+        emit()
+        flush()
+        for pk in broken:
+            db.execute("DELETE FROM member_tags WHERE member_pk = ?", (pk,))
+        db.commit()
+        return int(db.execute("SELECT count(*) FROM member_tags").fetchone()[0])
+    finally:
+        db.close()
+
+
 def ensure_database(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
     """The stored community for (n, seed), built once and kept in `db_dir` (building is not
     what is measured; it takes minutes at a million members)."""
@@ -830,7 +919,9 @@ def ensure_database(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
     path = db_dir / f"segment-{n}-{seed}.db"
     if path.exists():
         filled = backfill_activity(path)
-        return {"built": False, **({"activity_backfilled": filled} if filled else {})}
+        packed = backfill_tags(path)
+        return {"built": False, **({"activity_backfilled": filled} if filled else {}),
+                **({"tags_backfilled": packed} if packed else {})}
     db_dir.mkdir(parents=True, exist_ok=True)
     gc.disable()  # nothing generated is kept; the collector would only walk the batches
     tmp = path.with_suffix(".tmp")

@@ -27,8 +27,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Column, Table, Text, delete, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, LargeBinary, Table, Text, delete, insert
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 
 from persona.columns import (
@@ -37,6 +37,7 @@ from persona.columns import (
     Detail,
     KeptActivity,
     KeptKeywords,
+    KeptTags,
     MemberColumns,
     join_channel,
 )
@@ -145,6 +146,67 @@ def keep_member_activity(engine: Engine, kept: Mapping[int, KeptActivity]) -> No
     with writing(engine) as conn:
         conn.execute(delete(ACTIVITY).where(ACTIVITY.c.member_pk.in_(list(kept))))
         conn.execute(insert(ACTIVITY), rows)
+
+
+class MemberTags(SQLModel, table=True):
+    """Each member's derived tags in the shape segmentation reads them (`persona.columns.
+    KeptTags`), one row per member, written by `Store.replace_derived_tags` in the very
+    transaction that replaces the member's rows in `tag`, so the two never disagree.
+
+    Reading the tag table itself is a scan of every tag row (5.9M at a million members, with
+    a JSON expansion and an orders lookup per motivation tag): about 25 s. These rows are
+    read in bulk instead, the numbers of all members joined into one buffer numpy reads in
+    one step. A row stands for a run when its member is neither stale nor claimed by a
+    running rebuild and was computed no later than the run's as_of; every other member (no
+    row yet: a database from before this table, or a tag write that kept none) is read from
+    the tag table as before. Added in schema version 1 as a new table, so existing databases
+    get it on open and fill it as members are rebuilt.
+
+    `keys`: each tag's kind, code and label joined by \\x1f, the tags joined by \\x1e (text,
+    so erasure's scrub of other members' text reaches it exactly as it reaches tag.label).
+    `numbers`: per tag, in the same order, `_TAG_RECORD` (score, intent expiry in
+    microseconds or `_NO_US`, motivation chat-evidence count and evidence count).
+    `intents`: the intent tags' evidence, a JSON list of lists in tag order ('' if none).
+    """
+
+    __tablename__ = "member_tags"
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)
+    computed_us: int  # the tags' computed_at, microseconds since the epoch
+    keys: str = Field(default="", sa_column=Column(Text, nullable=False))
+    numbers: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
+    intents: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+TAGS: Table = MemberTags.__table__  # type: ignore[assignment]
+_TAG_RECORD = np.dtype([("score", "<f8"), ("expires", "<i8"), ("chat", "<i8"), ("len", "<i8")])
+
+
+def tags_row(pk: int, kept: KeptTags) -> dict[str, Any]:
+    """The member_tags row for one member's kept tags."""
+    rec = np.zeros(len(kept.tags), dtype=_TAG_RECORD)
+    rec["score"] = [t.score for t in kept.tags]
+    rec["expires"] = [_NO_US if t.expires_us is None else t.expires_us for t in kept.tags]
+    rec["chat"] = [t.chat_evidence for t in kept.tags]
+    rec["len"] = [t.evidence_len for t in kept.tags]
+    intents = [list(t.evidence) for t in kept.tags if t.kind == "intent"]
+    return {"member_pk": pk, "computed_us": kept.computed_us,
+            "keys": "\x1e".join(f"{t.kind}\x1f{t.code}\x1f{t.label}" for t in kept.tags),
+            "numbers": rec.tobytes(),
+            "intents": json.dumps(intents, ensure_ascii=False) if intents else ""}
+
+
+def replace_member_tags(conn: Connection, pks: Sequence[int],
+                        kept: Mapping[int, KeptTags]) -> None:
+    """Inside a tag write's transaction: drop these members' kept tags and store `kept`.
+
+    Every member whose derived tags are replaced loses its old row, kept anew or not, so a
+    row never outlives the tags it was packed from."""
+    for start in range(0, len(pks), 500):
+        conn.execute(delete(TAGS).where(TAGS.c.member_pk.in_(list(pks[start : start + 500]))))
+    rows = [tags_row(pk, k) for pk, k in kept.items()]
+    for start in range(0, len(rows), 5000):
+        conn.execute(insert(TAGS), rows[start : start + 5000])
 
 
 def _db_time(ts: datetime) -> str:
@@ -315,6 +377,69 @@ class ColumnReader:
     def _keep_keywords(self, rows: list[dict[str, Any]]) -> None:
         keep_keywords(self.engine, rows)
 
+    def _packed_tags(self, row_of: np.ndarray, untrusted: np.ndarray, now_us: int,
+                     keys: _KeyNumbers, parts: list[tuple[np.ndarray, ...]],
+                     tev: dict[int, tuple[str, ...]], packed: np.ndarray) -> int:
+        """Append to `parts` (and `tev`) the tags of every member whose member_tags row
+        stands, in the shape the tag-table scan gives them (a lifecycle row bringing
+        computed_at, then the tags read, intents only while unexpired); mark those members
+        in `packed`. Returns the tag rows appended.
+
+        One row per member and the numbers of a whole chunk decoded by numpy in one step,
+        where the tag table is several rows per member, each through SQL expressions."""
+        max_pk = len(row_of)
+        seen = 0
+        intent_key = np.zeros(1, dtype=bool)  # by key number + 1, as in `read`
+        sql = "SELECT member_pk, computed_us, keys, numbers, intents FROM member_tags"
+        for chunk in self._rows(sql, {}):
+            pk, comp, key_text, numbers, intents = zip(*chunk, strict=True)
+            pk_a = np.asarray(pk, dtype=np.int64)
+            r = np.where(pk_a < max_pk, row_of[np.minimum(pk_a, max_pk - 1)], -1)
+            comp_a = np.asarray(comp, dtype=np.int64)
+            ok = r >= 0
+            ok[ok] = ~untrusted[r[ok]] & (comp_a[ok] <= now_us)
+            sel = np.flatnonzero(ok)
+            if not len(sel):
+                continue
+            packed[r[sel]] = True
+            picked = sel.tolist()
+            blobs = [numbers[i] for i in picked]
+            counts = np.fromiter(map(len, blobs), dtype=np.int64,
+                                 count=len(blobs)) // _TAG_RECORD.itemsize
+            rec = np.frombuffer(b"".join(blobs), dtype=_TAG_RECORD)
+            texts = [key_text[i] for i in picked if key_text[i]]
+            kidx = (np.fromiter(map(keys.__getitem__, "\x1e".join(texts).split("\x1e")),
+                                dtype=np.int64, count=len(rec))
+                    if len(rec) else np.zeros(0, np.int64))
+            if len(intent_key) < len(keys):
+                intent_key = np.array([k is not None and k.startswith("intent\x1f")
+                                       for k in keys], dtype=bool)
+            intent = intent_key[kidx + 1]
+            exp = rec["expires"]
+            # as the tag-table scan: an intent only while it has not expired
+            alive = ~intent | ((exp != _NO_US) & (exp > now_us))
+            # each tag's position among this chunk's rows: the members' lifecycle rows first
+            at = np.cumsum(alive) - 1 + len(picked)
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+            for j in np.flatnonzero(np.fromiter(
+                    (bool(intents[i]) for i in picked), dtype=bool, count=len(picked))).tolist():
+                lists = iter(json.loads(intents[picked[j]]))
+                lo = int(starts[j])
+                for t in np.flatnonzero(intent[lo : lo + counts[j]]).tolist():
+                    ev = tuple(next(lists))
+                    if alive[lo + t]:
+                        tev[seen + int(at[lo + t])] = ev
+            texp = np.where(exp == _NO_US, np.nan, exp.astype(np.float64))[alive]
+            parts.append((
+                np.concatenate((pk_a[sel], np.repeat(pk_a[sel], counts)[alive])),
+                np.concatenate((np.full(len(sel), -1, np.int64), kidx[alive])),
+                np.concatenate((np.zeros(len(sel)), rec["score"][alive])),
+                np.concatenate((comp_a[sel].astype(np.float64), texp)),
+                np.concatenate((np.zeros(len(sel), np.int64), rec["chat"][alive])),
+                np.concatenate((np.zeros(len(sel), np.int64), rec["len"][alive]))))
+            seen += len(sel) + int(alive.sum())
+        return seen
+
     def read(self, as_of: datetime) -> ColumnRead:
         """Every member as of `as_of`, in member-id order."""
         at = _db_time(as_of)
@@ -367,11 +492,27 @@ class ColumnReader:
             ets.extend(ts)
             etype.extend(pos)
 
-        # ---- the derived tags segmentation reads, evidence only where it is used, and in the
-        # same scan how old each member's stored tags are: a member's derived tags are
-        # replaced together (one computed_at) and always include the lifecycle tag, whose
-        # row brings computed_at. A member without one counts as having no usable tags and is
-        # rebuilt: slower, never wrong.
+        # ---- the derived tags segmentation reads, evidence only where it is used, and with
+        # them how old each member's stored tags are: a member's derived tags are replaced
+        # together (one computed_at) and always include the lifecycle tag, whose row brings
+        # computed_at. A member without one counts as having no usable tags and is rebuilt:
+        # slower, never wrong. Members with a packed row that stands (member_tags) come from
+        # it; the rest from the tag table.
+        now_us = round(as_of.timestamp() * 1e6)
+        claimed = np.zeros(n, dtype=bool)
+        for chunk in self._rows("SELECT member_pk FROM tag_claim", {}):
+            c_pk = np.asarray([c[0] for c in chunk], dtype=np.int64)
+            c_row = row_of[c_pk[c_pk < max_pk]]
+            claimed[c_row[c_row >= 0]] = True
+        stale_rows = (np.frombuffer(stale, dtype=np.int8).astype(bool) if n
+                      else np.zeros(0, bool))
+        keys = _KeyNumbers({None: -1}, first=0)
+        parts: list[tuple[np.ndarray, ...]] = []
+        tev: dict[int, tuple[str, ...]] = {}
+        packed = np.zeros(n, dtype=bool)
+        seen = self._packed_tags(row_of, stale_rows | claimed, now_us, keys, parts, tev,
+                                 packed)
+        rest = np.flatnonzero(~packed)
         kinds = ", ".join(f"'{k}'" for k in (*TAG_KINDS_READ, "lifecycle"))
         sql = ("SELECT t.member_pk, CASE t.kind WHEN 'lifecycle' THEN NULL ELSE "
                "t.kind || char(31) || t.code || char(31) || t.label END, "
@@ -384,27 +525,40 @@ class ColumnReader:
                "CASE t.kind WHEN 'motivation' THEN json_array_length(t.evidence) ELSE 0 END, "
                "CASE t.kind WHEN 'intent' THEN t.evidence END "
                f"FROM tag t WHERE t.source = 'derived' AND t.kind IN ({kinds}) "
-               "AND (t.kind != 'intent' OR t.expires_at > :at)")
-        keys = _KeyNumbers({None: -1}, first=0)
-        parts: list[tuple[np.ndarray, ...]] = []
-        tev: dict[int, tuple[str, ...]] = {}
-        seen = 0
+               "AND (t.kind != 'intent' OR t.expires_at > :at){}")
+        # many left: one pass over the tag table (rows of packed members skipped); a few:
+        # through the member_pk index
+        if len(rest) > n // 4:
+            tag_queries = [sql.format("")]
+        elif len(rest):
+            tag_queries = [sql.format(" AND t.member_pk IN ({})".format(
+                ", ".join(str(int(pk)) for pk in pks[rest[i : i + 500]])))
+                for i in range(0, len(rest), 500)]
+        else:
+            tag_queries = []
+        packed_pk = np.zeros(max_pk, dtype=bool)
+        packed_pk[pks[packed]] = True
         is_intent = np.zeros(1, dtype=bool)  # by key number + 1 (None, the lifecycle row, first)
-        for chunk in self._rows(sql, {"at": at}):
-            pk, key, score, exp, chat, n_ev, ev = zip(*chunk, strict=True)
-            # 5.9M rows at a million members: no Python-level step per row but the key lookup
-            kidx = np.fromiter(map(keys.__getitem__, key), dtype=np.int64, count=len(key))
-            texp_part = np.asarray(exp, dtype=np.int64).astype(np.float64)
-            texp_part[texp_part == _NO_US] = np.nan
-            parts.append((np.asarray(pk, dtype=np.int64), kidx,
-                          np.asarray(score, dtype=np.float64), texp_part,
-                          np.asarray(chat, dtype=np.int64), np.asarray(n_ev, dtype=np.int64)))
-            if len(is_intent) < len(keys):
-                is_intent = np.array([k is not None and k.startswith("intent\x1f")
-                                      for k in keys], dtype=bool)
-            for t in np.flatnonzero(is_intent[kidx + 1]).tolist():
-                tev[seen + t] = tuple(json.loads(ev[t]))
-            seen += len(chunk)
+        for tag_sql in tag_queries:
+            for chunk in self._rows(tag_sql, {"at": at}):
+                pk, key, score, exp, chat, n_ev, ev = zip(*chunk, strict=True)
+                pk_a = np.asarray(pk, dtype=np.int64)
+                take = ~packed_pk[np.minimum(pk_a, max_pk - 1)] | (pk_a >= max_pk)
+                # 5.9M rows at a million members: no Python-level step per row but the key
+                # lookup
+                kidx = np.fromiter(map(keys.__getitem__, key), dtype=np.int64, count=len(key))
+                texp_part = np.asarray(exp, dtype=np.int64).astype(np.float64)
+                texp_part[texp_part == _NO_US] = np.nan
+                if len(is_intent) < len(keys):
+                    is_intent = np.array([k is not None and k.startswith("intent\x1f")
+                                          for k in keys], dtype=bool)
+                at_row = np.cumsum(take) - 1  # each taken row's position in this part
+                for t in np.flatnonzero(is_intent[kidx + 1] & take).tolist():
+                    tev[seen + int(at_row[t])] = tuple(json.loads(ev[t]))
+                parts.append((pk_a[take], kidx[take], np.asarray(score, dtype=np.float64)[take],
+                              texp_part[take], np.asarray(chat, dtype=np.int64)[take],
+                              np.asarray(n_ev, dtype=np.int64)[take]))
+                seen += int(take.sum())
         del keys[None]
         if parts:
             # one column at a time, its chunks freed as it is joined: never all of them twice
@@ -421,7 +575,6 @@ class ColumnReader:
             tscore = texp = np.zeros(0)
             del parts
         # usable stored tags: not stale, present, computed no later than as_of
-        now_us = round(as_of.timestamp() * 1e6)
         life = tkey < 0
         life_rows = rows_for(tpk[life]) if len(tpk) else np.zeros(0, np.int64)
         ok = life_rows >= 0
@@ -430,8 +583,7 @@ class ColumnReader:
         computed = np.full(n, float(now_us))
         comp = texp[life][ok]
         computed[life_rows[ok]] = np.where(comp < 0, float(now_us), comp)
-        bad = np.frombuffer(stale, dtype=np.int8).astype(bool) if n else np.zeros(0, bool)
-        bad |= ~has_tags | (computed > now_us)
+        bad = stale_rows | ~has_tags | (computed > now_us)
         texp = texp / 1e6  # intent expiry, microseconds → seconds
         tag_rows = rows_for(tpk) if len(tpk) else np.zeros(0, np.int64)
         keep = ((tag_rows >= 0) & ~life & ~bad[tag_rows] if len(tag_rows)
@@ -486,10 +638,7 @@ class ColumnReader:
             newer = np.bincount(owner[stamps > cut_text], minlength=len(rec))
             recent[r] = np.minimum(newer[ok], 30)
         # a member claimed by a running rebuild may have messages its old row does not count
-        for chunk in self._rows("SELECT member_pk FROM tag_claim", {}):
-            claimed = np.asarray([c[0] for c in chunk], dtype=np.int64)
-            claimed = claimed[claimed < max_pk]
-            known[row_of[claimed][row_of[claimed] >= 0]] = False
+        known &= ~claimed
         todo = np.flatnonzero(~known)
         messages[todo], hi_us[todo], recent[todo] = 0, 0, 0
         first[todo], last[todo] = np.nan, np.nan

@@ -8,7 +8,7 @@ and a batch either lands whole or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from operator import itemgetter
@@ -36,6 +36,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from persona.columns import KeptTags
+from storage.columns import TAGS, replace_member_tags
 from storage.db import _json_dumps, insert_skipping_conflicts, pg_text, writing
 from storage.models import Chat, Identity, Member, Message, Tag, TagClaim
 
@@ -454,18 +456,22 @@ class Store:
                          .values(first_seen=bindparam("first"), last_active=bindparam("last")),
                          updates)
 
-    def replace_derived_tags(self, tags: dict[int, list[TagRow]], computed_at: datetime) -> None:
+    def replace_derived_tags(self, tags: dict[int, list[TagRow]], computed_at: datetime,
+                             kept: Mapping[int, KeptTags] | None = None) -> None:
         """Swap the derived tags of these members for freshly computed ones, atomically.
 
         Drops the members' claims (see `stale_members`) in the same transaction; their
         `tags_stale` flags are left alone, because a flag set now was set by a writer after
-        the data these tags were computed from had been read.
+        the data these tags were computed from had been read. The members' rows of
+        `member_tags` (segmentation's packed copy of these tags) are replaced by `kept` in
+        the same transaction too, so a packed row always matches the tags beside it.
         """
         if not tags:
             return
         with writing(self.engine) as conn:
             pks = sorted(tags)
             _lock_members(conn, pks)
+            replace_member_tags(conn, pks, kept or {})
             for part in _chunks(pks):
                 conn.execute(delete(TAG).where(TAG.c.member_pk.in_(part),
                                                TAG.c.source == "derived"))
@@ -899,6 +905,7 @@ class PrivacyStore:
                                             .where(IDENTITY.c.member_pk == pk)))
             secrets = {member_id, name, *platform_ids} - {""}
             tables = SQLModel.metadata.sorted_tables
+            scrubbed_tags = False
             for table in reversed(tables):
                 if table.name == "member":
                     continue
@@ -918,6 +925,14 @@ class PrivacyStore:
                         n = _replace_in(conn, table, col, secret, "某成员")
                         if n:
                             removed[table.name] = removed.get(table.name, 0) + n
+                            scrubbed_tags |= table.name == "tag"
+            if scrubbed_tags:
+                # other members' tag evidence rewritten: their packed copies (counted from
+                # the evidence as it was) are dropped, so segmentation reads the tag table
+                conn.execute(delete(TAGS).where(TAGS.c.member_pk.in_(
+                    select(TAG.c.member_pk).where(or_(
+                        TAG.c.label.contains("某成员"),
+                        cast(TAG.c.evidence, Text).contains("某成员"))))))
             # Tables without a member column can still name the member: a private chat keyed
             # by their id, an audit line, a card quoting them. Scrub those values too.
             for table in tables:

@@ -46,12 +46,22 @@ def test_forget_leaves_no_trace_in_any_table(tmp_path: Path) -> None:
     order_ids = {r[0] for r in con.execute(
         "SELECT o.order_id FROM orders o JOIN member b ON b.id = o.member_pk "
         "WHERE b.member_id = ?", (who["member_id"],))}
+    pk = con.execute("SELECT id FROM member WHERE member_id = ?",
+                     (who["member_id"],)).fetchone()[0]
+    packed = con.execute("SELECT count(*) FROM member_tags WHERE member_pk = ?",
+                         (pk,)).fetchone()[0]
     con.close()
+    assert packed == 1  # segmentation's packed tags (numbers in a blob): erasure takes them
     needles = {who["member_id"], who["name"], *msg_ids, *order_ids}
     assert mentions(db, needles)  # the scan finds them before erasure
     out = siyu("forget", who["member_id"], cwd=tmp_path).stdout
     assert "已删除 小确幸" in out
     assert mentions(db, needles) == []
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM member_tags WHERE member_pk = ?",
+                       (pk,)).fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM member_tags").fetchone()[0] == 50
+    con.close()
     # everyone else is untouched
     others = json.loads(siyu("personas", "--json", "--as-of", AS_OF,
                              cwd=tmp_path).stdout)["members"]

@@ -381,3 +381,161 @@ def test_activity_rows_that_do_not_hold_are_counted_in_sql(
     assert after.columns.messages[row] == want["messages"][row] + 1
     old, new = _both(store, settings, newest)
     assert new == old
+
+
+def _tag_columns(read: Any) -> dict[str, list[tuple[Any, ...]]]:
+    """Each member's tags as the reader hands them over, in a canonical order (the order of
+    rows across members is the scan's, which segmentation does not depend on)."""
+    c = read.columns
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for t in range(len(c.tag_member)):
+        out.setdefault(c.ids[int(c.tag_member[t])], []).append((
+            c.tag_keys[int(c.tag_key[t])], float(c.tag_score[t]), float(c.tag_age[t]),
+            int(c.tag_chat_evidence[t]), int(c.tag_evidence_len[t]),
+            repr(float(c.tag_expires[t])), c.tag_evidence.get(t, ())))
+    return {m: sorted(rows) for m, rows in out.items()}
+
+
+@pytest.mark.parametrize("shift_days", [0.0, 12.5, 40.0, -9.0])
+def test_packed_tags_give_what_the_tag_table_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shift_days: float) -> None:
+    """The rebuild's member_tags rows stand in for the scan of the tag table: the same tags,
+    scores, evidence counts, intent evidence and expiry (intents expiring at later as_of),
+    and no tag-table query at all while every row holds. Earlier than the tags (-9 days)
+    no row holds, and the tag table is read as before."""
+    settings = Settings(db=f"sqlite:///{tmp_path / 'p.db'}")
+    store = Store(open_database(settings.db))
+    _community(store, n=60, seed=7)
+    refresh_stale_tags(store, settings, LABELS)
+    newest = max(t for t in (store.latest_message_ts(),
+                             BusinessStore(store.engine).latest_ts()) if t)
+    as_of = newest + timedelta(days=shift_days)
+    reader = ColumnReader(store.engine)
+    sqls: list[str] = []
+    original = reader._rows
+
+    def spy(sql: str, params: dict[str, Any]) -> Any:
+        sqls.append(sql)
+        return original(sql, params)
+
+    monkeypatch.setattr(reader, "_rows", spy)
+    packed = reader.read(as_of)
+    assert any("FROM tag t" in q for q in sqls) == (shift_days < 0)
+    with store.engine.begin() as conn:
+        rows = conn.exec_driver_sql("SELECT count(*) FROM member_tags").scalar()
+        intents = conn.exec_driver_sql(
+            "SELECT count(*) FROM member_tags WHERE intents != ''").scalar()
+        conn.exec_driver_sql("DELETE FROM member_tags")
+    assert rows == len(packed.pks) and intents
+    sqls.clear()
+    scanned = reader.read(as_of)
+    assert any("FROM tag t" in q for q in sqls)
+    if shift_days < 0:  # tags computed after as_of: every persona is rebuilt
+        assert len(packed.unusable) == len(packed.pks)
+    else:
+        assert (packed.columns.tag_chat_evidence > 0).any()
+        assert bool(packed.columns.tag_evidence) == (shift_days < 30)  # intents expire
+    assert _tag_columns(packed) == _tag_columns(scanned)
+    assert np.array_equal(packed.unusable, scanned.unusable)
+    assert np.array_equal(packed.columns.messages, scanned.columns.messages)
+
+
+def test_packed_tags_that_do_not_hold_are_read_from_the_tag_table(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A claimed member's and a stale member's rows are not trusted (tampered here, so a
+    trusted one would show), nor a row computed after as_of; those few members are read from
+    the tag table through its member index; a tag write that keeps no packed row drops the
+    old one; the run's result stays the per-member one."""
+    settings = Settings(db=f"sqlite:///{tmp_path / 'q.db'}")
+    store = Store(open_database(settings.db))
+    _community(store, n=60, seed=8)
+    refresh_stale_tags(store, settings, LABELS)
+    newest = max(t for t in (store.latest_message_ts(),
+                             BusinessStore(store.engine).latest_ts()) if t)
+    reader = ColumnReader(store.engine)
+    want = _tag_columns(reader.read(newest))
+    by_id = {m.member_id: m.pk for m in store.members()}
+    claimed, future = by_id["wxid_004"], by_id["wxid_005"]
+    with store.engine.begin() as conn:
+        # wrong tags that a run must not trust
+        conn.exec_driver_sql("UPDATE member_tags SET keys = '', numbers = x'' "
+                             "WHERE member_pk IN (?, ?)", (claimed, future))
+        conn.exec_driver_sql("UPDATE member_tags SET computed_us = computed_us + 1 "
+                             "WHERE member_pk = ?", (future,))
+        conn.exec_driver_sql("INSERT INTO tag_claim (member_pk) VALUES (?)", (claimed,))
+    sqls: list[str] = []
+    original = reader._rows
+
+    def spy(sql: str, params: dict[str, Any]) -> Any:
+        sqls.append(sql)
+        return original(sql, params)
+
+    monkeypatch.setattr(reader, "_rows", spy)
+    got = reader.read(newest)
+    scanned = [q for q in sqls if "FROM tag t" in q]
+    assert len(scanned) == 1 and f"t.member_pk IN ({min(claimed, future)}, " in scanned[0]
+    assert _tag_columns(got) == want
+    old, new = _both(store, settings, newest)
+    assert new == old
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM tag_claim")
+    # a tag write without packed rows (another writer of derived tags) drops the old row
+    store.replace_derived_tags({claimed: []}, computed_at=newest)
+    with store.engine.begin() as conn:
+        assert not conn.exec_driver_sql("SELECT count(*) FROM member_tags WHERE member_pk = ?",
+                                        (claimed,)).scalar()
+    got = reader.read(newest)
+    assert int(np.flatnonzero(got.pks == claimed)[0]) in got.unusable.tolist()
+    old, new = _both(store, settings, newest)
+    assert new == old
+
+
+@pytest.mark.parametrize("shift_days", [0.0, -20.0])
+def test_card_details_from_sql_give_the_per_member_ones(
+        community: tuple[Store, Settings, datetime], shift_days: float) -> None:
+    """The cards' text parts read in SQL for a sample: the chats, quotes and join channel
+    `member_detail` gives from each member's own messages."""
+    from handlers.segments import MAX_KEYWORDS, MAX_QUOTES, QUOTE_INTENTS, member_detail
+    from persona.signals import Signals
+
+    store, _settings, newest = community
+    as_of = newest + timedelta(days=shift_days)
+    names = store.chat_names()
+    pks = [m.pk for m in store.members()]
+    got = ColumnReader(store.engine).details(pks, as_of, names, QUOTE_INTENTS, MAX_QUOTES,
+                                             MAX_KEYWORDS)
+    messages = store.messages_for(pks, until=as_of)
+    quoted = 0
+    for pk in pks:
+        stored = list(messages.get(pk, ()))
+        want = member_detail(stored, [Signals.from_json(m.signals) for m in stored], names)
+        assert got[pk].quotes == want.quotes and got[pk].join_channel == want.join_channel
+        assert got[pk].chats == want.chats
+        quoted += bool(want.quotes)
+    assert quoted
+
+
+def test_erasure_drops_packed_tags_whose_evidence_it_rewrites(tmp_path: Path) -> None:
+    """Forgetting a member scrubs their id out of other members' tag evidence; the packed
+    copies of those members' tags (counted from the evidence as it was) go, everyone else's
+    stay, and the run still equals the per-member one."""
+    from storage.repo import PrivacyStore
+
+    settings = Settings(db=f"sqlite:///{tmp_path / 'e.db'}")
+    store = Store(open_database(settings.db))
+    _community(store, n=30, seed=9)
+    refresh_stale_tags(store, settings, LABELS)
+    newest = max(t for t in (store.latest_message_ts(),
+                             BusinessStore(store.engine).latest_ts()) if t)
+    by_id = {m.member_id: m.pk for m in store.members()}
+    gone, cited = by_id["wxid_001"], by_id["wxid_002"]
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE tag SET evidence = json_array('wxid_001-x') "
+                             "WHERE member_pk = ? AND kind = 'lifecycle'", (cited,))
+        before = conn.exec_driver_sql("SELECT count(*) FROM member_tags").scalar()
+    PrivacyStore(store.engine).forget_member(gone)
+    with store.engine.begin() as conn:
+        left = {r[0] for r in conn.exec_driver_sql("SELECT member_pk FROM member_tags")}
+    assert len(left) == before - 2 and gone not in left and cited not in left
+    old, new = _both(store, settings, newest)
+    assert new == old
