@@ -34,6 +34,19 @@ TOPICS = {"parenting": ("辅食", "奶粉", "宝宝", "纸尿裤"), "fitness": (
 CHATS = {"g1": "宝妈群", "g2": "健身群", "g3": "数码群"}
 
 
+def spy_sql(monkeypatch: pytest.MonkeyPatch, reader: ColumnReader) -> list[str]:
+    """Every SQL text the reader runs from now on (to check which paths it took)."""
+    sqls: list[str] = []
+    original = reader._rows
+
+    def spy(sql: str, params: dict[str, Any]) -> Any:
+        sqls.append(sql)
+        return original(sql, params)
+
+    monkeypatch.setattr(reader, "_rows", spy)
+    return sqls
+
+
 def _community(store: Store, n: int = 80, seed: int = 3) -> None:
     """Members who chat (interests, intents, motivations, attributes, keywords, media), join
     by invite or QR code, buy (with coupons and categories) and read articles."""
@@ -306,14 +319,7 @@ def test_kept_activity_gives_what_the_message_pass_counts(
     assert newest is not None
     as_of = newest + timedelta(days=shift_days)
     reader = ColumnReader(store.engine)
-    sqls: list[str] = []
-    original = reader._rows
-
-    def spy(sql: str, params: dict[str, Any]) -> Any:
-        sqls.append(sql)
-        return original(sql, params)
-
-    monkeypatch.setattr(reader, "_rows", spy)
+    sqls = spy_sql(monkeypatch, reader)
     kept = reader.read(as_of)
     assert not any("FROM message" in q for q in sqls)
     with store.engine.begin() as conn:
@@ -350,14 +356,7 @@ def test_activity_rows_that_do_not_hold_are_counted_in_sql(
         conn.exec_driver_sql("UPDATE member_activity SET messages = messages + 7 "
                              "WHERE member_pk = ?", (claimed,))
         conn.exec_driver_sql("INSERT INTO tag_claim (member_pk) VALUES (?)", (claimed,))
-    sqls: list[str] = []
-    original = reader._rows
-
-    def spy(sql: str, params: dict[str, Any]) -> Any:
-        sqls.append(sql)
-        return original(sql, params)
-
-    monkeypatch.setattr(reader, "_rows", spy)
+    sqls = spy_sql(monkeypatch, reader)
     got = reader.read(newest)
     counted = [q for q in sqls if "FROM message WHERE" in q and "GROUP BY member_pk" in q]
     assert len(counted) == 1 and f"member_pk IN ({min(crashed, claimed)}, " in counted[0]
@@ -411,14 +410,7 @@ def test_packed_tags_give_what_the_tag_table_gives(
                              BusinessStore(store.engine).latest_ts()) if t)
     as_of = newest + timedelta(days=shift_days)
     reader = ColumnReader(store.engine)
-    sqls: list[str] = []
-    original = reader._rows
-
-    def spy(sql: str, params: dict[str, Any]) -> Any:
-        sqls.append(sql)
-        return original(sql, params)
-
-    monkeypatch.setattr(reader, "_rows", spy)
+    sqls = spy_sql(monkeypatch, reader)
     packed = reader.read(as_of)
     assert any("FROM tag t" in q for q in sqls) == (shift_days < 0)
     with store.engine.begin() as conn:
@@ -463,14 +455,7 @@ def test_packed_tags_that_do_not_hold_are_read_from_the_tag_table(
         conn.exec_driver_sql("UPDATE member_tags SET computed_us = computed_us + 1 "
                              "WHERE member_pk = ?", (future,))
         conn.exec_driver_sql("INSERT INTO tag_claim (member_pk) VALUES (?)", (claimed,))
-    sqls: list[str] = []
-    original = reader._rows
-
-    def spy(sql: str, params: dict[str, Any]) -> Any:
-        sqls.append(sql)
-        return original(sql, params)
-
-    monkeypatch.setattr(reader, "_rows", spy)
+    sqls = spy_sql(monkeypatch, reader)
     got = reader.read(newest)
     scanned = [q for q in sqls if "FROM tag t" in q]
     assert len(scanned) == 1 and f"t.member_pk IN ({min(claimed, future)}, " in scanned[0]
