@@ -29,6 +29,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     tuple_,
     type_coerce,
     update,
@@ -379,9 +380,11 @@ class Store:
             result.new = len(stamps)
             self._extend_spans(conn, spans)
             result.touched_members = set(spans) | created
-            if result.touched_members:
-                for part in _chunks(sorted(result.touched_members)):
-                    conn.execute(_W.mark_stale, {"pks": list(part)})
+            # On SQLite the span update has already marked the members with new messages.
+            unmarked = (created - set(spans) if conn.dialect.name == "sqlite"
+                        else result.touched_members)
+            for part in _chunks(sorted(unmarked)):
+                conn.execute(_W.mark_stale, {"pks": list(part)})
         if len(self._known_chats) > _KNOWN_CHATS_MAX:
             self._known_chats.clear()
         self._known_chats.update(batch.chats)
@@ -722,10 +725,12 @@ class _W:
     _lo = bindparam("lo", type_=MEMBER.c.first_seen.type)
     _hi = bindparam("hi", type_=MEMBER.c.last_active.type)
     _first, _last = MEMBER.c.first_seen, MEMBER.c.last_active
-    # SQLite only: one statement per member, compared in SQL (see `Store._extend_spans`).
+    # SQLite only: one statement per member, compared in SQL (see `Store._extend_spans`);
+    # the same statement marks the member's tags stale (a live message costs one UPDATE).
     widen_spans = Prepared(update(MEMBER).where(MEMBER.c.id == bindparam("pk")).values(
         first_seen=case((or_(_first.is_(None), _first > _lo), _lo), else_=_first),
-        last_active=case((or_(_last.is_(None), _last < _hi), _hi), else_=_last)))
+        last_active=case((or_(_last.is_(None), _last < _hi), _hi), else_=_last),
+        tags_stale=true()))
     insert_member = Prepared(insert(MEMBER))
     insert_identity = Prepared(insert(IDENTITY))
     insert_tag = Prepared(insert(TAG))

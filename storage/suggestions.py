@@ -212,8 +212,8 @@ class SuggestionStore:
         params = {"s_pk": member_pk, "s_sc": scenario, "s_tr": trigger}
         with self.engine.connect() as conn:
             found = conn.execute(_Q.slot, params).all()
-            closed_ts = found[0][-1] if found else conn.scalar(_Q.closed, params)
-        rows = [SuggestionRow(*r[:-1]) for r in found]
+        closed_ts = found[0][-1]
+        rows = [SuggestionRow(*r[:-1]) for r in found if r[0] is not None]
         if closed_ts is not None and closed_ts.tzinfo is None:
             closed_ts = closed_ts.replace(tzinfo=UTC)  # a bare aggregate skips the type
         return Slot(next((r for r in rows if r.trigger == trigger), None),
@@ -563,11 +563,14 @@ class _Q:
     _closed = (select(func.max(S.trigger_ts))
                .where(S.member_pk == bindparam("s_pk"), S.scenario == bindparam("s_sc"),
                       S.status != "pending").scalar_subquery())
-    slot = (select(*_ROW_COLS, _closed.label("closed_ts"))
-            .where(S.member_pk == bindparam("s_pk"), S.scenario == bindparam("s_sc"),
-                   (S.trigger == bindparam("s_tr")) | (S.status == "pending"))
+    # One row with the closed time even when no suggestion matches: the rows hang off it
+    # by an outer join, so `slot` is one statement, never a second one for the time alone.
+    _closed_row = select(_closed.label("closed_ts")).subquery("closed_row")
+    slot = (select(*_ROW_COLS, _closed_row.c.closed_ts)
+            .select_from(_closed_row.outerjoin(SUGGESTION, and_(
+                S.member_pk == bindparam("s_pk"), S.scenario == bindparam("s_sc"),
+                (S.trigger == bindparam("s_tr")) | (S.status == "pending"))))
             .order_by(S.trigger_ts.desc(), S.id))
-    closed = select(_closed)
     known = (select(S.member_pk, S.scenario, S.trigger)
              .where(S.member_pk.in_(bindparam("pks", expanding=True))))
     insert_sqlite = sqlite.insert(SUGGESTION).on_conflict_do_nothing().returning(*_ROW_COLS)
