@@ -134,20 +134,20 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
     as_of = max(times)
     ps = persona_settings(settings)
     decoded: dict[str, Signals] = {}
-    # The history is loaded here anyway: count each member's top keywords and message
-    # aggregates for segmentation too (SQLite's columnar reader keeps them; elsewhere
-    # nothing reads them).
-    keeps_keywords = ColumnReader(store.engine).supported
+    # The history is loaded here anyway: keep what segmentation's columnar reader reads
+    # too — the tags packed one row per member, top keywords and message aggregates
+    # (SQLite only; elsewhere nothing reads them).
+    columnar = ColumnReader(store.engine).supported
     done = 0
     with paused_gc():
         for part in _rebuild_chunks(stale, store.history_sizes(stale)):
-            done += _rebuild(store, part, as_of, ps, labels, decoded, keeps_keywords)
+            done += _rebuild(store, part, as_of, ps, labels, decoded, columnar)
             gc.collect(1)  # what this chunk made and dropped (see paused_gc)
     return done
 
 
 def _rebuild(store: Store, part: list[int], as_of: datetime, ps: PersonaSettings,
-             labels: Mapping[str, str], decoded: dict[str, Signals], keeps_keywords: bool
+             labels: Mapping[str, str], decoded: dict[str, Signals], columnar: bool
              ) -> int:
     """Rebuild and store one chunk of members' derived tags (and, where segmentation's
     columnar reader reads them, the tags packed one row per member, kept keywords and
@@ -169,14 +169,14 @@ def _rebuild(store: Store, part: list[int], as_of: datetime, ps: PersonaSettings
         kept = kept_keywords(records, KEPT_KEYWORDS)
         if kept is not None:
             words[m.pk] = kept
-        if keeps_keywords:
+        if columnar:
             activity[m.pk] = kept_activity(records, as_of)
             tags = kept_tags(persona.tags, {o.order_id for o in orders.get(m.pk, ())}, as_of)
             if tags is not None:
                 packed[m.pk] = tags
     # the packed tags go in the tags' own transaction: they can never disagree
     store.replace_derived_tags(rows, computed_at=as_of, kept=packed)
-    if keeps_keywords:
+    if columnar:
         keep_member_keywords(store.engine, words)
         # after the tags: a crash in between leaves rows whose computed_us no longer
         # matches the tags', which a run then counts in SQL instead of trusting
