@@ -96,6 +96,9 @@ class Delivery:
     start: float  # when handling began
     end: float  # when dispatcher.feed returned
     cpu: float  # this thread's CPU time inside dispatcher.feed
+    trigger: bool  # a new message expected to trigger a suggestion
+    statements: int = 0  # SQL statements SQLite ran for it (--statements)
+    transactions: int = 0  # of which BEGINs: connections that opened a transaction
 
 
 @dataclass
@@ -111,6 +114,7 @@ class MemoryTransport(RecordingSends):
     seconds: float
     drain_seconds: float
     profiler: cProfile.Profile | None = None
+    traced: list[str] | None = None  # --statements: what SQLite ran, appended by its trace
     name: str = "bench"
     self_id: str | None = BOT_ID
     sent: list[tuple[str, str, str]] = field(default_factory=list)
@@ -151,11 +155,18 @@ class MemoryTransport(RecordingSends):
                         origin="live")
                 self.events.append(event)
                 start = loop.time() - t0
+                if self.traced is not None:
+                    self.traced.clear()
                 cpu0 = time.thread_time()
                 await on_event(event)
                 cpu = time.thread_time() - cpu0
                 end = loop.time() - t0
-                self.deliveries.append(Delivery(due, start, end, cpu))
+                delivery = Delivery(due, start, end, cpu, item.dup_of is None and item.trigger)
+                if self.traced is not None:
+                    delivery.statements = len(self.traced)
+                    delivery.transactions = sum(1 for sql in self.traced
+                                                if sql.startswith("BEGIN"))
+                self.deliveries.append(delivery)
                 self.duplicates_fed += item.dup_of is not None
                 self.triggers_fed += item.dup_of is None and item.trigger
         finally:
@@ -287,6 +298,46 @@ def profile_lines(profiler: cProfile.Profile, messages: int, top: int) -> list[s
 # --------------------------------------------------------------------------------------------
 
 
+def trace_statements(engine: Any, transport: MemoryTransport) -> None:
+    """Have every pooled SQLite connection report what it runs (sqlite3's trace callback:
+    the statements SQLite itself executes, BEGIN and COMMIT included, whichever layer sent
+    them) into `transport.traced`, which the transport reads per message."""
+    from sqlalchemy import event
+
+    traced: list[str] = []
+    transport.traced = traced
+
+    def on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_conn.set_trace_callback(traced.append)
+
+    event.listen(engine, "checkout", on_checkout)
+
+
+def statement_lines(d: Sequence[Delivery]) -> list[str]:
+    """Statements and transactions per message: triggering vs other messages, over the
+    whole run and its second half (past the cold start, when most senders are known), and
+    the slowest 1 % by CPU time."""
+    half = d[len(d) // 2:]
+    slowest = sorted(d, key=lambda x: x.cpu)[-max(1, len(d) // 100):]
+    groups = [
+        ("triggering, all", [x for x in d if x.trigger]),
+        ("triggering, second half", [x for x in half if x.trigger]),
+        ("other, all", [x for x in d if not x.trigger]),
+        ("other, second half", [x for x in half if not x.trigger]),
+        ("slowest 1 % (CPU)", slowest),
+    ]
+    lines = [f"{'SQL per message (SQLite trace)':32} {'messages':>9} {'statements':>11} "
+             f"{'BEGINs':>7} {'CPU ms':>7}"]
+    for name, xs in groups:
+        if not xs:
+            continue
+        k = len(xs)
+        lines.append(f"{name:32} {k:9d} {sum(x.statements for x in xs) / k:11.1f} "
+                     f"{sum(x.transactions for x in xs) / k:7.1f} "
+                     f"{sum(x.cpu for x in xs) / k * 1000:7.2f}")
+    return lines
+
+
 def write_config(work: Path, notify_cap: int | None) -> Path:
     """A temporary siyu.toml: one manager, one operator; the clock jobs that are not part of
     the message path (segmentation, weekly report, reactivation pass) are off so a scheduled
@@ -316,6 +367,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile the feeding phase")
     ap.add_argument("--profile-top", type=int, default=10)
     ap.add_argument("--quick", action="store_true", help="50 msg/s for 2 s: a smoke run")
+    ap.add_argument("--statements", action="store_true",
+                    help="count the SQL statements SQLite runs per message (its trace callback;"
+                         " slows every statement a little)")
     ap.add_argument("--keep", type=Path, help="keep the database and config here")
     args = ap.parse_args(argv)
     if args.quick:
@@ -390,6 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ingest_times.append(time.perf_counter() - s)
 
     bot.dispatcher.ingest = timed_ingest
+    if args.statements:
+        trace_statements(bot.app.store.engine, transport)
     asyncio.run(bot.run())
 
     d = transport.deliveries
@@ -475,6 +531,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"note: {len(to_operator)} sends to one operator within the hour exceed the cap of "
               f"{cap} (a re-triggered suggestion is sent again and its earlier send no longer "
               f"counts against the cap)")
+    if args.statements:
+        print()
+        for line in statement_lines(d):
+            print(line)
     print()
     flush = refresh_times[-1] if refresh_times else math.nan
     print(f"tag refresh: {len(refresh_times) - 1} scheduled run(s) during the window, shutdown "
