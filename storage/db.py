@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import SQLModel, create_engine, select
 
+from storage import driver
 from storage.models import SCHEMA_VERSION, Meta
 
 META: Table = Meta.__table__  # type: ignore[assignment]
@@ -167,7 +168,9 @@ def _sqlite_begin(conn: Connection) -> None:
     otherwise wait out the whole busy timeout against itself.
     """
     immediate = conn.get_execution_options().get(WRITER_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # Through the driver (`storage/driver.py`): sent as a Core statement, BEGIN cost ≈ 50 µs
+    # of a live message's 10 transactions each.
+    driver.begin(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 @contextmanager

@@ -38,8 +38,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from persona.columns import KeptTags
+from storage import driver
 from storage.columns import TAGS, replace_member_tags
 from storage.db import _json_dumps, insert_skipping_conflicts, pg_text, writing
+from storage.driver import Query
 from storage.models import Chat, Identity, Member, Message, Tag, TagClaim
 
 MEMBER: Table = Member.__table__  # type: ignore[assignment]
@@ -217,10 +219,10 @@ def _sqlite_history(conn: Connection, pks: list[int], until: datetime | None
         for group in out.values():
             group.sort(key=_history_time)
     else:
-        # The statement is built once (`_R.history`), so SQLAlchemy's compiled cache serves
-        # the live bot's one-member reads; times come back as their stored text.
+        # The statement is built once (`_R.history`) and runs through the driver
+        # (`storage/driver.py`): the live bot's one-member reads; times come back as text.
         for part in _chunks(pks):
-            add(conn.execute(_R.history, {"pks": list(part)}), None)
+            add(driver.rows(conn, _R.history, {"pks": list(part)}), None)
     return out
 
 
@@ -261,7 +263,7 @@ def _find_identities(conn: Connection, keys: Sequence[tuple[str, str]],
     asked = ({(pg_text(p), pg_text(i)): (p, i) for p, i in keys}
              if conn.dialect.name == "postgresql" else {})
     for part in _chunks(keys):
-        for platform, pid, pk in conn.execute(_W.identities, {"keys": list(part)}):
+        for platform, pid, pk in driver.rows(conn, _W.identities, {"keys": list(part)}):
             pks[asked.get((platform, pid), (platform, pid))] = pk
 
 
@@ -287,7 +289,7 @@ def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
     # meets thousands of them.
     taken: set[str] = set()
     for part in _chunks(sorted({pid for _, pid in missing})):
-        taken.update(conn.scalars(select(MEMBER.c.member_id).where(MEMBER.c.member_id.in_(part))))
+        taken.update(r[0] for r in driver.rows(conn, _W.member_ids, {"ids": list(part)}))
     # Compare ids as the server stores them (storage.db.pg_text), as SQL would have.
     stored = pg_text if conn.dialect.name == "postgresql" else str
     member_ids: list[str] = []
@@ -301,8 +303,7 @@ def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
         for mid, key in zip(member_ids, missing, strict=True)])
     by_member_id: dict[str, int] = {}
     for part in _chunks(member_ids):
-        by_member_id.update(conn.execute(select(MEMBER.c.member_id, MEMBER.c.id)
-                                         .where(MEMBER.c.member_id.in_(part))).all())
+        by_member_id.update(driver.rows(conn, _W.member_pks, {"ids": list(part)}))
     created: set[int] = set()
     identities = []
     for mid, (platform, pid) in zip(member_ids, missing, strict=True):
@@ -397,7 +398,7 @@ class Store:
         ids = list(chats)
         have: set[str] = set()
         for part in _chunks(ids):
-            have.update(conn.scalars(_W.chats, {"ids": list(part)}))
+            have.update(r[0] for r in driver.rows(conn, _W.chats, {"ids": list(part)}))
         rows = [{"id": cid, "name": chats[cid][0], "is_group": chats[cid][1],
                  "platform": chats[cid][2]} for cid in ids if cid not in have]
         if rows:
@@ -408,7 +409,7 @@ class Store:
             return set()
         out: set[int] = set()
         for part in _chunks(sorted(pks)):
-            out.update(conn.scalars(_W.opted_out, {"pks": list(part)}))
+            out.update(r[0] for r in driver.rows(conn, _W.opted_out, {"pks": list(part)}))
         return out
 
     def _existing_message_ids(self, conn: Connection, ids: list[str]) -> set[str]:
@@ -421,7 +422,7 @@ class Store:
             return set(conn.scalars(_W.message_ids_json, {"ids": _json_dumps(ids)}))
         found: set[str] = set()
         for part in _chunks(ids):
-            found.update(conn.scalars(_W.message_ids, {"ids": list(part)}))
+            found.update(r[0] for r in driver.rows(conn, _W.message_ids, {"ids": list(part)}))
         return found
 
     def _extend_spans(self, conn: Connection, spans: dict[int, list[Any]]) -> None:
@@ -521,7 +522,8 @@ class Store:
                 return [MemberRow(*r) for r in conn.execute(_R.all_members)]
             out: list[MemberRow] = []
             for part in _chunks(sorted(set(pks))):
-                out.extend(MemberRow(*r) for r in conn.execute(_R.members, {"pks": list(part)}))
+                out.extend(MemberRow(*r) for r in driver.rows(conn, _R.members,
+                                                              {"pks": list(part)}))
             return out
 
     def find_members(self, query: str) -> list[MemberRow]:
@@ -627,7 +629,8 @@ class Store:
         out: dict[int, list[TagRow]] = {}
         with self.engine.connect() as conn:
             for part in _chunks(sorted(set(pks))):
-                for pk, *rest in conn.execute(_R.tags, {"pks": list(part), "source": source}):
+                for pk, *rest in driver.rows(conn, _R.tags, {"pks": list(part),
+                                                             "source": source}):
                     out.setdefault(pk, []).append(TagRow(*rest))
         return out
 
@@ -659,20 +662,21 @@ class _R:
 
     all_members = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
                          MEMBER.c.last_active, MEMBER.c.opted_out).order_by(MEMBER.c.id)
-    members = all_members.where(MEMBER.c.id.in_(bindparam("pks", expanding=True)))
+    members = Query(all_members.where(MEMBER.c.id.in_(bindparam("pks", expanding=True))))
     # SQLite's tag-rebuild read by the member index (see `_sqlite_history`): times as text.
-    history = (select(MESSAGE.c.member_pk, MESSAGE.c.id, type_coerce(MESSAGE.c.ts, String),
-                      MESSAGE.c.chat_id, MESSAGE.c.type, type_coerce(MESSAGE.c.signals, Text))
-               .where(MESSAGE.c.member_pk.in_(bindparam("pks", expanding=True)))
-               .order_by(MESSAGE.c.member_pk, MESSAGE.c.ts, literal_column("rowid")))
+    history = Query(
+        select(MESSAGE.c.member_pk, MESSAGE.c.id, type_coerce(MESSAGE.c.ts, String),
+               MESSAGE.c.chat_id, MESSAGE.c.type, type_coerce(MESSAGE.c.signals, Text))
+        .where(MESSAGE.c.member_pk.in_(bindparam("pks", expanding=True)))
+        .order_by(MESSAGE.c.member_pk, MESSAGE.c.ts, literal_column("rowid")))
     history_sizes = (select(MESSAGE.c.member_pk, func.count())
                      .where(MESSAGE.c.member_pk.in_(bindparam("pks", expanding=True)))
                      .group_by(MESSAGE.c.member_pk))
-    tags = (select(TAG.c.member_pk, TAG.c.code, TAG.c.kind, TAG.c.label, TAG.c.score,
-                   TAG.c.evidence, TAG.c.expires_at)
-            .where(TAG.c.member_pk.in_(bindparam("pks", expanding=True)),
-                   TAG.c.source == bindparam("source"))
-            .order_by(TAG.c.member_pk, TAG.c.score.desc(), TAG.c.code))
+    tags = Query(select(TAG.c.member_pk, TAG.c.code, TAG.c.kind, TAG.c.label, TAG.c.score,
+                        TAG.c.evidence, TAG.c.expires_at)
+                 .where(TAG.c.member_pk.in_(bindparam("pks", expanding=True)),
+                        TAG.c.source == bindparam("source"))
+                 .order_by(TAG.c.member_pk, TAG.c.score.desc(), TAG.c.code))
 
 
 def _lock_members(conn: Connection, pks: Sequence[int]) -> None:
@@ -735,13 +739,20 @@ class _W:
     insert_identity = Prepared(insert(IDENTITY))
     insert_tag = Prepared(insert(TAG))
     insert_message = Prepared(insert(MESSAGE))
-    chats = select(CHAT.c.id).where(CHAT.c.id.in_(bindparam("ids", expanding=True)))
-    opted_out = select(MEMBER.c.id).where(MEMBER.c.id.in_(bindparam("pks", expanding=True)),
-                                          MEMBER.c.opted_out.is_(True))
-    identities = (select(IDENTITY.c.platform, IDENTITY.c.platform_id, IDENTITY.c.member_pk)
-                  .where(tuple_(IDENTITY.c.platform, IDENTITY.c.platform_id)
-                         .in_(bindparam("keys", expanding=True))))
-    message_ids = select(MESSAGE.c.id).where(MESSAGE.c.id.in_(bindparam("ids", expanding=True)))
+    # The reads a live message's write transaction makes, run through the driver on SQLite
+    # (`storage/driver.py`).
+    chats = Query(select(CHAT.c.id).where(CHAT.c.id.in_(bindparam("ids", expanding=True))))
+    opted_out = Query(select(MEMBER.c.id).where(
+        MEMBER.c.id.in_(bindparam("pks", expanding=True)), MEMBER.c.opted_out.is_(True)))
+    identities = Query(select(IDENTITY.c.platform, IDENTITY.c.platform_id, IDENTITY.c.member_pk)
+                       .where(tuple_(IDENTITY.c.platform, IDENTITY.c.platform_id)
+                              .in_(bindparam("keys", expanding=True))))
+    member_ids = Query(select(MEMBER.c.member_id)
+                       .where(MEMBER.c.member_id.in_(bindparam("ids", expanding=True))))
+    member_pks = Query(select(MEMBER.c.member_id, MEMBER.c.id)
+                       .where(MEMBER.c.member_id.in_(bindparam("ids", expanding=True))))
+    message_ids = Query(select(MESSAGE.c.id)
+                        .where(MESSAGE.c.id.in_(bindparam("ids", expanding=True))))
     # SQLite only (see Store._existing_message_ids): `ids` is one JSON array of strings.
     message_ids_json = select(MESSAGE.c.id).where(MESSAGE.c.id.in_(select(
         func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value)))
@@ -794,7 +805,7 @@ def _executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> Non
             else:
                 values[i] = proc(value)
         params.append(place(values))
-    conn.exec_driver_sql(sql, params)
+    driver.executemany(conn, sql, params)
 
 
 def _insert_sqlite_messages(conn: Connection, messages: Sequence[NewMessage],
@@ -839,7 +850,7 @@ def _insert_sqlite_messages(conn: Connection, messages: Sequence[NewMessage],
             done = memo[id(m.signals)] = encode(m.signals) if encode else m.signals
         return done
 
-    conn.exec_driver_sql(sql, [
+    driver.executemany(conn, sql, [
         (m.id, m.chat_id, pk, ts, m.type, m.text, signals_text(m), m.origin)
         for m, pk, ts in zip(messages, member_pks, stamps, strict=True)])
     return stamps

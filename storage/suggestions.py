@@ -23,7 +23,7 @@ import logging
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -50,8 +50,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import Field, SQLModel
 
+from storage import driver
 from storage.business import EVENT, ORDER
 from storage.db import PG_SCHEMA_LOCK, writing
+from storage.driver import Query
 from storage.models import UTCDateTime, _dt
 from storage.repo import CHAT, MEMBER, MESSAGE, StoredMessage, _chunks
 from storage.segments import MEMBER_SEGMENT, RUN, SEGMENT_FIELDS
@@ -210,8 +212,7 @@ class SuggestionStore:
         """What `save` needs to know about a member and scenario, in one round trip: the row
         of this trigger, the open row, and the newest trigger time the operator dealt with."""
         params = {"s_pk": member_pk, "s_sc": scenario, "s_tr": trigger}
-        with self.engine.connect() as conn:
-            found = conn.execute(_Q.slot, params).all()
+        found = driver.rows(self.engine, _Q.slot, params)
         closed_ts = found[0][-1]
         rows = [SuggestionRow(*r[:-1]) for r in found if r[0] is not None]
         if closed_ts is not None and closed_ts.tzinfo is None:
@@ -224,7 +225,7 @@ class SuggestionStore:
         out: dict[int, set[tuple[str, str]]] = {}
         with self.engine.connect() as conn:
             for part in _chunks(sorted(set(member_pks))):
-                for pk, scenario, trigger in conn.execute(_Q.known, {"pks": list(part)}):
+                for pk, scenario, trigger in driver.rows(conn, _Q.known, {"pks": list(part)}):
                     out.setdefault(pk, set()).add((scenario, trigger))
         return out
 
@@ -266,9 +267,15 @@ class SuggestionStore:
     def insert_row(self, values: Mapping[str, Any]) -> SuggestionRow | None:
         """`insert`, returning the stored row (one round trip instead of insert + get)."""
         with writing(self.engine) as conn:
-            stmt = _Q.insert_pg if conn.dialect.name == "postgresql" else _Q.insert_sqlite
-            row = conn.execute(stmt, dict(values)).first()
-        return None if row is None else SuggestionRow(*row)
+            if conn.dialect.name == "postgresql":
+                found = conn.execute(_Q.insert_pg, dict(values)).all()
+            else:
+                keys = frozenset(values)
+                query = _Q.inserts.get(keys)
+                if query is None:
+                    query = _Q.inserts[keys] = Query(_Q.insert_sqlite, column_keys=keys)
+                found = driver.rows(conn, query, values)
+        return SuggestionRow(*found[0]) if found else None
 
     def update_open(self, sid: int, values: Mapping[str, Any]) -> SuggestionRow | None:
         """Refresh a draft while it is still pending; the updated row, or None if the operator
@@ -454,8 +461,8 @@ class SuggestionStore:
         since = since if since is not None else _EPOCH
         with self.engine.connect() as conn:
             for part in _chunks(sorted(set(ids))):
-                out.extend((StoredMessage(*r[:-1]), r[-1]) for r in conn.execute(
-                    _Q.live, {"ids": list(part), "since": since, "until": until}))
+                out.extend((StoredMessage(*r[:-1]), r[-1]) for r in driver.rows(
+                    conn, _Q.live, {"ids": list(part), "since": since, "until": until}))
         return sorted(out, key=lambda mf: (mf[0].ts, mf[0].id))
 
     def messages_by_ids(self, ids: Iterable[str], since: datetime | None, until: datetime
@@ -479,11 +486,10 @@ class SuggestionStore:
     def first_spoken(self, member_pk: int, since: datetime | None, until: datetime,
                      silent: Iterable[str]) -> StoredMessage | None:
         """A member's first message in (since, until] whose type is not `silent`."""
-        with self.engine.connect() as conn:
-            row = conn.execute(_Q.first_spoken, {
-                "pk": member_pk, "since": since if since is not None else _EPOCH,
-                "until": until, "silent": sorted(silent)}).first()
-        return StoredMessage(*row) if row else None
+        found = driver.rows(self.engine, _Q.first_spoken, {
+            "pk": member_pk, "since": since if since is not None else _EPOCH,
+            "until": until, "silent": sorted(silent)})
+        return StoredMessage(*found[0]) if found else None
 
     def members_last_active_between(self, lo: datetime, hi: datetime) -> list[int]:
         """Members whose last message falls in (lo, hi]: those who just turned declining."""
@@ -566,27 +572,30 @@ class _Q:
     # One row with the closed time even when no suggestion matches: the rows hang off it
     # by an outer join, so `slot` is one statement, never a second one for the time alone.
     _closed_row = select(_closed.label("closed_ts")).subquery("closed_row")
-    slot = (select(*_ROW_COLS, _closed_row.c.closed_ts)
-            .select_from(_closed_row.outerjoin(SUGGESTION, and_(
-                S.member_pk == bindparam("s_pk"), S.scenario == bindparam("s_sc"),
-                (S.trigger == bindparam("s_tr")) | (S.status == "pending"))))
-            .order_by(S.trigger_ts.desc(), S.id))
-    known = (select(S.member_pk, S.scenario, S.trigger)
-             .where(S.member_pk.in_(bindparam("pks", expanding=True))))
+    slot = Query(select(*_ROW_COLS, _closed_row.c.closed_ts)
+                 .select_from(_closed_row.outerjoin(SUGGESTION, and_(
+                     S.member_pk == bindparam("s_pk"), S.scenario == bindparam("s_sc"),
+                     (S.trigger == bindparam("s_tr")) | (S.status == "pending"))))
+                 .order_by(S.trigger_ts.desc(), S.id))
+    known = Query(select(S.member_pk, S.scenario, S.trigger)
+                  .where(S.member_pk.in_(bindparam("pks", expanding=True))))
     insert_sqlite = sqlite.insert(SUGGESTION).on_conflict_do_nothing().returning(*_ROW_COLS)
+    # `insert_sqlite` per set of columns given (the hook always gives the same ones).
+    inserts: ClassVar[dict[frozenset[str], Query]] = {}
     insert_pg = postgresql.insert(SUGGESTION).on_conflict_do_nothing().returning(*_ROW_COLS)
     update_open = (update(SUGGESTION)
                    .where(S.id == bindparam("u_sid"), S.status == "pending")
                    .returning(*_ROW_COLS))
-    live = (select(*_MSG_COLS, MEMBER.c.first_seen)
-            .join(MEMBER, MEMBER.c.id == MESSAGE.c.member_pk)
-            .where(MESSAGE.c.id.in_(bindparam("ids", expanding=True)),
-                   MESSAGE.c.ts > bindparam("since"), MESSAGE.c.ts <= bindparam("until")))
-    first_spoken = (select(*_MSG_COLS)
-                    .where(MESSAGE.c.member_pk == bindparam("pk"),
-                           MESSAGE.c.ts > bindparam("since"), MESSAGE.c.ts <= bindparam("until"),
-                           MESSAGE.c.type.not_in(bindparam("silent", expanding=True)))
-                    .order_by(MESSAGE.c.ts, MESSAGE.c.id).limit(1))
+    live = Query(select(*_MSG_COLS, MEMBER.c.first_seen)
+                 .join(MEMBER, MEMBER.c.id == MESSAGE.c.member_pk)
+                 .where(MESSAGE.c.id.in_(bindparam("ids", expanding=True)),
+                        MESSAGE.c.ts > bindparam("since"), MESSAGE.c.ts <= bindparam("until")))
+    first_spoken = Query(select(*_MSG_COLS)
+                         .where(MESSAGE.c.member_pk == bindparam("pk"),
+                                MESSAGE.c.ts > bindparam("since"),
+                                MESSAGE.c.ts <= bindparam("until"),
+                                MESSAGE.c.type.not_in(bindparam("silent", expanding=True)))
+                         .order_by(MESSAGE.c.ts, MESSAGE.c.id).limit(1))
 
 
 class Slot(NamedTuple):
@@ -718,13 +727,14 @@ def _count_newest(table: Table) -> tuple[Any, Any]:
 class _FactQ:
     """The live persona cache's statements, built once (see `_Q`)."""
 
-    version = select(*_count_newest(MESSAGE), *_count_newest(ORDER), *_count_newest(EVENT))
+    version = Query(select(*_count_newest(MESSAGE), *_count_newest(ORDER),
+                           *_count_newest(EVENT)))
     _run = (select(RUN.c.id).where(RUN.c.as_of <= bindparam("until"))
             .order_by(RUN.c.as_of.desc(), RUN.c.id.desc()).limit(1).scalar_subquery())
-    segments = (select(MEMBER_SEGMENT.c.member_pk,
-                       *(MEMBER_SEGMENT.c[f] for f in SEGMENT_FIELDS))
-                .where(MEMBER_SEGMENT.c.run_id == _run,
-                       MEMBER_SEGMENT.c.member_pk.in_(bindparam("pks", expanding=True))))
+    segments = Query(select(MEMBER_SEGMENT.c.member_pk,
+                            *(MEMBER_SEGMENT.c[f] for f in SEGMENT_FIELDS))
+                     .where(MEMBER_SEGMENT.c.run_id == _run,
+                            MEMBER_SEGMENT.c.member_pk.in_(bindparam("pks", expanding=True))))
 
 
 class LiveFactStore:
@@ -735,7 +745,7 @@ class LiveFactStore:
 
     def fact_versions(self, pks: Iterable[int]) -> dict[int, FactVersion]:
         with self.engine.connect() as conn:
-            return {pk: FactVersion(*conn.execute(_FactQ.version, {"pk": pk}).one())
+            return {pk: FactVersion(*driver.rows(conn, _FactQ.version, {"pk": pk})[0])
                     for pk in pks}
 
     def run_segments(self, pks: Iterable[int], until: datetime
@@ -745,7 +755,7 @@ class LiveFactStore:
         out: dict[int, dict[str, str | None]] = {}
         with self.engine.connect() as conn:
             for part in _chunks(sorted(set(pks))):
-                for pk, *values in conn.execute(_FactQ.segments,
-                                                {"pks": list(part), "until": until}):
+                for pk, *values in driver.rows(conn, _FactQ.segments,
+                                               {"pks": list(part), "until": until}):
                     out[pk] = dict(zip(SEGMENT_FIELDS, values, strict=True))
         return out

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, select
+from sqlalchemy import select
+from sqltrace import trace
 
 from storage.db import open_database
 from storage.repo import MEMBER, MESSAGE, Batch, NewMessage, Store
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
-CONTROL = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}
 
 
 def _batch(i: int, sender: str = "wxid_a") -> Batch:
@@ -25,9 +25,7 @@ def _batch(i: int, sender: str = "wxid_a") -> Batch:
 def test_a_live_message_for_a_known_chat_skips_the_chat_lookup(tmp_path: Path) -> None:
     store = Store(open_database(f"sqlite:///{tmp_path / 'a.db'}"))
     store.write_batch(_batch(0))
-    statements: list[str] = []
-    event.listen(store.engine, "before_cursor_execute",
-                 lambda *a: a[2] in CONTROL or statements.append(a[2]))
+    statements = trace(store.engine, queries_only=True)
     result = store.write_batch(_batch(1))
     assert result.new == 1 and result.duplicate == 0
     assert not any("FROM chat" in q for q in statements), statements

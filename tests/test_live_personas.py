@@ -14,7 +14,7 @@ from random import Random
 
 import pytest
 from pg import fresh_database, require_postgres
-from sqlalchemy import event
+from sqltrace import trace
 
 from bot.app import App
 from bot.events import MessageEvent, MessageType
@@ -127,8 +127,7 @@ def test_a_cached_trigger_reads_no_history(tmp_path: Path) -> None:
     c.commit()
     hook.messages([first], ago(hours=3))
     loads = hook.personas.loads
-    statements: list[str] = []
-    event.listen(c.store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    statements = trace(c.store.engine)
     again = c.say("wxid_price", "太贵了，有没有优惠券？", ago(hours=2))
     c.commit()
     statements.clear()

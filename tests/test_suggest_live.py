@@ -21,6 +21,7 @@ import pytest
 from pg import fresh_database, require_postgres
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqltrace import trace
 
 from handlers.suggest import SuggestError, SuggestHook, set_status, suggest_for_new_messages
 from persona.suggest import PRIORITY
@@ -131,7 +132,6 @@ def test_live_hook_keeps_the_hourly_cap_and_skips_the_count_when_full(tmp_path: 
 
 def test_a_quiet_message_costs_one_query_and_a_full_hour_none_more(tmp_path: Path) -> None:
     """The work per message is bounded: counted in SQL statements, not timed."""
-    from sqlalchemy import event
 
     c = Community(tmp_path, "[suggest]\nper_operator_per_hour = 1\n")
     for i in range(30):  # a day of history the old hook re-read on every message
@@ -141,10 +141,7 @@ def test_a_quiet_message_costs_one_query_and_a_full_hour_none_more(tmp_path: Pat
     assert len(hook.new_messages(ago(hours=4)).notify) == 1  # the hour is now full
     quiet = [c.say("wxid_1", "好的", ago(hours=3) + timedelta(seconds=i)) for i in range(3)]
     c.commit()
-    statements: list[str] = []
-    control = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}  # transactions, not queries
-    event.listen(c.store.engine, "before_cursor_execute",
-                 lambda *a: a[2] in control or statements.append(a[2]))
+    statements = trace(c.store.engine, queries_only=True)  # queries, not transactions
     hook.messages([quiet[0]], ago(hours=3))  # syncs the state once (a few statements)
     statements.clear()
     for k, mid in enumerate(quiet[1:], 1):

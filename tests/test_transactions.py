@@ -23,6 +23,7 @@ import pytest
 from pg import fresh_database, require_postgres
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.engine import Engine
+from sqltrace import trace
 
 from storage.db import META, open_database, writing
 from storage.notices import NoticeStore
@@ -39,7 +40,10 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 def statements(engine: Engine) -> list[str]:
-    """Every statement the engine sends from now on, as sent."""
+    """Every statement the engine runs from now on: on SQLite as SQLite ran it (the BEGINs go
+    through the driver, `storage/driver.py`), elsewhere as SQLAlchemy sent it."""
+    if engine.dialect.name == "sqlite":
+        return trace(engine)
     seen: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:

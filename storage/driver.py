@@ -1,0 +1,255 @@
+"""Hot statements compiled once by SQLAlchemy and run through SQLite's own driver.
+
+The live bot sends 15–35 small statements per message (a one-row read, a one-row insert).
+Through Core each costs ≈ 150 µs on this machine — pool checkout, the BEGIN that the "begin"
+event sends, cache-key lookup, expanding-parameter rendering, result processing — where SQLite
+itself takes ≈ 5 µs; that overhead was half of a message's CPU time. A `Query` keeps what Core
+would compute for it (the SQL text per list length, which bound value goes where, each
+parameter's and each result column's own processor), so a call is the driver's execute plus
+those processors: the values sent and the rows returned are the ones Core sends and returns
+(tested query by query against Core).
+
+What stays Core's:
+- PostgreSQL, and any backend but SQLite: `rows` runs `conn.execute(stmt)` there.
+- An engine somebody watches: with a `before_cursor_execute`/`after_cursor_execute` listener
+  (the crash and lock tests' hooks, anyone's statement log) or `echo`, every statement takes
+  Core's path, so what they watch is everything that runs.
+- Shapes out of the ordinary: more than `MAX_SHAPES` distinct list lengths of one statement,
+  or a list longer than `MAX_LIST` (the bulk paths, whose per-statement overhead is noise).
+
+SQL is still built by SQLAlchemy from the table definitions: this module never writes SQL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import namedtuple
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DBAPIError
+
+# Distinct list-length combinations kept per statement, and the longest list kept; past
+# either, Core renders the statement (bulk reads of hundreds of ids gain nothing here).
+MAX_SHAPES = 32
+MAX_LIST = 64
+
+class _Plan:
+    """One rendering of a statement: its SQL, how to build its parameters, how to read rows."""
+
+    __slots__ = ("binds", "results", "row", "sql")
+
+    def __init__(self, sql: str, binds: list[tuple[str, int, Any, Any]],
+                 results: list[tuple[int, Any]], row: Any) -> None:
+        self.sql = sql
+        # (parameter, index into its flattened list, or -1: the value itself, or -2: the
+        # statement's own constant; bind processor or None; the constant)
+        self.binds = binds
+        # (column index, result processor) for the columns that have one
+        self.results = results
+        self.row = row
+
+
+class Query:
+    """A SELECT (or INSERT/UPDATE … RETURNING) built once, to be run by `rows`.
+
+    Build it at import time like any other module-level statement; its SQLite renderings are
+    made on first use, one per combination of list lengths of its expanding parameters.
+    """
+
+    __slots__ = ("_compiled", "_expanding", "_plans", "column_keys", "stmt")
+
+    def __init__(self, stmt: Any, column_keys: Iterable[str] | None = None) -> None:
+        self.stmt = stmt
+        # An INSERT/UPDATE is compiled for these columns, as Core compiles it for the keys
+        # of the parameters it is given (the others get their column defaults).
+        self.column_keys = sorted(column_keys) if column_keys is not None else None
+        self._compiled: Any = None
+        self._expanding: tuple[Any, ...] = ()  # its expanding BindParameters
+        # list lengths → plan, or None: this statement always takes Core's path
+        self._plans: dict[tuple[int, ...], _Plan | None] = {}
+
+    def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan | None:
+        if self._compiled is None:
+            self._compiled = self.stmt.compile(dialect=dialect, column_keys=self.column_keys)
+            self._expanding = tuple(b for b in self._compiled.binds.values() if b.expanding)
+        expanding = self._expanding
+        try:
+            shape = tuple(len(params.get(b.key, b.value)) for b in expanding)
+        except TypeError:
+            return None  # no list where one belongs: let Core say what is wrong
+        if shape in self._plans:
+            return self._plans[shape]
+        if len(self._plans) >= MAX_SHAPES or any(n > MAX_LIST for n in shape):
+            return None
+        plan = self._plans[shape] = _make_plan(self._compiled, expanding, params, dialect)
+        return plan
+
+
+def _flat(value: Any) -> list[Any]:
+    """An expanding parameter's values in the order Core binds them (tuples flattened)."""
+    out: list[Any] = []
+    for v in value:
+        if isinstance(v, tuple):
+            out.extend(v)
+        else:
+            out.append(v)
+    return out
+
+
+def _make_plan(compiled: Any, expanding: tuple[Any, ...], params: Mapping[str, Any],
+               dialect: Dialect) -> _Plan | None:
+    """What Core does for these list lengths, worked out once from Core's own expansion of
+    `params`; None (Core's path for good) when that expansion is not the plain one this
+    module reproduces."""
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        return None  # column defaults Core computes per execution: give every column instead
+    state = compiled.construct_expanded_state(dict(params))
+    if not compiled.positional or state.positiontup is None:
+        return None
+    origin: dict[str, tuple[str, int]] = {}
+    for bind in expanding:
+        names = state.parameter_expansion.get(compiled.bind_names[bind], [])
+        flat = _flat(params.get(bind.key, bind.value))
+        if len(names) != len(flat):
+            return None
+        for i, expanded in enumerate(names):
+            # Core's expansion of these very values must be the flattened list, in order.
+            if state.parameters[expanded] is not flat[i]:
+                return None
+            origin[expanded] = (bind.key, i)
+    binds: list[tuple[str, int, Any, Any]] = []
+    for name in state.positiontup:
+        # Core's expansion carries the processors of the expanded values; every other value
+        # goes through its parameter's type, as Core's own bind processors do.
+        proc = state.processors.get(name)
+        if name in origin:
+            key, index = origin[name]
+            if key in params:
+                binds.append((key, index, proc, None))
+            else:  # a list written into the statement: the same every call
+                binds.append((key, -2, proc, state.parameters[name]))
+            continue
+        bind = compiled.binds.get(name)
+        if bind is None or bind.expanding or bind.callable is not None:
+            return None  # not a plain parameter (a value computed at execution time…)
+        proc = bind.type._cached_bind_processor(dialect)
+        if bind.key in params:
+            binds.append((bind.key, -1, proc, None))
+        else:  # a literal of the statement (tag.source = 'manual'): the same every call
+            binds.append((bind.key, -2, proc, state.parameters[name]))
+    entries = compiled._result_columns
+    results = [(i, proc) for i, entry in enumerate(entries)
+               if (proc := entry.type._cached_result_processor(dialect, None)) is not None]
+    row = namedtuple("Row", [entry.keyname for entry in entries], rename=True) if entries \
+        else None  # type: ignore[misc]
+    return _Plan(state.statement, binds, results, row)
+
+
+def _values(plan: _Plan, params: Mapping[str, Any]) -> list[Any]:
+    flat: dict[str, list[Any]] = {}
+    out: list[Any] = []
+    for key, index, proc, const in plan.binds:
+        if index == -1:
+            value = params[key]
+        elif index == -2:
+            value = const
+        else:
+            seq = flat.get(key)
+            if seq is None:
+                seq = flat[key] = _flat(params[key])
+            value = seq[index]
+        out.append(proc(value) if proc is not None else value)
+    return out
+
+
+def _watched(engine: Engine) -> bool:
+    """True when someone observes this engine's statements (see the module docstring)."""
+    dispatch = engine.dispatch
+    return bool(engine.echo or dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+
+def _core(bind: Engine | Connection, stmt: Any, params: Mapping[str, Any]) -> list[Any]:
+    # An INSERT/UPDATE with `column_keys` gets exactly those keys (see `Query`), as with Core.
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            return conn.execute(stmt, dict(params)).all()
+    return bind.execute(stmt, dict(params)).all()
+
+
+def rows(bind: Engine | Connection, query: Query, params: Mapping[str, Any]) -> list[Any]:
+    """`execute(query.stmt, params).all()` on `bind`, through the driver on SQLite.
+
+    An Engine: the statement runs alone on a pooled connection, which on SQLite needs no
+    BEGIN (a single statement is its own read transaction: one snapshot). A Connection: in its
+    transaction, begun first as Core would. Rows are named tuples there (index, unpack or
+    read `.column`, as with Core's rows); driver errors come out as SQLAlchemy's exceptions.
+    """
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if bind.dialect.name != "sqlite" or _watched(engine):
+        return _core(bind, query.stmt, params)
+    plan = query._plan(bind.dialect, params)
+    if plan is None:
+        return _core(bind, query.stmt, params)
+    values = _values(plan, params)
+    if isinstance(bind, Engine):
+        raw = bind.raw_connection()
+        try:
+            fetched = _run(raw.driver_connection, plan.sql, values)
+        finally:
+            raw.close()
+    else:
+        if not bind.in_transaction():
+            bind.begin()
+        fetched = _run(bind.connection.driver_connection, plan.sql, values)
+    if plan.row is None:
+        return []
+    make, results = plan.row._make, plan.results
+    if not results:
+        return [make(r) for r in fetched]
+    out = []
+    for r in fetched:
+        values = list(r)
+        for i, proc in results:
+            values[i] = proc(values[i])
+        out.append(make(values))
+    return out
+
+
+def _run(driver: Any, sql: str, values: Sequence[Any]) -> list[Any]:
+    try:
+        cursor = driver.execute(sql, values)
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, list(values), exc, sqlite3.Error) from exc
+
+
+def executemany(conn: Connection, sql: str, params: list[Any]) -> None:
+    """The driver's executemany in `conn`'s transaction (statements compiled by Core: see
+    `storage/repo.py: _executemany`); Core's `exec_driver_sql` when the engine is watched."""
+    if _watched(conn.engine):
+        conn.exec_driver_sql(sql, params)
+        return
+    if not conn.in_transaction():
+        conn.begin()
+    driver = conn.connection.driver_connection
+    try:
+        driver.executemany(sql, params).close()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+
+
+def begin(conn: Connection, sql: str) -> None:
+    """Send BEGIN (or BEGIN IMMEDIATE) for `storage/db.py: _sqlite_begin`: through the driver,
+    unless the engine is watched (a lock test waits to see BEGIN IMMEDIATE go by)."""
+    if _watched(conn.engine):
+        conn.exec_driver_sql(sql)
+        return
+    try:
+        conn.connection.driver_connection.execute(sql).close()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, [], exc, sqlite3.Error) from exc
