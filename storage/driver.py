@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import namedtuple
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -142,8 +143,8 @@ def _make_plan(compiled: Any, expanding: tuple[Any, ...], params: Mapping[str, A
     entries = compiled._result_columns
     results = [(i, proc) for i, entry in enumerate(entries)
                if (proc := entry.type._cached_result_processor(dialect, None)) is not None]
-    row = namedtuple("Row", [entry.keyname for entry in entries], rename=True) if entries \
-        else None  # type: ignore[misc]
+    row = (namedtuple("Row", [entry.keyname for entry in entries], rename=True)  # type: ignore[misc]
+           if entries else None)
     return _Plan(state.statement, binds, results, row)
 
 
@@ -171,7 +172,6 @@ def _watched(engine: Engine) -> bool:
 
 
 def _core(bind: Engine | Connection, stmt: Any, params: Mapping[str, Any]) -> list[Any]:
-    # An INSERT/UPDATE with `column_keys` gets exactly those keys (see `Query`), as with Core.
     if isinstance(bind, Engine):
         with bind.connect() as conn:
             return conn.execute(stmt, dict(params)).all()
@@ -196,13 +196,11 @@ def rows(bind: Engine | Connection, query: Query, params: Mapping[str, Any]) -> 
     if isinstance(bind, Engine):
         raw = bind.raw_connection()
         try:
-            fetched = _run(raw.driver_connection, plan.sql, values)
+            fetched = _fetch(raw.driver_connection, plan.sql, values)
         finally:
             raw.close()
     else:
-        if not bind.in_transaction():
-            bind.begin()
-        fetched = _run(bind.connection.driver_connection, plan.sql, values)
+        fetched = _fetch(_in_transaction(bind), plan.sql, values)
     if plan.row is None:
         return []
     make, results = plan.row._make, plan.results
@@ -210,22 +208,36 @@ def rows(bind: Engine | Connection, query: Query, params: Mapping[str, Any]) -> 
         return [make(r) for r in fetched]
     out = []
     for r in fetched:
-        values = list(r)
+        row = list(r)
         for i, proc in results:
-            values[i] = proc(values[i])
-        out.append(make(values))
+            row[i] = proc(row[i])
+        out.append(make(row))
     return out
 
 
-def _run(driver: Any, sql: str, values: Sequence[Any]) -> list[Any]:
-    try:
+def _fetch(driver: Any, sql: str, values: list[Any]) -> list[Any]:
+    with _as_sqlalchemy(sql, values):
         cursor = driver.execute(sql, values)
         try:
             return cursor.fetchall()
         finally:
             cursor.close()
+
+
+@contextmanager
+def _as_sqlalchemy(sql: str, params: Any) -> Iterator[None]:
+    """Driver errors as the SQLAlchemy exceptions Core would raise (callers catch those)."""
+    try:
+        yield
     except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, list(values), exc, sqlite3.Error) from exc
+        raise DBAPIError.instance(sql, list(params), exc, sqlite3.Error) from exc
+
+
+def _in_transaction(conn: Connection) -> Any:
+    """`conn`'s driver connection, its transaction begun first as Core's autobegin would."""
+    if not conn.in_transaction():
+        conn.begin()
+    return conn.connection.driver_connection
 
 
 def executemany(conn: Connection, sql: str, params: list[Any]) -> None:
@@ -234,22 +246,16 @@ def executemany(conn: Connection, sql: str, params: list[Any]) -> None:
     if _watched(conn.engine):
         conn.exec_driver_sql(sql, params)
         return
-    if not conn.in_transaction():
-        conn.begin()
-    driver = conn.connection.driver_connection
-    try:
-        driver.executemany(sql, params).close()
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+    with _as_sqlalchemy(sql, params):
+        _in_transaction(conn).executemany(sql, params).close()
 
 
 def begin(conn: Connection, sql: str) -> None:
     """Send BEGIN (or BEGIN IMMEDIATE) for `storage/db.py: _sqlite_begin`: through the driver,
-    unless the engine is watched (a lock test waits to see BEGIN IMMEDIATE go by)."""
+    unless the engine is watched (a lock test waits to see BEGIN IMMEDIATE go by). Called
+    while Core begins the transaction, so the driver connection is used as it is."""
     if _watched(conn.engine):
         conn.exec_driver_sql(sql)
         return
-    try:
-        conn.connection.driver_connection.execute(sql).close()
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, [], exc, sqlite3.Error) from exc
+    with _as_sqlalchemy(sql, ()):
+        conn.connection.driver_connection.execute(sql).close()  # type: ignore[union-attr]
