@@ -41,10 +41,14 @@ def load_lexicon(settings: Settings) -> Lexicon:
 class App:
     settings: Settings
     create_db: bool = True
+    # The live bot checkpoints its SQLite WAL from a thread of its own (storage/db.py:
+    # WalCheckpointer); one-shot commands keep SQLite's checkpoint-on-commit.
+    background_checkpoints: bool = False
 
     @cached_property
     def store(self) -> Store:
-        return Store(open_database(self.settings.db, create=self.create_db))
+        return Store(open_database(self.settings.db, create=self.create_db,
+                                   background_checkpoints=self.background_checkpoints))
 
     @cached_property
     def lexicon(self) -> Lexicon:

@@ -27,6 +27,7 @@ from handlers.context import BotContext
 from handlers.ingest import Ingestor
 from handlers.personas import refresh_stale_tags
 from storage.audit import AuditStore
+from storage.db import WalCheckpointer, sqlite_path
 
 log = logging.getLogger("siyu.run")
 
@@ -80,7 +81,9 @@ class Bot:
         self.settings = settings
         self.config = BotConfig.from_settings(settings)
         self.transport = transport
-        self.app = App(settings)
+        self.app = App(settings, background_checkpoints=True)
+        path = sqlite_path(settings.db)
+        self.checkpointer = WalCheckpointer(path) if path is not None else None
         self.roles = Roles.of(self.config.managers, self.config.operators)
         self.ingestor = Ingestor(self.app.store, self.app.analyzer, settings, self.app.labels)
         self.audit = AuditStore(self.app.store.engine)
@@ -166,6 +169,8 @@ class Bot:
     async def run(self) -> None:
         self.schedule()
         self.warm_up()
+        if self.checkpointer is not None:
+            self.checkpointer.start()
         self.jobs.start()
         try:
             await self.transport.run(self.dispatcher.feed)
@@ -173,8 +178,12 @@ class Bot:
             await self.jobs.shutdown()
             # Flush: whatever the live path marked stale is rebuilt before we exit, and the
             # suggestion hook's watermark is written.
-            self.refresh()
-            self.context.flush()
+            try:
+                self.refresh()
+                self.context.flush()
+            finally:
+                if self.checkpointer is not None:
+                    self.checkpointer.stop()
             # What was frozen at start may be garbage now that the bot stops (an embedding
             # process, or a test run, goes on): hand it back to the collector.
             gc.unfreeze()

@@ -540,6 +540,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"tag refresh: {len(refresh_times) - 1} scheduled run(s) during the window, shutdown "
           f"flush {flush:.2f}s; dispatcher's own latency log has {len(bot.dispatcher.latencies)} "
           f"entries")
+    cp = getattr(bot, "checkpointer", None)  # (the code before it had none: side-by-side runs)
+    if cp is not None:
+        print(f"WAL checkpoints: {cp.runs} in the bot's checkpoint thread, off the message path "
+              f"(slowest {cp.longest * 1000:.1f} ms)")
     print(f"peak RSS: {peak_rss_mb():.0f} MB (before feeding {rss_before:.0f} MB)")
 
     if profiler is not None:

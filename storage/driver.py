@@ -53,7 +53,8 @@ class _Plan:
 
 
 class Query:
-    """A SELECT (or INSERT/UPDATE … RETURNING) built once, to be run by `rows`.
+    """A SELECT, INSERT or UPDATE built once, to be run by `rows` (which returns no rows for
+    a write without RETURNING).
 
     Build it at import time like any other module-level statement; its SQLite renderings are
     made on first use, one per combination of list lengths of its expanding parameters.
@@ -174,8 +175,13 @@ def _watched(engine: Engine) -> bool:
 def _core(bind: Engine | Connection, stmt: Any, params: Mapping[str, Any]) -> list[Any]:
     if isinstance(bind, Engine):
         with bind.connect() as conn:
-            return conn.execute(stmt, dict(params)).all()
-    return bind.execute(stmt, dict(params)).all()
+            return _all(conn.execute(stmt, dict(params)))
+    return _all(bind.execute(stmt, dict(params)))
+
+
+def _all(result: Any) -> list[Any]:
+    # An UPDATE without RETURNING has no rows: [], as the driver's path gives.
+    return result.all() if result.returns_rows else []
 
 
 def rows(bind: Engine | Connection, query: Query, params: Mapping[str, Any]) -> list[Any]:

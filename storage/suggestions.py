@@ -55,7 +55,7 @@ from storage.business import EVENT, ORDER
 from storage.db import PG_SCHEMA_LOCK, writing
 from storage.driver import Query
 from storage.models import UTCDateTime, _dt
-from storage.repo import CHAT, MEMBER, MESSAGE, StoredMessage, _chunks
+from storage.repo import CHAT, MEMBER, MESSAGE, Prepared, StoredMessage, _chunks, _executemany
 from storage.segments import MEMBER_SEGMENT, RUN, SEGMENT_FIELDS
 
 log = logging.getLogger("siyu.suggestions")
@@ -368,29 +368,26 @@ class SuggestionStore:
         Nothing is locked when the hour is already full or nothing waits.
         """
         hour_ago = now - _HOUR
-        where = [*_queued_where(), SUGGESTION.c.operator == operator,
-                 SUGGESTION.c.trigger_ts >= fresh_after, SUGGESTION.c.trigger_ts <= now]
+        params = {"op": operator, "since": hour_ago, "fresh": fresh_after, "now": now}
         with self.engine.connect() as conn:
-            used, oldest = _hour(conn, operator, hour_ago)
+            used, oldest = _hour(conn, params)
             if used >= cap:
                 return Claim([], _reopens(oldest, cap))
-            if conn.scalar(select(literal(1)).where(*where).limit(1)) is None:
+            if not driver.rows(conn, _Q.waiting, params):
                 return Claim([], None)
-        rank = case({s: i for i, s in enumerate(priority)}, value=SUGGESTION.c.scenario,
-                    else_=len(priority))
+        ranked = _Q.claims.get(tuple(priority))
+        if ranked is None:
+            ranked = _Q.claims[tuple(priority)] = _Q.ranked(priority)
         with writing(self.engine) as conn:
             _write_lock(conn, f"notify:{operator}")
-            used, oldest = _hour(conn, operator, hour_ago)
+            used, oldest = _hour(conn, params)
             if used >= cap:
                 return Claim([], _reopens(oldest, cap))
-            rows = [SuggestionRow(*r) for r in conn.execute(
-                select(*_ROW_COLS).where(*where)
-                .order_by(rank, SUGGESTION.c.trigger_ts.desc(), SUGGESTION.c.id)
-                .limit(cap - used))]
+            rows = [SuggestionRow(*r) for r in driver.rows(conn, ranked,
+                                                           {**params, "n": cap - used})]
             if rows:
-                conn.execute(update(SUGGESTION).where(SUGGESTION.c.id.in_([r.id for r in rows]))
-                             .values(notified_at=now))
-                conn.execute(insert(NOTIFY_LOG), [
+                driver.rows(conn, _Q.mark, {"ids": [r.id for r in rows], "at": now})
+                _executemany(conn, _Q.log_push, [
                     {"member_pk": r.member_pk, "operator": operator, "at": now} for r in rows])
         full = used + len(rows) >= cap
         return Claim([r._replace(notified_at=now) for r in rows],
@@ -558,6 +555,13 @@ _MSG_COLS = (MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
              MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals)
 
 
+def _queued_where() -> list[Any]:
+    """The push queue: pending hook rows not yet handed out, of members still opted in."""
+    opted_in = select(MEMBER.c.id).where(MEMBER.c.opted_out.is_(False))
+    return [SUGGESTION.c.status == "pending", SUGGESTION.c.notified_at.is_(None),
+            SUGGESTION.c.source == "hook", SUGGESTION.c.member_pk.in_(opted_in)]
+
+
 class _Q:
     """The live hook's statements, built once with bound parameters.
 
@@ -596,6 +600,29 @@ class _Q:
                                 MESSAGE.c.ts <= bindparam("until"),
                                 MESSAGE.c.type.not_in(bindparam("silent", expanding=True)))
                          .order_by(MESSAGE.c.ts, MESSAGE.c.id).limit(1))
+    # `claim_queued`: until the operator's hour is full, every suggestion the hook queues is
+    # claimed at once, so these run for a run's first few dozen triggering messages (and
+    # after each hour frees up): through Core they were a new community's slowest messages.
+    _N = NOTIFY_LOG.c
+    hour = Query(select(func.count(), func.min(_N.at))
+                 .where(_N.operator == bindparam("op"), _N.at > bindparam("since")))
+    _claimable = (*_queued_where(), S.operator == bindparam("op"),
+                  S.trigger_ts >= bindparam("fresh"), S.trigger_ts <= bindparam("now"))
+    waiting = Query(select(literal(1)).where(*_claimable).limit(1))
+    # The ranked read, one per priority order (the playbook's: one per process in practice).
+    claims: ClassVar[dict[tuple[str, ...], Query]] = {}
+    mark = Query(update(SUGGESTION).where(S.id.in_(bindparam("ids", expanding=True)))
+                 .values(notified_at=bindparam("at")))
+    log_push = Prepared(insert(NOTIFY_LOG))
+
+    @classmethod
+    def ranked(cls, priority: Sequence[str]) -> Query:
+        """The queued rows most urgent first: scenario in `priority` order, newest trigger."""
+        S = cls.S
+        rank = case({s: i for i, s in enumerate(priority)}, value=S.scenario,
+                    else_=len(priority))
+        return Query(select(*_ROW_COLS).where(*cls._claimable)
+                     .order_by(rank, S.trigger_ts.desc(), S.id).limit(bindparam("n")))
 
 
 class Slot(NamedTuple):
@@ -613,10 +640,9 @@ class Claim(NamedTuple):
     full_until: datetime | None
 
 
-def _hour(conn: Connection, operator: str, since: datetime) -> tuple[int, datetime | None]:
-    """Pushes to `operator` after `since`, and the oldest of them."""
-    n, oldest = conn.execute(select(func.count(), func.min(NOTIFY_LOG.c.at)).where(
-        NOTIFY_LOG.c.operator == operator, NOTIFY_LOG.c.at > since)).one()
+def _hour(conn: Connection, params: Mapping[str, Any]) -> tuple[int, datetime | None]:
+    """Pushes to operator `op` after `since`, and the oldest of them."""
+    n, oldest = driver.rows(conn, _Q.hour, params)[0]
     if oldest is not None and isinstance(oldest, str):
         oldest = datetime.fromisoformat(oldest)
     if oldest is not None and oldest.tzinfo is None:
@@ -640,13 +666,6 @@ class OpenConflict(Exception):
 
 
 _HOUR = timedelta(hours=1)
-
-
-def _queued_where() -> list[Any]:
-    """The push queue: pending hook rows not yet handed out, of members still opted in."""
-    opted_in = select(MEMBER.c.id).where(MEMBER.c.opted_out.is_(False))
-    return [SUGGESTION.c.status == "pending", SUGGESTION.c.notified_at.is_(None),
-            SUGGESTION.c.source == "hook", SUGGESTION.c.member_pk.in_(opted_in)]
 
 
 def _insert_state(conn: Connection, key: str, value: str) -> None:

@@ -178,3 +178,70 @@ def test_unwatched_the_driver_runs_them_without_a_transaction_for_one_read(
     with engine.connect() as conn:
         assert conn.scalar(select(MESSAGE.c.text).where(MESSAGE.c.id == "m9")) == "好"
         assert conn.scalar(select(SUGGESTION.c.id)) is None
+
+
+def _queue(eng: Engine) -> SuggestionStore:
+    """Queued hook suggestions of two operators and scenarios, and one earlier push."""
+    ss = SuggestionStore(eng)
+    for i, (pk, scenario, op) in enumerate([(1, "question", "op_a"), (2, "complaint", "op_a"),
+                                            (3, "question", "op_a"), (1, "purchase", "op_b"),
+                                            (2, "question", "op_a")]):
+        ss.insert_row({"member_pk": pk, "scenario": scenario, "trigger": f"m{i}",
+                       "trigger_ts": T0 + timedelta(minutes=i, microseconds=3), "operator": op,
+                       "source": "hook", "created_at": T0, "updated_at": T0,
+                       "alternatives": [], "why": ["问"], "reasons": [], "segments": {}})
+    with writing(eng) as conn:
+        conn.execute(text("INSERT INTO notify_log (member_pk, operator, at) "
+                          "VALUES (3, 'op_a', '2026-11-01 11:40:00.000005')"))
+    return ss
+
+
+def test_the_claims_statements_return_what_core_returns(engine: Engine) -> None:
+    _queue(engine)
+    params = {"op": "op_a", "since": T0 - timedelta(hours=1), "fresh": T0 - timedelta(days=1),
+              "now": T0 + timedelta(hours=1)}
+    ranked = _Q.ranked(["complaint", "question"])
+    for query, extra in ((_Q.hour, {}), (_Q.waiting, {}), (ranked, {"n": 2}),
+                         (ranked, {"n": 10})):
+        expected = core(engine, query.stmt, {**params, **extra})
+        got = driver.rows(engine, query, {**params, **extra})
+        assert expected and got == expected
+        assert [type(v) for v in got[0]] == [type(v) for v in expected[0]]
+        assert all(p is not None for p in query._plans.values())
+    # complaint first, then the newest question; op_b's row is not op_a's to claim
+    assert [r.scenario for r in driver.rows(engine, ranked, {**params, "n": 2})] == [
+        "complaint", "question"]
+    assert driver.rows(engine, _Q.waiting, {**params, "op": "nobody"}) == []
+
+
+def test_a_claim_writes_what_cores_path_writes(tmp_path: Path) -> None:
+    """The same claim on two databases, one through the driver and one watched (Core's path):
+    the rows handed out and both tables afterwards are the same."""
+    got = []
+    for name, watched in (("driver.db", False), ("core.db", True)):
+        eng = open_database(f"sqlite:///{tmp_path / name}")
+        Store(eng).write_batch(Batch(
+            chats={"g@chatroom": ("群", True, "wechat")},
+            people={("wechat", f"wxid_{i}"): f"成员{i}" for i in range(3)},
+            messages=[NewMessage(f"x{i}", "g@chatroom", "wechat", f"wxid_{i}", T0, "text",
+                                 "在吗", {}, "live") for i in range(3)]))
+        ss = _queue(eng)
+        if watched:
+            event.listen(eng, "before_cursor_execute", lambda *a: None)
+        seen = trace(eng, queries_only=True)
+        claim = ss.claim_queued("op_a", 3, T0 + timedelta(minutes=30), T0 - timedelta(days=1),
+                                ["complaint", "question"])
+        # the hour, the queue's head, then the write transaction's hour, read, mark and a
+        # log row per push
+        assert [sql.split()[0] for sql in seen] == ["SELECT"] * 4 + ["UPDATE"] + ["INSERT"] * 2
+        with eng.connect() as conn:
+            tables = [conn.execute(text(f"SELECT * FROM {t} ORDER BY id")).all()
+                      for t in ("suggestion", "notify_log")]
+        got.append((claim, tables))
+        eng.dispose()
+    (claim, tables), (core_claim, core_tables) = got
+    assert claim == core_claim and tables == core_tables
+    # the earlier push (11:40:00.000005) turns an hour old: to the microsecond
+    assert len(claim.rows) == 2
+    assert claim.full_until == T0 + timedelta(minutes=40, microseconds=5)
+    assert [r.notified_at for r in claim.rows] == [T0 + timedelta(minutes=30)] * 2
