@@ -321,6 +321,11 @@ class Store:
         # message then skips the chat lookup. Filled only after a commit.
         self._known_chats: set[str] = set()
 
+    def compile_statements(self) -> int:
+        """Compile the hot statements of every storage module imported so far (a live bot's
+        warm-up: see `storage/driver.py: compile_all`)."""
+        return driver.compile_all(self.engine)
+
     # ---- writing -------------------------------------------------------------------------
     def write_batch(self, batch: Batch) -> BatchResult:
         """Write chats, members and new messages in one transaction; duplicates are skipped.

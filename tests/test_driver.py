@@ -245,3 +245,34 @@ def test_a_claim_writes_what_cores_path_writes(tmp_path: Path) -> None:
     assert len(claim.rows) == 2
     assert claim.full_until == T0 + timedelta(minutes=40, microseconds=5)
     assert [r.notified_at for r in claim.rows] == [T0 + timedelta(minutes=30)] * 2
+
+
+def test_compile_all_compiles_each_query_once_before_its_first_use(
+        engine: Engine, tmp_path: Path) -> None:
+    q = Query(select(MEMBER.c.member_id).where(MEMBER.c.id == bindparam("pk")))
+    assert q._compiled is None
+    assert driver.compile_all(engine) >= 1
+    assert q._compiled is not None and q._plans == {}  # renderings still wait for values
+    assert driver.compile_all(engine) == 0
+    assert driver.rows(engine, q, {"pk": 2}) == core(engine, q.stmt, {"pk": 2})
+
+
+def test_a_bots_warm_up_compiles_the_hot_statements(tmp_path: Path) -> None:
+    import gc
+    import io
+
+    from bot.config import load_settings
+    from bot.runner import Bot
+    from bot.transports.console import ConsoleTransport
+
+    q = Query(select(MEMBER.c.id).where(MEMBER.c.member_id == bindparam("m")))
+    cfg = tmp_path / "siyu.toml"
+    cfg.write_text('[bot]\nmanagers = ["王经理"]\n', encoding="utf-8")
+    bot = Bot(load_settings(str(cfg), db=f"sqlite:///{tmp_path / 'b.db'}"),
+              ConsoleTransport(stdin=io.StringIO(""), stdout=io.StringIO()))
+    try:
+        bot.warm_up()
+    finally:
+        gc.unfreeze()  # (warm_up froze the heap; Bot.run unfreezes when the bot stops)
+    assert q._compiled is not None
+    assert _Q.slot._compiled is not None and _W.identities._compiled is not None
