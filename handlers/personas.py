@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -126,11 +126,26 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
     mark survives this rebuild. After a first import this reads every stored message back, so
     it loads only what `build_persona` uses and decodes each distinct signals document once.
     """
+    return sum(refresh_steps(store, settings, labels))
+
+
+def refresh_steps(store: Store, settings: Settings, labels: Mapping[str, str], *,
+                  chunk_messages: int | None = None, chunk_members: int | None = None
+                  ) -> Iterator[int]:
+    """`refresh_stale_tags` one chunk at a time: yields how many members each chunk rebuilt.
+
+    The live bot runs its minutely refresh on the event loop that handles messages; done in
+    one go it held the loop for the whole rebuild (318 ms for 600 members in bench_live, a
+    backlog of 64 messages), so it takes small chunks and lets the loop run between them.
+    Stopping between chunks loses nothing: the members not reached yet stay claimed, and a
+    claim is taken again by the next refresh (`Store.stale_members`). The chunk limits
+    default to the bulk ones (REBUILD_CHUNK_MESSAGES / _MEMBERS).
+    """
     stale = store.stale_members()
     times = [t for t in (store.latest_message_ts(), BusinessStore.of(store).latest_ts())
              if t is not None]
     if not stale or not times:
-        return 0  # no facts at all to judge from: the claims wait for the first ones
+        return  # no facts at all to judge from: the claims wait for the first ones
     as_of = max(times)
     ps = persona_settings(settings)
     decoded: dict[str, Signals] = {}
@@ -138,12 +153,13 @@ def refresh_stale_tags(store: Store, settings: Settings, labels: Mapping[str, st
     # too — the tags packed one row per member, top keywords and message aggregates
     # (SQLite only; elsewhere nothing reads them).
     columnar = ColumnReader(store.engine).supported
-    done = 0
-    with paused_gc():
-        for part in _rebuild_chunks(stale, store.history_sizes(stale)):
-            done += _rebuild(store, part, as_of, ps, labels, decoded, columnar)
-            gc.collect(1)  # what this chunk made and dropped (see paused_gc)
-    return done
+    sizes = store.history_sizes(stale)
+    yield 0  # the claims are taken: a step of their own
+    for part in _rebuild_chunks(stale, sizes, chunk_messages, chunk_members):
+        with paused_gc():
+            done = _rebuild(store, part, as_of, ps, labels, decoded, columnar)
+        gc.collect(1)  # what this chunk made and dropped (see paused_gc)
+        yield done
 
 
 def _rebuild(store: Store, part: list[int], as_of: datetime, ps: PersonaSettings,
@@ -191,15 +207,18 @@ REBUILD_CHUNK_MESSAGES = 250_000
 REBUILD_CHUNK_MEMBERS = 20_000
 
 
-def _rebuild_chunks(pks: list[int], sizes: Mapping[int, int]) -> Iterable[list[int]]:
+def _rebuild_chunks(pks: list[int], sizes: Mapping[int, int], max_messages: int | None = None,
+                    max_members: int | None = None) -> Iterable[list[int]]:
     """`pks` in order, cut by message count rather than member count: after a first import
     one chunk then holds everyone, and SQLite reads the history in one table scan instead of
     a random index visit per message (storage/repo.py: `_sqlite_history`)."""
+    max_messages = REBUILD_CHUNK_MESSAGES if max_messages is None else max_messages
+    max_members = REBUILD_CHUNK_MEMBERS if max_members is None else max_members
     part: list[int] = []
     held = 0
     for pk in pks:
         n = sizes.get(pk, 0)
-        if part and (held + n > REBUILD_CHUNK_MESSAGES or len(part) >= REBUILD_CHUNK_MEMBERS):
+        if part and (held + n > max_messages or len(part) >= max_members):
             yield part
             part, held = [], 0
         part.append(pk)

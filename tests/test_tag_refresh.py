@@ -154,3 +154,75 @@ def test_bulk_paths_pause_automatic_gc_and_restore_it() -> None:
     with pytest.raises(RuntimeError), paused_gc():
         raise RuntimeError
     assert gc.isenabled()
+
+
+def five_members(tmp_path: Path) -> Store:
+    store = Store(open_database(f"sqlite:///{tmp_path / 't.db'}"))
+    store.write_batch(batch(*[msg(f"m{i}", sender=f"wxid_{i % 5}", minutes=i)
+                              for i in range(12)]))
+    return store
+
+
+def test_refresh_steps_go_chunk_by_chunk_and_a_stopped_one_loses_nothing(
+        tmp_path: Path) -> None:
+    from handlers.personas import refresh_steps
+
+    store = five_members(tmp_path)
+    steps = refresh_steps(store, Settings(), LABELS, chunk_members=2)
+    assert next(steps) == 0  # the claims first: a step of their own
+    assert next(steps) == 2
+    steps.close()  # the bot stops here (or the process dies)
+    # the three members not reached stay claimed, and the next refresh takes them
+    assert store.stale_members() == [3, 4, 5]
+    assert list(refresh_steps(store, Settings(), LABELS, chunk_members=2)) == [0, 2, 1]
+    assert refresh_stale_tags(store, Settings(), LABELS) == 0
+    assert all(store.tags_for([pk], "derived").get(pk) for pk in range(1, 6))
+
+
+def test_the_bots_scheduled_refresh_lets_messages_in_between_chunks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The minutely refresh runs on the event loop that handles messages: between two chunks
+    the loop must get to run other work (a message's handler), not wait for the whole
+    rebuild."""
+    import asyncio
+    import io
+
+    import bot.runner as runner
+    from bot.config import load_settings
+    from bot.transports.console import ConsoleTransport
+
+    five_members(tmp_path).engine.dispose()
+    cfg = tmp_path / "siyu.toml"
+    cfg.write_text('[bot]\nmanagers = ["王经理"]\n', encoding="utf-8")
+    bot = runner.Bot(load_settings(str(cfg), db=f"sqlite:///{tmp_path / 't.db'}"),
+                     ConsoleTransport(stdin=io.StringIO(""), stdout=io.StringIO()))
+    seen: list[str] = []
+    steps = runner.refresh_steps
+
+    def traced(*args: object, **kw: object):
+        for n in steps(*args, **kw):
+            seen.append(f"chunk {n}")
+            yield n
+
+    async def main() -> None:
+        async def other_work() -> None:
+            while not seen or seen[-1] != "done":
+                seen.append("loop ran")
+                await asyncio.sleep(0)
+
+        async def refresh() -> None:
+            await bot.refresh_live()
+            seen.append("done")
+
+        await asyncio.gather(refresh(), other_work())
+
+    monkeypatch.setattr(runner, "refresh_steps", traced)
+    monkeypatch.setattr(runner, "LIVE_REFRESH_MEMBERS", 2)
+    asyncio.run(main())
+    chunks = [s for s in seen if s.startswith("chunk")]
+    assert chunks == ["chunk 0", "chunk 2", "chunk 2", "chunk 1"]
+    # after every chunk but the last, the loop ran something else before the next one
+    for i, s in enumerate(seen[:-1]):
+        if s.startswith("chunk") and s != chunks[-1]:
+            assert seen[i + 1] == "loop ran"
+    assert bot.app.store.stale_members() == []
