@@ -136,3 +136,21 @@ def test_a_cached_trigger_reads_no_history(tmp_path: Path) -> None:
     history = [q for q in statements if "FROM message" in q and "count" not in q
                and "message.id IN" not in q and "LIMIT" not in q]
     assert history == [], history
+
+
+def test_cached_records_share_one_signals_per_document(tmp_path: Path) -> None:
+    """The same line said again, by anyone, gives records that carry one `Signals` between
+    them; the personas stay those `build_personas` computes."""
+    c = _community(tmp_path)
+    hook = SuggestHook(c.store, c.settings, c.labels)
+    pks = [c.member(s).pk for s in SENDERS]
+    hook.personas.build(NOW, pks)  # everyone loaded from history
+    for i, sender in enumerate(SENDERS * 2):
+        mid = c.say(sender, "这款面霜多少钱？", ago(hours=5 - i * 0.1))
+        c.commit()
+        hook.messages([mid], ago(hours=5 - i * 0.1))
+    records = [r for pk in pks for r in hook.personas._cache[pk].records]
+    noted = [r for r in records if r.ts >= ago(hours=5.01)]
+    assert len(noted) == 2 * len(SENDERS)
+    assert len({id(r.signals) for r in noted}) == 1 and noted[0].signals.intents
+    _same(c, hook.personas, NOW, pks)
