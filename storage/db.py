@@ -316,8 +316,9 @@ class WalCheckpointer:
     itself: it writes those pages into the database file and fsyncs both files (with
     synchronous=NORMAL the only fsyncs WAL mode makes) before the commit returns. At 200
     messages/s that is a checkpoint every second or so, each inside one message's
-    transaction; on a busy disk the fsync alone took 0.2–0.7 s (bench_live with another
-    process writing: a 737 ms message, CPU time 37 ms). The live bot's engine is opened with
+    transaction; when the disk is busy the fsync takes hundreds of ms (bench_live: messages
+    of 240–320 ms with another process writing to the disk, one of 737 ms with 37 ms of CPU
+    on a plain run). The live bot's engine is opened with
     `background_checkpoints=True`, which raises that threshold to a backstop, and this thread
     runs a PASSIVE checkpoint every `interval` seconds on its own connection: PASSIVE never
     waits for a reader or writer, and sqlite3 releases the GIL while SQLite copies and
