@@ -196,6 +196,22 @@ def tags_row(pk: int, kept: KeptTags) -> dict[str, Any]:
             "intents": json.dumps(intents, ensure_ascii=False) if intents else ""}
 
 
+def intent_evidence(texts: Iterator[str] | Sequence[str], tags: np.ndarray
+                    ) -> list[list[str]] | None:
+    """The evidence lists of several members' `member_tags.intents` (each a non-empty JSON
+    list of lists, one per intent tag), flattened in order, from one `json.loads` over the
+    texts joined into one array: at a million members that was 400k calls, ≈ 2 s.
+
+    `tags` is each text's number of intent tags. None when a text does not hold exactly
+    that many lists (never so for rows `tags_row` wrote); the caller then decodes row by
+    row, which keeps the per-row behaviour for whatever such a row holds."""
+    decoded = json.loads("[" + ",".join(texts) + "]")
+    if len(decoded) != len(tags) or not np.array_equal(
+            np.fromiter(map(len, decoded), dtype=np.int64, count=len(decoded)), tags):
+        return None
+    return list(itertools.chain.from_iterable(decoded))
+
+
 def replace_member_tags(conn: Connection, pks: Sequence[int],
                         kept: Mapping[int, KeptTags]) -> None:
     """Inside a tag write's transaction: drop these members' kept tags and store `kept`.
@@ -421,14 +437,27 @@ class ColumnReader:
             # each tag's position among this chunk's rows: the members' lifecycle rows first
             at = np.cumsum(alive) - 1 + len(picked)
             starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-            for j in np.flatnonzero(np.fromiter(
-                    (bool(intents[i]) for i in picked), dtype=bool, count=len(picked))).tolist():
-                lists = iter(json.loads(intents[picked[j]]))
-                lo = int(starts[j])
-                for t in np.flatnonzero(intent[lo : lo + counts[j]]).tolist():
-                    ev = tuple(next(lists))
-                    if alive[lo + t]:
-                        tev[seen + int(at[lo + t])] = ev
+            texts = [intents[i] for i in picked]
+            with_ev = np.fromiter(map(bool, texts), dtype=bool, count=len(texts))
+            if with_ev.any():
+                owner = np.repeat(np.arange(len(picked)), counts)
+                # the intent tags of members with evidence, in tag order: one list each
+                it = np.flatnonzero(intent & with_ev[owner])
+                flat = intent_evidence(itertools.compress(texts, with_ev.tolist()),
+                                       np.bincount(owner[it], minlength=len(picked))[with_ev])
+                if flat is not None:
+                    live = alive[it]
+                    tev.update(zip((seen + at[it[live]]).tolist(),
+                                   map(tuple, itertools.compress(flat, live.tolist())),
+                                   strict=True))
+                else:  # not one list per intent tag: decoded row by row, as written
+                    for j in np.flatnonzero(with_ev).tolist():
+                        lists = iter(json.loads(texts[j]))
+                        lo = int(starts[j])
+                        for t in np.flatnonzero(intent[lo : lo + counts[j]]).tolist():
+                            ev = tuple(next(lists))
+                            if alive[lo + t]:
+                                tev[seen + int(at[lo + t])] = ev
             texp = np.where(exp == _NO_US, np.nan, exp.astype(np.float64))[alive]
             parts.append((
                 np.concatenate((pk_a[sel], np.repeat(pk_a[sel], counts)[alive])),
@@ -451,10 +480,10 @@ class ColumnReader:
         stale = array("b")
         for chunk in self._rows("SELECT id, member_id, tags_stale FROM member "
                                 "ORDER BY member_id", {}):
-            for pk, mid, st in chunk:
-                pk_arr.append(pk)
-                ids.append(mid)
-                stale.append(1 if st else 0)
+            pk, mid, st = zip(*chunk, strict=True)
+            pk_arr.extend(pk)
+            ids.extend(mid)
+            stale.extend(map(bool, st))
         n = len(ids)
         pks = np.frombuffer(pk_arr, dtype=np.int64).copy() if n else np.zeros(0, np.int64)
         max_pk = int(pks.max()) + 1 if n else 1
@@ -685,11 +714,20 @@ class ColumnReader:
                       & (np.asarray(count, dtype=np.int64)[ok] == messages[r[ok]])
                       & (messages[r[ok]] > 0))
             fresh[r[ok]] = True
-            for i in np.flatnonzero(ok).tolist():
-                if words[i]:
-                    ws = words[i].split(_SEP, POPULATION_KEYWORDS)[:POPULATION_KEYWORDS]
-                    km.extend(itertools.repeat(pk[i], len(ws)))
-                    kw.extend(map(word_number, ws))
+            # a chunk's rows split by `map` and flattened, no Python step per row: each
+            # row's first POPULATION_KEYWORDS words (a split at most that many times leaves
+            # one part more when there are more words, dropped by rank)
+            use = [i for i in np.flatnonzero(ok).tolist() if words[i]]
+            if not use:
+                continue
+            split = list(map(str.split, (words[i] for i in use), itertools.repeat(_SEP),
+                             itertools.repeat(POPULATION_KEYWORDS)))
+            got = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+            rank = np.arange(int(got.sum())) - np.repeat(np.cumsum(got) - got, got)
+            taken = np.minimum(got, POPULATION_KEYWORDS)
+            km.frombytes(np.repeat(pk_a[use], taken).astype(np.int64).tobytes())
+            kw.extend(map(word_number, itertools.compress(
+                itertools.chain.from_iterable(split), (rank < POPULATION_KEYWORDS).tolist())))
         todo = np.flatnonzero(~fresh & (messages > 0))
         for start in range(0, len(todo), 500):
             part = todo[start : start + 500]

@@ -5,6 +5,7 @@ the stored tags), earlier (stored tags unusable: personas rebuilt) and with stal
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -20,7 +21,7 @@ from persona.columns import columns_from_inputs, project_score
 from persona.persona import saturate
 from persona.segment import run_segmentation
 from storage.business import BusinessStore, NewContentEvent, NewOrder
-from storage.columns import ColumnReader
+from storage.columns import ColumnReader, intent_evidence
 from storage.db import open_database
 from storage.repo import Batch, NewMessage, Store
 from storage.segments import SegmentStore
@@ -524,3 +525,18 @@ def test_erasure_drops_packed_tags_whose_evidence_it_rewrites(tmp_path: Path) ->
     assert len(left) == before - 2 and gone not in left and cited not in left
     old, new = _both(store, settings, newest)
     assert new == old
+
+
+def test_intent_evidence_in_one_decode_equals_the_per_row_decode() -> None:
+    """The packed rows' intent evidence decoded in one json.loads over the joined texts gives
+    the lists the per-row decode gives, in order (empty lists, unicode, quotes and
+    backslashes included); texts that do not hold one list per intent tag give None, so the
+    reader decodes those row by row."""
+    rows = [[["m-1", "m-2"]], [[]], [["消息-3"], ["a\"b\\c", "\u2028"]], [[], ["x"], []]]
+    texts = [json.dumps(r, ensure_ascii=False) for r in rows]
+    tags = np.array([len(r) for r in rows], dtype=np.int64)
+    assert intent_evidence(texts, tags) == [ev for t in texts for ev in json.loads(t)]
+    assert intent_evidence(iter(texts), tags) == [ev for r in rows for ev in r]
+    assert intent_evidence(texts, tags + 1) is None
+    assert intent_evidence(texts[:2], tags) is None
+    assert intent_evidence([], np.zeros(0, np.int64)) == []
