@@ -540,3 +540,44 @@ def test_intent_evidence_in_one_decode_equals_the_per_row_decode() -> None:
     assert intent_evidence(texts, tags + 1) is None
     assert intent_evidence(texts[:2], tags) is None
     assert intent_evidence([], np.zeros(0, np.int64)) == []
+
+
+def test_attribute_and_intent_tags_reach_the_table_as_tag_by_tag() -> None:
+    """The table's attributes and dynamic tags, now taken per key with numpy, are what
+    assigning tag by tag gave: a member's last tag of a field wins, a code without a value
+    or of an unknown field is ignored, expired intents and praise make no dynamic tag,
+    several dynamic tags of a member are sorted by code, members without tags get none."""
+    from persona.columns import MemberColumns, table_from_columns
+    from persona.segment import SegmentParams
+
+    as_of = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    now = as_of.timestamp()
+    keys = [("attribute", "city:上海", "上海"), ("attribute", "city:北京", "北京"),
+            ("attribute", "gender:", "性别"), ("attribute", "blood:A", "A"),
+            ("attribute", "age_range:25-34", "25-34岁"), ("intent", "question", "提问"),
+            ("intent", "complaint", "投诉"), ("intent", "praise", "表扬")]
+    #             member, key, expires (intents), evidence
+    tags = [(0, 0, None, None), (0, 1, None, None), (0, 4, None, None), (1, 1, None, None),
+            (1, 0, None, None), (1, 2, None, None), (1, 3, None, None),
+            (0, 6, now + 86400, ("m-2", "消息")), (0, 5, now + 3600, ("m-1",)),
+            (1, 5, now - 1, ("m-old",)), (1, 7, now + 86400, ("m-3",)),
+            (2, 6, now + 7200, ())]
+    n = 4
+    cols = MemberColumns(
+        ids=["a", "b", "c", "d"], messages=np.array([3, 2, 1, 0]),
+        recent_messages=np.array([1, 1, 1, 0]), first_seen=np.full(n, now - 86400.0),
+        last_active=np.full(n, now - 3600.0),
+        tag_member=np.array([t[0] for t in tags]), tag_key=np.array([t[1] for t in tags]),
+        tag_score=np.full(len(tags), 0.9), tag_age=np.zeros(len(tags)),
+        tag_chat_evidence=np.zeros(len(tags), np.int64),
+        tag_evidence_len=np.zeros(len(tags), np.int64),
+        tag_expires=np.array([np.nan if t[2] is None else t[2] for t in tags]),
+        tag_keys=keys, tag_evidence={j: t[3] for j, t in enumerate(tags) if t[3] is not None})
+    table = table_from_columns(cols, as_of, SegmentParams())
+    assert table.attributes["city"] == ["北京", "上海", None, None]
+    assert table.attributes["age_range"] == ["25-34", None, None, None]
+    assert table.attributes["gender"] == [None] * n
+    dyn = [[(d.code, d.expires_at.timestamp(), d.evidence) for d in ds] for ds in table.dynamic]
+    assert dyn == [[("recently_asked", now + 3600, ("m-1",)),
+                    ("recently_complained", now + 86400, ("m-2", "消息"))],
+                   [], [("recently_complained", now + 7200, ())], []]
