@@ -289,11 +289,21 @@ def table_from_columns(c: MemberColumns, as_of: datetime, params: SegmentParams,
         krank = np.array([kind_rank.get(k[0], 99) for k in c.tag_keys], dtype=np.int64)
         code_rank = np.argsort(np.argsort(np.array(codes, dtype=object), kind="stable"),
                                kind="stable")
-        order = np.lexsort((code_rank[c.tag_key[rows]], krank[c.tag_key[rows]],
-                            -np.round(score[rows], 6), c.tag_member[rows]))
-        # each key in order of its first appearance (np.unique gives where that is)
-        uniq, first_at = np.unique(c.tag_key[rows[order]], return_index=True)
-        for k in uniq[np.argsort(first_at)].tolist():
+        # each key in order of its first appearance in the tags sorted by (member, score
+        # high first, kind rank, code rank): rank and code are the key's own, so that is the
+        # key's smallest member, then its highest (rounded) score at that member. Per key
+        # with ufunc.at, then a sort of the keys: a lexsort of the ≈ 3M rows at a million
+        # members was 1.5 s. fmin: NaN last, as the row sort put it; codes rank distinctly,
+        # so no two keys tie.
+        rkey, rmember = c.tag_key[rows], c.tag_member[rows]
+        first_member = np.full(nk, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first_member, rkey, rmember)
+        at_first = rmember == first_member[rkey]
+        best = np.full(nk, np.nan)
+        np.fmin.at(best, rkey[at_first], -np.round(score[rows[at_first]], 6))
+        uniq = np.unique(rkey)
+        for k in uniq[np.lexsort((code_rank[uniq], krank[uniq], best[uniq],
+                                  first_member[uniq]))].tolist():
             kind, code, label = c.tag_keys[k]
             if kind == "interest" or (kind == "content" and code in CONTENT_KINDS) or (
                     kind == "motivation" and code in MOTIVATION_CODES):

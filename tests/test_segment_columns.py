@@ -581,3 +581,56 @@ def test_attribute_and_intent_tags_reach_the_table_as_tag_by_tag() -> None:
     assert dyn == [[("recently_asked", now + 3600, ("m-1",)),
                     ("recently_complained", now + 86400, ("m-2", "消息"))],
                    [], [("recently_complained", now + 7200, ())], []]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_labels_come_from_each_codes_first_holder_as_the_row_sort_gave(seed: int) -> None:
+    """A code's label is that of its key first met in the tags sorted by (member, rounded
+    score high first, kind rank, code rank); found per key now, equal to the sort of every
+    row: same codes under several labels and kinds, score ties at one member, NaN scores."""
+    from persona.columns import MemberColumns, table_from_columns
+    from persona.persona import SCORE_FLOOR, TAG_KINDS, TIME_LABELS
+    from persona.segment import CONTENT_KINDS, SegmentParams
+    from persona.signals import MOTIVATION_CODES
+
+    rng = Random(seed)
+    as_of = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    keys = [(kind, code, f"{code}-{kind}-{j}") for j in range(3)
+            for kind in ("interest", "content", "motivation", "attribute")
+            for code in ("travel", "article", "price", "city:上海", "food")]
+    rng.shuffle(keys)
+    n, rows = 12, 300
+    member = np.sort(np.array([rng.randrange(n) for _ in range(rows)]))
+    key = np.array([rng.randrange(len(keys)) for _ in range(rows)])
+    score = np.array([rng.choice((0.5, 0.8, 0.8000001, 0.9, float("nan"))) for _ in range(rows)])
+    cols = MemberColumns(
+        ids=[f"m{i:02d}" for i in range(n)], messages=np.ones(n, np.int64),
+        recent_messages=np.ones(n, np.int64), first_seen=np.full(n, as_of.timestamp() - 9e4),
+        last_active=np.full(n, as_of.timestamp() - 3600.0), tag_member=member, tag_key=key,
+        tag_score=score, tag_age=np.zeros(rows), tag_chat_evidence=np.zeros(rows, np.int64),
+        tag_evidence_len=np.zeros(rows, np.int64), tag_expires=np.full(rows, np.nan),
+        tag_keys=keys)
+    table = table_from_columns(cols, as_of, SegmentParams())
+
+    # the row sort, as it was written
+    kind_rank = {k: i for i, k in enumerate(TAG_KINDS)}
+    krank = np.array([kind_rank.get(k[0], 99) for k in keys])
+    code_rank = np.argsort(np.argsort(np.array([k[1] for k in keys], dtype=object),
+                                      kind="stable"), kind="stable")
+    alive = np.where(np.array([k[0] != "attribute" for k in keys])[key],
+                     score >= SCORE_FLOOR, True)
+    live = np.flatnonzero(alive)
+    order = np.lexsort((code_rank[key[live]], krank[key[live]], -np.round(score[live], 6),
+                        member[live]))
+    uniq, first_at = np.unique(key[live[order]], return_index=True)
+    expected: dict[str, str] = dict(TIME_LABELS)
+    for k in uniq[np.argsort(first_at)].tolist():
+        kind, code, label = keys[k]
+        if kind == "interest" or (kind == "content" and code in CONTENT_KINDS) or (
+                kind == "motivation" and code in MOTIVATION_CODES):
+            expected.setdefault(code, label)
+        elif kind == "attribute":
+            expected.setdefault(code, label)
+            if code.partition(":")[2]:
+                expected.setdefault(code.partition(":")[2], label)
+    assert {c: table.labels[c] for c in expected} == expected
