@@ -302,6 +302,8 @@ def table_from_columns(c: MemberColumns, as_of: datetime, params: SegmentParams,
         best = np.full(nk, np.nan)
         np.fmin.at(best, rkey[at_first], -np.round(score[rows[at_first]], 6))
         uniq = np.unique(rkey)
+        # row-sized (≈ 3M at a million members): gone before the rest of the table is made
+        del rkey, rmember, at_first
         for k in uniq[np.lexsort((code_rank[uniq], krank[uniq], best[uniq],
                                   first_member[uniq]))].tolist():
             kind, code, label = c.tag_keys[k]
@@ -313,6 +315,8 @@ def table_from_columns(c: MemberColumns, as_of: datetime, params: SegmentParams,
                 value = code.partition(":")[2]
                 if value:
                     labels.setdefault(value, label)
+
+    del rows  # the label tags' rows, ≈ 3M at a million members
 
     def cells(kind: str, positions: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         col_of = np.array([positions.get(k[1], -1) if k[0] == kind else -1
@@ -363,6 +367,8 @@ def table_from_columns(c: MemberColumns, as_of: datetime, params: SegmentParams,
                 column = np.full(n, None, dtype=object)
                 column[who] = key_value[akey[mine][::-1][at]]
                 attributes[fld] = column.tolist()
+                del column
+        del arows, akey, afield, amember, use
 
     dyn: dict[int, list[DynamicTag]] = {}
     # the intent tags that become dynamic tags, found per key; one Python step per tag made

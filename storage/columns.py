@@ -717,17 +717,20 @@ class ColumnReader:
             # a chunk's rows split by `map` and flattened, no Python step per row: each
             # row's first POPULATION_KEYWORDS words (a split at most that many times leaves
             # one part more when there are more words, dropped by rank)
-            use = [i for i in np.flatnonzero(ok).tolist() if words[i]]
-            if not use:
-                continue
-            split = list(map(str.split, (words[i] for i in use), itertools.repeat(_SEP),
-                             itertools.repeat(POPULATION_KEYWORDS)))
-            got = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-            rank = np.arange(int(got.sum())) - np.repeat(np.cumsum(got) - got, got)
-            taken = np.minimum(got, POPULATION_KEYWORDS)
-            km.frombytes(np.repeat(pk_a[use], taken).astype(np.int64).tobytes())
-            kw.extend(map(word_number, itertools.compress(
-                itertools.chain.from_iterable(split), (rank < POPULATION_KEYWORDS).tolist())))
+            use_all = [i for i in np.flatnonzero(ok).tolist() if words[i]]
+            # a few thousand rows at a time: the split words of a whole chunk were 40 MB at
+            # once, and the vocabulary's first copies of words kept that memory held
+            for lo in range(0, len(use_all), 2048):
+                use = use_all[lo : lo + 2048]
+                split = list(map(str.split, (words[i] for i in use), itertools.repeat(_SEP),
+                                 itertools.repeat(POPULATION_KEYWORDS)))
+                got = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+                rank = np.arange(int(got.sum())) - np.repeat(np.cumsum(got) - got, got)
+                taken = np.minimum(got, POPULATION_KEYWORDS)
+                km.frombytes(np.repeat(pk_a[use], taken).astype(np.int64).tobytes())
+                kw.extend(map(word_number, itertools.compress(
+                    itertools.chain.from_iterable(split),
+                    (rank < POPULATION_KEYWORDS).tolist())))
         todo = np.flatnonzero(~fresh & (messages > 0))
         for start in range(0, len(todo), 500):
             part = todo[start : start + 500]
