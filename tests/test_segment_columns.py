@@ -634,3 +634,14 @@ def test_labels_come_from_each_codes_first_holder_as_the_row_sort_gave(seed: int
             if code.partition(":")[2]:
                 expected.setdefault(code.partition(":")[2], label)
     assert {c: table.labels[c] for c in expected} == expected
+
+
+def test_taker_takes_the_picked_rows_of_a_chunk_column() -> None:
+    """The packed-tags read takes a chunk's picked rows with one C call: every row (the
+    column itself), one row, several."""
+    from storage.columns import _taker
+
+    col = ("a", "", "c", "d")
+    assert tuple(_taker([0, 1, 2, 3], 4)(col)) == col
+    assert tuple(_taker([2], 4)(col)) == ("c",)
+    assert tuple(_taker([0, 1, 3], 4)(col)) == ("a", "", "d")
