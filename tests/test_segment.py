@@ -346,3 +346,24 @@ def test_bad_input_is_refused_with_the_field() -> None:
         run([member("a"), member("a")])
     with pytest.raises(SegmentError, match="assignments"):
         SegmentResult.from_json({"as_of": AS_OF.isoformat()})
+
+
+def test_counts_are_the_members_per_code_with_unset_as_none() -> None:
+    """counts() (one Counter pass per dimension) gives what comparing every member's code
+    gave: every code listed, zeros included, None and "" counted under "none"."""
+    from dataclasses import replace
+
+    from persona.segment import LIFECYCLE_CODES, NONE_KEY
+
+    r = run([member(f"m{i}", chatter(f"m{i}", 2 + i, interests={"food": 1.0}),
+                    orders=[order(f"o{i}", 3, 20 * i)] * (i % 3)) for i in range(8)])
+    motivation = [None, "", "price", NONE_KEY, None, "quality", "price", None]
+    r = replace(r, motivation=motivation)
+
+    def by_comparison(col: list[str | None], codes: tuple[str, ...]) -> dict[str, int]:
+        return {c: sum(1 for x in col if (x or NONE_KEY) == c) for c in codes}
+
+    counts = r.counts()
+    assert counts["motivation"] == by_comparison(motivation, tuple(counts["motivation"]))
+    assert counts["motivation"][NONE_KEY] == 5 and counts["motivation"]["service"] == 0
+    assert counts["lifecycle"] == by_comparison(r.lifecycle, LIFECYCLE_CODES)

@@ -5,6 +5,7 @@ the stored tags), earlier (stored tags unusable: personas rebuilt) and with stal
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -20,7 +21,7 @@ from persona.columns import columns_from_inputs, project_score
 from persona.persona import saturate
 from persona.segment import run_segmentation
 from storage.business import BusinessStore, NewContentEvent, NewOrder
-from storage.columns import ColumnReader
+from storage.columns import ColumnReader, intent_evidence
 from storage.db import open_database
 from storage.repo import Batch, NewMessage, Store
 from storage.segments import SegmentStore
@@ -524,3 +525,123 @@ def test_erasure_drops_packed_tags_whose_evidence_it_rewrites(tmp_path: Path) ->
     assert len(left) == before - 2 and gone not in left and cited not in left
     old, new = _both(store, settings, newest)
     assert new == old
+
+
+def test_intent_evidence_in_one_decode_equals_the_per_row_decode() -> None:
+    """The packed rows' intent evidence decoded in one json.loads over the joined texts gives
+    the lists the per-row decode gives, in order (empty lists, unicode, quotes and
+    backslashes included); texts that do not hold one list per intent tag give None, so the
+    reader decodes those row by row."""
+    rows = [[["m-1", "m-2"]], [[]], [["消息-3"], ["a\"b\\c", "\u2028"]], [[], ["x"], []]]
+    texts = [json.dumps(r, ensure_ascii=False) for r in rows]
+    tags = np.array([len(r) for r in rows], dtype=np.int64)
+    assert intent_evidence(texts, tags) == [ev for t in texts for ev in json.loads(t)]
+    assert intent_evidence(iter(texts), tags) == [ev for r in rows for ev in r]
+    assert intent_evidence(texts, tags + 1) is None
+    assert intent_evidence(texts[:2], tags) is None
+    assert intent_evidence([], np.zeros(0, np.int64)) == []
+
+
+def test_attribute_and_intent_tags_reach_the_table_as_tag_by_tag() -> None:
+    """The table's attributes and dynamic tags, now taken per key with numpy, are what
+    assigning tag by tag gave: a member's last tag of a field wins, a code without a value
+    or of an unknown field is ignored, expired intents and praise make no dynamic tag,
+    several dynamic tags of a member are sorted by code, members without tags get none."""
+    from persona.columns import MemberColumns, table_from_columns
+    from persona.segment import SegmentParams
+
+    as_of = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    now = as_of.timestamp()
+    keys = [("attribute", "city:上海", "上海"), ("attribute", "city:北京", "北京"),
+            ("attribute", "gender:", "性别"), ("attribute", "blood:A", "A"),
+            ("attribute", "age_range:25-34", "25-34岁"), ("intent", "question", "提问"),
+            ("intent", "complaint", "投诉"), ("intent", "praise", "表扬")]
+    #             member, key, expires (intents), evidence
+    tags = [(0, 0, None, None), (0, 1, None, None), (0, 4, None, None), (1, 1, None, None),
+            (1, 0, None, None), (1, 2, None, None), (1, 3, None, None),
+            (0, 6, now + 86400, ("m-2", "消息")), (0, 5, now + 3600, ("m-1",)),
+            (1, 5, now - 1, ("m-old",)), (1, 7, now + 86400, ("m-3",)),
+            (2, 6, now + 7200, ())]
+    n = 4
+    cols = MemberColumns(
+        ids=["a", "b", "c", "d"], messages=np.array([3, 2, 1, 0]),
+        recent_messages=np.array([1, 1, 1, 0]), first_seen=np.full(n, now - 86400.0),
+        last_active=np.full(n, now - 3600.0),
+        tag_member=np.array([t[0] for t in tags]), tag_key=np.array([t[1] for t in tags]),
+        tag_score=np.full(len(tags), 0.9), tag_age=np.zeros(len(tags)),
+        tag_chat_evidence=np.zeros(len(tags), np.int64),
+        tag_evidence_len=np.zeros(len(tags), np.int64),
+        tag_expires=np.array([np.nan if t[2] is None else t[2] for t in tags]),
+        tag_keys=keys, tag_evidence={j: t[3] for j, t in enumerate(tags) if t[3] is not None})
+    table = table_from_columns(cols, as_of, SegmentParams())
+    assert table.attributes["city"] == ["北京", "上海", None, None]
+    assert table.attributes["age_range"] == ["25-34", None, None, None]
+    assert table.attributes["gender"] == [None] * n
+    dyn = [[(d.code, d.expires_at.timestamp(), d.evidence) for d in ds] for ds in table.dynamic]
+    assert dyn == [[("recently_asked", now + 3600, ("m-1",)),
+                    ("recently_complained", now + 86400, ("m-2", "消息"))],
+                   [], [("recently_complained", now + 7200, ())], []]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_labels_come_from_each_codes_first_holder_as_the_row_sort_gave(seed: int) -> None:
+    """A code's label is that of its key first met in the tags sorted by (member, rounded
+    score high first, kind rank, code rank); found per key now, equal to the sort of every
+    row: same codes under several labels and kinds, score ties at one member, NaN scores."""
+    from persona.columns import MemberColumns, table_from_columns
+    from persona.persona import SCORE_FLOOR, TAG_KINDS, TIME_LABELS
+    from persona.segment import CONTENT_KINDS, SegmentParams
+    from persona.signals import MOTIVATION_CODES
+
+    rng = Random(seed)
+    as_of = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    keys = [(kind, code, f"{code}-{kind}-{j}") for j in range(3)
+            for kind in ("interest", "content", "motivation", "attribute")
+            for code in ("travel", "article", "price", "city:上海", "food")]
+    rng.shuffle(keys)
+    n, rows = 12, 300
+    member = np.sort(np.array([rng.randrange(n) for _ in range(rows)]))
+    key = np.array([rng.randrange(len(keys)) for _ in range(rows)])
+    score = np.array([rng.choice((0.5, 0.8, 0.8000001, 0.9, float("nan"))) for _ in range(rows)])
+    cols = MemberColumns(
+        ids=[f"m{i:02d}" for i in range(n)], messages=np.ones(n, np.int64),
+        recent_messages=np.ones(n, np.int64), first_seen=np.full(n, as_of.timestamp() - 9e4),
+        last_active=np.full(n, as_of.timestamp() - 3600.0), tag_member=member, tag_key=key,
+        tag_score=score, tag_age=np.zeros(rows), tag_chat_evidence=np.zeros(rows, np.int64),
+        tag_evidence_len=np.zeros(rows, np.int64), tag_expires=np.full(rows, np.nan),
+        tag_keys=keys)
+    table = table_from_columns(cols, as_of, SegmentParams())
+
+    # the row sort, as it was written
+    kind_rank = {k: i for i, k in enumerate(TAG_KINDS)}
+    krank = np.array([kind_rank.get(k[0], 99) for k in keys])
+    code_rank = np.argsort(np.argsort(np.array([k[1] for k in keys], dtype=object),
+                                      kind="stable"), kind="stable")
+    alive = np.where(np.array([k[0] != "attribute" for k in keys])[key],
+                     score >= SCORE_FLOOR, True)
+    live = np.flatnonzero(alive)
+    order = np.lexsort((code_rank[key[live]], krank[key[live]], -np.round(score[live], 6),
+                        member[live]))
+    uniq, first_at = np.unique(key[live[order]], return_index=True)
+    expected: dict[str, str] = dict(TIME_LABELS)
+    for k in uniq[np.argsort(first_at)].tolist():
+        kind, code, label = keys[k]
+        if kind == "interest" or (kind == "content" and code in CONTENT_KINDS) or (
+                kind == "motivation" and code in MOTIVATION_CODES):
+            expected.setdefault(code, label)
+        elif kind == "attribute":
+            expected.setdefault(code, label)
+            if code.partition(":")[2]:
+                expected.setdefault(code.partition(":")[2], label)
+    assert {c: table.labels[c] for c in expected} == expected
+
+
+def test_taker_takes_the_picked_rows_of_a_chunk_column() -> None:
+    """The packed-tags read takes a chunk's picked rows with one C call: every row (the
+    column itself), one row, several."""
+    from storage.columns import _taker
+
+    col = ("a", "", "c", "d")
+    assert tuple(_taker([0, 1, 2, 3], 4)(col)) == col
+    assert tuple(_taker([2], 4)(col)) == ("c",)
+    assert tuple(_taker([0, 1, 3], 4)(col)) == ("a", "", "d")
