@@ -24,6 +24,7 @@ from datetime import datetime
 
 from bot.config import Settings
 from handlers.personas import (
+    DECODED_MAX,
     PersonaView,
     apply_run_segments,
     persona_settings,
@@ -40,8 +41,6 @@ from storage.suggestions import FactVersion, LiveFactStore
 
 # Members kept; a member's history stays whole, so this bounds memory by the busiest members.
 MAX_MEMBERS = 2000
-# Distinct signals documents kept decoded for the cache's records; then it starts over.
-MAX_DECODED = 20_000
 # The stored form of a signals document (storage/db.py writes JSON this way), as its key.
 _stored_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -85,10 +84,10 @@ class LivePersonas:
         self.max_members = max_members
         self._cache: OrderedDict[int, _Facts] = OrderedDict()
         # One read-only `Signals` per distinct stored document, shared by every cached record
-        # that carries it, as the bulk rebuild shares them: chat repeats itself ("好的",
-        # "谢谢", a sticker), and each record's own `Signals` with its lists made the cache
-        # about five tracked objects per message, which every full collection walked
-        # (20–80 ms pauses in bench_live's 75 s runs).
+        # that carries it, as the bulk rebuild shares them (`records_from_history`, which
+        # also bounds it): chat repeats itself ("好的", "谢谢", a sticker), and a `Signals`
+        # of its own with its lists per record made the cache about five tracked objects a
+        # message, for the collector to walk (about two now, in bench_live).
         self._decoded: dict[str, Signals] = {}
         self.loads = 0  # members read in full (misses and stale entries): for tests and benches
 
@@ -104,7 +103,7 @@ class LivePersonas:
         key = _stored_text(msg.signals)
         signals = self._decoded.get(key)
         if signals is None:
-            if len(self._decoded) >= MAX_DECODED:
+            if len(self._decoded) >= DECODED_MAX:
                 self._decoded.clear()
             signals = self._decoded[key] = Signals.from_json(msg.signals)
         return MessageRecord(msg.id, msg.ts, msg.chat_id, msg.type, signals)
@@ -163,8 +162,6 @@ class LivePersonas:
         viewers = [pk for pk in pks if versions[pk].events]
         orders = self.business.orders_for(buyers) if buyers else {}
         events = self.business.events_for(viewers) if viewers else {}
-        if len(self._decoded) >= MAX_DECODED:
-            self._decoded.clear()
         out: dict[int, _Facts] = {}
         for pk in pks:
             records = records_from_history(history.get(pk, ()), self._decoded)

@@ -228,7 +228,7 @@ def _rebuild_chunks(pks: list[int], sizes: Mapping[int, int], max_messages: int 
 
 
 # Distinct signals documents kept decoded during one rebuild; then it starts over.
-_DECODED_MAX = 50_000
+DECODED_MAX = 50_000
 
 
 def records_from_history(rows: Iterable[HistoryRow], decoded: dict[str, Signals]
@@ -240,7 +240,7 @@ def records_from_history(rows: Iterable[HistoryRow], decoded: dict[str, Signals]
         if isinstance(raw, str):
             signals = decoded.get(raw)
             if signals is None:
-                if len(decoded) >= _DECODED_MAX:
+                if len(decoded) >= DECODED_MAX:
                     decoded.clear()
                 signals = decoded[raw] = Signals.from_json(json.loads(raw))
         else:
