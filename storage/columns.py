@@ -449,7 +449,6 @@ class ColumnReader:
             alive = ~intent | ((exp != _NO_US) & (exp > now_us))
             # each tag's position among this chunk's rows: the members' lifecycle rows first
             at = np.cumsum(alive) - 1 + len(picked)
-            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
             texts = take(intents)
             with_ev = np.fromiter(map(bool, texts), dtype=bool, count=len(texts))
             if with_ev.any():
@@ -464,6 +463,7 @@ class ColumnReader:
                                    map(tuple, itertools.compress(flat, live.tolist())),
                                    strict=True))
                 else:  # not one list per intent tag: decoded row by row, as written
+                    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
                     for j in np.flatnonzero(with_ev).tolist():
                         lists = iter(json.loads(texts[j]))
                         lo = int(starts[j])

@@ -645,3 +645,26 @@ def test_taker_takes_the_picked_rows_of_a_chunk_column() -> None:
     assert tuple(_taker([0, 1, 2, 3], 4)(col)) == col
     assert tuple(_taker([2], 4)(col)) == ("c",)
     assert tuple(_taker([0, 1, 3], 4)(col)) == ("a", "", "d")
+
+
+def test_packed_intent_texts_with_extra_lists_are_decoded_row_by_row(tmp_path: Path) -> None:
+    """A member_tags row whose intents text holds more lists than the row has intent tags
+    (never one `tags_row` writes) takes the per-row decode, which reads one list per intent
+    tag in order and ignores the rest: the read is the one of the rows as written."""
+    settings = Settings(db=f"sqlite:///{tmp_path / 'p.db'}")
+    store = Store(open_database(settings.db))
+    _community(store, n=60, seed=7)
+    refresh_stale_tags(store, settings, LABELS)
+    as_of = store.latest_message_ts()
+    assert as_of is not None
+    reader = ColumnReader(store.engine)
+    as_written = reader.read(as_of)
+    assert as_written.columns.tag_evidence  # there is intent evidence to get right
+    with store.engine.begin() as conn:
+        changed = conn.exec_driver_sql(
+            "UPDATE member_tags SET intents = substr(intents, 1, length(intents) - 1) "
+            "|| ',[\"多余\"]]' WHERE intents != ''").rowcount
+    assert changed
+    again = reader.read(as_of)
+    assert _tag_columns(again) == _tag_columns(as_written)
+    assert again.columns.tag_evidence == as_written.columns.tag_evidence
