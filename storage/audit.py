@@ -5,26 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Column, Table, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel
 
 from storage.db import writing
-from storage.models import UTCDateTime
-
-
-class AuditLog(SQLModel, table=True):
-    __tablename__ = "audit_log"
-
-    id: int | None = Field(default=None, primary_key=True)
-    ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-    actor: str
-    command: str
-    target: str = ""
-    allowed: bool = True
-
-
-AUDIT: Table = AuditLog.__table__  # type: ignore[assignment]
+from storage.models import AUDIT
 
 
 class AuditRow(NamedTuple):

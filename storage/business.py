@@ -32,10 +32,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
-    Column,
-    Index,
     Table,
-    UniqueConstraint,
     func,
     insert,
     select,
@@ -43,63 +40,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Field, SQLModel
 
 from persona.commerce import ContentEventRecord, OrderRecord, content_event_id
 from storage.db import insert_skipping_conflicts, pg_text, writing
-from storage.models import UTCDateTime
-from storage.repo import IDENTITY, MEMBER, Store, _chunks
+from storage.models import EVENT, IDENTITY, LINK, MEMBER, ORDER
+from storage.repo import Store, _chunks
 
 LINK_KINDS = ("external_id", "phone")
-
-
-class Order(SQLModel, table=True):
-    """One order from the shop's export. Amount in yuan (fen precision), time aware UTC."""
-
-    __tablename__ = "orders"  # "order" is an SQL keyword
-    __table_args__ = (Index("ix_orders_member_ts", "member_pk", "ts"),)
-
-    order_id: str = Field(primary_key=True)
-    member_pk: int = Field(foreign_key="member.id")
-    ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    amount: float
-    category: str | None = None
-    coupon_used: bool = False
-    # Where the order was first imported from ("orders.csv:12"), for the operator.
-    origin: str = ""
-
-
-class ContentEvent(SQLModel, table=True):
-    """One content interaction; the key is the member plus a hash of the event's fields."""
-
-    __tablename__ = "content_event"
-    __table_args__ = (Index("ix_content_event_member_ts", "member_pk", "ts"),)
-
-    member_pk: int = Field(foreign_key="member.id", primary_key=True)
-    event_id: str = Field(primary_key=True)
-    ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    content_type: str
-    action: str
-    duration: float | None = None
-    origin: str = ""
-
-
-class ExternalLink(SQLModel, table=True):
-    """An outside identifier (shop customer id, phone number) that names one member."""
-
-    __tablename__ = "external_link"
-    __table_args__ = (UniqueConstraint("kind", "value"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str  # one of LINK_KINDS
-    value: str  # phone numbers normalised to digits by the importer
-    member_pk: int = Field(foreign_key="member.id", index=True)
-    origin: str = ""
-
-
-ORDER: Table = Order.__table__  # type: ignore[assignment]
-EVENT: Table = ContentEvent.__table__  # type: ignore[assignment]
-LINK: Table = ExternalLink.__table__  # type: ignore[assignment]
 
 
 # ---- rows in and out -------------------------------------------------------------------------

@@ -28,9 +28,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Column, LargeBinary, Table, Text, delete, insert
+from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Field, SQLModel
 
 from persona.columns import (
     POPULATION_KEYWORDS,
@@ -44,6 +43,7 @@ from persona.columns import (
 )
 from persona.segment import Quote
 from storage.db import writing
+from storage.models import ACTIVITY, KEYWORDS, TAGS
 
 _FETCH = 50_000
 _SILENT = ("system", "recall")
@@ -57,29 +57,6 @@ _STAMP = 16
 _NO_US = -(2**62)
 
 
-class MemberKeywords(SQLModel, table=True):
-    """Each member's top keywords, kept between segmentation runs.
-
-    Counting keywords means expanding every message's keyword list (json_each), a minute for
-    a million members; a member's top words only change when their messages do. A row holds
-    for a run when its (newest chat message time, chat message count) equals the member's as
-    of the run: messages are only ever added (erasure removes the member and this row with
-    them), so equal counts up to an equal newest time mean the very same messages.
-
-    The tag rebuild after every import (`handlers.personas.refresh_stale_tags`) writes the
-    rows of the members it rebuilt from the history it loads anyway, so the first run after
-    an import finds them current; a run counts in SQL only what is still missing or stale.
-    """
-
-    __tablename__ = "member_keywords"
-
-    member_pk: int = Field(foreign_key="member.id", primary_key=True)
-    through_us: int  # newest chat message counted, microseconds since the epoch
-    messages: int  # chat messages counted
-    words: str = Field(default="", sa_column=Column(Text, nullable=False))
-
-
-KEYWORDS: Table = MemberKeywords.__table__  # type: ignore[assignment]
 # Words kept per member: what persona cards read (their needs and pain points look at a
 # member's top 30); circles use the first POPULATION_KEYWORDS of them.
 KEPT_KEYWORDS = 30
@@ -103,34 +80,6 @@ def keep_member_keywords(engine: Engine, kept: Mapping[int, KeptKeywords]) -> No
                            for pk, k in kept.items()])
 
 
-class MemberActivity(SQLModel, table=True):
-    """Each member's message aggregates, kept by the tag rebuild (`persona.columns.
-    KeptActivity`): count, first and last chat message, first join notice, and the newest
-    RECENT_KEPT chat message times (microseconds, each 16 zero-padded digits, newest first:
-    compared as fixed-width text in one numpy pass) to count "recent" for any later as_of.
-
-    Counting them from the message table is one pass over every message (25 s at a million
-    members and 17M messages). A row stands for a run when its member's stored tags do and
-    were computed by the same rebuild (`computed_us` equals the tags' computed_at); anything
-    else (no row, a crash between the tags and this row, a claimed or stale member) is
-    counted in SQL as before. Added in schema version 1 as a new table, so existing databases
-    get it on open and fill it as members are rebuilt.
-    """
-
-    __tablename__ = "member_activity"
-
-    member_pk: int = Field(foreign_key="member.id", primary_key=True)
-    computed_us: int  # the rebuild's as_of (the tags' computed_at), microseconds
-    messages: int
-    first_us: int | None = None
-    last_us: int | None = None
-    joined_us: int | None = None
-    recent: str = Field(default="", sa_column=Column(Text, nullable=False))
-
-
-ACTIVITY: Table = MemberActivity.__table__  # type: ignore[assignment]
-
-
 def recent_text(stamps: Sequence[int]) -> str:
     """member_activity.recent for these microsecond times (non-negative, newest first)."""
     return "".join(f"{us:0{_STAMP}d}" for us in stamps)
@@ -149,37 +98,6 @@ def keep_member_activity(engine: Engine, kept: Mapping[int, KeptActivity]) -> No
         conn.execute(insert(ACTIVITY), rows)
 
 
-class MemberTags(SQLModel, table=True):
-    """Each member's derived tags in the shape segmentation reads them (`persona.columns.
-    KeptTags`), one row per member, written by `Store.replace_derived_tags` in the very
-    transaction that replaces the member's rows in `tag`, so the two never disagree.
-
-    Reading the tag table itself is a scan of every tag row (5.9M at a million members, with
-    a JSON expansion and an orders lookup per motivation tag): about 25 s. These rows are
-    read in bulk instead, the numbers of all members joined into one buffer numpy reads in
-    one step. A row stands for a run when its member is neither stale nor claimed by a
-    running rebuild and was computed no later than the run's as_of; every other member (no
-    row yet: a database from before this table, or a tag write that kept none) is read from
-    the tag table as before. Added in schema version 1 as a new table, so existing databases
-    get it on open and fill it as members are rebuilt.
-
-    `keys`: each tag's kind, code and label joined by \\x1f, the tags joined by \\x1e (text,
-    so erasure's scrub of other members' text reaches it exactly as it reaches tag.label).
-    `numbers`: per tag, in the same order, `_TAG_RECORD` (score, intent expiry in
-    microseconds or `_NO_US`, motivation chat-evidence count and evidence count).
-    `intents`: the intent tags' evidence, a JSON list of lists in tag order ('' if none).
-    """
-
-    __tablename__ = "member_tags"
-
-    member_pk: int = Field(foreign_key="member.id", primary_key=True)
-    computed_us: int  # the tags' computed_at, microseconds since the epoch
-    keys: str = Field(default="", sa_column=Column(Text, nullable=False))
-    numbers: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
-    intents: str = Field(default="", sa_column=Column(Text, nullable=False))
-
-
-TAGS: Table = MemberTags.__table__  # type: ignore[assignment]
 _TAG_RECORD = np.dtype([("score", "<f8"), ("expires", "<i8"), ("chat", "<i8"), ("len", "<i8")])
 
 

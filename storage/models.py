@@ -1,4 +1,7 @@
-"""The tables. Everything a persona is built from, and the persona's derived tags.
+"""Every table of the database, in one place: what is stored, and why it is shaped so.
+
+Each feature's repository (storage/messages.py, business.py, suggestions.py, …) reads and
+writes its tables through the `Table` constants at the end; nothing else declares a table.
 
 Design choices worth knowing:
 - Timestamps are stored in UTC and always come back timezone-aware (`UTCDateTime`), on SQLite
@@ -14,7 +17,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -49,6 +64,15 @@ def _dt(**kw: Any) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), **kw))
 
 
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+# The tables are declared in the order their modules used to register them, so a new
+# database is created statement for statement as before (sqlite_master included).
+
+
+# ---- chat: members, their identities, chats, messages, tags --------------------------------
 class Meta(SQLModel, table=True):
     """Key/value facts about the database itself, such as the schema version."""
 
@@ -130,3 +154,274 @@ class TagClaim(SQLModel, table=True):
     __tablename__ = "tag_claim"
 
     member_pk: int = Field(foreign_key="member.id", primary_key=True)
+
+
+# ---- the command audit log (storage/audit.py) ----------------------------------------------
+class AuditLog(SQLModel, table=True):
+    """Who looked at whose persona, and who was refused: the command audit log."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    actor: str
+    command: str
+    target: str = ""
+    allowed: bool = True
+
+
+# ---- what the tag rebuild keeps for segmentation (storage/segment_kept.py) -----------------
+class MemberKeywords(SQLModel, table=True):
+    """Each member's top keywords, kept between segmentation runs.
+
+    Counting keywords means expanding every message's keyword list (json_each), a minute for
+    a million members; a member's top words only change when their messages do. A row holds
+    for a run when its (newest chat message time, chat message count) equals the member's as
+    of the run: messages are only ever added (erasure removes the member and this row with
+    them), so equal counts up to an equal newest time mean the very same messages.
+
+    The tag rebuild after every import (`handlers.personas.refresh_stale_tags`) writes the
+    rows of the members it rebuilt from the history it loads anyway, so the first run after
+    an import finds them current; a run counts in SQL only what is still missing or stale.
+    """
+
+    __tablename__ = "member_keywords"
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)
+    through_us: int  # newest chat message counted, microseconds since the epoch
+    messages: int  # chat messages counted
+    words: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class MemberActivity(SQLModel, table=True):
+    """Each member's message aggregates, kept by the tag rebuild (`persona.columns.
+    KeptActivity`): count, first and last chat message, first join notice, and the newest
+    RECENT_KEPT chat message times (microseconds, each 16 zero-padded digits, newest first:
+    compared as fixed-width text in one numpy pass) to count "recent" for any later as_of.
+
+    Counting them from the message table is one pass over every message (25 s at a million
+    members and 17M messages). A row stands for a run when its member's stored tags do and
+    were computed by the same rebuild (`computed_us` equals the tags' computed_at); anything
+    else (no row, a crash between the tags and this row, a claimed or stale member) is
+    counted in SQL as before. Added in schema version 1 as a new table, so existing databases
+    get it on open and fill it as members are rebuilt.
+    """
+
+    __tablename__ = "member_activity"
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)
+    computed_us: int  # the rebuild's as_of (the tags' computed_at), microseconds
+    messages: int
+    first_us: int | None = None
+    last_us: int | None = None
+    joined_us: int | None = None
+    recent: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class MemberTags(SQLModel, table=True):
+    """Each member's derived tags in the shape segmentation reads them (`persona.columns.
+    KeptTags`), one row per member, written by `Store.replace_derived_tags` in the very
+    transaction that replaces the member's rows in `tag`, so the two never disagree.
+
+    Reading the tag table itself is a scan of every tag row (5.9M at a million members, with
+    a JSON expansion and an orders lookup per motivation tag): about 25 s. These rows are
+    read in bulk instead, the numbers of all members joined into one buffer numpy reads in
+    one step. A row stands for a run when its member is neither stale nor claimed by a
+    running rebuild and was computed no later than the run's as_of; every other member (no
+    row yet: a database from before this table, or a tag write that kept none) is read from
+    the tag table as before. Added in schema version 1 as a new table, so existing databases
+    get it on open and fill it as members are rebuilt.
+
+    `keys`: each tag's kind, code and label joined by \\x1f, the tags joined by \\x1e (text,
+    so erasure's scrub of other members' text reaches it exactly as it reaches tag.label).
+    `numbers`: per tag, in the same order, `_TAG_RECORD` (score, intent expiry in
+    microseconds or `_NO_US`, motivation chat-evidence count and evidence count).
+    `intents`: the intent tags' evidence, a JSON list of lists in tag order ('' if none).
+    """
+
+    __tablename__ = "member_tags"
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)
+    computed_us: int  # the tags' computed_at, microseconds since the epoch
+    keys: str = Field(default="", sa_column=Column(Text, nullable=False))
+    numbers: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
+    intents: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+# ---- business data beside the chat (storage/business.py) -----------------------------------
+class Order(SQLModel, table=True):
+    """One order from the shop's export. Amount in yuan (fen precision), time aware UTC."""
+
+    __tablename__ = "orders"  # "order" is an SQL keyword
+    __table_args__ = (Index("ix_orders_member_ts", "member_pk", "ts"),)
+
+    order_id: str = Field(primary_key=True)
+    member_pk: int = Field(foreign_key="member.id")
+    ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    amount: float
+    category: str | None = None
+    coupon_used: bool = False
+    # Where the order was first imported from ("orders.csv:12"), for the operator.
+    origin: str = ""
+
+
+class ContentEvent(SQLModel, table=True):
+    """One content interaction; the key is the member plus a hash of the event's fields."""
+
+    __tablename__ = "content_event"
+    __table_args__ = (Index("ix_content_event_member_ts", "member_pk", "ts"),)
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)
+    event_id: str = Field(primary_key=True)
+    ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    content_type: str
+    action: str
+    duration: float | None = None
+    origin: str = ""
+
+
+class ExternalLink(SQLModel, table=True):
+    """An outside identifier (shop customer id, phone number) that names one member."""
+
+    __tablename__ = "external_link"
+    __table_args__ = (UniqueConstraint("kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # one of LINK_KINDS
+    value: str  # phone numbers normalised to digits by the importer
+    member_pk: int = Field(foreign_key="member.id", index=True)
+    origin: str = ""
+
+
+# ---- consent notices sent (storage/notices.py) ---------------------------------------------
+class ConsentNotice(SQLModel, table=True):
+    """Which newcomers already received the consent notice, so it is sent exactly once."""
+
+    __tablename__ = "consent_notice"
+
+    member_pk: int = Field(foreign_key="member.id", primary_key=True)
+    sent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+# ---- segmentation runs (storage/segments.py) -----------------------------------------------
+class SegmentRun(SQLModel, table=True):
+    __tablename__ = "segment_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class MemberSegment(SQLModel, table=True):
+    __tablename__ = "member_segment"
+
+    run_id: int = Field(foreign_key="segment_run.id", primary_key=True)
+    member_pk: int = Field(foreign_key="member.id", primary_key=True, index=True)
+    value: str | None = None
+    lifecycle: str | None = None
+    motivation: str | None = None
+    layer: str | None = None
+    cluster: str | None = None
+
+
+# ---- suggestions and invites (storage/suggestions.py) --------------------------------------
+# Predicates of the partial indexes, as SQL both SQLite and PostgreSQL read the same way.
+_ONE_OPEN = "status = 'pending' AND scenario <> 'invite'"
+_QUEUED = "status = 'pending' AND notified_at IS NULL AND source = 'hook'"
+
+
+class Suggestion(SQLModel, table=True):
+    """A reply script or invite drafted for the operator, and what became of it."""
+
+    __table_args__ = (
+        UniqueConstraint("member_pk", "scenario", "trigger"),
+        Index("ix_suggestion_open", "member_pk", "scenario", "status"),
+        Index("ix_suggestion_notify", "operator", "notified_at"),
+        # One pending draft per member and scenario, held by the database: two bot processes
+        # drafting for the same member at once cannot both insert one (invites are one per
+        # activity instead, which the unique trigger key already holds).
+        Index("ux_suggestion_one_open", "member_pk", "scenario", unique=True,
+              sqlite_where=text(_ONE_OPEN), postgresql_where=text(_ONE_OPEN)),
+        # The push queue (pending hook rows not yet handed out), per operator, by trigger
+        # time: the live hook reads its head on every message, so it must not scan the table.
+        Index("ix_suggestion_queue", "operator", "trigger_ts",
+              sqlite_where=text(_QUEUED), postgresql_where=text(_QUEUED)),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Erasing a member (siyu forget) erases what was drafted for them.
+    member_pk: int = Field(sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"),
+                                            nullable=False, index=True))
+    scenario: str
+    trigger: str
+    trigger_ts: datetime = _dt(nullable=False)
+    message_id: str | None = None
+    chat_id: str | None = None
+    activity: str | None = None
+    segment: str | None = None
+    operator: str = "operator"
+    # How it was made: "hook" (pushed to the operator, rate limited), "demand" (the operator
+    # asked: `siyu suggest`), "invite" (`siyu invite`). Only hook rows wait in the push queue.
+    source: str = "hook"
+    variant: str = "default"
+    template_text: str = ""
+    text: str = ""
+    alternatives: list[str] = _json(list)
+    why: list[str] = _json(list)
+    reasons: list[dict[str, Any]] = _json(list)
+    segments: dict[str, Any] = _json(dict)
+    next_action: str = "private_chat"
+    polished: bool = False
+    status: str = "pending"
+    # What the operator really sent, when they edited the script first.
+    final_text: str | None = None
+    created_at: datetime = _dt(nullable=False)
+    updated_at: datetime = _dt(nullable=False)
+    notified_at: datetime | None = _dt()
+    status_at: datetime | None = _dt()
+
+
+class SuggestState(SQLModel, table=True):
+    """Small facts of the trigger loop: the message watermark and the last run."""
+
+    __tablename__ = "suggest_state"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class NotifyLog(SQLModel, table=True):
+    """Every push of a suggestion to an operator. The hourly cap counts these, not the
+    suggestions' `notified_at`, which a newer trigger resets when it re-queues a row."""
+
+    __tablename__ = "notify_log"
+    __table_args__ = (Index("ix_notify_log_operator_at", "operator", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_pk: int = Field(sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"),
+                                            nullable=False, index=True))
+    operator: str
+    at: datetime = _dt(nullable=False)
+
+# The tables as SQLAlchemy Core sees them: the repositories build their statements from these.
+MEMBER: Table = Member.__table__  # type: ignore[assignment]
+IDENTITY: Table = Identity.__table__  # type: ignore[assignment]
+CHAT: Table = Chat.__table__  # type: ignore[assignment]
+MESSAGE: Table = Message.__table__  # type: ignore[assignment]
+TAG: Table = Tag.__table__  # type: ignore[assignment]
+CLAIM: Table = TagClaim.__table__  # type: ignore[assignment]
+ORDER: Table = Order.__table__  # type: ignore[assignment]
+EVENT: Table = ContentEvent.__table__  # type: ignore[assignment]
+LINK: Table = ExternalLink.__table__  # type: ignore[assignment]
+RUN: Table = SegmentRun.__table__  # type: ignore[assignment]
+MEMBER_SEGMENT: Table = MemberSegment.__table__  # type: ignore[assignment]
+KEYWORDS: Table = MemberKeywords.__table__  # type: ignore[assignment]
+ACTIVITY: Table = MemberActivity.__table__  # type: ignore[assignment]
+TAGS: Table = MemberTags.__table__  # type: ignore[assignment]
+SUGGESTION: Table = Suggestion.__table__  # type: ignore[assignment]
+STATE: Table = SuggestState.__table__  # type: ignore[assignment]
+NOTIFY_LOG: Table = NotifyLog.__table__  # type: ignore[assignment]
+AUDIT: Table = AuditLog.__table__  # type: ignore[assignment]
+NOTICE: Table = ConsentNotice.__table__  # type: ignore[assignment]

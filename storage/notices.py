@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Table
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel
 
 from storage.db import insert_skipping_conflicts, writing
-from storage.models import UTCDateTime
-
-
-class ConsentNotice(SQLModel, table=True):
-    __tablename__ = "consent_notice"
-
-    member_pk: int = Field(foreign_key="member.id", primary_key=True)
-    sent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-
-
-NOTICE: Table = ConsentNotice.__table__  # type: ignore[assignment]
+from storage.models import NOTICE
 
 
 class NoticeStore:

@@ -39,17 +39,10 @@ from sqlalchemy.engine import Connection, Engine
 
 from persona.columns import KeptTags
 from storage import driver
-from storage.columns import TAGS, replace_member_tags
+from storage.columns import replace_member_tags
 from storage.db import _json_dumps, insert_skipping_conflicts, pg_text, writing
 from storage.driver import Query
-from storage.models import Chat, Identity, Member, Message, Tag, TagClaim
-
-MEMBER: Table = Member.__table__  # type: ignore[assignment]
-IDENTITY: Table = Identity.__table__  # type: ignore[assignment]
-CHAT: Table = Chat.__table__  # type: ignore[assignment]
-MESSAGE: Table = Message.__table__  # type: ignore[assignment]
-TAG: Table = Tag.__table__  # type: ignore[assignment]
-CLAIM: Table = TagClaim.__table__  # type: ignore[assignment]
+from storage.models import CHAT, CLAIM, IDENTITY, MEMBER, MESSAGE, TAG, TAGS
 
 # SQLite allows 32766 bound variables; stay far below for IN (...) lists.
 _CHUNK = 500

@@ -15,40 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Column, Table, Text, cast, func, insert, literal, select
+from sqlalchemy import JSON, Text, cast, func, insert, literal, select
 from sqlalchemy.engine import Engine
-from sqlmodel import Field, SQLModel
 
 from persona.segment import SegmentResult, StoredAssignments
 from storage.db import writing
-from storage.models import Member, UTCDateTime
+from storage.models import MEMBER, MEMBER_SEGMENT, RUN
 
-
-class SegmentRun(SQLModel, table=True):
-    __tablename__ = "segment_run"
-
-    id: int | None = Field(default=None, primary_key=True)
-    as_of: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-
-
-class MemberSegment(SQLModel, table=True):
-    __tablename__ = "member_segment"
-
-    run_id: int = Field(foreign_key="segment_run.id", primary_key=True)
-    member_pk: int = Field(foreign_key="member.id", primary_key=True, index=True)
-    value: str | None = None
-    lifecycle: str | None = None
-    motivation: str | None = None
-    layer: str | None = None
-    cluster: str | None = None
-
-
-RUN: Table = SegmentRun.__table__  # type: ignore[assignment]
-MEMBER_SEGMENT: Table = MemberSegment.__table__  # type: ignore[assignment]
-MEMBER: Table = Member.__table__  # type: ignore[assignment]
 SEGMENT_FIELDS = ("value", "lifecycle", "motivation", "layer", "cluster")
 _ROWS_PER_INSERT = 20_000
 

@@ -26,14 +26,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
 
 from sqlalchemy import (
-    JSON,
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
     MetaData,
     Table,
-    UniqueConstraint,
     and_,
     bindparam,
     case,
@@ -42,21 +36,31 @@ from sqlalchemy import (
     inspect,
     literal,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError
-from sqlmodel import Field, SQLModel
+from sqlmodel import SQLModel
 
 from storage import driver
-from storage.business import EVENT, ORDER
 from storage.db import PG_SCHEMA_LOCK, writing
 from storage.driver import Query
-from storage.models import UTCDateTime, _dt
-from storage.repo import CHAT, MEMBER, MESSAGE, Prepared, StoredMessage, _chunks, _executemany
-from storage.segments import MEMBER_SEGMENT, RUN, SEGMENT_FIELDS
+from storage.models import (
+    CHAT,
+    EVENT,
+    MEMBER,
+    MEMBER_SEGMENT,
+    MESSAGE,
+    NOTIFY_LOG,
+    ORDER,
+    RUN,
+    STATE,
+    SUGGESTION,
+    UTCDateTime,
+)
+from storage.repo import Prepared, StoredMessage, _chunks, _executemany
+from storage.segments import SEGMENT_FIELDS
 
 log = logging.getLogger("siyu.suggestions")
 
@@ -64,92 +68,6 @@ STATUSES = ("pending", "sent", "edited", "dismissed")
 ACCEPTED = ("sent", "edited")
 
 
-# Predicates of the partial indexes, as SQL both SQLite and PostgreSQL read the same way.
-_ONE_OPEN = "status = 'pending' AND scenario <> 'invite'"
-_QUEUED = "status = 'pending' AND notified_at IS NULL AND source = 'hook'"
-
-
-def _json(default: Any) -> Any:
-    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
-
-
-class Suggestion(SQLModel, table=True):
-    """A reply script or invite drafted for the operator, and what became of it."""
-
-    __table_args__ = (
-        UniqueConstraint("member_pk", "scenario", "trigger"),
-        Index("ix_suggestion_open", "member_pk", "scenario", "status"),
-        Index("ix_suggestion_notify", "operator", "notified_at"),
-        # One pending draft per member and scenario, held by the database: two bot processes
-        # drafting for the same member at once cannot both insert one (invites are one per
-        # activity instead, which the unique trigger key already holds).
-        Index("ux_suggestion_one_open", "member_pk", "scenario", unique=True,
-              sqlite_where=text(_ONE_OPEN), postgresql_where=text(_ONE_OPEN)),
-        # The push queue (pending hook rows not yet handed out), per operator, by trigger
-        # time: the live hook reads its head on every message, so it must not scan the table.
-        Index("ix_suggestion_queue", "operator", "trigger_ts",
-              sqlite_where=text(_QUEUED), postgresql_where=text(_QUEUED)),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    # Erasing a member (siyu forget) erases what was drafted for them.
-    member_pk: int = Field(sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"),
-                                            nullable=False, index=True))
-    scenario: str
-    trigger: str
-    trigger_ts: datetime = _dt(nullable=False)
-    message_id: str | None = None
-    chat_id: str | None = None
-    activity: str | None = None
-    segment: str | None = None
-    operator: str = "operator"
-    # How it was made: "hook" (pushed to the operator, rate limited), "demand" (the operator
-    # asked: `siyu suggest`), "invite" (`siyu invite`). Only hook rows wait in the push queue.
-    source: str = "hook"
-    variant: str = "default"
-    template_text: str = ""
-    text: str = ""
-    alternatives: list[str] = _json(list)
-    why: list[str] = _json(list)
-    reasons: list[dict[str, Any]] = _json(list)
-    segments: dict[str, Any] = _json(dict)
-    next_action: str = "private_chat"
-    polished: bool = False
-    status: str = "pending"
-    # What the operator really sent, when they edited the script first.
-    final_text: str | None = None
-    created_at: datetime = _dt(nullable=False)
-    updated_at: datetime = _dt(nullable=False)
-    notified_at: datetime | None = _dt()
-    status_at: datetime | None = _dt()
-
-
-class SuggestState(SQLModel, table=True):
-    """Small facts of the trigger loop: the message watermark and the last run."""
-
-    __tablename__ = "suggest_state"
-
-    key: str = Field(primary_key=True)
-    value: str
-
-
-class NotifyLog(SQLModel, table=True):
-    """Every push of a suggestion to an operator. The hourly cap counts these, not the
-    suggestions' `notified_at`, which a newer trigger resets when it re-queues a row."""
-
-    __tablename__ = "notify_log"
-    __table_args__ = (Index("ix_notify_log_operator_at", "operator", "at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    member_pk: int = Field(sa_column=Column(Integer, ForeignKey("member.id", ondelete="CASCADE"),
-                                            nullable=False, index=True))
-    operator: str
-    at: datetime = _dt(nullable=False)
-
-
-SUGGESTION: Table = Suggestion.__table__  # type: ignore[assignment]
-STATE: Table = SuggestState.__table__  # type: ignore[assignment]
-NOTIFY_LOG: Table = NotifyLog.__table__  # type: ignore[assignment]
 _ROW_COLS = tuple(c for c in SUGGESTION.c)
 
 

@@ -22,8 +22,9 @@ from sqltrace import trace
 from storage import driver
 from storage.db import open_database, writing
 from storage.driver import Query
+from storage.models import SUGGESTION
 from storage.repo import _R, _W, MEMBER, MESSAGE, Batch, NewMessage, Store
-from storage.suggestions import _Q, SUGGESTION, SuggestionStore, _FactQ
+from storage.suggestions import _Q, SuggestionStore, _FactQ
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 

@@ -39,8 +39,8 @@ from persona.suggest import (
     message_scenario,
     message_trigger,
 )
-from storage.models import Member, Message
-from storage.suggestions import Suggestion, SuggestionStore
+from storage.models import Member, Message, Suggestion
+from storage.suggestions import SuggestionStore
 from tests.suggest_fixtures import (
     GROUP,
     NOW,
