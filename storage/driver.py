@@ -17,7 +17,12 @@ What stays Core's:
 - Shapes out of the ordinary: more than `MAX_SHAPES` distinct list lengths of one statement,
   or a list longer than `MAX_LIST` (the bulk paths, whose per-statement overhead is noise).
 
+Writes of many rows take the same road: `write_many` is `conn.execute(stmt, rows)` with the
+statement compiled once per set of column keys (kept on its `Query`) and the rows handed to
+the driver's executemany as tuples, each value through its column's own bind processor.
+
 SQL is still built by SQLAlchemy from the table definitions: this module never writes SQL.
+What it reads of SQLAlchemy's internals is listed, and tested, in `storage/sqla_internals.py`.
 """
 
 from __future__ import annotations
@@ -25,12 +30,26 @@ from __future__ import annotations
 import sqlite3
 import weakref
 from collections import namedtuple
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from operator import itemgetter
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Connection, Dialect, Engine
-from sqlalchemy.exc import DBAPIError
+
+from storage.sqla_internals import (
+    bind_processor,
+    bind_processors,
+    compiled_bind,
+    dbapi_error,
+    expand,
+    expanding_binds,
+    positional_binds,
+    prefetched,
+    result_columns,
+    result_processor,
+    watched,
+)
 
 # Distinct list-length combinations kept per statement, and the longest list kept; past
 # either, Core renders the statement (bulk reads of hundreds of ids gain nothing here).
@@ -53,15 +72,32 @@ class _Plan:
         self.row = row
 
 
+class _Many:
+    """A write statement compiled for one set of column keys, for the driver's executemany:
+    its SQL, the parameter keys in placeholder order (each once), their types, and how to
+    place the converted values (`tuple`, or a getter repeating a value used twice)."""
+
+    __slots__ = ("keys", "place", "sql", "types")
+
+    def __init__(self, sql: str, keys: list[str], types: list[Any],
+                 place: Callable[[list[Any]], Any]) -> None:
+        self.sql = sql
+        self.keys = keys
+        self.types = types
+        self.place = place
+
+
 class Query:
     """A SELECT, INSERT or UPDATE built once, to be run by `rows` (which returns no rows for
-    a write without RETURNING).
+    a write without RETURNING) or, for many rows at once, by `write_many`.
 
     Build it at import time like any other module-level statement; its SQLite renderings are
-    made on first use, one per combination of list lengths of its expanding parameters.
+    made on first use, one per combination of list lengths of its expanding parameters (and
+    for `write_many`, one per set of column keys its rows carry).
     """
 
-    __slots__ = ("__weakref__", "_compiled", "_expanding", "_plans", "column_keys", "stmt")
+    __slots__ = ("__weakref__", "_compiled", "_expanding", "_many", "_plans", "column_keys",
+                 "stmt")
 
     def __init__(self, stmt: Any, column_keys: Iterable[str] | None = None) -> None:
         self.stmt = stmt
@@ -72,11 +108,13 @@ class Query:
         self._expanding: tuple[Any, ...] = ()  # its expanding BindParameters
         # list lengths → plan, or None: this statement always takes Core's path
         self._plans: dict[tuple[int, ...], _Plan | None] = {}
+        # column keys of `write_many`'s rows → the statement compiled for them
+        self._many: dict[tuple[str, ...], _Many] = {}
         _QUERIES.add(self)
 
     def _compile(self, dialect: Dialect) -> None:
         self._compiled = self.stmt.compile(dialect=dialect, column_keys=self.column_keys)
-        self._expanding = tuple(b for b in self._compiled.binds.values() if b.expanding)
+        self._expanding = expanding_binds(self._compiled)
 
     def _plan(self, dialect: Dialect, params: Mapping[str, Any]) -> _Plan | None:
         if self._compiled is None:
@@ -92,6 +130,34 @@ class Query:
             return None
         plan = self._plans[shape] = _make_plan(self._compiled, expanding, params, dialect)
         return plan
+
+    def many(self, dialect: Dialect, column_keys: tuple[str, ...]) -> _Many:
+        """The statement compiled for rows with these column keys (see `write_many`)."""
+        many = self._many.get(column_keys)
+        if many is None:
+            many = self._many[column_keys] = _make_many(self.stmt, dialect, column_keys)
+        return many
+
+
+K = TypeVar("K", bound=Hashable)
+
+
+class Queries(Generic[K]):
+    """Queries whose statement depends on a value — the columns an INSERT is given, the
+    order a ranking sorts by — made by `build` on first use of that value and kept, so each
+    is compiled once like any module-level Query."""
+
+    __slots__ = ("_build", "_made")
+
+    def __init__(self, build: Callable[[K], Query]) -> None:
+        self._build = build
+        self._made: dict[K, Query] = {}
+
+    def __getitem__(self, key: K) -> Query:
+        query = self._made.get(key)
+        if query is None:
+            query = self._made[key] = self._build(key)
+        return query
 
 
 # Every Query made so far, for `compile_all`.
@@ -131,24 +197,24 @@ def _make_plan(compiled: Any, expanding: tuple[Any, ...], params: Mapping[str, A
     """What Core does for these list lengths, worked out once from Core's own expansion of
     `params`; None (Core's path for good) when that expansion is not the plain one this
     module reproduces."""
-    if compiled.insert_prefetch or compiled.update_prefetch:
+    if prefetched(compiled):
         return None  # column defaults Core computes per execution: give every column instead
-    state = compiled.construct_expanded_state(dict(params))
-    if not compiled.positional or state.positiontup is None:
+    state = expand(compiled, params)
+    if state is None:
         return None
     origin: dict[str, tuple[str, int]] = {}
     for bind in expanding:
-        names = state.parameter_expansion.get(compiled.bind_names[bind], [])
+        names = state.expanded.get(bind, [])
         flat = _flat(params.get(bind.key, bind.value))
         if len(names) != len(flat):
             return None
         for i, expanded in enumerate(names):
             # Core's expansion of these very values must be the flattened list, in order.
-            if state.parameters[expanded] is not flat[i]:
+            if state.values[expanded] is not flat[i]:
                 return None
             origin[expanded] = (bind.key, i)
     binds: list[tuple[str, int, Any, Any]] = []
-    for name in state.positiontup:
+    for name in state.names:
         # Core's expansion carries the processors of the expanded values; every other value
         # goes through its parameter's type, as Core's own bind processors do.
         proc = state.processors.get(name)
@@ -157,22 +223,35 @@ def _make_plan(compiled: Any, expanding: tuple[Any, ...], params: Mapping[str, A
             if key in params:
                 binds.append((key, index, proc, None))
             else:  # a list written into the statement: the same every call
-                binds.append((key, -2, proc, state.parameters[name]))
+                binds.append((key, -2, proc, state.values[name]))
             continue
-        bind = compiled.binds.get(name)
+        bind = compiled_bind(compiled, name)
         if bind is None or bind.expanding or bind.callable is not None:
             return None  # not a plain parameter (a value computed at execution time…)
-        proc = bind.type._cached_bind_processor(dialect)
+        proc = bind_processor(bind.type, dialect)
         if bind.key in params:
             binds.append((bind.key, -1, proc, None))
         else:  # a literal of the statement (tag.source = 'manual'): the same every call
-            binds.append((bind.key, -2, proc, state.parameters[name]))
-    entries = compiled._result_columns
-    results = [(i, proc) for i, entry in enumerate(entries)
-               if (proc := entry.type._cached_result_processor(dialect, None)) is not None]
-    row = (namedtuple("Row", [entry.keyname for entry in entries], rename=True)  # type: ignore[misc]
+            binds.append((bind.key, -2, proc, state.values[name]))
+    entries = result_columns(compiled)
+    results = [(i, proc) for i, (_, type_) in enumerate(entries)
+               if (proc := result_processor(type_, dialect)) is not None]
+    row = (namedtuple("Row", [name for name, _ in entries], rename=True)  # type: ignore[misc]
            if entries else None)
-    return _Plan(state.statement, binds, results, row)
+    return _Plan(state.sql, binds, results, row)
+
+
+def _make_many(stmt: Any, dialect: Dialect, column_keys: tuple[str, ...]) -> _Many:
+    """`stmt` compiled as Core compiles it for rows with these keys, for `write_many`."""
+    # Every bound column must be in the rows: Python-side column defaults are not applied.
+    compiled = stmt.compile(dialect=dialect, column_keys=list(column_keys))
+    binds = positional_binds(compiled)
+    # A parameter used twice in the statement is converted once and placed twice.
+    keys = list(dict.fromkeys(b.key for b in binds))
+    first = {b.key: b for b in reversed(binds)}
+    place = (itemgetter(*(keys.index(b.key) for b in binds)) if len(keys) < len(binds)
+             else tuple)
+    return _Many(str(compiled), keys, [first[k].type for k in keys], place)
 
 
 def _values(plan: _Plan, params: Mapping[str, Any]) -> list[Any]:
@@ -190,12 +269,6 @@ def _values(plan: _Plan, params: Mapping[str, Any]) -> list[Any]:
             value = seq[index]
         out.append(proc(value) if proc is not None else value)
     return out
-
-
-def _watched(engine: Engine) -> bool:
-    """True when someone observes this engine's statements (see the module docstring)."""
-    dispatch = engine.dispatch
-    return bool(engine.echo or dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
 
 def _core(bind: Engine | Connection, stmt: Any, params: Mapping[str, Any]) -> list[Any]:
@@ -219,7 +292,7 @@ def rows(bind: Engine | Connection, query: Query, params: Mapping[str, Any]) -> 
     read `.column`, as with Core's rows); driver errors come out as SQLAlchemy's exceptions.
     """
     engine = bind if isinstance(bind, Engine) else bind.engine
-    if bind.dialect.name != "sqlite" or _watched(engine):
+    if bind.dialect.name != "sqlite" or watched(engine):
         return _core(bind, query.stmt, params)
     plan = query._plan(bind.dialect, params)
     if plan is None:
@@ -262,7 +335,7 @@ def _as_sqlalchemy(sql: str, params: Any) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, list(params), exc, sqlite3.Error) from exc
+        raise dbapi_error(sql, list(params), exc, sqlite3.Error) from exc
 
 
 def _in_transaction(conn: Connection) -> Any:
@@ -272,10 +345,56 @@ def _in_transaction(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
+class Encoded(str):
+    """A value already in the form SQLite stores (datetime text, JSON text): `write_many`
+    passes it through instead of running the column's bind processor on it again."""
+
+    __slots__ = ()
+
+
+def write_many(conn: Connection, query: Query, rows: list[dict[str, Any]]) -> None:
+    """`conn.execute(query.stmt, rows)`, minus SQLAlchemy's per-row work on SQLite.
+
+    A bulk import runs this for every message and every member span, and Core's executemany
+    spends several microseconds per row on parameter dictionaries and type processing. On
+    SQLite the statement is compiled once by SQLAlchemy per set of column keys (`Query.many`),
+    each value goes through its column's own bind processor (the stored bytes are exactly
+    what Core would store: same datetime text, same compact JSON), and the tuples go to the
+    driver's executemany. Identical JSON values (the ingest shares one dict per distinct
+    analysis) are serialised once. Other backends take the ordinary path.
+    """
+    if conn.dialect.name != "sqlite" or not rows:
+        conn.execute(query.stmt, rows)
+        return
+    many = query.many(conn.dialect, tuple(rows[0]))
+    get = itemgetter(*many.keys)
+    one = len(many.keys) == 1
+    convert = [(i, proc) for i, proc in enumerate(bind_processors(many.types, conn.dialect))
+               if proc is not None]
+    memo: dict[int, Any] = {}
+    params: list[Any] = []
+    place = many.place
+    for row in rows:
+        values = [get(row)] if one else list(get(row))
+        for i, proc in convert:
+            value = values[i]
+            if type(value) is Encoded:
+                continue
+            if isinstance(value, dict | list):  # alive for the whole loop: ids are unique
+                done = memo.get(id(value))
+                if done is None:
+                    done = memo[id(value)] = proc(value)
+                values[i] = done
+            else:
+                values[i] = proc(value)
+        params.append(place(values))
+    executemany(conn, many.sql, params)
+
+
 def executemany(conn: Connection, sql: str, params: list[Any]) -> None:
     """The driver's executemany in `conn`'s transaction (statements compiled by Core: see
-    `storage/repo.py: _executemany`); Core's `exec_driver_sql` when the engine is watched."""
-    if _watched(conn.engine):
+    `write_many`); Core's `exec_driver_sql` when the engine is watched."""
+    if watched(conn.engine):
         conn.exec_driver_sql(sql, params)
         return
     with _as_sqlalchemy(sql, params):
@@ -286,7 +405,7 @@ def begin(conn: Connection, sql: str) -> None:
     """Send BEGIN (or BEGIN IMMEDIATE) for `storage/db.py: _sqlite_begin`: through the driver,
     unless the engine is watched (a lock test waits to see BEGIN IMMEDIATE go by). Called
     while Core begins the transaction, so the driver connection is used as it is."""
-    if _watched(conn.engine):
+    if watched(conn.engine):
         conn.exec_driver_sql(sql)
         return
     with _as_sqlalchemy(sql, ()):

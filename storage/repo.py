@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -43,6 +42,12 @@ from storage.columns import replace_member_tags
 from storage.db import _json_dumps, insert_skipping_conflicts, pg_text, writing
 from storage.driver import Query
 from storage.models import CHAT, CLAIM, IDENTITY, MEMBER, MESSAGE, TAG, TAGS
+from storage.sqla_internals import (
+    bind_processor,
+    bind_processors,
+    json_serializer,
+    result_processor,
+)
 
 # SQLite allows 32766 bound variables; stay far below for IN (...) lists.
 _CHUNK = 500
@@ -127,7 +132,7 @@ def _utc_text(ts: datetime) -> str:
 def _sqlite_time_text(conn: Connection) -> Callable[[datetime], str]:
     """`_utc_text` when it writes exactly what the column's own processor writes (checked on
     a probe, so a SQLAlchemy that changes its format is followed), else that processor."""
-    proc = MESSAGE.c.ts.type._cached_bind_processor(conn.dialect)
+    proc = bind_processor(MESSAGE.c.ts.type, conn.dialect)
     probes = (datetime(1999, 12, 31, 23, 59, 58, 123, tzinfo=timezone(timedelta(hours=8))),
               datetime(2026, 11, 20, 4, 0, tzinfo=UTC))
     return (_utc_text if proc is not None and all(proc(p) == _utc_text(p) for p in probes)
@@ -148,7 +153,7 @@ def _sqlite_time_parser(conn: Connection) -> Callable[[str], datetime]:
     processors do (checked on probes, as `_sqlite_time_text` checks the writing side), else
     those processors."""
     ts_type = MESSAGE.c.ts.type
-    raw = DateTime()._cached_result_processor(conn.dialect, None)
+    raw = result_processor(DateTime(), conn.dialect)
     decorate = ts_type.process_result_value
 
     def slow(text: str) -> datetime:
@@ -223,13 +228,6 @@ def _history_time(row: HistoryRow) -> datetime:
     return row.ts
 
 
-class Encoded(str):
-    """A value already in the form SQLite stores (datetime text, JSON text): `_executemany`
-    passes it through instead of running the column's bind processor on it again."""
-
-    __slots__ = ()
-
-
 @dataclass(slots=True)
 class Batch:
     """What one ingest transaction writes."""
@@ -290,7 +288,7 @@ def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
         member_id = f"{platform}:{pid}" if stored(pid) in taken else pid
         taken.add(stored(member_id))
         member_ids.append(member_id)
-    _executemany(conn, _W.insert_member, [
+    driver.write_many(conn, _W.insert_member, [
         {"member_id": mid, "name": people[key] or key[1], "opted_out": False,
          "tags_stale": False}
         for mid, key in zip(member_ids, missing, strict=True)])
@@ -303,7 +301,7 @@ def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
         pk = pks[platform, pid] = by_member_id[stored(mid)]
         created.add(pk)
         identities.append({"member_pk": pk, "platform": platform, "platform_id": pid})
-    _executemany(conn, _W.insert_identity, identities)
+    driver.write_many(conn, _W.insert_identity, identities)
     return pks, created
 
 
@@ -432,8 +430,9 @@ class Store:
             # One statement per member, compared in SQL: no read back of every touched
             # member's span per batch. Stored times are fixed-width UTC text, so text order
             # is time order. (Writers are serialised: nothing can move a span in between.)
-            _executemany(conn, _W.widen_spans, [{"pk": pk, "lo": Encoded(lo_), "hi": Encoded(hi_)}
-                                                for pk, (lo_, hi_) in sorted(spans.items())])
+            driver.write_many(conn, _W.widen_spans, [
+                {"pk": pk, "lo": driver.Encoded(lo_), "hi": driver.Encoded(hi_)}
+                for pk, (lo_, hi_) in sorted(spans.items())])
             return
         current: dict[int, tuple[datetime | None, datetime | None]] = {}
         for part in _chunks(sorted(spans)):
@@ -454,7 +453,7 @@ class Store:
             if (new_first, new_last) != (first, last):
                 updates.append({"pk": pk, "first": new_first, "last": new_last})
         if updates:
-            _executemany(conn, update(MEMBER).where(MEMBER.c.id == bindparam("pk"))
+            conn.execute(update(MEMBER).where(MEMBER.c.id == bindparam("pk"))
                          .values(first_seen=bindparam("first"), last_active=bindparam("last")),
                          updates)
 
@@ -482,7 +481,7 @@ class Store:
                      "source": "derived", "computed_at": computed_at}
                     for pk in pks for t in tags[pk]]
             if rows:
-                _executemany(conn, _W.insert_tag, rows)
+                driver.write_many(conn, _W.insert_tag, rows)
             for part in _chunks(pks):
                 conn.execute(delete(CLAIM).where(CLAIM.c.member_pk.in_(part)))
 
@@ -690,32 +689,6 @@ def _lock_members(conn: Connection, pks: Sequence[int]) -> None:
                      .with_for_update(key_share=True)).all()
 
 
-class Prepared:
-    """A write statement built once, whose SQLite compilation `_executemany` keeps (per set of
-    column keys): the live path writes one message per transaction, and compiling the same
-    INSERT/UPDATE again cost more than running it."""
-
-    __slots__ = ("plans", "stmt")
-
-    def __init__(self, stmt: Any) -> None:
-        self.stmt = stmt
-        self.plans: dict[tuple[str, ...], tuple[str, list[str], list[Any], Any]] = {}
-
-
-def _plan(stmt: Any, conn: Connection, column_keys: tuple[str, ...]
-          ) -> tuple[str, list[str], list[Any], Any]:
-    """(SQL, parameter keys, their types, how to place them) for SQLite's executemany."""
-    # Every bound column must be in the rows: Python-side column defaults are not applied.
-    compiled = stmt.compile(dialect=conn.dialect, column_keys=list(column_keys))
-    binds = [compiled.binds[name] for name in compiled.positiontup]
-    # A parameter used twice in the statement is converted once and placed twice.
-    keys = list(dict.fromkeys(b.key for b in binds))
-    first = {b.key: b for b in reversed(binds)}
-    place = (itemgetter(*(keys.index(b.key) for b in binds)) if len(keys) < len(binds)
-             else tuple)
-    return str(compiled), keys, [first[k].type for k in keys], place
-
-
 class _W:
     """The ingest's statements, built once (with bound and expanding parameters).
 
@@ -729,14 +702,14 @@ class _W:
     _first, _last = MEMBER.c.first_seen, MEMBER.c.last_active
     # SQLite only: one statement per member, compared in SQL (see `Store._extend_spans`);
     # the same statement marks the member's tags stale (a live message costs one UPDATE).
-    widen_spans = Prepared(update(MEMBER).where(MEMBER.c.id == bindparam("pk")).values(
+    widen_spans = Query(update(MEMBER).where(MEMBER.c.id == bindparam("pk")).values(
         first_seen=case((or_(_first.is_(None), _first > _lo), _lo), else_=_first),
         last_active=case((or_(_last.is_(None), _last < _hi), _hi), else_=_last),
         tags_stale=true()))
-    insert_member = Prepared(insert(MEMBER))
-    insert_identity = Prepared(insert(IDENTITY))
-    insert_tag = Prepared(insert(TAG))
-    insert_message = Prepared(insert(MESSAGE))
+    insert_member = Query(insert(MEMBER))
+    insert_identity = Query(insert(IDENTITY))
+    insert_tag = Query(insert(TAG))
+    insert_message = Query(insert(MESSAGE))
     # The reads a live message's write transaction makes, run through the driver on SQLite
     # (`storage/driver.py`).
     chats = Query(select(CHAT.c.id).where(CHAT.c.id.in_(bindparam("ids", expanding=True))))
@@ -758,54 +731,6 @@ class _W:
                   .values(tags_stale=True))
 
 
-def _executemany(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
-    """`conn.execute(stmt, rows)`, minus SQLAlchemy's per-row work on SQLite.
-
-    A bulk import runs this for every message and every member span, and Core's executemany
-    spends several microseconds per row on parameter dictionaries and type processing. On
-    SQLite the statement is compiled once by SQLAlchemy (so this module still never writes SQL
-    by hand), each value goes through its column's own bind processor (the stored bytes are
-    exactly what Core would store: same datetime text, same compact JSON), and the tuples go
-    to the driver's executemany. Identical JSON values (the ingest shares one dict per
-    distinct analysis) are serialised once. Other backends take the ordinary path.
-    """
-    if isinstance(stmt, Prepared):
-        prepared, stmt = stmt, stmt.stmt
-    else:
-        prepared = None
-    if conn.dialect.name != "sqlite" or not rows:
-        conn.execute(stmt, rows)
-        return
-    column_keys = tuple(rows[0])
-    plan = prepared.plans.get(column_keys) if prepared is not None else None
-    if plan is None:
-        plan = _plan(stmt, conn, column_keys)
-        if prepared is not None:
-            prepared.plans[column_keys] = plan
-    sql, keys, types, place = plan
-    get = itemgetter(*keys)
-    one = len(keys) == 1
-    convert = [(i, proc) for i, type_ in enumerate(types)
-               if (proc := type_._cached_bind_processor(conn.dialect)) is not None]
-    memo: dict[int, Any] = {}
-    params: list[Any] = []
-    for row in rows:
-        values = [get(row)] if one else list(get(row))
-        for i, proc in convert:
-            value = values[i]
-            if type(value) is Encoded:
-                continue
-            if isinstance(value, dict | list):  # alive for the whole loop: ids are unique
-                done = memo.get(id(value))
-                if done is None:
-                    done = memo[id(value)] = proc(value)
-                values[i] = done
-            else:
-                values[i] = proc(value)
-        params.append(place(values))
-    driver.executemany(conn, sql, params)
-
-
 def _insert_sqlite_messages(conn: Connection, messages: Sequence[NewMessage],
                             member_pks: Sequence[int]) -> list[str]:
     """Insert new messages on SQLite (the one insert that runs once per chat line); returns
@@ -813,7 +738,7 @@ def _insert_sqlite_messages(conn: Connection, messages: Sequence[NewMessage],
 
     Writers are serialised there, so what the duplicate check found absent is still absent:
     a plain executemany stores every row. The statement is compiled by SQLAlchemy once
-    (`Prepared`), and the rows go to the driver as tuples built straight from the messages,
+    (`Query.many`), and the rows go to the driver as tuples built straight from the messages,
     with the same stored bytes Core would write: times through `_sqlite_time_text`, signals
     as the ingest serialised them (`signals_json`, the engine's own JSON serializer) or
     through the column's processor. The other columns are plain text and integers, which
@@ -824,20 +749,17 @@ def _insert_sqlite_messages(conn: Connection, messages: Sequence[NewMessage],
     ts_text = _sqlite_time_text(conn)
     stamps = [ts_text(m.ts) for m in messages]
     keys = ("id", "chat_id", "member_pk", "ts", "type", "text", "signals", "origin")
-    plan = _W.insert_message.plans.get(keys)
-    if plan is None:
-        plan = _W.insert_message.plans[keys] = _plan(_W.insert_message.stmt, conn, keys)
-    sql, order, types, place = plan
-    plain = all(t._cached_bind_processor(conn.dialect) is None
-                for key, t in zip(order, types, strict=True) if key not in ("ts", "signals"))
-    if not plain or tuple(order) != keys or place is not tuple:
-        _executemany(conn, _W.insert_message, [
-            {"id": m.id, "chat_id": m.chat_id, "member_pk": pk, "ts": Encoded(ts),
+    many = _W.insert_message.many(conn.dialect, keys)
+    procs = dict(zip(many.keys, bind_processors(many.types, conn.dialect), strict=True))
+    plain = all(proc is None for key, proc in procs.items() if key not in ("ts", "signals"))
+    if not plain or tuple(many.keys) != keys or many.place is not tuple:
+        driver.write_many(conn, _W.insert_message, [
+            {"id": m.id, "chat_id": m.chat_id, "member_pk": pk, "ts": driver.Encoded(ts),
              "type": m.type, "text": m.text, "signals": m.signals, "origin": m.origin}
             for m, pk, ts in zip(messages, member_pks, stamps, strict=True)])
         return stamps
-    encode = MESSAGE.c.signals.type._cached_bind_processor(conn.dialect)
-    own_json = conn.dialect._json_serializer is _json_dumps
+    encode = procs["signals"]
+    own_json = json_serializer(conn.dialect) is _json_dumps
     memo: dict[int, str] = {}
 
     def signals_text(m: NewMessage) -> str:
@@ -848,7 +770,7 @@ def _insert_sqlite_messages(conn: Connection, messages: Sequence[NewMessage],
             done = memo[id(m.signals)] = encode(m.signals) if encode else m.signals
         return done
 
-    driver.executemany(conn, sql, [
+    driver.executemany(conn, many.sql, [
         (m.id, m.chat_id, pk, ts, m.type, m.text, signals_text(m), m.origin)
         for m, pk, ts in zip(messages, member_pks, stamps, strict=True)])
     return stamps

@@ -45,7 +45,7 @@ from sqlmodel import SQLModel
 
 from storage import driver
 from storage.db import PG_SCHEMA_LOCK, writing
-from storage.driver import Query
+from storage.driver import Queries, Query
 from storage.models import (
     CHAT,
     EVENT,
@@ -59,7 +59,7 @@ from storage.models import (
     SUGGESTION,
     UTCDateTime,
 )
-from storage.repo import Prepared, StoredMessage, _chunks, _executemany
+from storage.repo import StoredMessage, _chunks
 from storage.segments import SEGMENT_FIELDS
 
 log = logging.getLogger("siyu.suggestions")
@@ -188,11 +188,7 @@ class SuggestionStore:
             if conn.dialect.name == "postgresql":
                 found = conn.execute(_Q.insert_pg, dict(values)).all()
             else:
-                keys = frozenset(values)
-                query = _Q.inserts.get(keys)
-                if query is None:
-                    query = _Q.inserts[keys] = Query(_Q.insert_sqlite, column_keys=keys)
-                found = driver.rows(conn, query, values)
+                found = driver.rows(conn, _Q.inserts[frozenset(values)], values)
         return SuggestionRow(*found[0]) if found else None
 
     def update_open(self, sid: int, values: Mapping[str, Any]) -> SuggestionRow | None:
@@ -293,9 +289,7 @@ class SuggestionStore:
                 return Claim([], _reopens(oldest, cap))
             if not driver.rows(conn, _Q.waiting, params):
                 return Claim([], None)
-        ranked = _Q.claims.get(tuple(priority))
-        if ranked is None:
-            ranked = _Q.claims[tuple(priority)] = _Q.ranked(priority)
+        ranked = _Q.claims[tuple(priority)]
         with writing(self.engine) as conn:
             _write_lock(conn, f"notify:{operator}")
             used, oldest = _hour(conn, params)
@@ -305,7 +299,7 @@ class SuggestionStore:
                                                            {**params, "n": cap - used})]
             if rows:
                 driver.rows(conn, _Q.mark, {"ids": [r.id for r in rows], "at": now})
-                _executemany(conn, _Q.log_push, [
+                driver.write_many(conn, _Q.log_push, [
                     {"member_pk": r.member_pk, "operator": operator, "at": now} for r in rows])
         full = used + len(rows) >= cap
         return Claim([r._replace(notified_at=now) for r in rows],
@@ -503,7 +497,8 @@ class _Q:
                   .where(S.member_pk.in_(bindparam("pks", expanding=True))))
     insert_sqlite = sqlite.insert(SUGGESTION).on_conflict_do_nothing().returning(*_ROW_COLS)
     # `insert_sqlite` per set of columns given (the hook always gives the same ones).
-    inserts: ClassVar[dict[frozenset[str], Query]] = {}
+    inserts: ClassVar[Queries[frozenset[str]]] = Queries(
+        lambda keys: Query(_Q.insert_sqlite, column_keys=keys))
     insert_pg = postgresql.insert(SUGGESTION).on_conflict_do_nothing().returning(*_ROW_COLS)
     update_open = (update(SUGGESTION)
                    .where(S.id == bindparam("u_sid"), S.status == "pending")
@@ -527,11 +522,9 @@ class _Q:
     _claimable = (*_queued_where(), S.operator == bindparam("op"),
                   S.trigger_ts >= bindparam("fresh"), S.trigger_ts <= bindparam("now"))
     waiting = Query(select(literal(1)).where(*_claimable).limit(1))
-    # The ranked read, one per priority order (the playbook's: one per process in practice).
-    claims: ClassVar[dict[tuple[str, ...], Query]] = {}
     mark = Query(update(SUGGESTION).where(S.id.in_(bindparam("ids", expanding=True)))
                  .values(notified_at=bindparam("at")))
-    log_push = Prepared(insert(NOTIFY_LOG))
+    log_push = Query(insert(NOTIFY_LOG))
 
     @classmethod
     def ranked(cls, priority: Sequence[str]) -> Query:
@@ -541,6 +534,9 @@ class _Q:
                     else_=len(priority))
         return Query(select(*_ROW_COLS).where(*cls._claimable)
                      .order_by(rank, S.trigger_ts.desc(), S.id).limit(bindparam("n")))
+
+    # The ranked read, one per priority order (the playbook's: one per process in practice).
+    claims: ClassVar[Queries[tuple[str, ...]]] = Queries(lambda priority: _Q.ranked(priority))
 
 
 class Slot(NamedTuple):
