@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     from bot.app import App
     from bot.config import Settings
-    from storage.repo import MemberRow
+    from storage.members import MemberRow
 
 
 class CliError(Exception):

@@ -18,7 +18,7 @@ from persona.persona import (
     VALUE_LABELS,
     Tag,
 )
-from storage.repo import StoredMessage
+from storage.messages import StoredMessage
 
 KIND_LABELS = {
     "interest": "兴趣", "frequency": "频率", "time": "时段", "content": "内容",

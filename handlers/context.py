@@ -11,7 +11,8 @@ from bot.config import Settings
 from bot.dispatcher import CommandContext
 from bot.roles import Roles
 from handlers.personas import PersonaView, build_personas
-from storage.repo import MemberRow, PrivacyStore
+from storage.members import MemberRow
+from storage.privacy import PrivacyStore
 
 if TYPE_CHECKING:
     from handlers.suggest import SuggestHook

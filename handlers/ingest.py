@@ -31,7 +31,8 @@ from bot.events import MemberInfo, MessageEvent, Reject, SourceItem
 from handlers.bulk import paused_gc
 from handlers.personas import refresh_stale_tags
 from persona.analyze import Analyzer
-from storage.repo import Batch, NewMessage, Store, signals_json
+from storage.batches import Batch, NewMessage, signals_json
+from storage.repo import Store
 
 log = logging.getLogger("siyu.ingest")
 

@@ -36,7 +36,8 @@ from persona.commerce import ContentEventRecord, OrderRecord
 from persona.persona import MessageRecord, build_persona
 from persona.signals import Signals
 from storage.business import BusinessStore
-from storage.repo import Store, StoredMessage
+from storage.messages import StoredMessage
+from storage.repo import Store
 from storage.suggestions import FactVersion, LiveFactStore
 
 # Members kept; a member's history stays whole, so this bounds memory by the busiest members.

@@ -45,8 +45,11 @@ from storage.columns import (
     keep_member_activity,
     keep_member_keywords,
 )
-from storage.repo import HistoryRow, MemberRow, Store, StoredMessage, TagRow
+from storage.members import MemberRow
+from storage.messages import HistoryRow, StoredMessage
+from storage.repo import Store
 from storage.segments import SegmentStore
+from storage.tags import TagRow
 
 
 def persona_settings(settings: Settings) -> PersonaSettings:

@@ -39,7 +39,9 @@ from persona.segment import (
 from persona.signals import Signals
 from storage.business import BusinessStore
 from storage.columns import ColumnReader
-from storage.repo import MemberRow, Store, StoredMessage
+from storage.members import MemberRow
+from storage.messages import StoredMessage
+from storage.repo import Store
 from storage.segments import SegmentColumns, SegmentStore, StoredRun, json_text
 
 QUOTE_INTENTS = frozenset({"question", "complaint", "purchase_intent", "praise"})

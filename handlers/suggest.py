@@ -56,7 +56,9 @@ from persona.suggest import (
     segment_codes,
     welcome_trigger,
 )
-from storage.repo import MemberRow, Store, StoredMessage
+from storage.members import MemberRow
+from storage.messages import StoredMessage
+from storage.repo import Store
 from storage.suggestions import (
     ACCEPTED,
     STATUSES,

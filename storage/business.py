@@ -43,8 +43,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from persona.commerce import ContentEventRecord, OrderRecord, content_event_id
 from storage.db import insert_skipping_conflicts, pg_text, writing
+from storage.driver import chunks
 from storage.models import EVENT, IDENTITY, LINK, MEMBER, ORDER
-from storage.repo import Store, _chunks
+from storage.repo import Store
 
 LINK_KINDS = ("external_id", "phone")
 
@@ -157,7 +158,7 @@ class BusinessStore:
             self._by_member_id(conn, vals, found)
             self._by_platform_id(conn, [v for v in vals if not found[v]], found)
             left = [v for v in vals if not found[v]]
-            for part in _chunks(left):
+            for part in chunks(left):
                 q = select(MEMBER.c.name, MEMBER.c.id).where(MEMBER.c.name.in_(part)).order_by(
                     MEMBER.c.id)
                 for name, pk in conn.execute(q):
@@ -167,7 +168,7 @@ class BusinessStore:
     @staticmethod
     def _by_member_id(conn: Connection, values: Sequence[str],
                       found: dict[str, list[int]]) -> None:
-        for part in _chunks(values):
+        for part in chunks(values):
             q = select(MEMBER.c.member_id, MEMBER.c.id).where(MEMBER.c.member_id.in_(part))
             for mid, pk in conn.execute(q):
                 found[mid] = [pk]
@@ -175,7 +176,7 @@ class BusinessStore:
     @staticmethod
     def _by_platform_id(conn: Connection, values: Sequence[str],
                         found: dict[str, list[int]]) -> None:
-        for part in _chunks(values):
+        for part in chunks(values):
             q = select(IDENTITY.c.platform_id, IDENTITY.c.member_pk).where(
                 IDENTITY.c.platform_id.in_(part)).order_by(IDENTITY.c.member_pk)
             for pid, pk in conn.execute(q):
@@ -189,7 +190,7 @@ class BusinessStore:
         wanted: dict[str, list[str]] = {}
         for value, stored in lookups.items():
             wanted.setdefault(stored, []).append(value)
-        for part in _chunks(list(wanted)):
+        for part in chunks(list(wanted)):
             q = select(LINK.c.value, LINK.c.member_pk).where(LINK.c.kind == kind,
                                                               LINK.c.value.in_(part))
             for stored, pk in conn.execute(q):
@@ -254,7 +255,7 @@ class BusinessStore:
         with writing(self.engine) as conn:
             keys = [r.key for r in rows]
             have: set[tuple[int, str]] = set()
-            for part in _chunks(keys):
+            for part in chunks(keys):
                 q = select(EVENT.c.member_pk, EVENT.c.event_id).where(
                     tuple_(EVENT.c.member_pk, EVENT.c.event_id).in_(part))
                 have.update((pk, eid) for pk, eid in conn.execute(q))
@@ -354,7 +355,7 @@ class BusinessStore:
                 queries.append(select(*cols))
             else:
                 queries.extend(select(*cols).where(table.c.member_pk.in_(part))
-                               for part in _chunks(sorted(set(pks))))
+                               for part in chunks(sorted(set(pks))))
             rows: list[Any] = []
             for q in queries:
                 if until is not None:
@@ -369,7 +370,7 @@ class BusinessStore:
     @staticmethod
     def _stored_orders(conn: Connection, ids: Sequence[str]) -> dict[str, StoredOrder]:
         out: dict[str, StoredOrder] = {}
-        for part in _chunks(list(dict.fromkeys(ids))):
+        for part in chunks(list(dict.fromkeys(ids))):
             q = select(ORDER.c.order_id, ORDER.c.member_pk, ORDER.c.ts, ORDER.c.amount,
                        ORDER.c.category, ORDER.c.coupon_used, ORDER.c.origin).where(
                 ORDER.c.order_id.in_(part))
@@ -386,7 +387,7 @@ class BusinessStore:
     def _stored_links(conn: Connection, keys: Sequence[tuple[str, str]]
                       ) -> dict[tuple[str, str], StoredLink]:
         out: dict[tuple[str, str], StoredLink] = {}
-        for part in _chunks(keys):
+        for part in chunks(keys):
             q = select(LINK.c.kind, LINK.c.value, LINK.c.member_pk, LINK.c.origin).where(
                 tuple_(LINK.c.kind, LINK.c.value).in_(part))
             for row in conn.execute(q):
@@ -444,7 +445,7 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]],
 
 def _opted_out(conn: Connection, pks: set[int]) -> set[int]:
     out: set[int] = set()
-    for part in _chunks(sorted(pks)):
+    for part in chunks(sorted(pks)):
         out.update(conn.scalars(select(MEMBER.c.id).where(MEMBER.c.id.in_(part),
                                                           MEMBER.c.opted_out.is_(True))))
     return out
@@ -452,5 +453,5 @@ def _opted_out(conn: Connection, pks: set[int]) -> set[int]:
 
 def _mark_stale(conn: Connection, pks: set[int]) -> None:
     """Same flag as a message batch sets: the member's derived tags need a rebuild."""
-    for part in _chunks(sorted(pks)):
+    for part in chunks(sorted(pks)):
         conn.execute(update(MEMBER).where(MEMBER.c.id.in_(part)).values(tags_stale=True))

@@ -30,7 +30,7 @@ from __future__ import annotations
 import sqlite3
 import weakref
 from collections import namedtuple
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, Generic, TypeVar
@@ -55,6 +55,14 @@ from storage.sqla_internals import (
 # either, Core renders the statement (bulk reads of hundreds of ids gain nothing here).
 MAX_SHAPES = 32
 MAX_LIST = 64
+# SQLite allows 32766 bound variables: IN (...) lists go in `chunks` of at most this many.
+CHUNK = 500
+
+def chunks(seq: Sequence[Any], n: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """`seq` in slices of at most `n` values, one IN list each."""
+    for i in range(0, len(seq), n):
+        yield seq[i : i + n]
+
 
 class _Plan:
     """One rendering of a statement: its SQL, how to build its parameters, how to read rows."""

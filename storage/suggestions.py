@@ -45,7 +45,8 @@ from sqlmodel import SQLModel
 
 from storage import driver
 from storage.db import PG_SCHEMA_LOCK, writing
-from storage.driver import Queries, Query
+from storage.driver import Queries, Query, chunks
+from storage.messages import StoredMessage
 from storage.models import (
     CHAT,
     EVENT,
@@ -59,7 +60,6 @@ from storage.models import (
     SUGGESTION,
     UTCDateTime,
 )
-from storage.repo import StoredMessage, _chunks
 from storage.segments import SEGMENT_FIELDS
 
 log = logging.getLogger("siyu.suggestions")
@@ -142,7 +142,7 @@ class SuggestionStore:
         """member → the (scenario, trigger) pairs already stored for them."""
         out: dict[int, set[tuple[str, str]]] = {}
         with self.engine.connect() as conn:
-            for part in _chunks(sorted(set(member_pks))):
+            for part in chunks(sorted(set(member_pks))):
                 for pk, scenario, trigger in driver.rows(conn, _Q.known, {"pks": list(part)}):
                     out.setdefault(pk, set()).add((scenario, trigger))
         return out
@@ -307,7 +307,7 @@ class SuggestionStore:
 
     def mark_notified(self, ids: Iterable[int], at: datetime) -> None:
         with writing(self.engine) as conn:
-            for part in _chunks(sorted(set(ids))):
+            for part in chunks(sorted(set(ids))):
                 conn.execute(update(SUGGESTION).where(SUGGESTION.c.id.in_(part))
                              .values(notified_at=at))
                 rows = conn.execute(select(SUGGESTION.c.member_pk, SUGGESTION.c.operator)
@@ -369,7 +369,7 @@ class SuggestionStore:
         out: list[tuple[StoredMessage, datetime | None]] = []
         since = since if since is not None else _EPOCH
         with self.engine.connect() as conn:
-            for part in _chunks(sorted(set(ids))):
+            for part in chunks(sorted(set(ids))):
                 out.extend((StoredMessage(*r[:-1]), r[-1]) for r in driver.rows(
                     conn, _Q.live, {"ids": list(part), "since": since, "until": until}))
         return sorted(out, key=lambda mf: (mf[0].ts, mf[0].id))
@@ -387,7 +387,7 @@ class SuggestionStore:
             q = q.where(MESSAGE.c.ts > since)
         out: list[StoredMessage] = []
         with self.engine.connect() as conn:
-            for part in _chunks(sorted(set(ids))):
+            for part in chunks(sorted(set(ids))):
                 out.extend(StoredMessage(*r) for r in conn.execute(q.where(
                     MESSAGE.c.id.in_(part))))
         return sorted(out, key=lambda m: (m.ts, m.id))
@@ -687,7 +687,7 @@ class LiveFactStore:
         `SegmentStore.latest_run` + `member_segments`, in one query over the members only)."""
         out: dict[int, dict[str, str | None]] = {}
         with self.engine.connect() as conn:
-            for part in _chunks(sorted(set(pks))):
+            for part in chunks(sorted(set(pks))):
                 for pk, *values in driver.rows(conn, _FactQ.segments,
                                                {"pks": list(part), "until": until}):
                     out[pk] = dict(zip(SEGMENT_FIELDS, values, strict=True))

@@ -15,7 +15,8 @@ from bot.app import App
 from bot.config import Settings, load_settings
 from bot.events import MessageEvent, MessageType
 from handlers.ingest import Ingestor
-from storage.repo import MemberRow, Store
+from storage.members import MemberRow
+from storage.repo import Store
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 20, 0, tzinfo=SH)

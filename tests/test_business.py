@@ -33,9 +33,10 @@ from handlers.business import ImportReport, finish, import_events, import_links,
 from handlers.personas import build_personas
 from persona.commerce import ContentEventRecord, OrderRecord, content_event_id, order_stats
 from persona.persona import Persona, PersonaSettings, Tag, build_persona
+from storage.batches import Batch, NewMessage
 from storage.business import BusinessStore
 from storage.db import open_database
-from storage.repo import Batch, NewMessage, Store
+from storage.repo import Store
 
 SH = ZoneInfo("Asia/Shanghai")
 SETTINGS = Settings()

@@ -32,6 +32,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from persona.commerce import ContentEventRecord
+from storage.batches import Batch, NewMessage
 from storage.business import (
     BusinessStore,
     NewContentEvent,
@@ -42,7 +43,7 @@ from storage.business import (
 )
 from storage.db import open_database
 from storage.notices import NoticeStore
-from storage.repo import Batch, NewMessage, Store
+from storage.repo import Store
 
 T0 = datetime(2026, 11, 1, 13, 30, tzinfo=UTC)
 # Long enough for a loaded CI machine; the tests normally take well under a second.
@@ -266,7 +267,7 @@ def test_consent_notice_is_claimed_by_exactly_one_writer(url: str) -> None:
 def test_same_manual_tag_from_two_operators_at_once_is_added_once(url: str) -> None:
     """Two operators typing `标签 @成员 +重要客户` in two bot processes: one adds it, the other
     is told nothing changed — neither fails on the (member, code, source) key."""
-    from storage.repo import PrivacyStore
+    from storage.privacy import PrivacyStore
 
     (pk,) = members(url, "wxid_vip")
     first, second = race(

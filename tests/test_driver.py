@@ -20,11 +20,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqltrace import trace
 
 from storage import driver
+from storage.batches import Batch, NewMessage, _BatchQ
 from storage.db import open_database, writing
 from storage.driver import Query
-from storage.models import SUGGESTION
-from storage.repo import _R, _W, MEMBER, MESSAGE, Batch, NewMessage, Store
+from storage.members import _MemberQ
+from storage.messages import _MessageQ
+from storage.models import MEMBER, MESSAGE, SUGGESTION
+from storage.repo import Store
 from storage.suggestions import _Q, SuggestionStore, _FactQ
+from storage.tags import _TagQ
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -57,15 +61,15 @@ def core(eng: Engine, stmt: Any, params: dict[str, Any]) -> list[Any]:
 def cases() -> list[tuple[str, Query, dict[str, Any]]]:
     since, until = T0 - timedelta(days=1), T0 + timedelta(days=1)
     return [
-        ("identities", _W.identities, {"keys": [("wechat", "wxid_0"), ("wechat", "wxid_2"),
+        ("identities", _MemberQ.identities, {"keys": [("wechat", "wxid_0"), ("wechat", "wxid_2"),
                                                 ("wechat", "nobody")]}),
-        ("opted_out", _W.opted_out, {"pks": [1, 2, 3]}),
-        ("message_ids", _W.message_ids, {"ids": ["m1", "m4", "absent"]}),
-        ("member_pks", _W.member_pks, {"ids": ["wxid_1"]}),
-        ("members", _R.members, {"pks": [3, 1]}),
-        ("members, none", _R.members, {"pks": []}),
-        ("history", _R.history, {"pks": [1, 2]}),
-        ("manual tags", _R.tags, {"pks": [1], "source": "manual"}),
+        ("opted_out", _MemberQ.opted_out, {"pks": [1, 2, 3]}),
+        ("message_ids", _BatchQ.message_ids, {"ids": ["m1", "m4", "absent"]}),
+        ("member_pks", _MemberQ.member_pks, {"ids": ["wxid_1"]}),
+        ("members", _MemberQ.members, {"pks": [3, 1]}),
+        ("members, none", _MemberQ.members, {"pks": []}),
+        ("history", _MessageQ.history, {"pks": [1, 2]}),
+        ("manual tags", _TagQ.tags, {"pks": [1], "source": "manual"}),
         ("live", _Q.live, {"ids": ["m0", "m5"], "since": since, "until": until}),
         ("first spoken", _Q.first_spoken, {"pk": 1, "since": since, "until": until,
                                            "silent": ["image", "system"]}),
@@ -155,7 +159,7 @@ def test_a_watched_engine_sees_every_statement(engine: Engine) -> None:
     aside: the listener sees the reads and the BEGIN IMMEDIATE of a live write."""
     seen: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
-    assert [r.id for r in driver.rows(engine, _R.members, {"pks": [1]})] == [1]
+    assert [r.id for r in driver.rows(engine, _MemberQ.members, {"pks": [1]})] == [1]
     assert any("FROM member" in s for s in seen)
     seen.clear()
     Store(engine).write_batch(Batch(
@@ -168,7 +172,7 @@ def test_a_watched_engine_sees_every_statement(engine: Engine) -> None:
 def test_unwatched_the_driver_runs_them_without_a_transaction_for_one_read(
         engine: Engine) -> None:
     ran = trace(engine)
-    driver.rows(engine, _R.members, {"pks": [1]})
+    driver.rows(engine, _MemberQ.members, {"pks": [1]})
     assert len(ran) == 1 and ran[0].startswith("SELECT")  # one statement: its own snapshot
     ran.clear()
     Store(engine).write_batch(Batch(
@@ -276,4 +280,4 @@ def test_a_bots_warm_up_compiles_the_hot_statements(tmp_path: Path) -> None:
     finally:
         gc.unfreeze()  # (warm_up froze the heap; Bot.run unfreezes when the bot stops)
     assert q._compiled is not None
-    assert _Q.slot._compiled is not None and _W.identities._compiled is not None
+    assert _Q.slot._compiled is not None and _MemberQ.identities._compiled is not None

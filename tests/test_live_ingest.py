@@ -9,8 +9,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqltrace import trace
 
+from storage.batches import Batch, NewMessage
 from storage.db import open_database
-from storage.repo import MEMBER, MESSAGE, Batch, NewMessage, Store
+from storage.models import MEMBER, MESSAGE
+from storage.repo import Store
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 

@@ -25,7 +25,7 @@ from handlers.live_personas import LivePersonas
 from handlers.personas import build_personas
 from handlers.segments import run_and_store
 from handlers.suggest import SuggestHook
-from storage.repo import PrivacyStore
+from storage.privacy import PrivacyStore
 from tests.suggest_fixtures import NOW, Community, ago, price_mom, quality_mom, service_dad
 
 LINES = ["这款面霜多少钱？", "快递怎么还没到，太慢了", "好的", "今天晨跑5公里打卡",

@@ -37,13 +37,16 @@ from handlers.business import finish, import_events, import_orders
 from handlers.ingest import Ingestor, IngestReport
 from handlers.segments import run_and_store
 from storage.audit import AuditStore
+from storage.batches import Batch, NewMessage
 from storage.business import BusinessStore, NewLink, NewOrder
 from storage.db import SchemaVersionError, StorageError, open_database
-from storage.models import Meta
+from storage.models import MEMBER, MESSAGE, Meta
 from storage.notices import NoticeStore
-from storage.repo import MEMBER, MESSAGE, Batch, NewMessage, PrivacyStore, Store, TagRow
+from storage.privacy import PrivacyStore
+from storage.repo import Store
 from storage.segments import SegmentStore
 from storage.suggestions import SuggestionStore
+from storage.tags import TagRow
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 1, 21, 30, tzinfo=SH)

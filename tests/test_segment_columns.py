@@ -20,10 +20,11 @@ from handlers.segments import gather_columns, gather_inputs, run_and_store, segm
 from persona.columns import columns_from_inputs, project_score
 from persona.persona import saturate
 from persona.segment import run_segmentation
+from storage.batches import Batch, NewMessage
 from storage.business import BusinessStore, NewContentEvent, NewOrder
 from storage.columns import ColumnReader, intent_evidence
 from storage.db import open_database
-from storage.repo import Batch, NewMessage, Store
+from storage.repo import Store
 from storage.segments import SegmentStore
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, 250000, tzinfo=UTC)
@@ -505,7 +506,7 @@ def test_erasure_drops_packed_tags_whose_evidence_it_rewrites(tmp_path: Path) ->
     """Forgetting a member scrubs their id out of other members' tag evidence; the packed
     copies of those members' tags (counted from the evidence as it was) go, everyone else's
     stay, and the run still equals the per-member one."""
-    from storage.repo import PrivacyStore
+    from storage.privacy import PrivacyStore
 
     settings = Settings(db=f"sqlite:///{tmp_path / 'e.db'}")
     store = Store(open_database(settings.db))

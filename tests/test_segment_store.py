@@ -21,7 +21,8 @@ from handlers.personas import refresh_stale_tags
 from handlers.segments import run_and_store, run_document, segment_params
 from persona.segment import STORED_FORMAT_VERSION, SegmentResult, run_segmentation
 from storage.db import open_database
-from storage.repo import PrivacyStore, Store
+from storage.privacy import PrivacyStore
+from storage.repo import Store
 from storage.segments import SegmentStore, json_text
 
 

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from storage.batches import Batch, NewMessage
 from storage.db import SchemaVersionError, StorageError, open_database
-from storage.repo import Batch, NewMessage, Store, TagRow
+from storage.repo import Store
+from storage.tags import TagRow
 
 SH = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 1, 21, 30, tzinfo=SH)
@@ -152,7 +154,8 @@ def test_fast_batch_path_stores_exactly_what_core_stores(tmp_path: Path) -> None
     store byte for byte what a plain SQLAlchemy Core insert of the same rows stores."""
     from sqlalchemy import insert
 
-    from storage.repo import MESSAGE, signals_json
+    from storage.batches import signals_json
+    from storage.models import MESSAGE
 
     odd = datetime(2026, 3, 1, 0, 0, 0, 7, tzinfo=ZoneInfo("America/New_York"))
     msgs = [msg("m1"), msg("m2", minutes=90, text=None),
@@ -199,7 +202,7 @@ def _history_by_core(store: Store, pks: list[int], until: datetime | None
     """The reference: Core with the column types, in member-index order (member, time, rowid)."""
     from sqlalchemy import Text, literal_column, select, type_coerce
 
-    from storage.repo import MESSAGE
+    from storage.models import MESSAGE
 
     q = (select(MESSAGE.c.member_pk, MESSAGE.c.id, MESSAGE.c.ts, MESSAGE.c.chat_id,
                 MESSAGE.c.type, type_coerce(MESSAGE.c.signals, Text))
@@ -217,22 +220,22 @@ def _history_by_core(store: Store, pks: list[int], until: datetime | None
 @pytest.mark.parametrize("share", [0.0, float("inf")])  # always scan / always the index
 def test_history_read_gives_the_member_index_order_on_both_paths(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float) -> None:
-    """The tag rebuild's SQLite read (storage/repo.py: _sqlite_history) either scans the table
+    """The tag rebuild's SQLite read (storage/messages.py: _sqlite_history) either scans the table
     or walks the member index; both must give Core's rows, times and tie order exactly
     (kept_keywords breaks ties of equal times by the order rows are read in)."""
-    import storage.repo as repo
+    import storage.messages as messages
 
-    monkeypatch.setattr(repo, "_SCAN_SHARE", share)
-    # the scan is only considered for more than _CHUNK members: make two "many"
-    monkeypatch.setattr(repo, "_CHUNK", 1)
+    monkeypatch.setattr(messages, "_SCAN_SHARE", share)
+    # the scan is only considered for more than CHUNK members: make two "many"
+    monkeypatch.setattr(messages, "CHUNK", 1)
     scans: list[bool] = []
-    real = repo._history_time
+    real = messages._history_time
 
     def spy(row: object) -> object:
         scans.append(True)
         return real(row)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(repo, "_history_time", spy)
+    monkeypatch.setattr(messages, "_history_time", spy)
     store = Store(open_database(url(tmp_path)))
     # Inserted out of time order, with equal times for one member across two batches and
     # members interleaved, so rowid order, time order and member order all differ.
@@ -259,7 +262,7 @@ def test_history_read_gives_the_member_index_order_on_both_paths(
 
 def test_history_time_parser_matches_the_column_type(tmp_path: Path) -> None:
     """The fast parse of stored times is used only because it equals the column's own."""
-    from storage.repo import _parse_utc_text, _sqlite_time_parser
+    from storage.messages import _parse_utc_text, _sqlite_time_parser
 
     engine = open_database(url(tmp_path))
     with engine.connect() as conn:

@@ -25,9 +25,10 @@ from sqltrace import trace
 
 from handlers.suggest import SuggestError, SuggestHook, set_status, suggest_for_new_messages
 from persona.suggest import PRIORITY
+from storage.batches import Batch, NewMessage
 from storage.db import open_database
 from storage.models import SUGGESTION
-from storage.repo import Batch, NewMessage, Store
+from storage.repo import Store
 from storage.suggestions import SuggestionStore
 from tests.suggest_fixtures import NOW, Community, ago
 

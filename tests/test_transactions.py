@@ -25,9 +25,10 @@ from sqlalchemy import event, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqltrace import trace
 
+from storage.batches import Batch, NewMessage
 from storage.db import META, open_database, writing
 from storage.notices import NoticeStore
-from storage.repo import Batch, NewMessage, Store
+from storage.repo import Store
 
 T0 = datetime(2026, 11, 1, 13, 30, tzinfo=UTC)
 

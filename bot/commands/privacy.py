@@ -17,7 +17,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace, settings: Any) -> int:
     from bot.cliutil import print_json, read_app, resolve_member
-    from storage.repo import PrivacyStore
+    from storage.privacy import PrivacyStore
 
     app = read_app(settings)
     member = resolve_member(app, args.member)
