@@ -39,15 +39,11 @@ from persona.persona import (
 )
 from persona.signals import Signals
 from storage.business import BusinessStore
-from storage.columns import (
-    KEPT_KEYWORDS,
-    ColumnReader,
-    keep_member_activity,
-    keep_member_keywords,
-)
 from storage.members import MemberRow
 from storage.messages import HistoryRow, StoredMessage
 from storage.repo import Store
+from storage.segment_inputs import ColumnReader
+from storage.segment_kept import KEPT_KEYWORDS, keep_member_activity, keep_member_keywords
 from storage.segments import SegmentStore
 from storage.tags import TagRow
 

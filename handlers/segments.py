@@ -5,7 +5,7 @@ storage, hands it the previous run so cluster codes stay stable and changes can 
 and stores the result so the next run, `siyu report` and the bot can use it.
 
 Inputs come as columns (`gather_columns`): SQL aggregates and the stored derived tags, read in
-bulk by `storage/columns.py`, projected to the run's as_of by `persona/columns.py`. Only the
+bulk by `storage/segment_inputs.py`, projected to the run's as_of by `persona/columns.py`. Only the
 members whose stored tags cannot stand for that moment (stale, missing, or computed after
 as_of: a run in the past) get a persona built from their messages, a chunk at a time. Quotes,
 chats, keywords and the join channel are read afterwards for the members the persona cards
@@ -38,10 +38,10 @@ from persona.segment import (
 )
 from persona.signals import Signals
 from storage.business import BusinessStore
-from storage.columns import ColumnReader
 from storage.members import MemberRow
 from storage.messages import StoredMessage
 from storage.repo import Store
+from storage.segment_inputs import ColumnReader
 from storage.segments import SegmentColumns, SegmentStore, StoredRun, json_text
 
 QUOTE_INTENTS = frozenset({"question", "complaint", "purchase_intent", "praise"})

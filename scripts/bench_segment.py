@@ -444,8 +444,8 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
     from persona.commerce import content_event_id
     from persona.persona import MessageRecord
     from persona.signals import Signals
-    from storage.columns import KEPT_KEYWORDS, recent_text, tags_row
     from storage.db import open_database
+    from storage.segment_kept import KEPT_KEYWORDS, recent_text, tags_row
 
     if path.exists():
         path.unlink()
@@ -803,8 +803,8 @@ def backfill_activity(path: Path) -> int:
     import sqlite3
 
     from persona.columns import RECENT_KEPT
-    from storage.columns import _us
     from storage.db import open_database
+    from storage.segment_rows import _us
 
     open_database(f"sqlite:///{path}").dispose()  # creates the table if it is missing
     db = sqlite3.connect(path)
@@ -845,8 +845,9 @@ def backfill_tags(path: Path) -> int:
     import sqlite3
 
     from persona.columns import TAG_KINDS_READ, KeptTag, KeptTags
-    from storage.columns import _us, tags_row
     from storage.db import open_database
+    from storage.segment_kept import tags_row
+    from storage.segment_rows import _us
 
     open_database(f"sqlite:///{path}").dispose()  # creates the table if it is missing
     db = sqlite3.connect(path)

@@ -17,11 +17,11 @@ from sqlalchemy.engine import Engine
 
 from persona.columns import KeptTags
 from storage import driver
-from storage.columns import replace_member_tags
 from storage.db import writing
 from storage.driver import Query, chunks
 from storage.members import lock_members
 from storage.models import CLAIM, MEMBER, TAG
+from storage.segment_kept import replace_member_tags
 
 
 class TagRow(NamedTuple):

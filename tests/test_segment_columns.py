@@ -1,4 +1,4 @@
-"""The columnar segmentation inputs (storage/columns.py → persona/columns.py) against the
+"""The columnar segmentation inputs (storage/segment_inputs.py → persona/columns.py) against the
 per-member path (a persona per member, as gather_inputs builds them), on a generated community
 in a real SQLite file: same result document, as of the newest fact, later (decay projected from
 the stored tags), earlier (stored tags unusable: personas rebuilt) and with stale members."""
@@ -22,9 +22,10 @@ from persona.persona import saturate
 from persona.segment import run_segmentation
 from storage.batches import Batch, NewMessage
 from storage.business import BusinessStore, NewContentEvent, NewOrder
-from storage.columns import ColumnReader, intent_evidence
 from storage.db import open_database
 from storage.repo import Store
+from storage.segment_inputs import ColumnReader
+from storage.segment_kept import intent_evidence
 from storage.segments import SegmentStore
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, 250000, tzinfo=UTC)
@@ -256,7 +257,8 @@ def test_tag_rebuild_keeps_the_keywords_a_recount_gives(
     """The rebuild after an import fills member_keywords from the history it loaded, with
     the words and order SQL would count, so the first run counts nothing; a late message
     makes the row stale until the next rebuild refreshes it."""
-    from storage.columns import KEPT_KEYWORDS, _db_time
+    from storage.segment_kept import KEPT_KEYWORDS
+    from storage.segment_rows import _db_time
 
     settings = Settings(db=f"sqlite:///{tmp_path / 'k.db'}")
     store = Store(open_database(settings.db))
@@ -640,7 +642,7 @@ def test_labels_come_from_each_codes_first_holder_as_the_row_sort_gave(seed: int
 def test_taker_takes_the_picked_rows_of_a_chunk_column() -> None:
     """The packed-tags read takes a chunk's picked rows with one C call: every row (the
     column itself), one row, several."""
-    from storage.columns import _taker
+    from storage.segment_rows import _taker
 
     col = ("a", "", "c", "d")
     assert tuple(_taker([0, 1, 2, 3], 4)(col)) == col

@@ -1,0 +1,96 @@
+"""What the segmentation readers share: the population, stored times in SQL, chunk helpers.
+
+SQLite only: the queries use `strftime` and the stored text layout of times. Times leave SQL
+as integer microseconds since the epoch and become POSIX seconds with one division, which is
+exactly what `datetime.timestamp()` gives, so boundaries (new_days, declining_days) compare
+the same as on the per-member path.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from storage.segment_kept import _NO_US
+
+# Chunks of raw DB-API rows (see `storage/segment_inputs.py: ColumnReader._rows`).
+Rows = Callable[[str, dict[str, Any]], Iterator[list[tuple[Any, ...]]]]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class Population:
+    """Every member, in member-id order (a segmentation run's rows), and each pk's row."""
+
+    ids: list[str]
+    pks: np.ndarray
+    stale: np.ndarray  # per row: the member's tags_stale flag
+    row_of: np.ndarray  # pk → row, -1 for none (as long as the largest pk + 1)
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def rows_for(self, pk_list: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The rows of these members' pks."""
+        return self.row_of[np.asarray(pk_list, dtype=np.int64)]
+
+    def rows_in(self, pk_a: np.ndarray) -> np.ndarray:
+        """The rows of these pks, -1 for a pk of no member read (one stored since)."""
+        max_pk = len(self.row_of)
+        return np.where(pk_a < max_pk, self.row_of[np.minimum(pk_a, max_pk - 1)], -1)
+
+
+def _db_time(ts: datetime) -> str:
+    """A bound time in the layout UTCDateTime stores on SQLite (naive UTC, microseconds), so
+    text comparison in SQL orders like the times themselves."""
+    return ts.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _us(col: str) -> str:
+    """SQL for a stored time as integer microseconds since the epoch (NULL stays NULL).
+
+    The whole seconds come from the text without its fraction: strftime rounds a fraction to
+    milliseconds first, so "…:13.999767" gave second 14 and the time came out a second late
+    (against Python's exact microseconds, which the tag rebuild's kept rows use)."""
+    return (f"(CAST(strftime('%s', substr({col}, 1, 19)) AS INTEGER) * 1000000"
+            f" + CAST(substr({col} || '.000000', 21, 6) AS INTEGER))")
+
+
+def _seconds_of(us: Sequence[int]) -> np.ndarray:
+    """Microseconds (`_NO_US` for none) → POSIX seconds (NaN for none)."""
+    arr = np.asarray(us, dtype=np.int64)
+    return np.where(arr == _NO_US, np.nan, arr / 1e6)
+
+
+def _seconds(us: Sequence[int | None]) -> np.ndarray:
+    arr = np.array([np.nan if v is None else v for v in us], dtype=np.float64)
+    return arr / 1e6
+
+
+def _taker(picked: list[int], rows: int) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """A function taking the items at `picked` (ascending row numbers out of `rows`) from a
+    column of a fetched chunk, in C: the column itself when every row is picked."""
+    if len(picked) == rows:
+        return lambda col: col
+    if len(picked) == 1:
+        return lambda col: (col[picked[0]],)
+    return operator.itemgetter(*picked)
+
+
+class _KeyNumbers(dict[Any, int]):
+    """Text → number in order of first appearance, from `first` on; looking a text up
+    numbers it, so a chunk's texts become numbers with `map` and no Python step each."""
+
+    def __init__(self, preset: Mapping[Any, int] | None = None, first: int = -1) -> None:
+        super().__init__(preset or {})
+        self._base = first - len(self)
+
+    def __missing__(self, key: Any) -> int:
+        number = self[key] = len(self) + self._base
+        return number
