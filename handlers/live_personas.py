@@ -36,9 +36,9 @@ from persona.commerce import ContentEventRecord, OrderRecord
 from persona.persona import MessageRecord, build_persona
 from persona.signals import Signals
 from storage.business import BusinessStore
+from storage.live_facts import FactVersion, LiveFactStore
 from storage.messages import StoredMessage
 from storage.repo import Store
-from storage.suggestions import FactVersion, LiveFactStore
 
 # Members kept; a member's history stays whole, so this bounds memory by the busiest members.
 MAX_MEMBERS = 2000

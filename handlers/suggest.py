@@ -59,13 +59,8 @@ from persona.suggest import (
 from storage.members import MemberRow
 from storage.messages import StoredMessage
 from storage.repo import Store
-from storage.suggestions import (
-    ACCEPTED,
-    STATUSES,
-    OpenConflict,
-    SuggestionRow,
-    SuggestionStore,
-)
+from storage.suggestion_rows import ACCEPTED, STATUSES, OpenConflict, SuggestionRow
+from storage.suggestions import SuggestionStore
 
 _STATE_WATERMARK = "watermark"
 _STATE_LAST_RUN = "last_run"

@@ -18,104 +18,41 @@ them under a lock, so two processes never push the same row or overrun the hourl
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import weakref
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, NamedTuple
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
-from sqlalchemy import (
-    MetaData,
-    Table,
-    and_,
-    bindparam,
-    case,
-    func,
-    insert,
-    inspect,
-    literal,
-    select,
-    update,
-)
+from sqlalchemy import and_, bindparam, func, insert, inspect, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, IntegrityError
-from sqlmodel import SQLModel
 
 from storage import driver
 from storage.db import PG_SCHEMA_LOCK, writing
 from storage.driver import Queries, Query, chunks
-from storage.messages import StoredMessage
-from storage.models import (
-    CHAT,
-    EVENT,
-    MEMBER,
-    MEMBER_SEGMENT,
-    MESSAGE,
-    NOTIFY_LOG,
-    ORDER,
-    RUN,
-    STATE,
-    SUGGESTION,
-    UTCDateTime,
+from storage.models import SUGGESTION
+from storage.notify_queue import NotifyQueue
+from storage.suggestion_rows import (
+    _ROW_COLS,
+    ACCEPTED,
+    STATUSES,
+    OpenConflict,
+    Slot,
+    SuggestionRow,
 )
-from storage.segments import SEGMENT_FIELDS
+from storage.trigger_reads import TriggerReads
 
 log = logging.getLogger("siyu.suggestions")
 
-STATUSES = ("pending", "sent", "edited", "dismissed")
-ACCEPTED = ("sent", "edited")
 
-
-_ROW_COLS = tuple(c for c in SUGGESTION.c)
-
-
-class SuggestionRow(NamedTuple):
-    id: int
-    member_pk: int
-    scenario: str
-    trigger: str
-    trigger_ts: datetime
-    message_id: str | None
-    chat_id: str | None
-    activity: str | None
-    segment: str | None
-    operator: str
-    source: str
-    variant: str
-    template_text: str
-    text: str
-    alternatives: list[str]
-    why: list[str]
-    reasons: list[dict[str, Any]]
-    segments: dict[str, Any]
-    next_action: str
-    polished: bool
-    status: str
-    final_text: str | None
-    created_at: datetime
-    updated_at: datetime
-    notified_at: datetime | None
-    status_at: datetime | None
-
-
-# Rows are built positionally from the table's columns: the two lists must never drift.
-assert SuggestionRow._fields == tuple(c.name for c in _ROW_COLS)
-
-
-class SuggestionStore:
+class SuggestionStore(NotifyQueue, TriggerReads):
     """Repository of suggestions; shares the engine of `storage.repo.Store`."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         _ensure_indexes(engine)
-
-    # ---- suggestions ---------------------------------------------------------------------
-    def _rows(self, *where: Any, order: Iterable[Any] = ()) -> list[SuggestionRow]:
-        q = select(*_ROW_COLS).where(*where).order_by(*order, SUGGESTION.c.id)
-        with self.engine.connect() as conn:
-            return [SuggestionRow(*r) for r in conn.execute(q)]
 
     def get(self, sid: int) -> SuggestionRow | None:
         rows = self._rows(SUGGESTION.c.id == sid)
@@ -237,7 +174,6 @@ class SuggestionStore:
         where = [] if until is None else [SUGGESTION.c.created_at <= until]
         return self._rows(*where)
 
-    # ---- invites -------------------------------------------------------------------------
     def last_sent_invites(self, until: datetime) -> dict[int, datetime]:
         """member → when they were last sent any invite (up to `until`)."""
         q = (select(SUGGESTION.c.member_pk, func.max(SUGGESTION.c.status_at))
@@ -251,227 +187,6 @@ class SuggestionStore:
         """member → their row for this activity (pending, sent or dismissed)."""
         return {r.member_pk: r for r in self._rows(SUGGESTION.c.scenario == "invite",
                                                    SUGGESTION.c.activity == activity)}
-
-    # ---- notification queue --------------------------------------------------------------
-    def notified_since(self, operator: str, since: datetime) -> int:
-        with self.engine.connect() as conn:
-            return conn.scalar(select(func.count()).select_from(NOTIFY_LOG).where(
-                NOTIFY_LOG.c.operator == operator, NOTIFY_LOG.c.at > since)) or 0
-
-    def queued(self) -> list[SuggestionRow]:
-        """Pending hook suggestions not yet pushed to their operator, members still opted in."""
-        return self._rows(*_queued_where(), order=[SUGGESTION.c.trigger_ts])
-
-    def queue_sizes(self, fresh_after: datetime, until: datetime) -> dict[str, int]:
-        """operator → how many queued rows with a trigger in [fresh_after, until] wait."""
-        q = (select(SUGGESTION.c.operator, func.count())
-             .where(*_queued_where(), SUGGESTION.c.trigger_ts >= fresh_after,
-                    SUGGESTION.c.trigger_ts <= until)
-             .group_by(SUGGESTION.c.operator))
-        with self.engine.connect() as conn:
-            return {op: int(n) for op, n in conn.execute(q)}
-
-    def claim_queued(self, operator: str, cap: int, now: datetime, fresh_after: datetime,
-                     priority: Sequence[str]) -> Claim:
-        """Hand `operator` the most urgent queued rows the hourly cap still allows.
-
-        Most urgent first: scenario in `priority` order, then the newest trigger. The rows are
-        marked notified and logged in one transaction that first takes a lock (an advisory
-        lock per operator on PostgreSQL, the write lock on SQLite) and then counts the hour's
-        pushes, so two processes never hand out the same row or more than `cap` an hour.
-        Nothing is locked when the hour is already full or nothing waits.
-        """
-        hour_ago = now - _HOUR
-        params = {"op": operator, "since": hour_ago, "fresh": fresh_after, "now": now}
-        with self.engine.connect() as conn:
-            used, oldest = _hour(conn, params)
-            if used >= cap:
-                return Claim([], _reopens(oldest, cap))
-            if not driver.rows(conn, _Q.waiting, params):
-                return Claim([], None)
-        ranked = _Q.claims[tuple(priority)]
-        with writing(self.engine) as conn:
-            _write_lock(conn, f"notify:{operator}")
-            used, oldest = _hour(conn, params)
-            if used >= cap:
-                return Claim([], _reopens(oldest, cap))
-            rows = [SuggestionRow(*r) for r in driver.rows(conn, ranked,
-                                                           {**params, "n": cap - used})]
-            if rows:
-                driver.rows(conn, _Q.mark, {"ids": [r.id for r in rows], "at": now})
-                driver.write_many(conn, _Q.log_push, [
-                    {"member_pk": r.member_pk, "operator": operator, "at": now} for r in rows])
-        full = used + len(rows) >= cap
-        return Claim([r._replace(notified_at=now) for r in rows],
-                     (min(oldest or now, now) + _HOUR) if full else None)
-
-    def mark_notified(self, ids: Iterable[int], at: datetime) -> None:
-        with writing(self.engine) as conn:
-            for part in chunks(sorted(set(ids))):
-                conn.execute(update(SUGGESTION).where(SUGGESTION.c.id.in_(part))
-                             .values(notified_at=at))
-                rows = conn.execute(select(SUGGESTION.c.member_pk, SUGGESTION.c.operator)
-                                    .where(SUGGESTION.c.id.in_(part))).all()
-                if rows:
-                    conn.execute(insert(NOTIFY_LOG), [
-                        {"member_pk": pk, "operator": op, "at": at} for pk, op in rows])
-
-    # ---- trigger loop state --------------------------------------------------------------
-    def get_state(self, key: str) -> str | None:
-        with self.engine.connect() as conn:
-            return conn.scalar(select(STATE.c.value).where(STATE.c.key == key))
-
-    def get_states(self, keys: Iterable[str]) -> dict[str, str]:
-        """Several state values in one round trip (the live hook reads two per message)."""
-        with self.engine.connect() as conn:
-            return dict(conn.execute(select(STATE.c.key, STATE.c.value)
-                                     .where(STATE.c.key.in_(list(keys)))).all())
-
-    def advance_state(self, key: str, value: str, also: Mapping[str, str] = {}) -> None:
-        """Set `key` to `value` only if that moves it forward (ISO UTC times compare as text),
-        and the `also` keys unconditionally, in one transaction.
-
-        The watermark is shared by every bot process on the database; a plain write from a
-        process handling an older message would move it back.
-        """
-        with writing(self.engine) as conn:
-            done = conn.execute(update(STATE).where(STATE.c.key == key, STATE.c.value < value)
-                                .values(value=value)).rowcount
-            if not done and conn.scalar(select(STATE.c.key).where(STATE.c.key == key)) is None:
-                _insert_state(conn, key, value)
-            for k, v in also.items():
-                if not conn.execute(update(STATE).where(STATE.c.key == k).values(value=v)
-                                    ).rowcount:
-                    _insert_state(conn, k, v)
-
-    def set_state(self, values: Mapping[str, str]) -> None:
-        with writing(self.engine) as conn:
-            for key, value in values.items():
-                done = conn.execute(update(STATE).where(STATE.c.key == key).values(value=value))
-                if not done.rowcount:
-                    conn.execute(insert(STATE).values(key=key, value=value))
-
-    def messages_between(self, since: datetime | None, until: datetime
-                         ) -> list[StoredMessage]:
-        """Messages with since < ts <= until, oldest first (the trigger loop's input)."""
-        q = select(MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
-                   MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals).where(MESSAGE.c.ts <= until)
-        if since is not None:
-            q = q.where(MESSAGE.c.ts > since)
-        with self.engine.connect() as conn:
-            return [StoredMessage(*r) for r in conn.execute(q.order_by(MESSAGE.c.ts,
-                                                                        MESSAGE.c.id))]
-
-    def live_messages(self, ids: Iterable[str], since: datetime | None, until: datetime
-                      ) -> list[tuple[StoredMessage, datetime | None]]:
-        """`messages_by_ids`, each with its sender's first_seen (one query: the live hook
-        needs both for every message)."""
-        out: list[tuple[StoredMessage, datetime | None]] = []
-        since = since if since is not None else _EPOCH
-        with self.engine.connect() as conn:
-            for part in chunks(sorted(set(ids))):
-                out.extend((StoredMessage(*r[:-1]), r[-1]) for r in driver.rows(
-                    conn, _Q.live, {"ids": list(part), "since": since, "until": until}))
-        return sorted(out, key=lambda mf: (mf[0].ts, mf[0].id))
-
-    def messages_by_ids(self, ids: Iterable[str], since: datetime | None, until: datetime
-                        ) -> list[StoredMessage]:
-        """The stored messages among `ids` with since < ts <= until, oldest first.
-
-        The live hook's input: only the message just ingested, by primary key, instead of
-        the whole look-back window. Ids that were not stored (an opted-out sender) are absent.
-        """
-        q = select(MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
-                   MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals).where(MESSAGE.c.ts <= until)
-        if since is not None:
-            q = q.where(MESSAGE.c.ts > since)
-        out: list[StoredMessage] = []
-        with self.engine.connect() as conn:
-            for part in chunks(sorted(set(ids))):
-                out.extend(StoredMessage(*r) for r in conn.execute(q.where(
-                    MESSAGE.c.id.in_(part))))
-        return sorted(out, key=lambda m: (m.ts, m.id))
-
-    def first_spoken(self, member_pk: int, since: datetime | None, until: datetime,
-                     silent: Iterable[str]) -> StoredMessage | None:
-        """A member's first message in (since, until] whose type is not `silent`."""
-        found = driver.rows(self.engine, _Q.first_spoken, {
-            "pk": member_pk, "since": since if since is not None else _EPOCH,
-            "until": until, "silent": sorted(silent)})
-        return StoredMessage(*found[0]) if found else None
-
-    def members_last_active_between(self, lo: datetime, hi: datetime) -> list[int]:
-        """Members whose last message falls in (lo, hi]: those who just turned declining."""
-        with self.engine.connect() as conn:
-            return list(conn.scalars(select(MEMBER.c.id).where(
-                MEMBER.c.last_active > lo, MEMBER.c.last_active <= hi).order_by(MEMBER.c.id)))
-
-    # ---- outcomes ------------------------------------------------------------------------
-    def member_messages_after(self, member_pk: int, after: datetime, until: datetime
-                              ) -> list[tuple[datetime, str, str | None]]:
-        """(ts, type, text) of a member's messages in (after, until], oldest first."""
-        q = (select(MESSAGE.c.ts, MESSAGE.c.type, MESSAGE.c.text)
-             .where(MESSAGE.c.member_pk == member_pk, MESSAGE.c.ts > after,
-                    MESSAGE.c.ts <= until).order_by(MESSAGE.c.ts))
-        with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(q)]  # type: ignore[misc]
-
-    def orders_after(self, member_pk: int, after: datetime, until: datetime) -> int | None:
-        """Orders of a member in (after, until], or None when no order table is there.
-
-        Orders are another feature's table (storage/business.py, "orders"); it is probed, not
-        imported, so suggestions work with or without it.
-        """
-        order = self._order_table()
-        if order is None:
-            return None
-        if not isinstance(order.c.ts.type, UTCDateTime):
-            # A reflected table stores naive UTC on SQLite, as every Siyu table does.
-            after, until = (t.astimezone(UTC).replace(tzinfo=None) for t in (after, until))
-        member_col = order.c.get("member_pk")
-        where: list[Any] = [order.c.ts > after, order.c.ts <= until]
-        if member_col is not None:
-            where.append(member_col == member_pk)
-        elif "member_id" in order.c:
-            where.append(order.c.member_id == select(MEMBER.c.member_id)
-                         .where(MEMBER.c.id == member_pk).scalar_subquery())
-        else:
-            return None
-        with self.engine.connect() as conn:
-            return conn.scalar(select(func.count()).select_from(order).where(and_(*where))) or 0
-
-    def _order_table(self) -> Table | None:
-        insp = inspect(self.engine)
-        name = next((n for n in ("orders", "order") if insp.has_table(n)), None)
-        if name is None:
-            return None
-        table = SQLModel.metadata.tables.get(name)
-        if table is None:
-            table = Table(name, MetaData(), autoload_with=self.engine)
-        return table if "ts" in table.c else None
-
-    def group_chat_ids(self) -> set[str]:
-        with self.engine.connect() as conn:
-            return set(conn.scalars(select(CHAT.c.id).where(CHAT.c.is_group.is_(True))))
-
-    def is_group_chat(self, chat_id: str) -> bool:
-        """One primary-key lookup, instead of every group id, for the operator check."""
-        with self.engine.connect() as conn:
-            return bool(conn.scalar(select(literal(1)).where(
-                CHAT.c.id == chat_id, CHAT.c.is_group.is_(True))))
-
-
-# The epoch stands in for "no lower bound" in the prepared statements below.
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MSG_COLS = (MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
-             MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals)
-
-
-def _queued_where() -> list[Any]:
-    """The push queue: pending hook rows not yet handed out, of members still opted in."""
-    opted_in = select(MEMBER.c.id).where(MEMBER.c.opted_out.is_(False))
-    return [SUGGESTION.c.status == "pending", SUGGESTION.c.notified_at.is_(None),
-            SUGGESTION.c.source == "hook", SUGGESTION.c.member_pk.in_(opted_in)]
 
 
 class _Q:
@@ -503,106 +218,6 @@ class _Q:
     update_open = (update(SUGGESTION)
                    .where(S.id == bindparam("u_sid"), S.status == "pending")
                    .returning(*_ROW_COLS))
-    live = Query(select(*_MSG_COLS, MEMBER.c.first_seen)
-                 .join(MEMBER, MEMBER.c.id == MESSAGE.c.member_pk)
-                 .where(MESSAGE.c.id.in_(bindparam("ids", expanding=True)),
-                        MESSAGE.c.ts > bindparam("since"), MESSAGE.c.ts <= bindparam("until")))
-    first_spoken = Query(select(*_MSG_COLS)
-                         .where(MESSAGE.c.member_pk == bindparam("pk"),
-                                MESSAGE.c.ts > bindparam("since"),
-                                MESSAGE.c.ts <= bindparam("until"),
-                                MESSAGE.c.type.not_in(bindparam("silent", expanding=True)))
-                         .order_by(MESSAGE.c.ts, MESSAGE.c.id).limit(1))
-    # `claim_queued`: until the operator's hour is full, every suggestion the hook queues is
-    # claimed at once, so these run for a run's first few dozen triggering messages (and
-    # after each hour frees up): through Core they were a new community's slowest messages.
-    _N = NOTIFY_LOG.c
-    hour = Query(select(func.count(), func.min(_N.at))
-                 .where(_N.operator == bindparam("op"), _N.at > bindparam("since")))
-    _claimable = (*_queued_where(), S.operator == bindparam("op"),
-                  S.trigger_ts >= bindparam("fresh"), S.trigger_ts <= bindparam("now"))
-    waiting = Query(select(literal(1)).where(*_claimable).limit(1))
-    mark = Query(update(SUGGESTION).where(S.id.in_(bindparam("ids", expanding=True)))
-                 .values(notified_at=bindparam("at")))
-    log_push = Query(insert(NOTIFY_LOG))
-
-    @classmethod
-    def ranked(cls, priority: Sequence[str]) -> Query:
-        """The queued rows most urgent first: scenario in `priority` order, newest trigger."""
-        S = cls.S
-        rank = case({s: i for i, s in enumerate(priority)}, value=S.scenario,
-                    else_=len(priority))
-        return Query(select(*_ROW_COLS).where(*cls._claimable)
-                     .order_by(rank, S.trigger_ts.desc(), S.id).limit(bindparam("n")))
-
-    # The ranked read, one per priority order (the playbook's: one per process in practice).
-    claims: ClassVar[Queries[tuple[str, ...]]] = Queries(lambda priority: _Q.ranked(priority))
-
-
-class Slot(NamedTuple):
-    """A member and scenario as `save` sees them (see `SuggestionStore.slot`)."""
-
-    existing: SuggestionRow | None  # the row of this very trigger
-    pending: SuggestionRow | None  # the open row, if any
-    closed_ts: datetime | None  # newest trigger time among rows already dealt with
-
-
-class Claim(NamedTuple):
-    """What `claim_queued` handed out, and, when the hour is now full, when it frees up."""
-
-    rows: list[SuggestionRow]
-    full_until: datetime | None
-
-
-def _hour(conn: Connection, params: Mapping[str, Any]) -> tuple[int, datetime | None]:
-    """Pushes to operator `op` after `since`, and the oldest of them."""
-    n, oldest = driver.rows(conn, _Q.hour, params)[0]
-    if oldest is not None and isinstance(oldest, str):
-        oldest = datetime.fromisoformat(oldest)
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)  # SQLite keeps naive UTC; min() skips the type
-    return int(n or 0), oldest
-
-
-def _reopens(oldest: datetime | None, cap: int) -> datetime | None:
-    """When a full hour frees a slot: the oldest push turns an hour old (a cap of 0 never)."""
-    if cap <= 0:
-        return datetime.max.replace(tzinfo=UTC)
-    return None if oldest is None else oldest + _HOUR
-
-
-class OpenConflict(Exception):
-    """Reopening a suggestion would make a second pending one of the member and scenario."""
-
-    def __init__(self, sid: int) -> None:
-        super().__init__(sid)
-        self.sid = sid
-
-
-_HOUR = timedelta(hours=1)
-
-
-def _insert_state(conn: Connection, key: str, value: str) -> None:
-    # Two processes may both find the key missing; the loser's value is as good (last run).
-    if conn.dialect.name == "postgresql":
-        conn.execute(postgresql.insert(STATE).values(key=key, value=value)
-                     .on_conflict_do_nothing())
-    else:
-        conn.execute(sqlite.insert(STATE).values(key=key, value=value)
-                     .on_conflict_do_nothing())
-
-
-def _write_lock(conn: Connection, name: str) -> None:
-    """Serialise a read-then-write section across processes, until the transaction ends.
-
-    Call it inside `writing()`. PostgreSQL: a transaction advisory lock on a key derived from
-    `name`. SQLite needs nothing more: `writing()` began with BEGIN IMMEDIATE, so this
-    transaction already holds the database's only write lock.
-    """
-    if conn.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(),
-                             "big") - 2**31
-        conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK, key)))
 
 
 # Engines whose suggestion indexes were checked in this process.
@@ -632,63 +247,3 @@ def _ensure_indexes(engine: Engine) -> None:
         except DatabaseError as exc:
             log.warning("无法建立索引 %s（%s）；一条待发建议的规则由程序检查",
                         index.name, " ".join(str(exc.orig).split()))
-
-
-class FactVersion(NamedTuple):
-    """How many messages, orders and content events a member has, and the newest of each.
-
-    The live persona cache (handlers/live_personas.py) compares this with what it holds: a
-    row another process added or erased changes a count (rows are only ever inserted or
-    deleted, never edited in place), so a cached history is known stale with one indexed
-    query instead of being read again.
-    """
-
-    messages: int
-    newest_message: datetime | None
-    orders: int
-    newest_order: datetime | None
-    events: int
-    newest_event: datetime | None
-
-
-def _count_newest(table: Table) -> tuple[Any, Any]:
-    where = table.c.member_pk == bindparam("pk")
-    return (select(func.count()).select_from(table).where(where).scalar_subquery(),
-            select(func.max(table.c.ts)).where(where).scalar_subquery())
-
-
-class _FactQ:
-    """The live persona cache's statements, built once (see `_Q`)."""
-
-    version = Query(select(*_count_newest(MESSAGE), *_count_newest(ORDER),
-                           *_count_newest(EVENT)))
-    _run = (select(RUN.c.id).where(RUN.c.as_of <= bindparam("until"))
-            .order_by(RUN.c.as_of.desc(), RUN.c.id.desc()).limit(1).scalar_subquery())
-    segments = Query(select(MEMBER_SEGMENT.c.member_pk,
-                            *(MEMBER_SEGMENT.c[f] for f in SEGMENT_FIELDS))
-                     .where(MEMBER_SEGMENT.c.run_id == _run,
-                            MEMBER_SEGMENT.c.member_pk.in_(bindparam("pks", expanding=True))))
-
-
-class LiveFactStore:
-    """Reads the live persona cache needs: fact versions and the latest run's segments."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def fact_versions(self, pks: Iterable[int]) -> dict[int, FactVersion]:
-        with self.engine.connect() as conn:
-            return {pk: FactVersion(*driver.rows(conn, _FactQ.version, {"pk": pk})[0])
-                    for pk in pks}
-
-    def run_segments(self, pks: Iterable[int], until: datetime
-                     ) -> dict[int, dict[str, str | None]]:
-        """The members' rows of the newest segmentation run as of `until` (as
-        `SegmentStore.latest_run` + `member_segments`, in one query over the members only)."""
-        out: dict[int, dict[str, str | None]] = {}
-        with self.engine.connect() as conn:
-            for part in chunks(sorted(set(pks))):
-                for pk, *values in driver.rows(conn, _FactQ.segments,
-                                               {"pks": list(part), "until": until}):
-                    out[pk] = dict(zip(SEGMENT_FIELDS, values, strict=True))
-        return out

@@ -23,12 +23,15 @@ from storage import driver
 from storage.batches import Batch, NewMessage, _BatchQ
 from storage.db import open_database, writing
 from storage.driver import Query
+from storage.live_facts import _FactQ
 from storage.members import _MemberQ
 from storage.messages import _MessageQ
 from storage.models import MEMBER, MESSAGE, SUGGESTION
+from storage.notify_queue import _NotifyQ
 from storage.repo import Store
-from storage.suggestions import _Q, SuggestionStore, _FactQ
+from storage.suggestions import _Q, SuggestionStore
 from storage.tags import _TagQ
+from storage.trigger_reads import _TriggerQ
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -70,8 +73,8 @@ def cases() -> list[tuple[str, Query, dict[str, Any]]]:
         ("members, none", _MemberQ.members, {"pks": []}),
         ("history", _MessageQ.history, {"pks": [1, 2]}),
         ("manual tags", _TagQ.tags, {"pks": [1], "source": "manual"}),
-        ("live", _Q.live, {"ids": ["m0", "m5"], "since": since, "until": until}),
-        ("first spoken", _Q.first_spoken, {"pk": 1, "since": since, "until": until,
+        ("live", _TriggerQ.live, {"ids": ["m0", "m5"], "since": since, "until": until}),
+        ("first spoken", _TriggerQ.first_spoken, {"pk": 1, "since": since, "until": until,
                                            "silent": ["image", "system"]}),
         ("slot", _Q.slot, {"s_pk": 1, "s_sc": "question", "s_tr": "m3"}),
         ("known", _Q.known, {"pks": [1, 2]}),
@@ -205,8 +208,8 @@ def test_the_claims_statements_return_what_core_returns(engine: Engine) -> None:
     _queue(engine)
     params = {"op": "op_a", "since": T0 - timedelta(hours=1), "fresh": T0 - timedelta(days=1),
               "now": T0 + timedelta(hours=1)}
-    ranked = _Q.ranked(["complaint", "question"])
-    for query, extra in ((_Q.hour, {}), (_Q.waiting, {}), (ranked, {"n": 2}),
+    ranked = _NotifyQ.ranked(["complaint", "question"])
+    for query, extra in ((_NotifyQ.hour, {}), (_NotifyQ.waiting, {}), (ranked, {"n": 2}),
                          (ranked, {"n": 10})):
         expected = core(engine, query.stmt, {**params, **extra})
         got = driver.rows(engine, query, {**params, **extra})
@@ -216,7 +219,7 @@ def test_the_claims_statements_return_what_core_returns(engine: Engine) -> None:
     # complaint first, then the newest question; op_b's row is not op_a's to claim
     assert [r.scenario for r in driver.rows(engine, ranked, {**params, "n": 2})] == [
         "complaint", "question"]
-    assert driver.rows(engine, _Q.waiting, {**params, "op": "nobody"}) == []
+    assert driver.rows(engine, _NotifyQ.waiting, {**params, "op": "nobody"}) == []
 
 
 def test_a_claim_writes_what_cores_path_writes(tmp_path: Path) -> None:
