@@ -1,6 +1,6 @@
 """Business data beside the chat: orders, content interactions, and external-id links.
 
-Three tables, discovered by `storage.db` like every storage module:
+Three tables (declared in storage/models.py):
 
 - `orders` — one row per order, keyed by the shop's own `order_id`, so re-importing an export
   (or an overlapping one) is a no-op. A stored order is never overwritten: a row with the same
@@ -21,12 +21,13 @@ message batch, so `handlers.personas.refresh_stale_tags` (run by these imports a
 `siyu ingest`) rebuilds them and a crash in between heals on the next run.
 
 Reads return the shared `persona.commerce` records grouped by member pk, which is what
-persona aggregation and segmentation take.
+persona aggregation and segmentation take. Which member a file's row is about is
+storage/resolve.py (`BusinessStore` inherits it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -44,8 +45,9 @@ from sqlalchemy.engine import Connection, Engine
 from persona.commerce import ContentEventRecord, OrderRecord, content_event_id
 from storage.db import insert_skipping_conflicts, pg_text, writing
 from storage.driver import chunks
-from storage.models import EVENT, IDENTITY, LINK, MEMBER, ORDER
+from storage.models import EVENT, LINK, MEMBER, ORDER
 from storage.repo import Store
+from storage.resolve import MemberResolver
 
 LINK_KINDS = ("external_id", "phone")
 
@@ -119,7 +121,7 @@ class WriteResult:
     touched_members: set[int] = field(default_factory=set)
 
 
-class BusinessStore:
+class BusinessStore(MemberResolver):
     """Repository for the business tables. Shares the engine of the chat `Store`."""
 
     def __init__(self, engine: Engine) -> None:
@@ -128,74 +130,6 @@ class BusinessStore:
     @classmethod
     def of(cls, store: Store) -> BusinessStore:
         return cls(store.engine)
-
-    # ---- resolving who a row is about ---------------------------------------------------------
-    def resolve_members(self, keys: Mapping[str, str | None]) -> dict[str, list[int]]:
-        """Member pks for each value of an import's member column.
-
-        `keys` maps the value as written to its phone-number form (None when it is not one).
-        Tried in order, first match wins: member id, any platform id, a linked external id, a
-        linked phone number. An empty list means unknown; more than one means ambiguous (one
-        platform id string used on two platforms).
-        """
-        values = list(keys)
-        found: dict[str, list[int]] = {v: [] for v in values}
-        with self.engine.connect() as conn:
-            self._by_member_id(conn, values, found)
-            self._by_platform_id(conn, [v for v in values if not found[v]], found)
-            left = [v for v in values if not found[v]]
-            self._by_link(conn, "external_id", {v: v for v in left}, found)
-            left = {v: p for v in values if not found[v] and (p := keys[v])}
-            self._by_link(conn, "phone", left, found)
-        return found
-
-    def resolve_link_targets(self, values: Iterable[str]) -> dict[str, list[int]]:
-        """Member pks for the `member` column of a link file: member id, platform id, or an
-        exact name (a name can match several members; the caller reports that)."""
-        vals = list(dict.fromkeys(values))
-        found: dict[str, list[int]] = {v: [] for v in vals}
-        with self.engine.connect() as conn:
-            self._by_member_id(conn, vals, found)
-            self._by_platform_id(conn, [v for v in vals if not found[v]], found)
-            left = [v for v in vals if not found[v]]
-            for part in chunks(left):
-                q = select(MEMBER.c.name, MEMBER.c.id).where(MEMBER.c.name.in_(part)).order_by(
-                    MEMBER.c.id)
-                for name, pk in conn.execute(q):
-                    found[name].append(pk)
-        return found
-
-    @staticmethod
-    def _by_member_id(conn: Connection, values: Sequence[str],
-                      found: dict[str, list[int]]) -> None:
-        for part in chunks(values):
-            q = select(MEMBER.c.member_id, MEMBER.c.id).where(MEMBER.c.member_id.in_(part))
-            for mid, pk in conn.execute(q):
-                found[mid] = [pk]
-
-    @staticmethod
-    def _by_platform_id(conn: Connection, values: Sequence[str],
-                        found: dict[str, list[int]]) -> None:
-        for part in chunks(values):
-            q = select(IDENTITY.c.platform_id, IDENTITY.c.member_pk).where(
-                IDENTITY.c.platform_id.in_(part)).order_by(IDENTITY.c.member_pk)
-            for pid, pk in conn.execute(q):
-                if pk not in found[pid]:
-                    found[pid].append(pk)
-
-    @staticmethod
-    def _by_link(conn: Connection, kind: str, lookups: Mapping[str, str],
-                 found: dict[str, list[int]]) -> None:
-        """`lookups`: value as written → the stored form to look for."""
-        wanted: dict[str, list[str]] = {}
-        for value, stored in lookups.items():
-            wanted.setdefault(stored, []).append(value)
-        for part in chunks(list(wanted)):
-            q = select(LINK.c.value, LINK.c.member_pk).where(LINK.c.kind == kind,
-                                                              LINK.c.value.in_(part))
-            for stored, pk in conn.execute(q):
-                for value in wanted[stored]:
-                    found[value] = [pk]
 
     # ---- writing ------------------------------------------------------------------------------
     def write_orders(self, rows: Sequence[NewOrder]) -> WriteResult:
