@@ -16,20 +16,17 @@ per-member path elsewhere (PostgreSQL), which gives the same result, only slower
 from __future__ import annotations
 
 import itertools
-import json
 from array import array
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy.engine import Engine
 
-from persona.columns import POPULATION_KEYWORDS, Detail, MemberColumns, join_channel
+from persona.columns import POPULATION_KEYWORDS, MemberColumns
 from persona.commerce import CONTENT_TYPES
-from persona.segment import Quote
-from storage.segment_kept import _NO_US, _SEP, _STAMP, KEPT_KEYWORDS, keep_keywords
+from storage.segment_details import CardDetails
+from storage.segment_kept import _NO_US, _SEP, _STAMP, KEPT_KEYWORDS
 from storage.segment_rows import (
     _EPOCH,
     Population,
@@ -40,8 +37,6 @@ from storage.segment_rows import (
     _us,
 )
 from storage.segment_tags import Tags, read_tags
-
-_FETCH = 50_000
 
 
 @dataclass(slots=True)
@@ -66,27 +61,9 @@ class _Activity:
     last: np.ndarray
 
 
-class ColumnReader:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    @property
-    def supported(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
-
-    def _rows(self, sql: str, params: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]:
-        """Chunks of raw DB-API rows: no Row objects, no type processing per value."""
-        with self.engine.connect() as conn:
-            cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                cur.execute(sql, params)
-                while True:
-                    chunk = cur.fetchmany(_FETCH)
-                    if not chunk:
-                        break
-                    yield chunk
-            finally:
-                cur.close()
+class ColumnReader(CardDetails):
+    """Segmentation's inputs for a whole population (`read`), and persona cards' text parts
+    for a sample (`details`, storage/segment_details.py)."""
 
     def read(self, as_of: datetime) -> ColumnRead:
         """Every member as of `as_of`, in member-id order."""
@@ -319,116 +296,3 @@ class ColumnReader:
                     itertools.chain.from_iterable(split),
                     (rank < POPULATION_KEYWORDS).tolist())))
         return fresh
-
-    def details(self, pks: Sequence[int], as_of: datetime, chat_names: dict[str, str | None],
-                quote_intents: frozenset[str], max_quotes: int, max_keywords: int
-                ) -> dict[int, Detail]:
-        """The text parts persona cards show, for a bounded set of members (a card sample),
-        gathered in SQL rather than by parsing every message: chats by use (ties: the chat
-        used first), quotes newest first, top keywords, the channel of the last join notice.
-        Same result as handlers.segments.member_detail on the members' messages."""
-        at = _db_time(as_of)
-        out: dict[int, Detail] = {}
-        for start in range(0, len(pks), 500):
-            part = [int(pk) for pk in pks[start : start + 500]]
-            marks = ", ".join(str(pk) for pk in part)
-            where = f"member_pk IN ({marks}) AND ts <= :at"
-            chats = self._chats_by_use(where, at, chat_names)
-            quotes = self._quotes(where, at, chat_names, quote_intents, max_quotes)
-            joins = self._last_joins(where, at)
-            words = self._kept_keywords(part, at, max_keywords)
-            for pk in part:
-                join = joins.get(pk)
-                out[pk] = Detail(chats=chats.get(pk, ()),
-                                 join_channel=join_channel(json.loads(join[2]) if join else None),
-                                 quotes=tuple(quotes.get(pk, ())),
-                                 keywords=tuple(words.get(pk, ())))
-        return out
-
-    def _chats_by_use(self, where: str, at: str, chat_names: dict[str, str | None]
-                      ) -> dict[int, tuple[str, ...]]:
-        """Each member's chats (by name) most used first; ties: the chat used first."""
-        chats: dict[int, dict[str, list[int]]] = {}
-        sql = (f"SELECT member_pk, chat_id, count(*), {_us('min(ts)')}, min(rowid) "
-               f"FROM message WHERE {where} AND type != 'system' "
-               "GROUP BY member_pk, chat_id")
-        for chunk in self._rows(sql, {"at": at}):
-            for pk, chat_id, count, first_us, first_row in chunk:
-                name = chat_names.get(chat_id) or chat_id
-                seen = chats.setdefault(pk, {}).get(name)
-                if seen is None:
-                    chats[pk][name] = [count, first_us, first_row]
-                else:
-                    seen[0] += count
-                    seen[1:] = min(seen[1:], [first_us, first_row])
-        return {pk: tuple(name for name, _ in sorted(
-                    used.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[1][2])))
-                for pk, used in chats.items()}
-
-    def _quotes(self, where: str, at: str, chat_names: dict[str, str | None],
-                quote_intents: frozenset[str], max_quotes: int) -> dict[int, list[Quote]]:
-        """Each member's newest messages with one of `quote_intents`, up to `max_quotes`."""
-        quotes: dict[int, list[Quote]] = {}
-        sql = (f"SELECT member_pk, id, {_us('ts')}, text, chat_id, "
-               "json_extract(signals, '$.n') FROM message "
-               f"WHERE {where} AND text IS NOT NULL AND text != '' "
-               "AND json_extract(signals, '$.n') IS NOT NULL "
-               "ORDER BY member_pk, ts DESC, rowid")
-        for chunk in self._rows(sql, {"at": at}):
-            for pk, mid, ts_us, text, chat_id, intents in chunk:
-                got = quotes.setdefault(pk, [])
-                if len(got) >= max_quotes:
-                    continue
-                hit = tuple(i for i in json.loads(intents) if i in quote_intents)
-                if hit:
-                    got.append(Quote(mid, _EPOCH + timedelta(microseconds=ts_us), text, hit,
-                                     chat_names.get(chat_id) or chat_id))
-        return quotes
-
-    def _last_joins(self, where: str, at: str) -> dict[int, tuple[str, str, str]]:
-        """Each member's last join notice: (stored time, message id, its join signal)."""
-        joins: dict[int, tuple[str, str, str]] = {}
-        sql = (f"SELECT member_pk, ts, id, json_extract(signals, '$.j') FROM message "
-               f"WHERE {where} AND type = 'system' "
-               "AND json_extract(signals, '$.j') IS NOT NULL")
-        for chunk in self._rows(sql, {"at": at}):
-            for pk, ts, mid, join in chunk:
-                if pk not in joins or (ts, mid) > joins[pk][:2]:
-                    joins[pk] = (ts, mid, join)
-        return joins
-
-    def _kept_keywords(self, pks: Sequence[int], at: str, top: int) -> dict[int, list[str]]:
-        """Top keywords from member_keywords, which `read` has just brought up to date for
-        the same as_of; counted from the messages when not kept or when more are asked for."""
-        marks = ", ".join(str(int(pk)) for pk in pks)
-        out: dict[int, list[str]] = {}
-        if top <= KEPT_KEYWORDS:
-            sql = f"SELECT member_pk, words FROM member_keywords WHERE member_pk IN ({marks})"
-            for chunk in self._rows(sql, {}):
-                for pk, words in chunk:
-                    out[pk] = words.split(_SEP)[:top] if words else []
-        missing = [pk for pk in pks if pk not in out]
-        if missing:
-            out.update(self._count_keywords(missing, at, top))
-        return out
-
-    def _count_keywords(self, pks: Sequence[int], at: str, top: int = POPULATION_KEYWORDS
-                        ) -> dict[int, list[str]]:
-        """Top keywords of these members from their messages up to `at`: most used first,
-        ties by the newest use (the order a newest-first scan of the messages meets them)."""
-        marks = ", ".join(str(int(pk)) for pk in pks)
-        sql = ("SELECT pk, w FROM (SELECT pk, w, row_number() OVER (PARTITION BY pk "
-               "ORDER BY c DESC, firstkey DESC) AS r FROM ("
-               "SELECT m.member_pk AS pk, j.value AS w, count(*) AS c, "
-               "max(printf('%s%012d%04d', m.ts, 999999999999 - m.rowid, 9999 - j.key)) "
-               "AS firstkey FROM message m, json_each(m.signals, '$.k') j "
-               f"WHERE m.member_pk IN ({marks}) AND m.ts <= :at "
-               "GROUP BY m.member_pk, j.value)) WHERE r <= :top ORDER BY pk, r")
-        out: dict[int, list[str]] = {}
-        for chunk in self._rows(sql, {"at": at, "top": top}):
-            for pk, w in chunk:
-                out.setdefault(pk, []).append(w)
-        return out
-
-    def _keep_keywords(self, rows: list[dict[str, Any]]) -> None:
-        keep_keywords(self.engine, rows)

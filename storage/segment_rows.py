@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy.engine import Engine
 
 from storage.segment_kept import _NO_US
 
-# Chunks of raw DB-API rows (see `storage/segment_inputs.py: ColumnReader._rows`).
+# Chunks of raw DB-API rows (see `SqlRows._rows`).
 Rows = Callable[[str, dict[str, Any]], Iterator[list[tuple[Any, ...]]]]
+_FETCH = 50_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -94,3 +96,28 @@ class _KeyNumbers(dict[Any, int]):
     def __missing__(self, key: Any) -> int:
         number = self[key] = len(self) + self._base
         return number
+
+
+class SqlRows:
+    """The segmentation readers' one way to SQL: raw rows in chunks, on SQLite."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @property
+    def supported(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]:
+        """Chunks of raw DB-API rows: no Row objects, no type processing per value."""
+        with self.engine.connect() as conn:
+            cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cur.execute(sql, params)
+                while True:
+                    chunk = cur.fetchmany(_FETCH)
+                    if not chunk:
+                        break
+                    yield chunk
+            finally:
+                cur.close()
