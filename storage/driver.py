@@ -374,7 +374,8 @@ def write_many(conn: Connection, query: Query, rows: list[dict[str, Any]]) -> No
     if conn.dialect.name != "sqlite" or not rows:
         conn.execute(query.stmt, rows)
         return
-    many = query.many(conn.dialect, tuple(rows[0]))
+    column_keys = tuple(rows[0])
+    many = query._many.get(column_keys) or query.many(conn.dialect, column_keys)
     get = itemgetter(*many.keys)
     one = len(many.keys) == 1
     convert = [(i, proc) for i, proc in enumerate(bind_processors(many.types, conn.dialect))
