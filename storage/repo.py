@@ -22,6 +22,8 @@ from storage.tags import TagStore
 
 
 class Store(BatchWriter, MessageReads, MemberReads, TagStore):
+    """Chat data for handlers: plain rows in and out, never a session (parts: see above)."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         # Chats known to be stored (chats are never deleted): a live bot's batch of one
