@@ -33,7 +33,7 @@ from collections import namedtuple
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy.engine import Connection, Dialect, Engine
 
@@ -58,6 +58,7 @@ MAX_LIST = 64
 # SQLite allows 32766 bound variables: IN (...) lists go in `chunks` of at most this many.
 CHUNK = 500
 
+
 def chunks(seq: Sequence[Any], n: int = CHUNK) -> Iterator[Sequence[Any]]:
     """`seq` in slices of at most `n` values, one IN list each."""
     for i in range(0, len(seq), n):
@@ -80,19 +81,15 @@ class _Plan:
         self.row = row
 
 
-class _Many:
+class _Many(NamedTuple):
     """A write statement compiled for one set of column keys, for the driver's executemany:
     its SQL, the parameter keys in placeholder order (each once), their types, and how to
     place the converted values (`tuple`, or a getter repeating a value used twice)."""
 
-    __slots__ = ("keys", "place", "sql", "types")
-
-    def __init__(self, sql: str, keys: list[str], types: list[Any],
-                 place: Callable[[list[Any]], Any]) -> None:
-        self.sql = sql
-        self.keys = keys
-        self.types = types
-        self.place = place
+    sql: str
+    keys: list[str]
+    types: list[Any]
+    place: Callable[[list[Any]], Any]
 
 
 class Query:
