@@ -21,7 +21,7 @@ from datetime import datetime
 
 from bot.config import Settings
 from handlers.bulk import paused_gc
-from persona.columns import (
+from persona.kept import (
     KeptActivity,
     KeptKeywords,
     KeptTags,

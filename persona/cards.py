@@ -27,25 +27,22 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from persona.commerce import CONTENT_TYPES
+from persona.member_table import MemberTable
 from persona.persona import TIME_LABELS
-from persona.segment import (
+from persona.segment_params import (
     CONTENT_KIND_LABELS,
     CONTENT_KINDS,
     SEGMENT_LABELS,
     TIME_CODES,
-    MemberTable,
     SegmentParams,
 )
+from persona.segment_result import Circle, PersonaCard
 from persona.signals import MOTIVATION_CODES
-
-if TYPE_CHECKING:
-    from persona.clusters import Circle
 
 # Which segments lead for each goal, in order.
 GOAL_LEAD: dict[str, tuple[tuple[str, str], ...]] = {
@@ -113,59 +110,6 @@ GIVEN_NAMES = {
 }
 ATTRIBUTE_CARD_FIELDS = ("age_range", "city", "life_stage", "gender", "occupation")
 DIMENSION_RANK = {"value": 0, "lifecycle": 1, "motivation": 2, "cluster": 3}
-
-
-@dataclass(slots=True)
-class PersonaCard:
-    """One segment as a named representative; `to_json` is an element of the run's "cards"."""
-
-    dimension: str
-    code: str
-    label: str
-    size: int
-    share: float
-    name: str
-    role: str
-    persona_name: str
-    lead: bool = False
-    focus: list[dict[str, Any]] = field(default_factory=list)
-    profile: dict[str, Any] = field(default_factory=dict)
-    interests: list[dict[str, Any]] = field(default_factory=list)
-    needs: list[dict[str, Any]] = field(default_factory=list)
-    pain_points: list[dict[str, Any]] = field(default_factory=list)
-    quotes: list[dict[str, Any]] = field(default_factory=list)
-    goals: list[str] = field(default_factory=list)
-    motivation: dict[str, Any] | None = None
-    channels: dict[str, Any] = field(default_factory=dict)
-    scene: dict[str, Any] = field(default_factory=dict)
-    example_members: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "segment": {"dimension": self.dimension, "code": self.code, "label": self.label},
-            "size": self.size, "share": self.share, "lead": self.lead,
-            "name": self.name, "role": self.role, "persona_name": self.persona_name,
-            "focus": self.focus, "profile": self.profile, "interests": self.interests,
-            "needs": self.needs, "pain_points": self.pain_points, "quotes": self.quotes,
-            "goals": self.goals, "motivation": self.motivation, "channels": self.channels,
-            "scene": self.scene, "example_members": self.example_members,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> PersonaCard:
-        seg = data["segment"]
-        return cls(
-            dimension=seg["dimension"], code=seg["code"], label=seg["label"],
-            size=int(data["size"]), share=float(data["share"]), name=data["name"],
-            role=data["role"], persona_name=data["persona_name"],
-            lead=bool(data.get("lead")), focus=list(data.get("focus", ())),
-            profile=dict(data.get("profile") or {}), interests=list(data.get("interests", ())),
-            needs=list(data.get("needs", ())), pain_points=list(data.get("pain_points", ())),
-            quotes=list(data.get("quotes", ())), goals=list(data.get("goals", ())),
-            motivation=data.get("motivation"), channels=dict(data.get("channels") or {}),
-            scene=dict(data.get("scene") or {}),
-            example_members=list(data.get("example_members", ())),
-        )
 
 
 def _digest(key: str) -> int:

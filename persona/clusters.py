@@ -29,7 +29,6 @@ How (all deterministic for a given `seed`):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +41,9 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
-from persona.segment import MemberTable, SegmentParams, SegmentResult
+from persona.member_table import MemberTable
+from persona.segment_params import SegmentParams
+from persona.segment_result import Circle, SegmentResult
 
 # Keywords per member that enter the vectors: the caller lists them most frequent first, and
 # a member's ten most used words say what they talk about.
@@ -51,30 +52,6 @@ KEYWORDS_PER_MEMBER = 10
 NAME_MIN_INTEREST = 0.1
 NAME_MIN_WORD_SHARE = 0.2
 NAME_PARTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Circle:
-    """One interest circle as reported: codes for machines, a Chinese label for people."""
-
-    code: str
-    label: str
-    size: int
-    top_interests: tuple[str, ...] = ()
-    top_interest_labels: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "label": self.label, "size": self.size,
-                "top_interests": list(self.top_interests),
-                "top_interest_labels": list(self.top_interest_labels),
-                "keywords": list(self.keywords)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Circle:
-        return cls(data["code"], data["label"], int(data["size"]),
-                   tuple(data.get("top_interests", ())),
-                   tuple(data.get("top_interest_labels", ())), tuple(data.get("keywords", ())))
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ Segmentation needs a few numbers per member (message counts and first/last times
 content events) and the member's derived tags; building one Python persona per member to get
 them cost minutes and gigabytes at a million members. Here SQLite does the grouping (counts,
 min/max, each member's top keywords with a window function) and rows are streamed in chunks
-into typed arrays (`persona.columns.MemberColumns`), so no per-member object is ever held for
+into typed arrays (`persona.tabulate.MemberColumns`), so no per-member object is ever held for
 the whole population.
 
 SQLite only: the queries use `json_each`, `strftime` and the stored text layout of times.
@@ -32,17 +32,9 @@ from sqlalchemy import Column, LargeBinary, Table, Text, delete, insert
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 
-from persona.columns import (
-    POPULATION_KEYWORDS,
-    TAG_KINDS_READ,
-    Detail,
-    KeptActivity,
-    KeptKeywords,
-    KeptTags,
-    MemberColumns,
-    join_channel,
-)
-from persona.segment import Quote
+from persona.kept import KeptActivity, KeptKeywords, KeptTags
+from persona.member_table import POPULATION_KEYWORDS, TAG_KINDS_READ, Detail, Quote, join_channel
+from persona.tabulate import MemberColumns
 from storage.db import writing
 
 _FETCH = 50_000
@@ -104,7 +96,7 @@ def keep_member_keywords(engine: Engine, kept: Mapping[int, KeptKeywords]) -> No
 
 
 class MemberActivity(SQLModel, table=True):
-    """Each member's message aggregates, kept by the tag rebuild (`persona.columns.
+    """Each member's message aggregates, kept by the tag rebuild (`persona.kept.
     KeptActivity`): count, first and last chat message, first join notice, and the newest
     RECENT_KEPT chat message times (microseconds, each 16 zero-padded digits, newest first:
     compared as fixed-width text in one numpy pass) to count "recent" for any later as_of.
@@ -150,7 +142,7 @@ def keep_member_activity(engine: Engine, kept: Mapping[int, KeptActivity]) -> No
 
 
 class MemberTags(SQLModel, table=True):
-    """Each member's derived tags in the shape segmentation reads them (`persona.columns.
+    """Each member's derived tags in the shape segmentation reads them (`persona.kept.
     KeptTags`), one row per member, written by `Store.replace_derived_tags` in the very
     transaction that replaces the member's rows in `tag`, so the two never disagree.
 

@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from persona.columns import KeptTags
+from persona.kept import KeptTags
 from storage import driver
 from storage.columns import TAGS, replace_member_tags
 from storage.db import _json_dumps, insert_skipping_conflicts, pg_text, writing

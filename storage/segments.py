@@ -19,7 +19,7 @@ from sqlalchemy import JSON, Column, Table, Text, cast, func, insert, literal, s
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
-from persona.segment import SegmentResult, StoredAssignments
+from persona.segment_result import SegmentResult, StoredAssignments
 from storage.db import writing
 from storage.models import Member, UTCDateTime
 

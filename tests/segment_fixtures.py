@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from persona.commerce import ContentEventRecord, OrderRecord
+from persona.member_table import MemberInput, Quote
 from persona.persona import MessageRecord, PersonaSettings, build_persona
-from persona.segment import MemberInput, Quote
 from persona.signals import Signals
 
 SH = ZoneInfo("Asia/Shanghai")
