@@ -67,11 +67,12 @@ from datetime import datetime
 import numpy as np
 
 from persona import cards, clusters, compare, patterns
+from persona.member_columns import MemberColumns
 from persona.member_table import MemberInput, MemberTable
 from persona.segment_params import DAY, SegmentParams
 from persona.segment_result import SegmentResult
 from persona.signals import MOTIVATION_CODES
-from persona.tabulate import MemberColumns, tabulate
+from persona.tabulate import tabulate
 
 # --------------------------------------------------------------------------------------------
 # The rules, vectorised

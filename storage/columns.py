@@ -4,7 +4,7 @@ Segmentation needs a few numbers per member (message counts and first/last times
 content events) and the member's derived tags; building one Python persona per member to get
 them cost minutes and gigabytes at a million members. Here SQLite does the grouping (counts,
 min/max, each member's top keywords with a window function) and rows are streamed in chunks
-into typed arrays (`persona.tabulate.MemberColumns`), so no per-member object is ever held for
+into typed arrays (`persona.member_columns.MemberColumns`), so no per-member object is ever held for
 the whole population.
 
 SQLite only: the queries use `json_each`, `strftime` and the stored text layout of times.
@@ -33,8 +33,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Field, SQLModel
 
 from persona.kept import KeptActivity, KeptKeywords, KeptTags
+from persona.member_columns import MemberColumns
 from persona.member_table import POPULATION_KEYWORDS, TAG_KINDS_READ, Detail, Quote, join_channel
-from persona.tabulate import MemberColumns
 from storage.db import writing
 
 _FETCH = 50_000
