@@ -26,9 +26,9 @@ import numpy as np
 from bot.config import Settings
 from handlers.bulk import paused_gc
 from handlers.personas import persona_settings, tag_from_row, to_record
+from persona.aggregate import build_persona
 from persona.member_columns import MemberColumns, columns_from_inputs, merge_tags
 from persona.member_table import Detail, MemberInput, Quote, join_channel
-from persona.persona import build_persona
 from persona.segment import run_segmentation
 from persona.segment_params import SegmentParams
 from persona.segment_result import SegmentResult

@@ -28,7 +28,7 @@ lifecycle (messages and orders are activity; content views are not, because a pu
     potential  never spoke and never ordered (known from the member list or content events);
     new        first activity at most `new_days` [14] days before `as_of` (inclusive);
     declining  last activity more than `declining_days` [30] days before `as_of`;
-    mature     the rest. Same boundaries as `persona.persona.lifecycle_code`.
+    mature     the rest. Same boundaries as `persona.aggregate.lifecycle_code`.
 motivation
     per code the persona's motivation tag score (0..1); for price, coupon use is judged by its
     share of orders: with ≥ `coupon_min_orders` [2] orders and a coupon share ≥

@@ -192,6 +192,7 @@ def iter_members(n: int, seed: int, pools: Pools) -> Iterator[Any]:
     a caller pays to assemble the inputs in memory, the floor under gathering them from
     storage.
     """
+    from persona.aggregate import frequency_code
     from persona.commerce import ContentEventRecord, OrderRecord
     from persona.member_table import MemberInput, Quote
     from persona.persona import (
@@ -203,7 +204,6 @@ def iter_members(n: int, seed: int, pools: Pools) -> Iterator[Any]:
         VALUE_LABELS,
         Persona,
         Tag,
-        frequency_code,
     )
 
     rng = Random(f"bench-segment:{seed}")

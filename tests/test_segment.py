@@ -19,8 +19,9 @@ from segment_fixtures import (
     quote,
 )
 
+from persona.aggregate import lifecycle_code
 from persona.member_table import MemberInput
-from persona.persona import Persona, Tag, lifecycle_code
+from persona.persona import Persona, Tag
 from persona.segment import run_segmentation
 from persona.segment_params import SegmentError, SegmentParams
 from persona.segment_result import SegmentResult
