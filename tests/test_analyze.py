@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from persona.analyze import Analyzer, age_bucket
+from persona.analyze import Analyzer
+from persona.attributes import age_bucket
 from persona.lexicon import FILES, LexiconError, parse_lexicon
 from persona.resources import default_lexicon, default_texts
 from persona.signals import CONTENT_CODES, INTENT_CODES, MOTIVATION_CODES, Signals
