@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 from segment_fixtures import AS_OF, chatter, circle_community, member, msg, order, quote
 
-from persona.cards import GOAL_FOCUS, SURNAMES, representative_name
+from persona.card_names import SURNAMES, representative_name
+from persona.cards import GOAL_FOCUS
 from persona.member_table import MemberInput
 from persona.segment import run_segmentation
 from persona.segment_params import SegmentParams
