@@ -34,14 +34,8 @@ from persona.persona import (
     MessageRecord,
     Persona,
 )
-from persona.playbook import (
-    NEXT_ACTIONS,
-    SCENARIO_LABELS,
-    Playbook,
-    Script,
-    pick_scripts,
-    variant_label,
-)
+from persona.playbook import NEXT_ACTIONS, SCENARIO_LABELS, Playbook
+from persona.scripts import Script, pick_scripts, variant_label
 from persona.signals import Signals
 
 # Most urgent first: this is the order of `siyu suggest` output and of the notify queue.
