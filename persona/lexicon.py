@@ -31,7 +31,6 @@ ATTRIBUTE_VALUE_FIELDS = ("gender", "life_stage", "occupation")
 CUE_KINDS = ("identity", "mine", "kin", "implicit")
 
 
-
 class LexiconError(ValueError):
     """A bundled or operator-edited lexicon file is malformed.
 

@@ -34,7 +34,6 @@ class Script:
     variant: str
 
 
-
 def unfilled(template: str, values: Mapping[str, str | None]) -> int:
     """How many placeholders would need the file-wide fallback (no value, no inline one)."""
     return sum(1 for m in FIELD_RE.finditer(template)

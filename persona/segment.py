@@ -143,6 +143,7 @@ def layers(t: MemberTable, value: np.ndarray, lifecycle: np.ndarray,
             | ((t.orders >= 2) & (lifecycle != "declining")))
     return np.where(core, "core", "ordinary").astype(object)
 
+
 def run_segmentation(members: Sequence[MemberInput] | MemberColumns | MemberTable,
                      as_of: datetime, params: SegmentParams,
                      previous: SegmentResult | None = None,

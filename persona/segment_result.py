@@ -60,7 +60,6 @@ class Circle:
                    tuple(data.get("top_interest_labels", ())), tuple(data.get("keywords", ())))
 
 
-
 @dataclass(slots=True)
 class PersonaCard:
     """One segment as a named representative; `to_json` is an element of the run's "cards"."""
