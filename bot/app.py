@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bot.config import ConfigError, Settings
 from persona.analyze import Analyzer
-from persona.lexicon import Lexicon, LexiconError, parse_lexicon
+from persona.lexicon import Lexicon, LexiconError
+from persona.lexicon_parse import parse_lexicon
 from persona.resources import default_lexicon, default_texts
 from persona.text import make_tokenizer
 from storage.db import open_database

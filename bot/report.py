@@ -1,6 +1,6 @@
 """The managers' report and segment summaries as Chinese text, from a stored run document.
 
-Works on the JSON a run stores (persona/segment.py `SegmentResult.to_json`), so a report of an
+Works on the JSON a run stores (`persona.segment_result.SegmentResult.to_json`), so a report of an
 old run reads exactly as it did then. Kept short on purpose: the method says not too detailed —
 sizes and how they changed, the lead persona cards, the patterns that hold, the pain points.
 """

@@ -32,8 +32,9 @@ from handlers.personas import (
     tag_from_row,
     to_record,
 )
+from persona.aggregate import build_persona
 from persona.commerce import ContentEventRecord, OrderRecord
-from persona.persona import MessageRecord, build_persona
+from persona.persona import MessageRecord
 from persona.signals import Signals
 from storage.business import BusinessStore
 from storage.live_facts import FactVersion, LiveFactStore

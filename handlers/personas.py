@@ -21,7 +21,8 @@ from datetime import datetime
 
 from bot.config import Settings
 from handlers.bulk import paused_gc
-from persona.columns import (
+from persona.aggregate import build_persona
+from persona.kept import (
     KeptActivity,
     KeptKeywords,
     KeptTags,
@@ -35,7 +36,6 @@ from persona.persona import (
     Persona,
     PersonaSettings,
     Tag,
-    build_persona,
 )
 from persona.signals import Signals
 from storage.business import BusinessStore

@@ -5,7 +5,7 @@ storage, hands it the previous run so cluster codes stay stable and changes can 
 and stores the result so the next run, `siyu report` and the bot can use it.
 
 Inputs come as columns (`gather_columns`): SQL aggregates and the stored derived tags, read in
-bulk by `storage/segment_inputs.py`, projected to the run's as_of by `persona/columns.py`. Only the
+bulk by `storage/segment_inputs.py`, projected to the run's as_of by `persona/tabulate.py`. Only the
 members whose stored tags cannot stand for that moment (stale, missing, or computed after
 as_of: a run in the past) get a persona built from their messages, a chunk at a time. Quotes,
 chats, keywords and the join channel are read afterwards for the members the persona cards
@@ -26,17 +26,14 @@ import numpy as np
 from bot.config import Settings
 from handlers.bulk import paused_gc
 from handlers.personas import persona_settings, tag_from_row, to_record
-from persona.columns import Detail, MemberColumns, columns_from_inputs, join_channel, merge_tags
-from persona.persona import build_persona
-from persona.segment import (
-    MemberInput,
-    Quote,
-    SegmentParams,
-    SegmentResult,
-    run_segmentation,
-    tabulate,
-)
+from persona.aggregate import build_persona
+from persona.member_columns import MemberColumns, columns_from_inputs, merge_tags
+from persona.member_table import Detail, MemberInput, Quote, join_channel
+from persona.segment import run_segmentation
+from persona.segment_params import SegmentParams
+from persona.segment_result import SegmentResult
 from persona.signals import Signals
+from persona.tabulate import tabulate
 from storage.business import BusinessStore
 from storage.members import MemberRow
 from storage.messages import StoredMessage

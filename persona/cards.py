@@ -24,28 +24,25 @@ Rules:
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from persona.card_names import card_role, name_cards
 from persona.commerce import CONTENT_TYPES
+from persona.member_table import MemberTable
 from persona.persona import TIME_LABELS
-from persona.segment import (
+from persona.segment_params import (
     CONTENT_KIND_LABELS,
     CONTENT_KINDS,
     SEGMENT_LABELS,
     TIME_CODES,
-    MemberTable,
     SegmentParams,
 )
+from persona.segment_result import Circle, PersonaCard
 from persona.signals import MOTIVATION_CODES
-
-if TYPE_CHECKING:
-    from persona.clusters import Circle
 
 # Which segments lead for each goal, in order.
 GOAL_LEAD: dict[str, tuple[tuple[str, str], ...]] = {
@@ -83,105 +80,9 @@ PAIN_INTENTS = ("complaint",)
 QUOTE_RANK = {"question": 0, "complaint": 1, "purchase_intent": 2, "praise": 3}
 TIME_SCENE = {"morning": "早上", "daytime": "白天", "evening": "晚上", "late_night": "深夜"}
 
-MOTIVATION_ADJ = {"price": "精打细算的", "quality": "讲究品质的", "service": "看重服务的"}
-SEGMENT_ADJ = {
-    "high": "爱回购的", "growth": "渐入佳境的", "general": "随便逛逛的",
-    "potential": "还在观望的", "new": "刚入群的", "mature": "常驻群里的",
-    "declining": "渐渐沉默的",
-}
 MOTIVATION_GOALS = {"price": "花更少的钱买到划算的好东西", "quality": "买到靠谱、品质过硬的东西",
                     "service": "有问题能及时找到人、售后省心"}
-LIFE_STAGE_NOUNS = {"expecting": "准妈妈", "retired": "退休族", "student": "学生党"}
-INTEREST_NOUNS = {
-    "parenting": "宝妈", "digital": "数码控", "fitness": "健身达人", "food": "吃货",
-    "beauty": "护肤达人", "travel": "旅行爱好者", "reading": "书友", "pets": "铲屎官",
-    "home": "居家达人", "education": "家长", "finance": "理财新手", "auto": "车主",
-    "entertainment": "追剧党", "games": "玩家", "health": "养生派", "fashion": "穿搭爱好者",
-}
-SURNAMES = tuple(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余杜叶程魏"
-    "苏吕丁沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱"
-)
-GIVEN_NAMES = {
-    "female": ("悦", "婷", "雨桐", "欣怡", "思琪", "佳怡", "静怡", "梦瑶", "晓雯", "诗涵", "雅琴",
-               "慧敏", "若曦", "可馨", "文静", "丽娜", "嘉欣", "晓燕", "美玲", "月华", "紫萱",
-               "佳琪", "婉清", "淑芬", "秀英", "玉梅", "海燕", "春梅", "晓丽", "芳"),
-    "male": ("浩然", "子轩", "宇航", "俊杰", "志强", "明远", "晨阳", "建华", "一鸣", "博文",
-             "天佑", "嘉伟", "振宇", "立新", "思远", "国强", "建军", "文斌", "海涛", "子豪"),
-    "neutral": ("子涵", "雨辰", "欣然", "一诺", "晨曦", "安然", "清扬", "思源", "语桐", "可欣",
-                "诗语", "梓萱", "文轩", "雨萱", "心怡", "佳宁"),
-}
 ATTRIBUTE_CARD_FIELDS = ("age_range", "city", "life_stage", "gender", "occupation")
-DIMENSION_RANK = {"value": 0, "lifecycle": 1, "motivation": 2, "cluster": 3}
-
-
-@dataclass(slots=True)
-class PersonaCard:
-    """One segment as a named representative; `to_json` is an element of the run's "cards"."""
-
-    dimension: str
-    code: str
-    label: str
-    size: int
-    share: float
-    name: str
-    role: str
-    persona_name: str
-    lead: bool = False
-    focus: list[dict[str, Any]] = field(default_factory=list)
-    profile: dict[str, Any] = field(default_factory=dict)
-    interests: list[dict[str, Any]] = field(default_factory=list)
-    needs: list[dict[str, Any]] = field(default_factory=list)
-    pain_points: list[dict[str, Any]] = field(default_factory=list)
-    quotes: list[dict[str, Any]] = field(default_factory=list)
-    goals: list[str] = field(default_factory=list)
-    motivation: dict[str, Any] | None = None
-    channels: dict[str, Any] = field(default_factory=dict)
-    scene: dict[str, Any] = field(default_factory=dict)
-    example_members: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "segment": {"dimension": self.dimension, "code": self.code, "label": self.label},
-            "size": self.size, "share": self.share, "lead": self.lead,
-            "name": self.name, "role": self.role, "persona_name": self.persona_name,
-            "focus": self.focus, "profile": self.profile, "interests": self.interests,
-            "needs": self.needs, "pain_points": self.pain_points, "quotes": self.quotes,
-            "goals": self.goals, "motivation": self.motivation, "channels": self.channels,
-            "scene": self.scene, "example_members": self.example_members,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> PersonaCard:
-        seg = data["segment"]
-        return cls(
-            dimension=seg["dimension"], code=seg["code"], label=seg["label"],
-            size=int(data["size"]), share=float(data["share"]), name=data["name"],
-            role=data["role"], persona_name=data["persona_name"],
-            lead=bool(data.get("lead")), focus=list(data.get("focus", ())),
-            profile=dict(data.get("profile") or {}), interests=list(data.get("interests", ())),
-            needs=list(data.get("needs", ())), pain_points=list(data.get("pain_points", ())),
-            quotes=list(data.get("quotes", ())), goals=list(data.get("goals", ())),
-            motivation=data.get("motivation"), channels=dict(data.get("channels") or {}),
-            scene=dict(data.get("scene") or {}),
-            example_members=list(data.get("example_members", ())),
-        )
-
-
-def _digest(key: str) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
-
-
-def representative_name(dimension: str, code: str, gender: str | None = None,
-                        bump: int = 0) -> str:
-    """A plausible Chinese name, fixed for a segment key: surname + given name from tables.
-
-    `bump` moves to the next given name when another card of the run already has this one.
-    """
-    h = _digest(f"{dimension}:{code}")
-    given = GIVEN_NAMES[gender if gender in ("female", "male") else "neutral"]
-    surname = SURNAMES[h % len(SURNAMES)]
-    return surname + given[(h // len(SURNAMES) + bump) % len(given)]
 
 
 def _round(x: float | None, nd: int = 2) -> float | None:
@@ -254,7 +155,7 @@ class _CardBuilder:
             goals.append(f"稳定买到合适的{scene['categories'][0]['category']}")
         # most active first, then most orders; idx is in member-id order, so ties stay stable
         examples = idx[np.lexsort((-t.orders[idx], -t.recent_messages[idx]))[:3]].tolist()
-        role = self._role(dimension, code, profile, motivation, interests)
+        role = card_role(dimension, code, profile, motivation, interests)
         return PersonaCard(
             dimension=dimension, code=code, label=label, size=len(idx),
             share=round(len(idx) / self.n, 4) if self.n else 0.0, name="", role=role,
@@ -423,50 +324,6 @@ class _CardBuilder:
         return [{"code": c, "label": FOCUS_LABELS[c], "value": values[c]}
                 for c in GOAL_FOCUS[self.params.goal]]
 
-    def _role(self, dimension: str, code: str, profile: Mapping[str, Any],
-              motivation: Mapping[str, Any] | None,
-              interests: Sequence[Mapping[str, Any]]) -> str:
-        if dimension == "motivation":
-            adj = MOTIVATION_ADJ[code]
-        elif dimension in ("value", "lifecycle"):
-            adj = SEGMENT_ADJ[code]
-        elif motivation and motivation["share"] >= 0.3:
-            adj = MOTIVATION_ADJ[motivation["code"]]
-        else:
-            adj = "热心的"
-        return adj + _noun(profile, interests)
-
-
-def _gender(profile: Mapping[str, Any]) -> str | None:
-    g = profile.get("gender")
-    if g and g["share"] >= 0.6:
-        return g["code"]
-    stage = profile.get("life_stage")
-    if stage and stage["code"] == "expecting":
-        return "female"
-    return None
-
-
-def _noun(profile: Mapping[str, Any], interests: Sequence[Mapping[str, Any]]) -> str:
-    """Who the representative is, from the clearest evidence: life stage, job, then interest."""
-    stage = profile.get("life_stage")
-    gender = _gender(profile)
-    if stage and stage["share"] >= 0.5:
-        if stage["code"] == "parent":
-            return "宝爸" if gender == "male" else "宝妈"
-        if stage["code"] in LIFE_STAGE_NOUNS:
-            return LIFE_STAGE_NOUNS[stage["code"]]
-    job = profile.get("occupation")
-    if job and job["share"] >= 0.5:
-        return str(job["label"])
-    # Only an interest that clearly leads names the person; a three-way tie is just "群友".
-    if interests and interests[0]["share"] >= 0.3 and (
-            len(interests) == 1 or interests[0]["share"] > interests[1]["share"]):
-        noun = INTEREST_NOUNS.get(interests[0]["code"])
-        if noun:
-            return "宝爸" if noun == "宝妈" and gender == "male" else noun
-    return "群友"
-
 
 def build_cards(t: MemberTable, segments: Mapping[str, np.ndarray], circles: Sequence[Circle],
                 params: SegmentParams) -> list[PersonaCard]:
@@ -482,19 +339,7 @@ def build_cards(t: MemberTable, segments: Mapping[str, np.ndarray], circles: Seq
         label = circle_labels[code] if dim == "cluster" else SEGMENT_LABELS[dim][code]
         cards[dim, code] = builder.card(dim, code, label, idx)
 
-    # Names in a fixed order (independent of the goal), bumping on a clash inside the run.
-    used: set[str] = set()
-    for dim, code in sorted(cards, key=lambda k: (DIMENSION_RANK[k[0]], k[1])):
-        card = cards[dim, code]
-        gender = _gender(card.profile)
-        bump = 0
-        name = representative_name(dim, code, gender)
-        while name in used and bump < 50:
-            bump += 1
-            name = representative_name(dim, code, gender, bump)
-        used.add(name)
-        card.persona_name = name
-        card.name = f"{card.role} · {name}"
+    name_cards(cards)
 
     lead = [k for k in GOAL_LEAD[params.goal] if k in cards]
     rest = [k for k in keys if k in cards and k not in lead]

@@ -29,7 +29,6 @@ How (all deterministic for a given `seed`):
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +41,9 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
-from persona.segment import MemberTable, SegmentParams, SegmentResult
+from persona.member_table import MemberTable
+from persona.segment_params import SegmentParams
+from persona.segment_result import Circle, SegmentResult
 
 # Keywords per member that enter the vectors: the caller lists them most frequent first, and
 # a member's ten most used words say what they talk about.
@@ -51,30 +52,6 @@ KEYWORDS_PER_MEMBER = 10
 NAME_MIN_INTEREST = 0.1
 NAME_MIN_WORD_SHARE = 0.2
 NAME_PARTS = 3
-
-
-@dataclass(frozen=True, slots=True)
-class Circle:
-    """One interest circle as reported: codes for machines, a Chinese label for people."""
-
-    code: str
-    label: str
-    size: int
-    top_interests: tuple[str, ...] = ()
-    top_interest_labels: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "label": self.label, "size": self.size,
-                "top_interests": list(self.top_interests),
-                "top_interest_labels": list(self.top_interest_labels),
-                "keywords": list(self.keywords)}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Circle:
-        return cls(data["code"], data["label"], int(data["size"]),
-                   tuple(data.get("top_interests", ())),
-                   tuple(data.get("top_interest_labels", ())), tuple(data.get("keywords", ())))
 
 
 @dataclass(slots=True)
@@ -289,41 +266,49 @@ def _describe(t: MemberTable, words: sp.csr_matrix, vocab: tuple[str, ...], grou
     inside = np.zeros(len(t), dtype=bool)
     inside[group] = True
     outside = profiled & ~inside
-    interests: list[str] = []
-    if t.interests.shape[1]:
-        mean_in = t.interests[inside].mean(axis=0)
-        mean_out = t.interests[outside].mean(axis=0) if outside.any() else np.zeros_like(mean_in)
-        diff = mean_in - mean_out
-        cand = [j for j in range(len(mean_in)) if mean_in[j] >= NAME_MIN_INTEREST
-                and (diff[j] > 0 or not outside.any())]
-        cand.sort(key=lambda j: (-round(float(diff[j]), 6), -float(mean_in[j]),
-                                 t.interest_codes[j]))
-        if not cand:  # nothing distinctive: fall back to what the circle talks about most
-            cand = sorted((j for j in range(len(mean_in)) if mean_in[j] > 0),
-                          key=lambda j: (-float(mean_in[j]), t.interest_codes[j]))[:2]
-        interests = [t.interest_codes[j] for j in cand[:3]]
-    keywords: list[str] = []
-    if words.shape[1]:
-        share_in = np.asarray(words[inside].mean(axis=0)).ravel()
-        count_in = np.asarray(words[inside].sum(axis=0)).ravel()
-        share_out = (np.asarray(words[outside].mean(axis=0)).ravel() if outside.any()
-                     else np.zeros_like(share_in))
-        diff_w = share_in - share_out
-        taken = {t.label(c) for c in interests}
-        cand_w = [j for j in range(len(vocab)) if share_in[j] >= NAME_MIN_WORD_SHARE
-                  and count_in[j] >= 2 and diff_w[j] > 0 and vocab[j] not in taken]
-        cand_w.sort(key=lambda j: (-round(float(diff_w[j]), 6), -float(share_in[j]), vocab[j]))
-        if not cand_w:  # no distinctive word: the words most of the circle uses
-            cand_w = sorted((j for j in range(len(vocab)) if count_in[j] >= 2
-                             and vocab[j] not in taken),
-                            key=lambda j: (-float(share_in[j]), vocab[j]))
-        keywords = [vocab[j] for j in cand_w[:3]]
+    interests = _distinct_interests(t, inside, outside) if t.interests.shape[1] else []
+    keywords = (_distinct_words(words, vocab, inside, outside, {t.label(c) for c in interests})
+                if words.shape[1] else [])
     labels = [t.label(c) for c in interests]
     parts = labels[:1] + keywords[:2]
     parts += [lab for lab in labels[1:] if lab not in parts][: NAME_PARTS - len(parts)]
     label = "·".join(parts[:NAME_PARTS]) or f"兴趣圈{code[1:]}"
     return Circle(code, label, len(group), tuple(interests), tuple(labels),
                   tuple(keywords))
+
+
+def _distinct_interests(t: MemberTable, inside: np.ndarray, outside: np.ndarray) -> list[str]:
+    """Up to three interest codes the circle talks about more than the others do."""
+    mean_in = t.interests[inside].mean(axis=0)
+    mean_out = t.interests[outside].mean(axis=0) if outside.any() else np.zeros_like(mean_in)
+    diff = mean_in - mean_out
+    cand = [j for j in range(len(mean_in)) if mean_in[j] >= NAME_MIN_INTEREST
+            and (diff[j] > 0 or not outside.any())]
+    cand.sort(key=lambda j: (-round(float(diff[j]), 6), -float(mean_in[j]),
+                             t.interest_codes[j]))
+    if not cand:  # nothing distinctive: fall back to what the circle talks about most
+        cand = sorted((j for j in range(len(mean_in)) if mean_in[j] > 0),
+                      key=lambda j: (-float(mean_in[j]), t.interest_codes[j]))[:2]
+    return [t.interest_codes[j] for j in cand[:3]]
+
+
+def _distinct_words(words: sp.csr_matrix, vocab: tuple[str, ...], inside: np.ndarray,
+                    outside: np.ndarray, taken: set[str]) -> list[str]:
+    """Up to three keywords more of the circle uses than of the others, none already named
+    by an interest label in `taken`."""
+    share_in = np.asarray(words[inside].mean(axis=0)).ravel()
+    count_in = np.asarray(words[inside].sum(axis=0)).ravel()
+    share_out = (np.asarray(words[outside].mean(axis=0)).ravel() if outside.any()
+                 else np.zeros_like(share_in))
+    diff_w = share_in - share_out
+    cand_w = [j for j in range(len(vocab)) if share_in[j] >= NAME_MIN_WORD_SHARE
+              and count_in[j] >= 2 and diff_w[j] > 0 and vocab[j] not in taken]
+    cand_w.sort(key=lambda j: (-round(float(diff_w[j]), 6), -float(share_in[j]), vocab[j]))
+    if not cand_w:  # no distinctive word: the words most of the circle uses
+        cand_w = sorted((j for j in range(len(vocab)) if count_in[j] >= 2
+                         and vocab[j] not in taken),
+                        key=lambda j: (-float(share_in[j]), vocab[j]))
+    return [vocab[j] for j in cand_w[:3]]
 
 
 def _dedupe_labels(circles: list[Circle]) -> None:

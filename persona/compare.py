@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from persona.segment import DIMENSIONS, NONE_KEY, SegmentResult
+from persona.segment_params import DIMENSIONS, NONE_KEY
+from persona.segment_result import SegmentResult
 
 COMPARED = (*DIMENSIONS, "cluster")
 MAX_TRANSITIONS = 20

@@ -30,14 +30,9 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from persona.commerce import CONTENT_TYPES
+from persona.member_table import MemberTable
 from persona.persona import TIME_LABELS
-from persona.segment import (
-    CONTENT_KIND_LABELS,
-    CONTENT_KINDS,
-    TIME_CODES,
-    MemberTable,
-    SegmentParams,
-)
+from persona.segment_params import CONTENT_KIND_LABELS, CONTENT_KINDS, TIME_CODES, SegmentParams
 from persona.signals import MOTIVATION_CODES
 
 METRIC_LABELS = {"aov": "客单价", "orders": "人均订单数"}

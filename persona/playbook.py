@@ -37,8 +37,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -90,13 +89,11 @@ DEFAULT_INTERESTS = (
 
 _SCENARIO_KEYS = ("label", "next_action")
 _VARIANT_KEYS = ("templates", "next_action")
-_FIELD_RE = re.compile(r"\{([^{}|]*)(?:\|([^{}]*))?\}")
+# A placeholder: {name}, or {name|its own fallback}.
+FIELD_RE = re.compile(r"\{([^{}|]*)(?:\|([^{}]*))?\}")
 _TOML_POS_RE = re.compile(r"at line (\d+)")
 _HEADER_RE = re.compile(r"^\s*\[\[?([^\[\]]+)\]\]?\s*(?:#.*)?$")
 _PART_RE = re.compile(r"\"[^\"]*\"|'[^']*'|[^.\s]+")
-# What a blank value can leave behind: doubled or leading punctuation, stray spaces.
-_DOUBLE_PUNCT_RE = re.compile(r"([，、。！？,])\1+")
-_LEAD_PUNCT_RE = re.compile(r"^[\s，、。！？,]+")
 
 
 class PlaybookError(ValueError):
@@ -159,14 +156,6 @@ class Playbook:
 
     def scenario(self, code: str) -> Scenario:
         return self.scenarios[code]
-
-
-@dataclass(frozen=True, slots=True)
-class Script:
-    """A filled-in template and the variant it came from."""
-
-    text: str
-    variant: str
 
 
 # ---- reading -----------------------------------------------------------------------------
@@ -362,7 +351,7 @@ def _parse_variant(doc: _Doc, scenario: str, key: str, table: dict[str, Any],
 
 def _needle(template: str) -> str:
     """A piece of the template likely to be on one line of the file."""
-    for m in _FIELD_RE.finditer(template):
+    for m in FIELD_RE.finditer(template):
         if m.group(1).strip() not in PLACEHOLDERS:
             return m.group(0)
     return template.strip()[:12]
@@ -370,79 +359,12 @@ def _needle(template: str) -> str:
 
 def template_problem(template: str) -> str | None:
     """Why a template cannot be filled in, or None when it is fine."""
-    for m in _FIELD_RE.finditer(template):
+    for m in FIELD_RE.finditer(template):
         name = m.group(1).strip()
         if name not in PLACEHOLDERS:
             return (f"未知占位符 {{{name}}}，可用: "
                     + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS) + " (unknown placeholder)")
-    rest = _FIELD_RE.sub("", template)
+    rest = FIELD_RE.sub("", template)
     if "{" in rest or "}" in rest:
         return "花括号不成对，占位符写法如 {name} 或 {topic|这款} (unbalanced brace)"
     return None
-
-
-# ---- filling in --------------------------------------------------------------------------
-def unfilled(template: str, values: Mapping[str, str | None]) -> int:
-    """How many placeholders would need the file-wide fallback (no value, no inline one)."""
-    return sum(1 for m in _FIELD_RE.finditer(template)
-               if not values.get(m.group(1).strip()) and m.group(2) is None)
-
-
-def render(template: str, values: Mapping[str, str | None],
-           fallbacks: Mapping[str, str] = DEFAULT_FALLBACKS) -> str:
-    """Fill a template; an unknown value falls back, so no "{topic}" ever shows."""
-
-    def fill(m: re.Match[str]) -> str:
-        name = m.group(1).strip()
-        value = values.get(name)
-        if value:
-            return value
-        if m.group(2) is not None:
-            return m.group(2)
-        return fallbacks.get(name, DEFAULT_FALLBACKS.get(name, ""))
-
-    text = _FIELD_RE.sub(fill, template)
-    text = _DOUBLE_PUNCT_RE.sub(r"\1", text)
-    return _LEAD_PUNCT_RE.sub("", text).strip()
-
-
-def pick_scripts(ranked: Sequence[Variant], values: Mapping[str, str | None],
-                 fallbacks: Mapping[str, str], salt: str, limit: int = 3) -> list[Script]:
-    """Up to `limit` distinct scripts, best first.
-
-    The best variant gives the main script and one alternative; each next-best variant adds
-    one, so alternatives offer another angle rather than a reworded twin. Within a variant the
-    starting template rotates with `salt` (member and scenario), so two members of one
-    segment do not get word-for-word the same message in the same group, and templates whose
-    placeholders all have values come before those that need a fallback.
-    """
-    if not ranked:
-        return []
-    start = zlib.crc32(salt.encode("utf-8"))
-    per_variant: list[list[Script]] = []
-    for v in ranked:
-        n = len(v.templates)
-        rotated = [v.templates[(start + i) % n] for i in range(n)]
-        rotated.sort(key=lambda t: unfilled(t, values))
-        per_variant.append([Script(render(t, values, fallbacks), v.key) for t in rotated])
-    order = per_variant[0][:2] if len(ranked) > 1 else per_variant[0][:limit]
-    order += [scripts[0] for scripts in per_variant[1:]]
-    order += [s for scripts in per_variant for s in scripts]
-    out: list[Script] = []
-    seen: set[str] = set()
-    for s in order:
-        if s.text and s.text not in seen:
-            seen.add(s.text)
-            out.append(s)
-        if len(out) == limit:
-            break
-    return out
-
-
-def variant_label(key: str, labels: Mapping[str, str]) -> str:
-    """Chinese name of a variant key: "price+new" → "价格敏感型+新用户"."""
-    if key == "default":
-        return "通用"
-    names = {**labels, **MOTIVATION_SEGMENT_LABELS, **LIFECYCLE_LABELS, **VALUE_LABELS,
-             **LAYER_LABELS}
-    return "+".join(names.get(c, c) for c in key.split("+"))

@@ -9,7 +9,8 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
-from persona.lexicon import FILES, Lexicon, parse_lexicon
+from persona.lexicon import FILES, Lexicon
+from persona.lexicon_parse import parse_lexicon
 
 
 def default_texts() -> dict[str, str]:

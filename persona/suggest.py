@@ -33,15 +33,10 @@ from persona.persona import (
     VALUE_LABELS,
     MessageRecord,
     Persona,
+    Tag,
 )
-from persona.playbook import (
-    NEXT_ACTIONS,
-    SCENARIO_LABELS,
-    Playbook,
-    Script,
-    pick_scripts,
-    variant_label,
-)
+from persona.playbook import NEXT_ACTIONS, SCENARIO_LABELS, Playbook
+from persona.scripts import Script, pick_scripts, variant_label
 from persona.signals import Signals
 
 # Most urgent first: this is the order of `siyu suggest` output and of the notify queue.
@@ -296,18 +291,7 @@ def draft(persona: Persona, trigger: Trigger, env: Drafting, activity: str | Non
     tags = {t.code: t for t in persona.tags}
     reasons: list[Reason] = [trigger.reason, *extra]
 
-    motivation = seg.get("motivation")
-    if motivation:
-        mtag = tags.get(motivation)
-        n = len(mtag.evidence) if mtag else 0
-        reasons.append(Reason("motivation", motivation,
-                              f"画像：{MOTIVATION_SEGMENT_LABELS[motivation]}（{n} 条证据）",
-                              tuple(mtag.evidence) if mtag else ()))
-    elif sig.motivations:
-        motivation = max(sig.motivations.items(), key=lambda kv: (kv[1], kv[0]))[0]
-        reasons.append(Reason("motivation", motivation,
-                              f"本条消息关注{env.labels.get(motivation, motivation)}",
-                              (trigger.message_id,) if trigger.message_id else ()))
+    motivation = _motivation(persona, trigger, env, tags, reasons)
     facts = {"motivation": motivation, "lifecycle": seg.get("lifecycle"),
              "value": seg.get("value"), "layer": seg.get("layer")}
     interests = _interest_order(persona, trigger)
@@ -324,12 +308,7 @@ def draft(persona: Persona, trigger: Trigger, env: Drafting, activity: str | Non
         reasons.append(Reason("interest", interest,
                               f"{source}：{env.labels.get(interest, interest)}{score}",
                               tuple(itag.evidence[:3]) if itag else ()))
-    for dim in ("lifecycle", "value", "layer"):
-        code = facts[dim]
-        used = dim == "lifecycle" or any(d == dim for d, _ in best.conditions)
-        said = any(r.value == code and r.code in (dim, "segment") for r in reasons)
-        if code and used and not said:
-            reasons.append(Reason(dim, code, SEGMENT_DIMENSIONS[dim][code]))
+    _segment_reasons(facts, best.conditions, reasons)
     reasons.append(Reason("variant", f"{trigger.scenario}/{best.key}",
                           f"话术：{scenario.label} · {variant_label(best.key, env.labels)}"))
 
@@ -341,6 +320,38 @@ def draft(persona: Persona, trigger: Trigger, env: Drafting, activity: str | Non
     next_action = best.next_action or scenario.next_action
     return Draft(persona.member_id, persona.name, trigger.scenario, trigger, best.key,
                  tuple(scripts), tuple(reasons), next_action, dict(seg), activity)
+
+
+def _motivation(persona: Persona, trigger: Trigger, env: Drafting, tags: Mapping[str, Tag],
+                reasons: list[Reason]) -> str | None:
+    """The motivation the script is chosen for: the persona's, else the message's; its reason
+    is appended to `reasons`."""
+    motivation = persona.segments.get("motivation")
+    sig = trigger.signals
+    if motivation:
+        mtag = tags.get(motivation)
+        n = len(mtag.evidence) if mtag else 0
+        reasons.append(Reason("motivation", motivation,
+                              f"画像：{MOTIVATION_SEGMENT_LABELS[motivation]}（{n} 条证据）",
+                              tuple(mtag.evidence) if mtag else ()))
+    elif sig.motivations:
+        motivation = max(sig.motivations.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        reasons.append(Reason("motivation", motivation,
+                              f"本条消息关注{env.labels.get(motivation, motivation)}",
+                              (trigger.message_id,) if trigger.message_id else ()))
+    return motivation
+
+
+def _segment_reasons(facts: Mapping[str, str | None],
+                     conditions: Sequence[tuple[str, str]], reasons: list[Reason]) -> None:
+    """The lifecycle always, value and layer when the variant is written for them: appended
+    to `reasons` unless a reason already says so."""
+    for dim in ("lifecycle", "value", "layer"):
+        code = facts[dim]
+        used = dim == "lifecycle" or any(d == dim for d, _ in conditions)
+        said = any(r.value == code and r.code in (dim, "segment") for r in reasons)
+        if code and used and not said:
+            reasons.append(Reason(dim, code, SEGMENT_DIMENSIONS[dim][code]))
 
 
 # ---- invites -----------------------------------------------------------------------------

@@ -192,7 +192,9 @@ def iter_members(n: int, seed: int, pools: Pools) -> Iterator[Any]:
     a caller pays to assemble the inputs in memory, the floor under gathering them from
     storage.
     """
+    from persona.aggregate import frequency_code
     from persona.commerce import ContentEventRecord, OrderRecord
+    from persona.member_table import MemberInput, Quote
     from persona.persona import (
         FREQUENCY_LABELS,
         JOIN_LABELS,
@@ -202,9 +204,7 @@ def iter_members(n: int, seed: int, pools: Pools) -> Iterator[Any]:
         VALUE_LABELS,
         Persona,
         Tag,
-        frequency_code,
     )
-    from persona.segment import MemberInput, Quote
 
     rng = Random(f"bench-segment:{seed}")
     rand, randint, choice = rng.random, rng.randint, rng.choice
@@ -440,8 +440,8 @@ def build_database(path: Path, n: int, seed: int, pools: Pools) -> dict[str, int
     million never sit in memory; raw sqlite3 executemany keeps it to minutes."""
     import sqlite3
 
-    from persona.columns import kept_activity, kept_keywords, kept_tags
     from persona.commerce import content_event_id
+    from persona.kept import kept_activity, kept_keywords, kept_tags
     from persona.persona import MessageRecord
     from persona.signals import Signals
     from storage.db import open_database
@@ -663,7 +663,8 @@ def run_child(n: int, seed: int, trace: bool) -> dict[str, Any]:
     import gc
     import tracemalloc
 
-    from persona.segment import SegmentParams, run_segmentation
+    from persona.segment import run_segmentation
+    from persona.segment_params import SegmentParams
 
     out: dict[str, Any] = {"members": n, "stage": "pools"}
     gc_clock = GcClock()
@@ -802,7 +803,7 @@ def backfill_activity(path: Path) -> int:
     SAMPLE_NOW, when the tags were computed. Returns the rows written (0: nothing to do)."""
     import sqlite3
 
-    from persona.columns import RECENT_KEPT
+    from persona.kept import RECENT_KEPT
     from storage.db import open_database
     from storage.segment_rows import _us
 
@@ -835,7 +836,7 @@ def backfill_activity(path: Path) -> int:
 
 def backfill_tags(path: Path) -> int:
     """Fill member_tags in a community built before the tag rebuild kept it, from the tag
-    table itself: each member's tags packed as the rebuild packs them (`persona.columns.
+    table itself: each member's tags packed as the rebuild packs them (`persona.kept.
     kept_tags`; chat evidence against the member's orders up to computed_at, as the rebuild
     loads them). Returns the rows written (0: nothing to do).
 
@@ -844,7 +845,8 @@ def backfill_tags(path: Path) -> int:
     so the run reads that member from the tag table: slower, never wrong."""
     import sqlite3
 
-    from persona.columns import TAG_KINDS_READ, KeptTag, KeptTags
+    from persona.kept import KeptTag, KeptTags
+    from persona.member_table import TAG_KINDS_READ
     from storage.db import open_database
     from storage.segment_kept import tags_row
     from storage.segment_rows import _us

@@ -194,7 +194,7 @@ class MemberKeywords(SQLModel, table=True):
 
 
 class MemberActivity(SQLModel, table=True):
-    """Each member's message aggregates, kept by the tag rebuild (`persona.columns.
+    """Each member's message aggregates, kept by the tag rebuild (`persona.kept.
     KeptActivity`): count, first and last chat message, first join notice, and the newest
     RECENT_KEPT chat message times (microseconds, each 16 zero-padded digits, newest first:
     compared as fixed-width text in one numpy pass) to count "recent" for any later as_of.
@@ -219,7 +219,7 @@ class MemberActivity(SQLModel, table=True):
 
 
 class MemberTags(SQLModel, table=True):
-    """Each member's derived tags in the shape segmentation reads them (`persona.columns.
+    """Each member's derived tags in the shape segmentation reads them (`persona.kept.
     KeptTags`), one row per member, written by `Store.replace_derived_tags` in the very
     transaction that replaces the member's rows in `tag`, so the two never disagree.
 

@@ -9,8 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from persona.columns import POPULATION_KEYWORDS, Detail, join_channel
-from persona.segment import Quote
+from persona.member_table import POPULATION_KEYWORDS, Detail, Quote, join_channel
 from storage.segment_kept import _SEP, KEPT_KEYWORDS, keep_keywords
 from storage.segment_rows import _EPOCH, SqlRows, _db_time, _us
 

@@ -4,7 +4,7 @@ Segmentation needs a few numbers per member (message counts and first/last times
 content events) and the member's derived tags; building one Python persona per member to get
 them cost minutes and gigabytes at a million members. Here SQLite does the grouping (counts,
 min/max, each member's top keywords with a window function) and rows are streamed in chunks
-into typed arrays (`persona.columns.MemberColumns`), so no per-member object is ever held for
+into typed arrays (`persona.member_columns.MemberColumns`), so no per-member object is ever held for
 the whole population. What the tag rebuild kept for segmentation (storage/segment_kept.py) is
 read instead of counting wherever it still stands; the derived tags are storage/segment_tags.py.
 
@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from persona.columns import POPULATION_KEYWORDS, MemberColumns
 from persona.commerce import CONTENT_TYPES
+from persona.member_columns import MemberColumns
+from persona.member_table import POPULATION_KEYWORDS
 from storage.segment_details import CardDetails
 from storage.segment_kept import _NO_US, _SEP, _STAMP, KEPT_KEYWORDS
 from storage.segment_rows import (

@@ -19,7 +19,7 @@ import numpy as np
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Connection, Engine
 
-from persona.columns import KeptActivity, KeptKeywords, KeptTags
+from persona.kept import KeptActivity, KeptKeywords, KeptTags
 from storage.db import writing
 from storage.models import ACTIVITY, KEYWORDS, TAGS
 

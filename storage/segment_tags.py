@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from persona.columns import TAG_KINDS_READ
+from persona.member_table import TAG_KINDS_READ
 from storage.segment_kept import _NO_US, _TAG_RECORD, intent_evidence
 from storage.segment_rows import Population, Rows, _KeyNumbers, _taker, _us
 

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import JSON, Text, cast, func, insert, literal, select
 from sqlalchemy.engine import Engine
 
-from persona.segment import SegmentResult, StoredAssignments
+from persona.segment_result import SegmentResult, StoredAssignments
 from storage.db import writing
 from storage.models import MEMBER, MEMBER_SEGMENT, RUN
 

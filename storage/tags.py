@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from persona.columns import KeptTags
+from persona.kept import KeptTags
 from storage import driver
 from storage.db import writing
 from storage.driver import Query, chunks

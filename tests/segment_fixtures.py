@@ -11,9 +11,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from persona.aggregate import build_persona
 from persona.commerce import ContentEventRecord, OrderRecord
-from persona.persona import MessageRecord, PersonaSettings, build_persona
-from persona.segment import MemberInput, Quote
+from persona.member_table import MemberInput, Quote
+from persona.persona import MessageRecord, PersonaSettings
 from persona.signals import Signals
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from persona.analyze import Analyzer, age_bucket
-from persona.lexicon import FILES, LexiconError, parse_lexicon
+from persona.analyze import Analyzer
+from persona.attributes import age_bucket
+from persona.lexicon import FILES, LexiconError
+from persona.lexicon_parse import parse_lexicon
 from persona.resources import default_lexicon, default_texts
 from persona.signals import CONTENT_CODES, INTENT_CODES, MOTIVATION_CODES, Signals
 from persona.text import make_tokenizer

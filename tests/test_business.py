@@ -31,8 +31,9 @@ from bot.sources.business import (
 from bot.sources.common import BadItem, SourceError
 from handlers.business import ImportReport, finish, import_events, import_links, import_orders
 from handlers.personas import build_personas
+from persona.aggregate import build_persona
 from persona.commerce import ContentEventRecord, OrderRecord, content_event_id, order_stats
-from persona.persona import Persona, PersonaSettings, Tag, build_persona
+from persona.persona import Persona, PersonaSettings, Tag
 from storage.batches import Batch, NewMessage
 from storage.business import BusinessStore
 from storage.db import open_database

@@ -7,8 +7,12 @@ from dataclasses import replace
 import pytest
 from segment_fixtures import AS_OF, chatter, circle_community, member, msg, order, quote
 
-from persona.cards import GOAL_FOCUS, SURNAMES, PersonaCard, representative_name
-from persona.segment import MemberInput, SegmentParams, SegmentResult, run_segmentation
+from persona.card_names import SURNAMES, representative_name
+from persona.cards import GOAL_FOCUS
+from persona.member_table import MemberInput
+from persona.segment import run_segmentation
+from persona.segment_params import SegmentParams
+from persona.segment_result import PersonaCard, SegmentResult
 
 P = SegmentParams()
 

@@ -8,7 +8,10 @@ import numpy as np
 from segment_fixtures import AS_OF, GROUPS, chatter, circle_community, circle_member, member
 from sklearn.metrics import adjusted_rand_score
 
-from persona.segment import MemberInput, SegmentParams, SegmentResult, run_segmentation
+from persona.member_table import MemberInput
+from persona.segment import run_segmentation
+from persona.segment_params import SegmentParams
+from persona.segment_result import SegmentResult
 
 P = SegmentParams()
 

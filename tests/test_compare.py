@@ -7,7 +7,9 @@ from dataclasses import replace
 from segment_fixtures import AS_OF, circle_community, member, msg, order
 
 from persona.compare import compare_runs
-from persona.segment import SegmentParams, SegmentResult, run_segmentation
+from persona.segment import run_segmentation
+from persona.segment_params import SegmentParams
+from persona.segment_result import SegmentResult
 
 P = SegmentParams()
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from segment_fixtures import AS_OF, chatter, event, member, order
 
-from persona.segment import MemberInput, SegmentParams, run_segmentation
+from persona.member_table import MemberInput
+from persona.segment import run_segmentation
+from persona.segment_params import SegmentParams
 
 P = SegmentParams()
 

@@ -5,15 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from persona.persona import (
-    MessageRecord,
-    PersonaSettings,
-    Tag,
-    build_persona,
-    frequency_code,
-    lifecycle_code,
-    time_bucket,
-)
+from persona.aggregate import build_persona, frequency_code, lifecycle_code
+from persona.persona import MessageRecord, PersonaSettings, Tag, time_bucket
 from persona.signals import Signals
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -18,11 +18,10 @@ from persona.playbook import (
     default_playbook,
     default_playbook_text,
     parse_playbook,
-    pick_scripts,
-    render,
     template_problem,
     variant_conditions,
 )
+from persona.scripts import pick_scripts, render
 
 MINIMAL = "\n".join(
     f'[{s}]\n[{s}.default]\ntemplates = ["{{name}}，{s} 默认一", "{{name}}，{s} 默认二"]\n'

@@ -19,14 +19,12 @@ from segment_fixtures import (
     quote,
 )
 
-from persona.persona import Persona, Tag, lifecycle_code
-from persona.segment import (
-    MemberInput,
-    SegmentError,
-    SegmentParams,
-    SegmentResult,
-    run_segmentation,
-)
+from persona.aggregate import lifecycle_code
+from persona.member_table import MemberInput
+from persona.persona import Persona, Tag
+from persona.segment import run_segmentation
+from persona.segment_params import SegmentError, SegmentParams
+from persona.segment_result import SegmentResult
 
 P = SegmentParams()
 DAY = timedelta(days=1)
@@ -353,7 +351,7 @@ def test_counts_are_the_members_per_code_with_unset_as_none() -> None:
     gave: every code listed, zeros included, None and "" counted under "none"."""
     from dataclasses import replace
 
-    from persona.segment import LIFECYCLE_CODES, NONE_KEY
+    from persona.segment_params import LIFECYCLE_CODES, NONE_KEY
 
     r = run([member(f"m{i}", chatter(f"m{i}", 2 + i, interests={"food": 1.0}),
                     orders=[order(f"o{i}", 3, 20 * i)] * (i % 3)) for i in range(8)])

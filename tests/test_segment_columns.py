@@ -1,7 +1,8 @@
-"""The columnar segmentation inputs (storage/segment_inputs.py → persona/columns.py) against the
-per-member path (a persona per member, as gather_inputs builds them), on a generated community
-in a real SQLite file: same result document, as of the newest fact, later (decay projected from
-the stored tags), earlier (stored tags unusable: personas rebuilt) and with stale members."""
+"""The columnar segmentation inputs (storage/segment_inputs.py → persona/member_columns.py)
+against the per-member path (a persona per member, as gather_inputs builds them), on a generated
+community in a real SQLite file: same result document, as of the newest fact, later (decay
+projected from the stored tags), earlier (stored tags unusable: personas rebuilt) and with stale
+members."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ import pytest
 from bot.config import Settings
 from handlers.personas import refresh_stale_tags
 from handlers.segments import gather_columns, gather_inputs, run_and_store, segment_params
-from persona.columns import columns_from_inputs, project_score
+from persona.member_columns import columns_from_inputs
 from persona.persona import saturate
 from persona.segment import run_segmentation
+from persona.tabulate import project_score
 from storage.batches import Batch, NewMessage
 from storage.business import BusinessStore, NewContentEvent, NewOrder
 from storage.db import open_database
@@ -550,8 +552,9 @@ def test_attribute_and_intent_tags_reach_the_table_as_tag_by_tag() -> None:
     assigning tag by tag gave: a member's last tag of a field wins, a code without a value
     or of an unknown field is ignored, expired intents and praise make no dynamic tag,
     several dynamic tags of a member are sorted by code, members without tags get none."""
-    from persona.columns import MemberColumns, table_from_columns
-    from persona.segment import SegmentParams
+    from persona.member_columns import MemberColumns
+    from persona.segment_params import SegmentParams
+    from persona.tabulate import table_from_columns
 
     as_of = datetime(2026, 11, 20, 12, tzinfo=UTC)
     now = as_of.timestamp()
@@ -591,10 +594,11 @@ def test_labels_come_from_each_codes_first_holder_as_the_row_sort_gave(seed: int
     """A code's label is that of its key first met in the tags sorted by (member, rounded
     score high first, kind rank, code rank); found per key now, equal to the sort of every
     row: same codes under several labels and kinds, score ties at one member, NaN scores."""
-    from persona.columns import MemberColumns, table_from_columns
+    from persona.member_columns import MemberColumns
     from persona.persona import SCORE_FLOOR, TAG_KINDS, TIME_LABELS
-    from persona.segment import CONTENT_KINDS, SegmentParams
+    from persona.segment_params import CONTENT_KINDS, SegmentParams
     from persona.signals import MOTIVATION_CODES
+    from persona.tabulate import table_from_columns
 
     rng = Random(seed)
     as_of = datetime(2026, 11, 20, 12, tzinfo=UTC)

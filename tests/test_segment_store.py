@@ -19,7 +19,8 @@ from test_segment_columns import LABELS, _community
 from bot.config import Settings
 from handlers.personas import refresh_stale_tags
 from handlers.segments import run_and_store, run_document, segment_params
-from persona.segment import STORED_FORMAT_VERSION, SegmentResult, run_segmentation
+from persona.segment import run_segmentation
+from persona.segment_result import STORED_FORMAT_VERSION, SegmentResult
 from storage.db import open_database
 from storage.privacy import PrivacyStore
 from storage.repo import Store

@@ -1,0 +1,378 @@
+"""Persona aggregation: a member's stored per-message signals → scored, evidenced tags.
+
+Pure and deterministic: the caller passes the messages, the moment to judge from (`as_of`)
+and the settings. The same inputs always give the same persona, which is what makes
+`--as-of` reproducible and ingest idempotent.
+
+Scoring in one paragraph: each supporting message contributes its hit strength times a decay
+weight 0.5 ** (age / half_life); the decayed sum w becomes a 0..1 score through
+1 - exp(-w / 2), so one fresh mention scores about 0.4, three fresh mentions about 0.8, and a
+single mention half a year old fades below the reporting floor. Evidence lists the ids of the
+most recent supporting messages, newest first.
+
+Business facts join the same scoring when given (`orders`, `events`; see persona/commerce.py):
+an order paid with a coupon is one more decayed price cue whose evidence is the order id; each
+content interaction (article / video / live) feeds the content tag of its type, evidence its
+short event id; categories bought in the last 30 days become dynamic value tags
+(`bought:<category>`) that expire 30 days after the last such order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from persona.commerce import (
+    CONTENT_LABELS,
+    COUPON_WEIGHT,
+    PURCHASE_WEIGHT,
+    RECENT_PURCHASE_DAYS,
+    ContentEventRecord,
+    OrderRecord,
+    bought_code,
+    bought_label,
+    content_event_id,
+    event_weight,
+    order_stats,
+    recent_purchases,
+)
+from persona.persona import (
+    FREQUENCY_LABELS,
+    GENDER_LABELS,
+    JOIN_LABELS,
+    LIFECYCLE_LABELS,
+    SCORE_FLOOR,
+    SILENT_TYPES,
+    TAG_KINDS,
+    TIME_LABELS,
+    VALUE_LABELS,
+    MessageRecord,
+    Persona,
+    PersonaSettings,
+    Tag,
+    saturate,
+    time_bucket,
+)
+from persona.signals import ATTRIBUTE_FIELDS
+
+
+class _Evidence:
+    """Decayed weight plus the newest supporting message ids for one tag candidate."""
+
+    __slots__ = ("ids", "latest", "weight")
+
+    def __init__(self) -> None:
+        self.weight = 0.0
+        self.ids: list[tuple[datetime, str]] = []
+        self.latest: datetime | None = None
+
+    def add(self, weight: float, rec: MessageRecord) -> None:
+        # `add_at` written out: this runs for every message of every member at each rebuild.
+        ts = rec.ts
+        self.weight += weight
+        self.ids.append((ts, rec.id))
+        if self.latest is None or ts > self.latest:
+            self.latest = ts
+
+    def add_at(self, weight: float, ts: datetime, evidence_id: str) -> None:
+        """Support from anything with a time and an id: a message, an order, a content event."""
+        self.weight += weight
+        self.ids.append((ts, evidence_id))
+        if self.latest is None or ts > self.latest:
+            self.latest = ts
+
+    def newest(self, n: int) -> list[str]:
+        # The (time, id) pairs sort as themselves: no key function per pair.
+        return [mid for _, mid in sorted(self.ids, reverse=True)[:n]]
+
+
+def build_persona(
+    member_id: str,
+    name: str,
+    records: Sequence[MessageRecord],
+    as_of: datetime,
+    settings: PersonaSettings,
+    labels: Mapping[str, str],
+    manual_tags: Iterable[Tag] = (),
+    stats_extra: Mapping[str, Any] | None = None,
+    *,
+    orders: Sequence[OrderRecord] = (),
+    events: Sequence[ContentEventRecord] = (),
+) -> Persona:
+    """Aggregate one member's messages, orders and content events into a persona as of `as_of`.
+
+    Anything after `as_of` is ignored, so a past as-of sees the past. `stats.orders`,
+    `stats.monetary` and `stats.aov` come from `orders`; `stats_extra` is only the fallback for
+    callers that know the totals without the orders themselves.
+
+    In steps: gather decayed support per tag candidate (messages, then orders and content
+    events), turn it into scored tags (signals, recent purchases, attributes, time of day),
+    add the activity tags (join, frequency, lifecycle) and the spend, then order the tags.
+    """
+    recs = sorted((r for r in records if r.ts <= as_of and r.type not in SILENT_TYPES),
+                  key=lambda r: (r.ts, r.id))
+    past_orders = sorted((o for o in orders if o.ts <= as_of), key=lambda o: (o.ts, o.order_id))
+    past_events = [e for e in events if e.ts <= as_of]
+    half_life = settings.half_life_days * 86400.0
+    n_ev = settings.max_evidence
+
+    support = _message_support(recs, as_of, half_life, settings.tz)
+    _business_support(support.buckets, past_orders, past_events, as_of, half_life)
+    tags = _signal_tags(support.buckets, as_of, settings, labels)
+    tags.extend(_bought_tags(past_orders, as_of, half_life, n_ev))
+    attributes = _attribute_tags(support.attr_votes, labels, n_ev, tags)
+    tags.extend(_time_tags(support.tod, len(recs), n_ev))
+    activity = _activity(records, recs, as_of, settings, tags)
+    spend = _spend(past_orders, stats_extra)
+    value = "general"  # refined by segmentation from orders; without orders never "high"
+    tags.append(Tag(value, VALUE_LABELS[value], "value", 1.0, []))
+
+    now_manual = [t for t in manual_tags if t.expires_at is None or t.expires_at > as_of]
+    tags.extend(now_manual)
+    kind_rank = {k: i for i, k in enumerate(TAG_KINDS)}
+    tags.sort(key=lambda t: (-round(t.score, 6), kind_rank.get(t.kind, 99), t.code))
+
+    segments: dict[str, str | None] = {
+        "value": value,
+        "lifecycle": activity.lifecycle,
+        "motivation": dominant_motivation(support.buckets),
+        "cluster": None,
+        "layer": "core" if activity.frequency in ("highly_active", "active") else "ordinary",
+    }
+    stats = {
+        "messages": len(recs),
+        "first_seen": activity.first_seen,
+        "last_active": activity.last_active,
+        "orders": int(spend["orders"]),
+        "monetary": float(spend["monetary"]),
+        "aov": float(spend["aov"]),
+    }
+    return Persona(member_id, name, tags, attributes, segments, stats)
+
+
+class _Support(NamedTuple):
+    """Decayed support gathered from one member's messages, per tag candidate."""
+
+    buckets: dict[tuple[str, str], _Evidence]  # (kind, code) → support
+    attr_votes: dict[str, dict[str, _Evidence]]  # attribute field → value → support
+    tod: dict[str, _Evidence]  # time-of-day bucket → support
+
+
+def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: float,
+                     tz: ZoneInfo) -> _Support:
+    """One pass over the member's messages (the rebuild's inner loop: kept in one place)."""
+    buckets: dict[tuple[str, str], _Evidence] = defaultdict(_Evidence)
+    attr_votes: dict[str, dict[str, _Evidence]] = {f: defaultdict(_Evidence) for f in
+                                                    ATTRIBUTE_FIELDS}
+    tod: dict[str, _Evidence] = defaultdict(_Evidence)
+    for rec in recs:
+        age = (as_of - rec.ts).total_seconds()
+        decay = 0.5 ** (age / half_life)
+        # Who someone is (city, life stage) fades far slower than what they talk about: an old
+        # self-disclosure still counts at least half; recency only settles conflicts (a move).
+        stable = 0.5 + 0.5 * decay
+        sig = rec.signals
+        for code, hits in sig.interests.items():
+            buckets["interest", code].add(hits * decay, rec)
+        for code in sig.intents:
+            buckets["intent", code].add(decay, rec)
+        for code, hits in sig.motivations.items():
+            buckets["motivation", code].add(hits * decay, rec)
+        if sig.content:
+            buckets["content", sig.content].add(decay, rec)
+        for fld, value in sig.attributes.items():
+            if fld in attr_votes:
+                attr_votes[fld][value].add(stable, rec)
+        tod[time_bucket(rec.ts, tz)].add(decay, rec)
+    return _Support(buckets, attr_votes, tod)
+
+
+def _business_support(buckets: dict[tuple[str, str], _Evidence],
+                      past_orders: Sequence[OrderRecord],
+                      past_events: Sequence[ContentEventRecord], as_of: datetime,
+                      half_life: float) -> None:
+    """Behaviour outside the chat, decayed exactly like chat cues so old habits fade alike."""
+    for order in past_orders:
+        if order.coupon_used:
+            decay = 0.5 ** ((as_of - order.ts).total_seconds() / half_life)
+            buckets["motivation", "price"].add_at(COUPON_WEIGHT * decay, order.ts,
+                                                  order.order_id)
+    for event in past_events:
+        decay = 0.5 ** ((as_of - event.ts).total_seconds() / half_life)
+        buckets["content", event.content_type].add_at(event_weight(event) * decay, event.ts,
+                                                      content_event_id(event))
+
+
+def _signal_tags(buckets: Mapping[tuple[str, str], _Evidence], as_of: datetime,
+                 settings: PersonaSettings, labels: Mapping[str, str]) -> list[Tag]:
+    """Interest, intent, motivation and content tags that reach the reporting floor."""
+    tags: list[Tag] = []
+    intent_ttl = timedelta(days=settings.intent_ttl_days)
+    for (kind, code), ev in buckets.items():
+        score = saturate(ev.weight)
+        if score < SCORE_FLOOR:
+            continue
+        expires = None
+        if kind == "intent":
+            # "Recently asked / complained" is only true for a while.
+            assert ev.latest is not None
+            expires = ev.latest + intent_ttl
+            if expires <= as_of:
+                continue
+        label = (CONTENT_LABELS.get(code) if kind == "content" else None) or labels.get(
+            code, code)
+        tags.append(Tag(code, label, kind, score, ev.newest(settings.max_evidence), expires))
+    return tags
+
+
+def _bought_tags(past_orders: Sequence[OrderRecord], as_of: datetime, half_life: float,
+                 n_ev: int) -> list[Tag]:
+    """"Bought category X recently": a dynamic tag that lapses 30 days after the last such
+    order."""
+    window = timedelta(days=RECENT_PURCHASE_DAYS)
+    tags: list[Tag] = []
+    for category, bought in recent_purchases(past_orders, as_of).items():
+        weight = sum(PURCHASE_WEIGHT * 0.5 ** ((as_of - o.ts).total_seconds() / half_life)
+                     for o in bought)
+        tags.append(Tag(bought_code(category), bought_label(category), "value",
+                        saturate(weight), [o.order_id for o in bought[:n_ev]],
+                        bought[0].ts + window))
+    return tags
+
+
+def _attribute_tags(attr_votes: Mapping[str, Mapping[str, _Evidence]],
+                    labels: Mapping[str, str], n_ev: int, tags: list[Tag]
+                    ) -> dict[str, str | None]:
+    """The leading value per attribute field, when its support is clear enough; its tag is
+    appended to `tags`."""
+    attributes: dict[str, str | None] = dict.fromkeys(ATTRIBUTE_FIELDS)
+    for fld, votes in attr_votes.items():
+        if not votes:
+            continue
+        total = sum(v.weight for v in votes.values())
+        value, ev = max(votes.items(), key=lambda kv: (kv[1].weight, kv[0]))
+        # One plain self-disclosure ("坐标合肥") is about an even bet; two make it likely.
+        score = (1.0 - math.exp(-0.7 * ev.weight)) * (ev.weight / total if total else 0.0)
+        if score < SCORE_FLOOR:
+            continue
+        attributes[fld] = value
+        tags.append(Tag(f"{fld}:{value}", _attribute_label(fld, value, labels), "attribute",
+                        score, ev.newest(n_ev)))
+    return attributes
+
+
+def _time_tags(tod: Mapping[str, _Evidence], messages: int, n_ev: int) -> list[Tag]:
+    """Time of day: the bucket(s) holding a clear share of this member's recent messages."""
+    tod_total = sum(e.weight for e in tod.values())
+    if messages < 3 or tod_total <= 0:
+        return []
+    tags: list[Tag] = []
+    for code, ev in tod.items():
+        share = ev.weight / tod_total
+        if share >= 0.4:
+            tags.append(Tag(code, TIME_LABELS[code], "time", share, ev.newest(n_ev)))
+    return tags
+
+
+class _Activity(NamedTuple):
+    first_seen: datetime | None
+    last_active: datetime | None
+    frequency: str
+    lifecycle: str
+
+
+def _activity(records: Sequence[MessageRecord], recs: Sequence[MessageRecord],
+              as_of: datetime, settings: PersonaSettings, tags: list[Tag]) -> _Activity:
+    """When the member arrived and last spoke, how often, and the lifecycle stage that makes;
+    the join, frequency and lifecycle tags are appended to `tags`."""
+    n_ev = settings.max_evidence
+    # A join notice starts the member's "new" stage even before their first word, and says
+    # how they came in (invited by someone, or a QR code / 活码 someone shared).
+    joins = sorted((r for r in records if r.ts <= as_of and r.signals.join),
+                   key=lambda r: (r.ts, r.id))
+    if joins:
+        last_join = joins[-1]
+        join = last_join.signals.join or {}
+        channel = join.get("channel", "unknown")
+        inviter = join.get("inviter")
+        label = JOIN_LABELS.get(channel, "入群") + (f"（{inviter}）" if inviter else "")
+        tags.append(Tag(f"join:{channel}", label, "attribute", 1.0, [last_join.id]))
+    first_seen = min([t for t in (recs[0].ts if recs else None,
+                                  joins[0].ts if joins else None) if t], default=None)
+    last_active = recs[-1].ts if recs else None
+    recent_cut = as_of - timedelta(days=30)
+    recent = [r for r in recs if r.ts > recent_cut]
+    freq = frequency_code(len(recent))
+    tags.append(Tag(freq, FREQUENCY_LABELS[freq], "frequency",
+                    1.0 if freq == "silent" else min(1.0, len(recent) / 30.0),
+                    [r.id for r in reversed(recent[-n_ev:])]))
+
+    lifecycle = lifecycle_code(first_seen, last_active, as_of, settings)
+    lifecycle_ev = [recs[-1].id] if lifecycle == "declining" and recs else (
+        [recs[0].id] if recs else [joins[0].id] if joins else [])
+    tags.append(Tag(lifecycle, LIFECYCLE_LABELS[lifecycle], "lifecycle", 1.0, lifecycle_ev))
+    return _Activity(first_seen, last_active, freq, lifecycle)
+
+
+def _spend(past_orders: Sequence[OrderRecord], stats_extra: Mapping[str, Any] | None
+           ) -> Mapping[str, Any]:
+    """Orders, money and AOV: from the orders, else from a caller's totals."""
+    if past_orders or stats_extra is None:
+        return order_stats(past_orders)
+    count = int(stats_extra.get("orders", 0))
+    monetary = float(stats_extra.get("monetary", 0.0))
+    return {"orders": count, "monetary": monetary,
+            "aov": round(monetary / count, 2) if count else 0.0}
+
+
+def frequency_code(messages_last_30_days: int) -> str:
+    if messages_last_30_days >= 30:
+        return "highly_active"
+    if messages_last_30_days >= 8:
+        return "active"
+    if messages_last_30_days >= 1:
+        return "occasional"
+    return "silent"
+
+
+def lifecycle_code(first_seen: datetime | None, last_active: datetime | None,
+                   as_of: datetime, settings: PersonaSettings) -> str:
+    """new: first seen (a join or a first word) within N days; potential: known but never
+    spoke otherwise; declining: silent for M days; mature: the rest."""
+    if first_seen is not None and as_of - first_seen <= timedelta(days=settings.new_days):
+        return "new"
+    if first_seen is None or last_active is None:
+        return "potential"
+    if as_of - last_active > timedelta(days=settings.declining_days):
+        return "declining"
+    return "mature"
+
+
+def dominant_motivation(buckets: Mapping[tuple[str, str], _Evidence]) -> str | None:
+    """The member's main motivation, or None when the evidence is thin or split.
+
+    Needs at least two supporting messages and more than half of the decayed weight, so one
+    passing "多少钱" does not make anyone price-sensitive.
+    """
+    mot = {code: ev for (kind, code), ev in buckets.items() if kind == "motivation"}
+    total = sum(ev.weight for ev in mot.values())
+    if not mot or total <= 0:
+        return None
+    code, ev = max(mot.items(), key=lambda kv: (kv[1].weight, kv[0]))
+    if len(ev.ids) >= 2 and ev.weight / total > 0.5 and saturate(ev.weight) >= 0.3:
+        return code
+    return None
+
+
+def _attribute_label(fld: str, value: str, labels: Mapping[str, str]) -> str:
+    if fld == "city":
+        return value
+    if fld == "age_range":
+        return f"{value}岁"
+    if fld == "gender":
+        return GENDER_LABELS.get(value, value)
+    return labels.get(value, value)
