@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cliutil import CliError, add_as_of, parse_as_of, print_json, read_app, resolve_member
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from handlers.settings import Settings
 
 
 
@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return 0
-    from bot.config import ConfigError, load_settings
+    from bot.config import load_settings
+    from handlers.settings import ConfigError
 
     try:
         settings = load_settings(args.config, args.db)

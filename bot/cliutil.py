@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.config import Settings
+    from handlers.settings import Settings
     from storage.repo import MemberRow
 
 

@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.events import JoinEvent, MessageEvent
 from bot.roles import Role, Roles
 from bot.transports.base import Event, Transport
+from handlers.events import JoinEvent, MessageEvent
 
 log = logging.getLogger("siyu.dispatcher")
 

@@ -16,16 +16,16 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from bot.app import App
-from bot.config import ConfigError, Settings, section
 from bot.dispatcher import Audit, Dispatcher
-from bot.events import MessageEvent
 from bot.roles import Roles
+from bot.routers import joins, manager, member, operator, staff
+from bot.routers.context import BotContext
 from bot.scheduler import JobQueue
 from bot.transports.base import Transport
-from handlers import joins, manager, member, operator, staff
-from handlers.context import BotContext
+from handlers.events import MessageEvent
 from handlers.ingest import Ingestor
 from handlers.personas import refresh_stale_tags, refresh_steps
+from handlers.settings import ConfigError, Settings, section
 from storage.audit import AuditStore
 from storage.db import WalCheckpointer, sqlite_path
 
@@ -142,7 +142,7 @@ class Bot:
 
     async def weekly_report(self) -> None:
         """The managers' report: text and chart to each manager, text to the webhook."""
-        from handlers.manager import build_report
+        from bot.routers.manager import build_report
 
         text, chart = build_report(self.context, datetime.now(UTC))
         for manager_id in sorted(self.roles.managers):

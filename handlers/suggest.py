@@ -24,12 +24,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from bot.config import ConfigError, Settings, section
-from bot.llm import Polisher, make_polisher
 from handlers.live_personas import LivePersonas
 from handlers.personas import PersonaView, build_personas, to_record
+from handlers.settings import ConfigError, Settings, section
 from persona.persona import SILENT_TYPES, MessageRecord, Persona, iso
 from persona.playbook import (
     DEFAULT_INTERESTS,
@@ -70,6 +69,28 @@ _STATE_LAST_RUN = "last_run"
 # How often, in the live hook's clock, it syncs the shared state and looks for members
 # turning declining (see SuggestHook.messages).
 STATE_EVERY = timedelta(seconds=60)
+
+
+class Polished(Protocol):
+    """A polished script: the text to store, and whether it differs from the template."""
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def polished(self) -> bool: ...
+
+
+class Polisher(Protocol):
+    """Rewrites a chosen script in a more natural tone (bot/llm.py talks to an LLM endpoint).
+
+    The bot injects one when `[llm]` configures an endpoint; None means templates as they are.
+    A use case never reaches for the network itself, so a test or a CLI run without `[llm]`
+    cannot send anything anywhere.
+    """
+
+    def polish(self, text: str, *, name: str | None = None,
+               secrets: Iterable[str] = ()) -> Polished: ...
 
 
 class SuggestError(Exception):
@@ -141,7 +162,7 @@ def suggest_config(settings: Settings) -> SuggestConfig:
 def load_playbook(settings: Settings, interests: Iterable[str] | None = None) -> Playbook:
     """The bundled playbook, overlaid with the operator's file from `[suggest] playbooks`."""
     if interests is None:
-        from bot.app import load_lexicon
+        from handlers.lexicon import load_lexicon
 
         interests = [i.code for i in load_lexicon(settings).interests]
     codes = list(interests)
@@ -166,7 +187,7 @@ def load_playbook(settings: Settings, interests: Iterable[str] | None = None) ->
 
 def _drafting(settings: Settings, labels: Mapping[str, str],
               playbook: Playbook | None) -> Drafting:
-    from bot.app import load_lexicon
+    from handlers.lexicon import load_lexicon
 
     lexicon = load_lexicon(settings)
     if playbook is None:
@@ -264,7 +285,7 @@ class _Suggester:
         self.labels = labels
         self.cfg = suggest_config(settings)
         self.env = _drafting(settings, labels, playbook)
-        self.polisher = polisher if polisher is not None else make_polisher(settings)
+        self.polisher = polisher
         self.sstore = SuggestionStore(store.engine)
         # Operators already checked not to be a group chat (a chat never turns into a group).
         self._checked: set[str] = set()

@@ -62,8 +62,8 @@ from sample_community import (  # noqa: E402
     iter_bulk_messages,
 )
 
-from bot.events import MessageEvent, MessageType  # noqa: E402
 from bot.transports.base import EventHandler, RecordingSends  # noqa: E402
+from handlers.events import MessageEvent, MessageType  # noqa: E402
 
 TRIGGER_INTENTS = frozenset({"question", "complaint", "purchase_intent"})
 MANAGER = "bench-manager"

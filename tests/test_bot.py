@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import load_settings
 from bot.runner import Bot, BotConfig
 from bot.transports.console import ConsoleTransport
+from handlers.settings import ConfigError
 
 CONFIG = """
 [bot]

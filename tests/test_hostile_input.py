@@ -36,13 +36,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import Settings
 from bot.dispatcher import Audit, Dispatcher
-from bot.events import MemberInfo, MessageEvent, MessageType, Reject, SourceItem
 from bot.sources import SourceError, open_source
 from bot.sources.common import HEAD_SIZE
 from bot.sources.wechatmsg import COLUMNS
 from bot.transports.base import RecordingSends
+from handlers.events import MemberInfo, MessageEvent, MessageType, Reject, SourceItem
+from handlers.settings import Settings
 from persona.analyze import MAX_KEYWORDS, MAX_SCORE, Analyzer
 from persona.resources import default_lexicon
 from persona.signals import (
@@ -699,8 +699,8 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     """The real command routers over a small database; ingest itself is a no-op recorder."""
     from bot.app import App
     from bot.roles import Roles
-    from handlers import joins, manager, member, operator, staff
-    from handlers.context import BotContext
+    from bot.routers import joins, manager, member, operator, staff
+    from bot.routers.context import BotContext
     from handlers.ingest import Ingestor
 
     db = tmp_path_factory.mktemp("dispatch") / "bot.db"

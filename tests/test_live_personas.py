@@ -17,9 +17,9 @@ from pg import fresh_database, require_postgres
 from sqltrace import trace
 
 from bot.app import App
-from bot.events import MessageEvent, MessageType
 from bot.sources.business import open_orders
 from handlers.business import import_orders
+from handlers.events import MessageEvent, MessageType
 from handlers.ingest import Ingestor
 from handlers.live_personas import LivePersonas
 from handlers.personas import build_personas

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import load_settings
+from handlers.settings import ConfigError
 from handlers.suggest import load_playbook
 from persona.playbook import (
     DEFAULT_INTERESTS,

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from bot.config import ConfigError
-from bot.events import MessageType
+from handlers.events import MessageType
 from handlers.personas import build_personas
+from handlers.settings import ConfigError
 from handlers.suggest import (
     SuggestError,
     SuggestHook,

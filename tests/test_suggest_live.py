@@ -83,9 +83,9 @@ def test_live_bot_hands_out_a_join_welcome_at_the_join(tmp_path: Path) -> None:
     import asyncio
 
     from bot.config import load_settings
-    from bot.events import JoinEvent
     from bot.runner import Bot
     from bot.transports.base import RecordingSends
+    from handlers.events import JoinEvent
 
     class Once(RecordingSends):
         name = "once"

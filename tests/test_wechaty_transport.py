@@ -35,7 +35,6 @@ from wechaty_harness import (
     start_gateway,
 )
 
-from bot.events import JoinEvent, MessageEvent, MessageType
 from bot.transports.wechaty import (
     INSTALL_HINT,
     Backoff,
@@ -44,6 +43,7 @@ from bot.transports.wechaty import (
     WechatyTransportError,
     load_wechaty,
 )
+from handlers.events import JoinEvent, MessageEvent, MessageType
 
 FAST = Backoff(initial=0.1, factor=2.0, cap=0.4)
 

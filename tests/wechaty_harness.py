@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bot.events import MessageEvent
 from bot.sandbox import (  # noqa: F401  (re-exported for the tests)
     BOT,
     GATEWAY_DIR,
@@ -31,6 +30,7 @@ from bot.sandbox import (  # noqa: F401  (re-exported for the tests)
     start_gateway,
 )
 from bot.transports.base import Event
+from handlers.events import MessageEvent
 
 if TYPE_CHECKING:
     from bot.transports.wechaty import WechatyTransport

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.events import Reject
 from bot.sources.common import (
     BadItem,
     SourceError,
@@ -39,8 +38,9 @@ from bot.sources.common import (
     csv_rows,
     epoch,
     read_head,
-    short,
 )
+from handlers.events import Reject
+from handlers.rows import EventRow, LinkRow, OrderRow, normalize_phone, short
 from persona.commerce import CONTENT_ACTIONS, CONTENT_TYPES, ContentEventRecord
 
 ORDER_FIELDS = ("member", "order_id", "ts", "amount", "category", "coupon_used")
@@ -84,7 +84,6 @@ _LOOSE_TIME = re.compile(
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _BASIC_DATE = re.compile(r"(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])")
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d+")
-_PHONE_JUNK = re.compile(r"[\s\-().（）+]")
 _MAP_SPLIT = re.compile(r"[,，;；\s]+")
 
 T = TypeVar("T")
@@ -120,32 +119,6 @@ def parse_map(pairs: Sequence[str], fields: Sequence[str]) -> dict[str, str]:
             raise MapError(f"--map: 字段 {name} 被两列映射（{taken[name]} 与 {column}）")
         taken[name] = column
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class OrderRow:
-    origin: str
-    member: str
-    order_id: str
-    ts: datetime
-    amount: float
-    category: str | None
-    coupon_used: bool
-
-
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    origin: str
-    member: str
-    event: ContentEventRecord
-
-
-@dataclass(frozen=True, slots=True)
-class LinkRow:
-    origin: str
-    kind: str  # "external_id" or "phone"
-    value: str  # phone numbers normalised by `normalize_phone`
-    member: str
 
 
 @dataclass
@@ -258,21 +231,6 @@ def parse_duration(text: str, name: str) -> float | None:
     if seconds > MAX_DURATION:
         raise BadItem(f"{name} 超过 24 小时: {short(raw)}（单位是否写成了毫秒？）")
     return seconds
-
-
-def normalize_phone(text: str) -> str | None:
-    """Digits only, without a +86 / 0086 prefix; None when it cannot be a phone number.
-
-    "138 0013 8000", "+86 138-0013-8000" and "13800138000" are one person. Excel's
-    "1.38001E+10" is not a number anyone can call, so it is refused rather than guessed.
-    """
-    digits = _PHONE_JUNK.sub("", text.strip())
-    if not digits.isdigit():
-        return None
-    for prefix in ("0086", "86"):
-        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            digits = digits[len(prefix):]
-    return digits if 5 <= len(digits) <= 15 else None
 
 
 def _required(value: str, name: str) -> str:

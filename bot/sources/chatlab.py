@@ -27,15 +27,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from bot.events import (
-    MemberInfo,
-    MessageEvent,
-    MessageType,
-    Reject,
-    SourceItem,
-    message_event,
-    stable_message_id,
-)
 from bot.sources.common import (
     BadItem,
     Source,
@@ -44,8 +35,17 @@ from bot.sources.common import (
     encoding_error,
     epoch,
     json_line,
-    short,
 )
+from handlers.events import (
+    MemberInfo,
+    MessageEvent,
+    MessageType,
+    Reject,
+    SourceItem,
+    message_event,
+    stable_message_id,
+)
+from handlers.rows import short
 
 FORMAT = "chatlab"
 

@@ -35,8 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.events import JoinEvent, MessageEvent, MessageType, stable_message_id
 from bot.transports.base import Event, EventHandler
+from handlers.events import JoinEvent, MessageEvent, MessageType, stable_message_id
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.dispatcher import CommandContext, Reply, Router
-from bot.events import MessageEvent
 from bot.render_suggest import invites_text, suggestion_text
 from bot.roles import STAFF
-from handlers.context import BotContext
+from bot.routers.context import BotContext
+from handlers.events import MessageEvent
 from handlers.suggest import (
     SuggestError,
     draft_invites,
@@ -62,7 +62,8 @@ def make_router(bot: BotContext) -> Router:
         member, why = bot.target(ctx)
         if member is None:
             return Reply(why)
-        views = suggest_for_member(store, settings, labels, member, ctx.now)
+        views = suggest_for_member(store, settings, labels, member, ctx.now,
+                                   polisher=bot.polisher)
         if not views:
             return Reply(f"{member.name} 最近没有需要跟进的提问、投诉或购买意向。")
         return Reply("\n\n".join(suggestion_text(v, tz) for v in views))
@@ -74,7 +75,8 @@ def make_router(bot: BotContext) -> Router:
                          "（分群代码如 new、declining、price、high、c1）")
         activity, segment = " ".join(ctx.args[:-1]), ctx.args[-1]
         try:
-            run = draft_invites(store, settings, labels, activity, segment, ctx.now)
+            run = draft_invites(store, settings, labels, activity, segment, ctx.now,
+                               polisher=bot.polisher)
         except SuggestError as exc:
             return Reply(str(exc))
         return Reply(invites_text(run, segment, tz, ctx.now))

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.dispatcher import Router
-from bot.events import JoinEvent, MessageEvent, MessageType
-from handlers.context import BotContext
-from handlers.operator import pending_notifications
+from bot.routers.context import BotContext
+from bot.routers.operator import pending_notifications
+from handlers.events import JoinEvent, MessageEvent, MessageType
 from storage.notices import NoticeStore
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.app import App
-from bot.config import Settings
 from bot.dispatcher import CommandContext
+from bot.llm import make_polisher
 from bot.roles import Roles
 from handlers.personas import PersonaView, build_personas
+from handlers.settings import Settings
 from storage.repo import MemberRow, PrivacyStore
 
 if TYPE_CHECKING:
-    from handlers.suggest import SuggestHook
+    from handlers.suggest import Polisher, SuggestHook
 
 
 @dataclass
@@ -29,6 +31,12 @@ class BotContext:
     def __post_init__(self) -> None:
         self.privacy = PrivacyStore(self.app.store.engine)
 
+    @cached_property
+    def polisher(self) -> Polisher | None:
+        """The optional LLM polish of `[llm]`, handed to every suggestion use case; read when
+        first needed (the warm-up), as the suggestion hook is."""
+        return make_polisher(self.settings)
+
     @property
     def suggest_hook(self) -> SuggestHook:
         """The suggestion hook, set up once for the bot's life: the live path calls it per
@@ -38,7 +46,8 @@ class BotContext:
         if self._suggest_hook is None:
             from handlers.suggest import SuggestHook
 
-            self._suggest_hook = SuggestHook(self.app.store, self.settings, self.app.labels)
+            self._suggest_hook = SuggestHook(self.app.store, self.settings, self.app.labels,
+                                             polisher=self.polisher)
         return self._suggest_hook
 
     def flush(self) -> None:
