@@ -460,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Split each message's service time: ingest (analyse + one transaction) vs the rest
     # (the message hooks: suggestion triggers, drafting, the notify queue).
     ingest_times: list[float] = []
-    real_ingest = bot.dispatcher.ingest
+    real_ingest = bot.live.ingest
 
     def timed_ingest(event: MessageEvent) -> None:
         s = time.perf_counter()
@@ -469,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             ingest_times.append(time.perf_counter() - s)
 
-    bot.dispatcher.ingest = timed_ingest
+    bot.live.ingest = timed_ingest  # type: ignore[method-assign]
     if args.statements:
         trace_statements(bot.app.store.engine, transport)
     asyncio.run(bot.run())

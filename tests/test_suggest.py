@@ -235,7 +235,7 @@ def test_old_history_does_not_flood_the_operator(tmp_path: Path) -> None:
 
 
 def test_live_join_events_get_one_welcome(tmp_path: Path) -> None:
-    """A live join is stored as WeChat's own join notice (handlers/joins.py) and handed to
+    """A live join is stored as WeChat's own join notice (handlers/live.py) and handed to
     the live hook like any message: one welcome, never a second, none for an opted-out
     member."""
     c = Community(tmp_path)

@@ -1,7 +1,5 @@
-"""Operators' suggestion commands and the live trigger hook.
+"""Operators' suggestion commands (the live trigger hook is handlers/live.py's):
 
-- after every ingested message the trigger hook runs; new suggestions go to operators by
-  private message (never into the group the message came from);
 - 建议 @成员: the scripts for that member's latest triggering message, on demand;
 - 邀请 <活动> <分群>: per-member invite drafts for a segment, privately;
 - 已发 N / 忽略 N: feedback on suggestion #N, which feeds acceptance rates in the report.
@@ -9,14 +7,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
 from bot.dispatcher import CommandContext, Reply, Router
 from bot.render_suggest import invites_text, suggestion_text
 from bot.roles import STAFF
 from bot.routers.context import BotContext
-from handlers.events import MessageEvent
 from handlers.suggest import (
     SuggestError,
     draft_invites,
@@ -25,36 +19,10 @@ from handlers.suggest import (
 )
 
 
-def pending_notifications(bot: BotContext, now: datetime,
-                          message_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
-    """Run the suggestion triggers; (operator id, text) for every suggestion due now.
-
-    With `message_ids` (the live path: the message just ingested) only those messages and
-    their senders are looked at, so the cost per message stays flat; without, the full pass
-    over the look-back window runs (the clock job). A suggestion addressed to a configured
-    operator goes to them; one addressed to the default operator goes to every operator (or
-    the managers when there is none).
-    """
-    hook = bot.suggest_hook
-    run = (hook.new_messages(now) if message_ids is None
-           else hook.messages(message_ids, now))
-    staff = bot.roles.operators | bot.roles.managers
-    out = []
-    for view in run.notify:
-        op = view.row.operator
-        for to in [op] if op in staff else bot.roles.operator_ids():
-            out.append((to, suggestion_text(view, bot.settings.tz)))
-    return out
-
-
 def make_router(bot: BotContext) -> Router:
     router = Router("operator")
     store, settings, labels = bot.app.store, bot.settings, bot.app.labels
     tz = settings.tz
-
-    @router.on_message
-    async def triggers(event: MessageEvent) -> list[tuple[str, str]]:
-        return pending_notifications(bot, event.ts, [event.id])
 
     @router.command("建议", "suggest", roles=STAFF,
                     help="建议 @成员：为成员最近的提问/投诉/购买意向生成话术")
