@@ -8,8 +8,8 @@ returns the private messages to send, and nothing else happens on the way:
    (handlers/ingest.py: `Ingestor.ingest`, a batch of one: persona/analyze.py's signals, then
    storage/repo.py's write transaction; an opted-out sender's message is dropped there);
 2. **triggers** — the suggestion hook looks at that message and its sender only
-   (handlers/suggest.py: `SuggestHook.messages`: persona/suggest.py drafts, storage/suggestions.py
-   stores and claims what an operator's hourly budget lets through);
+   (`LiveTriggers.messages` below: persona/suggest.py drafts, storage/suggestions.py stores
+   and claims what an operator's hourly budget lets through);
 3. **what to send** — each claimed suggestion, addressed to its operator (`Outgoing`); the bot
    renders and sends it (bot/render_suggest.py).
 
@@ -21,19 +21,38 @@ join signal, which starts the member's "new" stage. An optional consent notice g
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handlers.events import JoinEvent, MessageEvent, MessageType
 from handlers.ingest import Ingestor
+from handlers.live_personas import LivePersonas
+from handlers.personas import to_record
 from handlers.settings import Settings
-from handlers.suggest import Polisher, SuggestHook, SuggestionView
+from handlers.suggest import Polisher, SuggestionView
+from handlers.triggers import (
+    STATE_WATERMARK,
+    SuggestHook,
+    SuggestRun,
+    draft_all,
+    drop_known,
+    iso_utc,
+    notify,
+    now_or_clock,
+    save_state,
+    scan,
+)
 from persona.analyze import Analyzer
+from persona.persona import SILENT_TYPES
+from persona.playbook import Playbook
 from storage.notices import NoticeStore
 from storage.repo import Store
 
 log = logging.getLogger("siyu.run")
+# How often, in the live hook's clock, it syncs the shared state and looks for members
+# turning declining (see LiveTriggers.messages).
+STATE_EVERY = timedelta(seconds=60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +101,17 @@ class Live:
         self.polisher = polisher
         self.ingestor = Ingestor(store, analyzer, settings, labels)
         self.notices = NoticeStore(store.engine)
-        self._triggers: SuggestHook | None = None
+        self._triggers: LiveTriggers | None = None
 
     @property
-    def triggers(self) -> SuggestHook:
+    def triggers(self) -> LiveTriggers:
         """The suggestion hook, set up at the first use (the bot's warm-up): parsing the
         config and playbook per message was a fixed cost per message. The only data it keeps
         is active members' histories, checked against the database before each use
         (handlers/live_personas.py)."""
         if self._triggers is None:
-            self._triggers = SuggestHook(self.store, self.settings, self.labels,
-                                         polisher=self.polisher)
+            self._triggers = LiveTriggers(self.store, self.settings, self.labels,
+                                          polisher=self.polisher)
         return self._triggers
 
     def on_message(self, event: MessageEvent) -> list[Outgoing]:
@@ -142,3 +161,83 @@ class Live:
         """At shutdown: write what the suggestion hook held back (its newest watermark)."""
         if self._triggers is not None:
             self._triggers.flush()
+
+
+class LiveTriggers(SuggestHook):
+    """The suggestion hook of the live bot: besides the full pass (the clock job), `messages`
+    looks only at the messages just stored and their senders, once per message."""
+
+    def __init__(self, store: Store, settings: Settings, labels: Mapping[str, str], *,
+                 playbook: Playbook | None = None, polisher: Polisher | None = None) -> None:
+        super().__init__(store, settings, labels, playbook=playbook, polisher=polisher)
+        # Active members' histories, kept in step with what `messages` sees stored and
+        # checked against the database before each use (handlers/live_personas.py).
+        self.personas = LivePersonas(store, settings, labels)
+        # The live path's view of the shared state, synced every STATE_EVERY of its clock:
+        # when it last synced (the watermark then is the base class's), and the newest
+        # message seen since.
+        self._synced_at: datetime | None = None
+        self._newest: datetime | None = None
+        # operator → until when their hour is known to be full (pushes only ever add to the
+        # hour, from any process, so "full until" stays true; an erasure only frees it early).
+        self._full_until: dict[str, datetime] = {}
+
+    def messages(self, message_ids: Iterable[str], as_of: datetime | None = None
+                 ) -> SuggestRun:
+        """Just the given stored messages: their triggers, their senders' welcome, and the
+        members who turned declining since the last run; then the operators' queues.
+
+        Ids not stored (a duplicate is stored once; an opted-out sender's never) and messages
+        outside the window (older than `max_age_hours`, or after `as_of`) are ignored. Only
+        the configured operators' queues are looked at (`queued` stays None: counting the
+        queue would cost a scan per message); the full pass serves everyone else.
+
+        Per message this is one query for a message that triggers nothing. The shared state
+        (watermark, last run) is read and written, and members turning declining looked for,
+        once per `STATE_EVERY` of `as_of` rather than per message: a declining member is
+        noticed up to that much later, and a crash loses at most that much watermark (the
+        next full pass re-reads it; stored triggers are never made twice).
+        """
+        eng = self.eng
+        now = now_or_clock(as_of)
+        run = SuggestRun(now, queued=None)
+        sync = self._synced_at is None or abs(now - self._synced_at) >= STATE_EVERY
+        if sync:
+            since, last_run = self._since(now)
+            declining = self._declining(since, last_run, now)
+        else:
+            since, declining = self._window(now), set()
+        stored = eng.sstore.live_messages(message_ids, since, now)
+        messages = [m for m, _ in stored]
+        for m in messages:
+            self.personas.note(m)
+        run.messages = len(messages)
+        found, first_in_window = scan(messages)
+        newcomers = {m.member_pk for m, first_seen in stored
+                     if first_seen is not None and first_seen > since}
+        newcomers = drop_known(eng, run, found, newcomers)
+        # The full pass sees a newcomer's first words in its window; here only the new
+        # message is at hand, so the first one is looked up (for welcome candidates only).
+        first_in_window = {pk: rec for pk, rec in first_in_window.items() if pk not in newcomers}
+        for pk in newcomers:
+            first = eng.sstore.first_spoken(pk, since, now, SILENT_TYPES)
+            if first is not None:
+                first_in_window[pk] = to_record(first)
+        draft_all(eng, run, now, found, first_in_window, newcomers, declining,
+                   self.personas.build)
+        notify(eng, run, now, eng.operators(), self._full_until)
+        if messages:
+            newest = max(m.ts for m in messages)
+            self._newest = newest if self._newest is None else max(self._newest, newest)
+        if sync:
+            save_state(eng, now, self._newest)
+            self._newest = None
+            self._synced_at = now
+        return run
+
+    def flush(self) -> None:
+        """Write the watermark the live path holds back (at shutdown): the next full pass then
+        need not re-read the last minute. Losing it is harmless, only slower."""
+        if self._newest is not None:
+            self.eng.sstore.advance_state(STATE_WATERMARK, iso_utc(self._newest))
+            self._newest = None

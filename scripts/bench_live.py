@@ -400,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bot.config import load_settings
     from bot.runner import Bot
-    from handlers.suggest import suggest_config
+    from handlers.suggest_config import suggest_config
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="siyu-bench-live-"))
     work.mkdir(parents=True, exist_ok=True)

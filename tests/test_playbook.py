@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import load_settings
 from handlers.settings import ConfigError
-from handlers.suggest import load_playbook
+from handlers.suggest_config import load_playbook
 from persona.playbook import (
     DEFAULT_INTERESTS,
     NEXT_ACTIONS,

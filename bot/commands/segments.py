@@ -49,9 +49,9 @@ def run_report(args: argparse.Namespace, settings: Any) -> int:
     from bot.cliutil import CliError, parse_as_of, print_json, read_app
     from bot.report import chart_panels, report_text
     from bot.routers.manager import feedback_lines
+    from handlers.feedback import feedback_summary
     from handlers.segments import latest_or_new, run_document
     from handlers.settings import section
-    from handlers.suggest import feedback_summary
 
     app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)

@@ -60,7 +60,8 @@ def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
     from bot.llm import make_polisher
     from bot.render_suggest import invites_text
-    from handlers.suggest import SuggestError, draft_invites
+    from handlers.invites import draft_invites
+    from handlers.suggest import SuggestError
     from persona.suggest import segment_label
 
     app = read_app(settings)

@@ -18,9 +18,9 @@ from bot.dispatcher import CommandContext, Reply, Router
 from bot.report import card_text, change_lines, chart_panels, report_text, size_lines
 from bot.roles import MANAGER
 from bot.routers.context import BotContext
+from handlers.feedback import feedback_summary
 from handlers.segments import latest_or_new, run_and_store
 from handlers.settings import section
-from handlers.suggest import feedback_summary
 from persona.suggest import scenario_label
 
 MANAGERS = frozenset({MANAGER})

@@ -11,12 +11,9 @@ from bot.dispatcher import CommandContext, Reply, Router
 from bot.render_suggest import invites_text, suggestion_text
 from bot.roles import STAFF
 from bot.routers.context import BotContext
-from handlers.suggest import (
-    SuggestError,
-    draft_invites,
-    set_status,
-    suggest_for_member,
-)
+from handlers.feedback import set_status
+from handlers.invites import draft_invites
+from handlers.suggest import SuggestError, suggest_for_member
 
 
 def make_router(bot: BotContext) -> Router:
