@@ -250,7 +250,8 @@ def wechaty_transport(settings: Settings) -> Transport:
     """Endpoint and token from `[wechaty]` in siyu.toml, else the variables Wechaty uses."""
     import os
 
-    from bot.transports.wechaty import WechatyNotInstalled, WechatyTransport
+    from bot.transports.wechaty import WechatyTransport
+    from bot.transports.wechaty_setup import WechatyNotInstalled
 
     conf = section(settings, "wechaty")
     endpoint = conf.get("endpoint") or os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT")

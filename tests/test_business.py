@@ -22,10 +22,9 @@ from bot.sources.business import (
     open_events,
     open_links,
     open_orders,
-    parse_amount,
     parse_map,
-    parse_time,
 )
+from bot.sources.business_fields import parse_amount, parse_time
 from bot.sources.common import BadItem, SourceError
 from handlers.business import ImportReport, finish, import_events, import_links, import_orders
 from handlers.personas import build_personas

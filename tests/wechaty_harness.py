@@ -52,7 +52,7 @@ MANAGERS_ROOM = "39817264510@chatroom"  # 小禾优选·管理群
 
 def client_missing_reason() -> str | None:
     """Why python-wechaty cannot be imported here, or None when it can."""
-    from bot.transports.wechaty import WechatyNotInstalled, load_wechaty
+    from bot.transports.wechaty_setup import WechatyNotInstalled, load_wechaty
 
     try:
         load_wechaty(CLIENT_CACHE_DIR)

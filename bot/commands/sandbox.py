@@ -63,7 +63,8 @@ async def _run_with_gateway(gw: Gateway, settings: Any, db: Path) -> None:
 
     from bot.cliutil import CliError
     from bot.runner import Bot
-    from bot.transports.wechaty import WechatyNotInstalled, WechatyTransport
+    from bot.transports.wechaty import WechatyTransport
+    from bot.transports.wechaty_setup import WechatyNotInstalled
 
     community = gw.community()
     people = {c["name"]: c for c in community["contacts"]}
