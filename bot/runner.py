@@ -27,6 +27,7 @@ from bot.scheduler import JobQueue
 from bot.transports.base import Transport
 from handlers.live import Live, Recipients
 from handlers.personas import refresh_stale_tags, refresh_steps
+from handlers.segments import run_and_store
 from handlers.settings import ConfigError, Settings, section
 from storage.audit import AuditStore
 from storage.db import WalCheckpointer, sqlite_path
@@ -130,8 +131,6 @@ class Bot:
             await asyncio.sleep(0)
 
     def segment(self) -> None:
-        from handlers.segments import run_and_store
-
         run_and_store(self.app.store, self.settings, self.app.labels, datetime.now(UTC))
 
     async def reactivation(self) -> None:
@@ -141,9 +140,7 @@ class Bot:
 
     async def weekly_report(self) -> None:
         """The managers' report: text and chart to each manager, text to the webhook."""
-        from bot.routers.manager import build_report
-
-        text, chart = build_report(self.context, datetime.now(UTC))
+        text, chart = manager.build_report(self.context, datetime.now(UTC))
         for manager_id in sorted(self.roles.managers):
             await self.transport.send_private(manager_id, text)
             if chart is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handlers.lexicon import load_lexicon
 from handlers.settings import ConfigError, Settings, section
 from persona.playbook import (
     DEFAULT_INTERESTS,
@@ -86,8 +87,6 @@ def suggest_config(settings: Settings) -> SuggestConfig:
 def load_playbook(settings: Settings, interests: Iterable[str] | None = None) -> Playbook:
     """The bundled playbook, overlaid with the operator's file from `[suggest] playbooks`."""
     if interests is None:
-        from handlers.lexicon import load_lexicon
-
         interests = [i.code for i in load_lexicon(settings).interests]
     codes = list(interests)
     cfg = suggest_config(settings)
@@ -111,8 +110,6 @@ def load_playbook(settings: Settings, interests: Iterable[str] | None = None) ->
 
 def load_drafting(settings: Settings, labels: Mapping[str, str],
               playbook: Playbook | None) -> Drafting:
-    from handlers.lexicon import load_lexicon
-
     lexicon = load_lexicon(settings)
     if playbook is None:
         playbook = load_playbook(settings, [i.code for i in lexicon.interests])
