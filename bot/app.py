@@ -9,33 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
-from bot.config import ConfigError, Settings
+from handlers.lexicon import load_lexicon
+from handlers.settings import Settings
 from persona.analyze import Analyzer
-from persona.lexicon import Lexicon, LexiconError
-from persona.lexicon_parse import parse_lexicon
-from persona.resources import default_lexicon, default_texts
+from persona.lexicon import Lexicon
 from persona.text import make_tokenizer
 from storage.db import open_database
 from storage.repo import Store
-
-
-def load_lexicon(settings: Settings) -> Lexicon:
-    """The bundled lexicon, or the bundled one with the operator's own taxonomy file."""
-    if not settings.taxonomy:
-        return default_lexicon()
-    path = Path(settings.taxonomy)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: 无法读取分类文件 ({exc.strerror})") from exc
-    texts = dict(default_texts())
-    texts["taxonomy.toml"] = text
-    try:
-        return parse_lexicon(texts)
-    except LexiconError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Helpers shared by every `siyu` command module: errors, --as-of, JSON output, members.
 
-Command modules (bot/cli.py and those listed in its COMMAND_MODULES) import from here, so a
-new command never has to import the CLI entry point itself.
+Command modules (the package bot/cli/) import from here, so a new command never has to import
+the CLI entry point itself.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.config import Settings
+    from handlers.settings import Settings
     from storage.members import MemberRow
 
 

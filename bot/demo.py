@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 
 from bot.app import App
-from bot.config import Settings
+from bot.llm import make_polisher
 from bot.render import local, persona_detail
 from bot.render_suggest import suggestion_text
 from bot.report import card_text, size_lines
@@ -26,6 +26,7 @@ from handlers.business import import_orders
 from handlers.ingest import Ingestor, IngestReport
 from handlers.personas import PersonaView, build_personas
 from handlers.segments import run_and_store
+from handlers.settings import Settings
 from handlers.suggest import suggest_for_member
 
 DEMO_DB = Path("siyu-demo.db")
@@ -101,8 +102,10 @@ def run_demo(settings: Settings, keep: bool = False, db_given: bool = False) -> 
         print()
     print("五、给运营的话术建议示例（动机不同，话术不同）")
     shown = 0
+    polisher = make_polisher(settings)
     for view in examples:
-        suggestions = suggest_for_member(app.store, settings, app.labels, view.member, as_of)
+        suggestions = suggest_for_member(app.store, settings, app.labels, view.member, as_of,
+                                         polisher=polisher)
         if suggestions:
             print(suggestion_text(suggestions[0], tz))
             print()

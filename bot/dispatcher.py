@@ -8,8 +8,8 @@ Order of work for one message, and why:
 2. a command (prefix, default "/") is parsed, checked against the sender's role and run; a
    refusal is short and audited. Commands are not ingested: "/画像 @小张" says nothing about
    the operator's interests;
-3. any other message goes through the same ingest path as file imports, then the message
-   hooks (suggestion triggers) run.
+3. any other message, and every join, goes to the live use case (handlers/live.py: ingest →
+   triggers → what to send), and what it returns is sent privately.
 Replies that carry persona data never go to a member group: `Reply.private` sends them to the
 asker's private chat whatever chat the command came from (a configured managers' group is the
 only group that may receive them).
@@ -24,14 +24,19 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
-from bot.events import JoinEvent, MessageEvent
+from bot.render_suggest import suggestion_text
 from bot.roles import Role, Roles
 from bot.transports.base import Event, Transport
+from handlers.events import JoinEvent, MessageEvent
+from handlers.live import Outgoing
 
 log = logging.getLogger("siyu.dispatcher")
 
+# Suggestions are rendered in the community's zone; the bot passes it (settings.tz).
+_UTC = ZoneInfo("UTC")
 _MENTION = re.compile(r"@([^\s@\u2005]+)")
 
 
@@ -56,8 +61,14 @@ class CommandContext:
 
 
 CommandHandler = Callable[[CommandContext], Awaitable[Reply | list[Reply] | None]]
-MessageHook = Callable[[MessageEvent], Awaitable[list[tuple[str, str]]]]
-JoinHook = Callable[[JoinEvent], Awaitable[list[tuple[str, str]]]]
+
+
+class LiveUseCase(Protocol):
+    """What the dispatcher hands chat and joins to (handlers/live.py: `Live`)."""
+
+    def on_message(self, event: MessageEvent) -> list[Outgoing]: ...
+
+    def on_join(self, event: JoinEvent) -> list[Outgoing]: ...
 
 
 @dataclass(slots=True)
@@ -71,13 +82,11 @@ class Command:
 
 
 class Router:
-    """A feature's commands and hooks; the app includes routers in one place (bot/runner.py)."""
+    """A feature's chat commands; the app includes routers in one place (bot/runner.py)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.commands: list[Command] = []
-        self.message_hooks: list[MessageHook] = []
-        self.join_hooks: list[JoinHook] = []
 
     def command(self, *names: str, roles: Iterable[Role], help: str = ""
                 ) -> Callable[[CommandHandler], CommandHandler]:
@@ -85,15 +94,6 @@ class Router:
             self.commands.append(Command(tuple(names), frozenset(roles), fn, help))
             return fn
         return deco
-
-    def on_message(self, fn: MessageHook) -> MessageHook:
-        """A hook after ingest; returns (user_id, text) pairs to send privately."""
-        self.message_hooks.append(fn)
-        return fn
-
-    def on_join(self, fn: JoinHook) -> JoinHook:
-        self.join_hooks.append(fn)
-        return fn
 
 
 @dataclass(slots=True)
@@ -106,13 +106,15 @@ class Audit:
 
 
 class Dispatcher:
-    def __init__(self, transport: Transport, roles: Roles, ingest: Callable[[MessageEvent], None],
+    def __init__(self, transport: Transport, roles: Roles, live: LiveUseCase,
                  prefix: str = "/", manager_groups: Sequence[str] = (),
                  audit: Callable[[Audit], None] | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 tz: ZoneInfo = _UTC) -> None:
         self.transport = transport
         self.roles = roles
-        self.ingest = ingest
+        self.live = live
+        self.tz = tz
         self.prefix = prefix
         self.manager_groups = frozenset(manager_groups)
         self.audit = audit or (lambda a: log.info("audit %s", a))
@@ -150,19 +152,14 @@ class Dispatcher:
             self.latencies.append(time.perf_counter() - started)
 
     async def _on_join(self, event: JoinEvent) -> None:
-        for router in self.routers:
-            for hook in router.join_hooks:
-                await self._send_all(await hook(event))
+        await self.send(self.live.on_join(event))
 
     async def _on_message(self, event: MessageEvent) -> None:
         text = (event.text or "").strip()
         if (text.startswith(self.prefix) and len(text) > len(self.prefix)
                 and await self._on_command(event, text[len(self.prefix):])):
             return
-        self.ingest(event)
-        for router in self.routers:
-            for hook in router.message_hooks:
-                await self._send_all(await hook(event))
+        await self.send(self.live.on_message(event))
 
     async def _on_command(self, event: MessageEvent, body: str) -> bool:
         """Run a command; False when the word is no command of ours (then it is just chat)."""
@@ -200,9 +197,12 @@ class Dispatcher:
             if reply.image:
                 await self.transport.send_image(event.sender, reply.image)
 
-    async def _send_all(self, messages: Iterable[tuple[str, str]]) -> None:
-        for user_id, text in messages:
-            await self.transport.send_private(user_id, text)
+    async def send(self, messages: Iterable[Outgoing]) -> None:
+        """What the live use case hands back, privately: a suggestion in the operator's words
+        (bot/render_suggest.py), or its text as it is."""
+        for out in messages:
+            text = out.text if out.suggestion is None else suggestion_text(out.suggestion, self.tz)
+            await self.transport.send_private(out.to, text)
 
 
 def _role_names(roles: Iterable[Role]) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bot.config import ConfigError, Settings, section
+from handlers.settings import ConfigError, Settings, section
 
 log = logging.getLogger("siyu.llm")
 

@@ -11,7 +11,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.render import local, segment_line
-from handlers.suggest import InviteRun, SuggestionView
+from handlers.invites import InviteRun
+from handlers.suggest import SuggestionView
 from persona.persona import Persona
 from persona.suggest import next_action_label, scenario_label
 

@@ -54,8 +54,27 @@ def size_lines(doc: Mapping[str, Any], previous: Mapping[str, Any] | None = None
 
 
 def card_text(card: Mapping[str, Any], tz: ZoneInfo, quotes: int = 3) -> list[str]:
+    """A persona card as managers read it: who, what they want, in their words, where."""
     seg = card["segment"]
     lines = [f"【{seg['label']}】{card['name']}（{card['size']} 人，占 {card['share']:.0%}）"]
+    lines += _who_lines(card)
+    for q in card.get("quotes", [])[:quotes]:
+        where = q.get("chat") or ""
+        lines.append(f"    「{q['text']}」（{q.get('intent_label', '')}，{where}）")
+    lines += _motive_lines(card)
+    lines += _channel_lines(card)
+    scene = card.get("scene", {})
+    if scene.get("text"):
+        lines.append(f"  典型场景：{scene['text']}")
+    focus = [f"{f['label']} {_focus_value(f['value'])}" for f in card.get("focus", [])]
+    if focus:
+        lines.append("  关注指标：" + "，".join(focus))
+    return lines
+
+
+def _who_lines(card: Mapping[str, Any]) -> list[str]:
+    """Typical profile, interests, needs and pain points: the lines before the quotes."""
+    lines = []
     prof = card.get("profile", {})
     who = " · ".join(p["label"] for k in ("age_range", "city", "life_stage", "occupation")
                      if (p := prof.get(k)))
@@ -67,28 +86,28 @@ def card_text(card: Mapping[str, Any], tz: ZoneInfo, quotes: int = 3) -> list[st
         lines.append("  核心需求：" + "、".join(n["word"] for n in card["needs"]))
     if card.get("pain_points"):
         lines.append("  痛点：" + "、".join(n["word"] for n in card["pain_points"]))
-    for q in card.get("quotes", [])[:quotes]:
-        where = q.get("chat") or ""
-        lines.append(f"    「{q['text']}」（{q.get('intent_label', '')}，{where}）")
+    return lines
+
+
+def _motive_lines(card: Mapping[str, Any]) -> list[str]:
     goals = "；".join(card.get("goals", []))
     mot = (card.get("motivation") or {}).get("label")
-    if goals or mot:
-        lines.append(f"  目标与动机：{goals}{'；' if goals and mot else ''}{mot or ''}")
+    if not (goals or mot):
+        return []
+    return [f"  目标与动机：{goals}{'；' if goals and mot else ''}{mot or ''}"]
+
+
+def _channel_lines(card: Mapping[str, Any]) -> list[str]:
+    """Where the segment hears from us (chats, join channels) and what content it prefers."""
     ch = card.get("channels", {})
     sources = [c["name"] for c in ch.get("chats", [])[:3]] + [j.get("label", j.get("name", ""))
                                                                 for j in ch.get("join", [])[:2]]
     content = [c["label"] for c in ch.get("content", [])[:3]]
     content += [c["label"] for c in ch.get("content_events", [])[:2]]
-    if sources or content:
-        lines.append(f"  信息渠道：{'、'.join(s for s in sources if s) or '—'}；"
-                     f"偏好内容：{'、'.join(content) or '—'}")
-    scene = card.get("scene", {})
-    if scene.get("text"):
-        lines.append(f"  典型场景：{scene['text']}")
-    focus = [f"{f['label']} {_focus_value(f['value'])}" for f in card.get("focus", [])]
-    if focus:
-        lines.append("  关注指标：" + "，".join(focus))
-    return lines
+    if not (sources or content):
+        return []
+    return [f"  信息渠道：{'、'.join(s for s in sources if s) or '—'}；"
+            f"偏好内容：{'、'.join(content) or '—'}"]
 
 
 def _focus_value(value: Any) -> str:

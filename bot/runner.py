@@ -1,7 +1,10 @@
-"""`siyu run`: wire transport → dispatcher → routers, start the jobs, shut down cleanly.
+"""`siyu run`: wire transport → dispatcher → live use case and routers, start the jobs, shut
+down cleanly.
 
-This is the one visible place where feature routers are included, in order (aiogram's
-multi-file bot): members' privacy commands first, so they can never be shadowed.
+A chat message or a join goes to one use case (handlers/live.py: ingest → triggers → what to
+send); a command goes to its router. This is the one visible place where the feature routers
+are included, in order (aiogram's multi-file bot): members' privacy commands first, so they
+can never be shadowed.
 """
 
 from __future__ import annotations
@@ -9,27 +12,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from bot.app import App
-from bot.config import ConfigError, Settings, section
 from bot.dispatcher import Audit, Dispatcher
-from bot.events import MessageEvent
+from bot.llm import make_polisher
 from bot.roles import Roles
+from bot.routers import manager, member, operator, staff
+from bot.routers.context import BotContext
 from bot.scheduler import JobQueue
 from bot.transports.base import Transport
-from handlers import joins, manager, member, operator, staff
-from handlers.context import BotContext
-from handlers.ingest import Ingestor
+from handlers.live import Live, Recipients
 from handlers.personas import refresh_stale_tags, refresh_steps
+from handlers.segments import run_and_store
+from handlers.settings import ConfigError, Settings, section
 from storage.audit import AuditStore
 from storage.db import WalCheckpointer, sqlite_path
-
-log = logging.getLogger("siyu.run")
 
 # The live tag refresh's chunks (see `Bot.refresh_live`): history messages, members.
 LIVE_REFRESH_MESSAGES = 1_000
@@ -89,25 +90,25 @@ class Bot:
         path = sqlite_path(settings.db)
         self.checkpointer = WalCheckpointer(path) if path is not None else None
         self.roles = Roles.of(self.config.managers, self.config.operators)
-        self.ingestor = Ingestor(self.app.store, self.app.analyzer, settings, self.app.labels)
+        # The optional LLM polish of `[llm]`, handed to every suggestion use case.
+        polisher = make_polisher(settings)
+        # Chat and joins: one use case (handlers/live.py) for every event that is no command.
+        self.live = Live(self.app.store, self.app.analyzer, settings, self.app.labels,
+                         Recipients(self.roles.operators | self.roles.managers,
+                                    tuple(self.roles.operator_ids())),
+                         consent_notice=self.config.consent_notice, polisher=polisher)
         self.audit = AuditStore(self.app.store.engine)
-        self.dispatcher = Dispatcher(transport, self.roles, self.ingest, self.config.prefix,
-                                     self.config.manager_groups, audit=self._audit)
-        self.context = BotContext(self.app, settings, self.roles)
+        self.dispatcher = Dispatcher(transport, self.roles, self.live, self.config.prefix,
+                                     self.config.manager_groups, audit=self._audit,
+                                     tz=settings.tz)
+        self.context = BotContext(self.app, settings, self.roles, polisher=polisher)
         # Order matters only for readability: command names are unique across routers.
         self.dispatcher.include_router(member.make_router(self.context))
         self.dispatcher.include_router(
             staff.make_router(self.context, manager.segment_describer(self.context)))
         self.dispatcher.include_router(operator.make_router(self.context))
         self.dispatcher.include_router(manager.make_router(self.context))
-        self.dispatcher.include_router(joins.make_router(self.context, self.ingest,
-                                                         self.config.consent_notice))
         self.jobs = JobQueue(settings.tz)
-
-    def ingest(self, event: MessageEvent) -> None:
-        report = self.ingestor.ingest([event])
-        for reject in report.rejects:
-            log.warning("跳过 %s", reject)
 
     def _audit(self, entry: Audit) -> None:
         self.audit.record(entry.ts, entry.actor, entry.command, entry.target, entry.allowed)
@@ -130,21 +131,16 @@ class Bot:
             await asyncio.sleep(0)
 
     def segment(self) -> None:
-        from handlers.segments import run_and_store
-
         run_and_store(self.app.store, self.settings, self.app.labels, datetime.now(UTC))
 
     async def reactivation(self) -> None:
         """Run the suggestion triggers on the clock: declining members surface without a
         message of their own."""
-        for to, text in operator.pending_notifications(self.context, datetime.now(UTC)):
-            await self.transport.send_private(to, text)
+        await self.dispatcher.send(self.live.due(datetime.now(UTC)))
 
     async def weekly_report(self) -> None:
         """The managers' report: text and chart to each manager, text to the webhook."""
-        from handlers.manager import build_report
-
-        text, chart = build_report(self.context, datetime.now(UTC))
+        text, chart = manager.build_report(self.context, datetime.now(UTC))
         for manager_id in sorted(self.roles.managers):
             await self.transport.send_private(manager_id, text)
             if chart is not None:
@@ -180,7 +176,7 @@ class Bot:
         and a full collection used to walk all of them while a message waited (a 90 ms pause
         in bench_live's worst case, about 30 ms with them frozen).
         """
-        _ = self.app.store, self.app.labels, self.app.analyzer, self.context.suggest_hook
+        _ = self.app.store, self.app.labels, self.app.analyzer, self.live.triggers
         # Every module with hot statements is imported by now: compile them all (≈ 20 ms that
         # the first message paid, with the next few queued behind it).
         self.app.store.compile_statements()
@@ -201,7 +197,7 @@ class Bot:
             # suggestion hook's watermark is written.
             try:
                 self.refresh()
-                self.context.flush()
+                self.live.flush()
             finally:
                 if self.checkpointer is not None:
                     self.checkpointer.stop()
@@ -251,7 +247,8 @@ def wechaty_transport(settings: Settings) -> Transport:
     """Endpoint and token from `[wechaty]` in siyu.toml, else the variables Wechaty uses."""
     import os
 
-    from bot.transports.wechaty import WechatyNotInstalled, WechatyTransport
+    from bot.transports.wechaty import WechatyTransport
+    from bot.transports.wechaty_setup import WechatyNotInstalled
 
     conf = section(settings, "wechaty")
     endpoint = conf.get("endpoint") or os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT")

@@ -32,11 +32,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
-from bot.events import Reject
-from bot.sources.business import EventRow, LinkRow, OrderRow, normalize_phone
-from bot.sources.common import short
+from handlers.events import Reject
 from handlers.personas import refresh_stale_tags
+from handlers.rows import EventRow, LinkRow, OrderRow, normalize_phone, short
+from handlers.settings import Settings
 from storage.business import (
     BusinessStore,
     NewContentEvent,

@@ -26,10 +26,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.config import Settings
-from bot.events import MemberInfo, MessageEvent, Reject, SourceItem
 from handlers.bulk import paused_gc
+from handlers.events import MemberInfo, MessageEvent, Reject, SourceItem
 from handlers.personas import refresh_stale_tags
+from handlers.settings import Settings
 from persona.analyze import Analyzer
 from storage.batches import Batch, NewMessage, signals_json
 from storage.repo import Store

@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.config import Settings
 from handlers.personas import (
     DECODED_MAX,
     PersonaView,
@@ -32,6 +31,7 @@ from handlers.personas import (
     tag_from_row,
     to_record,
 )
+from handlers.settings import Settings
 from persona.aggregate import build_persona
 from persona.commerce import ContentEventRecord, OrderRecord
 from persona.persona import MessageRecord

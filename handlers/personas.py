@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import Settings
 from handlers.bulk import paused_gc
+from handlers.settings import Settings
 from persona.aggregate import build_persona
 from persona.kept import (
     KeptActivity,

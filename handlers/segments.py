@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from bot.config import Settings
 from handlers.bulk import paused_gc
 from handlers.personas import persona_settings, tag_from_row, to_record
+from handlers.settings import ConfigError, Settings, section
 from persona.aggregate import build_persona
 from persona.member_columns import MemberColumns, columns_from_inputs, merge_tags
 from persona.member_table import Detail, MemberInput, Quote, join_channel
@@ -56,8 +56,6 @@ class SegmentOutcome:
 def segment_params(settings: Settings) -> SegmentParams:
     """Run parameters from siyu.toml: the shared lifecycle thresholds and goal, plus any
     `[segment]` overrides (k_min, k_max, min_support …)."""
-    from bot.config import ConfigError, section
-
     base: dict[str, Any] = {"new_days": settings.new_days,
                             "declining_days": settings.declining_days,
                             "goal": settings.goal, "timezone": settings.timezone}

@@ -327,7 +327,7 @@ def main() -> int:
         return 0
 
     if args.floors:
-        from bot.config import Settings
+        from handlers.settings import Settings
 
         work = Path(tempfile.mkdtemp(prefix="siyu-floors-"))
         for name, secs in floors(Path(args.floors[0]), work, Path(args.floors[1]),
@@ -393,7 +393,7 @@ def main() -> int:
           "the process waited for a core or the disk)")
     print("\nfloors: CPU of the bare operations any ingest that stores every message pays "
           "(scripts/bench_ingest.py: floors):")
-    from bot.config import Settings
+    from handlers.settings import Settings
 
     for name, secs in floors(data, work, work / "breakdown.db", Settings().batch_size).items():
         print(f"  {name:56} {secs:6.2f} s")

@@ -62,8 +62,8 @@ from sample_community import (  # noqa: E402
     iter_bulk_messages,
 )
 
-from bot.events import MessageEvent, MessageType  # noqa: E402
 from bot.transports.base import EventHandler, RecordingSends  # noqa: E402
+from handlers.events import MessageEvent, MessageType  # noqa: E402
 
 TRIGGER_INTENTS = frozenset({"question", "complaint", "purchase_intent"})
 MANAGER = "bench-manager"
@@ -400,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bot.config import load_settings
     from bot.runner import Bot
-    from handlers.suggest import suggest_config
+    from handlers.suggest_config import suggest_config
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="siyu-bench-live-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -460,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Split each message's service time: ingest (analyse + one transaction) vs the rest
     # (the message hooks: suggestion triggers, drafting, the notify queue).
     ingest_times: list[float] = []
-    real_ingest = bot.dispatcher.ingest
+    real_ingest = bot.live.ingest
 
     def timed_ingest(event: MessageEvent) -> None:
         s = time.perf_counter()
@@ -469,7 +469,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             ingest_times.append(time.perf_counter() - s)
 
-    bot.dispatcher.ingest = timed_ingest
+    bot.live.ingest = timed_ingest  # type: ignore[method-assign]
     if args.statements:
         trace_statements(bot.app.store.engine, transport)
     asyncio.run(bot.run())

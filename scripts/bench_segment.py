@@ -139,7 +139,7 @@ class Pools:
 
     def __init__(self, seed: int, messages: int = 6000) -> None:
         from bot.app import App
-        from bot.config import Settings
+        from handlers.settings import Settings
 
         app = App(Settings(db="sqlite://"))
         analyzer = app.analyzer
@@ -726,9 +726,9 @@ def run_child_db(n: int, seed: int, db_dir: Path) -> dict[str, Any]:
 
     import persona.segment as segment_mod
     from bot.app import App
-    from bot.config import Settings
     from handlers.bulk import paused_gc
     from handlers.segments import gather_columns, segment_params, store_result
+    from handlers.settings import Settings
     from persona.segment import run_segmentation
     from storage.segments import SegmentStore, json_text
 

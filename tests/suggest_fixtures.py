@@ -12,9 +12,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import App
-from bot.config import Settings, load_settings
-from bot.events import MessageEvent, MessageType
+from bot.config import load_settings
+from handlers.events import MessageEvent, MessageType
 from handlers.ingest import Ingestor
+from handlers.settings import Settings
 from storage.members import MemberRow
 from storage.repo import Store
 

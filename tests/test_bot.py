@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import load_settings
 from bot.runner import Bot, BotConfig
 from bot.transports.console import ConsoleTransport
+from handlers.settings import ConfigError
 
 CONFIG = """
 [bot]
@@ -161,11 +162,11 @@ def test_bot_loads_everything_before_the_first_message_and_freezes_it_while_runn
         async def run(self, on_event):  # type: ignore[no-untyped-def]
             seen["frozen"] = gc.get_freeze_count()
             seen["loaded"] = {"store", "analyzer", "labels"} <= set(bot.app.__dict__)
-            seen["hook"] = bot.context._suggest_hook is not None
+            seen["hook"] = bot.live._triggers is not None
             await super().run(on_event)
 
     bot = Bot(settings, Watching(stdin=io.StringIO("朵朵妈: 你好\n"), stdout=io.StringIO()))
-    assert bot.context._suggest_hook is None  # set up by run(), not by constructing
+    assert bot.live._triggers is None  # set up by run(), not by constructing
     asyncio.run(bot.run())
     assert seen == {"frozen": seen["frozen"], "loaded": True, "hook": True}
     assert isinstance(seen["frozen"], int) and seen["frozen"] > 1000

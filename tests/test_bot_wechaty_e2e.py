@@ -28,7 +28,8 @@ from wechaty_harness import (
 
 from bot.config import load_settings
 from bot.runner import Bot
-from bot.transports.wechaty import Backoff, WechatyTransport
+from bot.transports.wechaty import WechatyTransport
+from bot.transports.wechaty_setup import Backoff
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'warn' method is deprecated:DeprecationWarning")
 

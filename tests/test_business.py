@@ -15,22 +15,21 @@ from zoneinfo import ZoneInfo
 import pytest
 from cli_helpers import siyu
 
-from bot.config import Settings
 from bot.sources.business import (
     EVENT_FIELDS,
     ORDER_FIELDS,
     MapError,
-    normalize_phone,
     open_events,
     open_links,
     open_orders,
-    parse_amount,
     parse_map,
-    parse_time,
 )
+from bot.sources.business_fields import parse_amount, parse_time
 from bot.sources.common import BadItem, SourceError
 from handlers.business import ImportReport, finish, import_events, import_links, import_orders
 from handlers.personas import build_personas
+from handlers.rows import normalize_phone
+from handlers.settings import Settings
 from persona.aggregate import build_persona
 from persona.commerce import ContentEventRecord, OrderRecord, content_event_id, order_stats
 from persona.persona import Persona, PersonaSettings, Tag

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings, section
+from bot.config import load_settings
+from handlers.settings import ConfigError, section
 
 
 def write(tmp_path: Path, text: str) -> str:

@@ -42,8 +42,8 @@ from types import ModuleType
 
 import pytest
 
-from bot.events import MessageEvent
 from bot.sources import open_source
+from handlers.events import MessageEvent
 
 ROOT = Path(__file__).resolve().parent.parent
 N_MESSAGES = 20_000

@@ -36,13 +36,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import Settings
 from bot.dispatcher import Audit, Dispatcher
-from bot.events import MemberInfo, MessageEvent, MessageType, Reject, SourceItem
 from bot.sources import SourceError, open_source
 from bot.sources.common import HEAD_SIZE
 from bot.sources.wechatmsg import COLUMNS
 from bot.transports.base import RecordingSends
+from handlers.events import JoinEvent, MemberInfo, MessageEvent, MessageType, Reject, SourceItem
+from handlers.live import Outgoing
+from handlers.settings import Settings
 from persona.analyze import MAX_KEYWORDS, MAX_SCORE, Analyzer
 from persona.resources import default_lexicon
 from persona.signals import (
@@ -694,13 +695,27 @@ class Harness:
     names: frozenset[str]
 
 
+@dataclass
+class RecordingLive:
+    """The live use case's place in the dispatcher: records what would be ingested."""
+
+    ingested: list[MessageEvent]
+
+    def on_message(self, event: MessageEvent) -> list[Outgoing]:
+        self.ingested.append(event)
+        return []
+
+    def on_join(self, event: JoinEvent) -> list[Outgoing]:
+        return []
+
+
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     """The real command routers over a small database; ingest itself is a no-op recorder."""
     from bot.app import App
     from bot.roles import Roles
-    from handlers import joins, manager, member, operator, staff
-    from handlers.context import BotContext
+    from bot.routers import manager, member, operator, staff
+    from bot.routers.context import BotContext
     from handlers.ingest import Ingestor
 
     db = tmp_path_factory.mktemp("dispatch") / "bot.db"
@@ -722,13 +737,12 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     audits: list[Audit] = []
     dispatchers = {}
     for prefix in ("/", "！", "小禾 "):
-        d = Dispatcher(transport, roles, ingested.append, prefix, [MANAGERS_GROUP],
+        d = Dispatcher(transport, roles, RecordingLive(ingested), prefix, [MANAGERS_GROUP],
                        audit=audits.append, clock=lambda: NOW)
         d.include_router(member.make_router(context))
         d.include_router(staff.make_router(context, manager.segment_describer(context)))
         d.include_router(operator.make_router(context))
         d.include_router(manager.make_router(context))
-        d.include_router(joins.make_router(context, ingested.append))
         dispatchers[prefix] = d
     names = frozenset(n for c in dispatchers["/"]._commands.values() for n in c.names)
     errors = _Errors()

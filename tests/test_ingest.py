@@ -14,9 +14,9 @@ import pytest
 
 import handlers.ingest as ingest_mod
 from bot.app import App
-from bot.config import Settings
-from bot.events import MessageEvent, MessageType
+from handlers.events import MessageEvent, MessageType
 from handlers.ingest import Ingestor, IngestReport
+from handlers.settings import Settings
 from persona.analyze import Analyzer
 from persona.signals import Signals
 

@@ -11,15 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from handlers.feedback import feedback_summary, set_status
+from handlers.invites import InviteRun, draft_invites
 from handlers.personas import build_personas
-from handlers.suggest import (
-    InviteRun,
-    SuggestError,
-    draft_invites,
-    feedback_summary,
-    set_status,
-    suggest_for_new_messages,
-)
+from handlers.suggest import SuggestError
+from handlers.triggers import suggest_for_new_messages
 from tests.suggest_fixtures import NOW, Community, ago, price_mom, quality_mom, service_dad
 
 

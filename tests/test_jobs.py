@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import load_settings
 from bot.runner import Bot, parse_weekly
 from bot.scheduler import guarded
 from bot.transports.console import ConsoleTransport
+from handlers.settings import ConfigError
 
 
 @pytest.fixture

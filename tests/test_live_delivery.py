@@ -37,9 +37,9 @@ from typing import Any
 import pytest
 
 from bot.config import load_settings
-from bot.events import JoinEvent, MessageEvent, MessageType
 from bot.runner import Bot
 from bot.transports.base import Event, EventHandler, RecordingSends
+from handlers.events import JoinEvent, MessageEvent, MessageType
 from handlers.personas import build_personas
 
 CONSENT = "欢迎！我们会分析群聊来更好地服务你，发送 /退出 可停止。"

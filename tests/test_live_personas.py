@@ -17,14 +17,14 @@ from pg import fresh_database, require_postgres
 from sqltrace import trace
 
 from bot.app import App
-from bot.events import MessageEvent, MessageType
 from bot.sources.business import open_orders
 from handlers.business import import_orders
+from handlers.events import MessageEvent, MessageType
 from handlers.ingest import Ingestor
+from handlers.live import LiveTriggers
 from handlers.live_personas import LivePersonas
 from handlers.personas import build_personas
 from handlers.segments import run_and_store
-from handlers.suggest import SuggestHook
 from storage.privacy import PrivacyStore
 from tests.suggest_fixtures import NOW, Community, ago, price_mom, quality_mom, service_dad
 
@@ -74,7 +74,7 @@ def url(request: pytest.FixtureRequest) -> Iterator[str | None]:
 def test_cached_personas_equal_build_personas_through_a_stream(tmp_path: Path,
                                                                url: str | None) -> None:
     c = _community(tmp_path, url)
-    hook = SuggestHook(c.store, c.settings, c.labels)
+    hook = LiveTriggers(c.store, c.settings, c.labels)
     live = hook.personas
     pks = [c.member(s).pk for s in SENDERS]
     rnd = Random(3)
@@ -122,7 +122,7 @@ def test_erasure_and_the_bound_are_respected(tmp_path: Path) -> None:
 
 def test_a_cached_trigger_reads_no_history(tmp_path: Path) -> None:
     c = _community(tmp_path)
-    hook = SuggestHook(c.store, c.settings, c.labels)
+    hook = LiveTriggers(c.store, c.settings, c.labels)
     first = c.say("wxid_price", "这款面霜多少钱？", ago(hours=3))
     c.commit()
     hook.messages([first], ago(hours=3))
@@ -142,7 +142,7 @@ def test_cached_records_share_one_signals_per_document(tmp_path: Path) -> None:
     """The same line said again, by anyone, gives records that carry one `Signals` between
     them; the personas stay those `build_personas` computes."""
     c = _community(tmp_path)
-    hook = SuggestHook(c.store, c.settings, c.labels)
+    hook = LiveTriggers(c.store, c.settings, c.labels)
     pks = [c.member(s).pk for s in SENDERS]
     hook.personas.build(NOW, pks)  # everyone loaded from history
     for i, sender in enumerate(SENDERS * 2):

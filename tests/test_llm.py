@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import load_settings
 from bot.llm import LlmConfig, Polisher, llm_config, make_polisher, mask
+from handlers.settings import ConfigError
 from handlers.suggest import suggest_for_member
 from tests.suggest_fixtures import NOW, Community, ago
 
@@ -190,7 +191,10 @@ def test_suggestions_use_the_polish_and_keep_the_template(fake: FakeLLM,
     c.say("wxid_138001", "大家好", ago(30), "小王")
     c.say("wxid_138001", "这款奶粉的成分安全吗？我电话13900001111", ago(hours=1))
     c.commit()
-    (v,) = suggest_for_member(c.store, c.settings, c.labels, c.member("wxid_138001"), NOW)
+    # The bot hands the use case the polisher `[llm]` configures (bot/routers/context.py).
+    polish = make_polisher(c.settings, env={})
+    (v,) = suggest_for_member(c.store, c.settings, c.labels, c.member("wxid_138001"), NOW,
+                              polisher=polish)
     assert v.row.polished and v.row.text.startswith("【润色】")
     assert "【润色】" not in v.row.template_text and "小王" in v.row.text
     assert v.to_json()["polished"] is True
@@ -202,5 +206,5 @@ def test_suggestions_use_the_polish_and_keep_the_template(fake: FakeLLM,
     c.say("wxid_138001", "辅食机好用吗？", NOW)
     c.commit()
     (w,) = suggest_for_member(c.store, c.settings, c.labels, c.member("wxid_138001"),
-                              NOW.replace(minute=5))
+                              NOW.replace(minute=5), polisher=polish)
     assert not w.row.polished and w.row.text == w.row.template_text

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
-from handlers.suggest import load_playbook
+from bot.config import load_settings
+from handlers.settings import ConfigError
+from handlers.suggest_config import load_playbook
 from persona.playbook import (
     DEFAULT_INTERESTS,
     NEXT_ACTIONS,

@@ -30,12 +30,12 @@ from sqlalchemy import DateTime, create_engine, func, inspect, select, text, upd
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from bot.app import App
-from bot.config import Settings
 from bot.sources import open_source
 from bot.sources.business import open_events, open_orders
 from handlers.business import finish, import_events, import_orders
 from handlers.ingest import Ingestor, IngestReport
 from handlers.segments import run_and_store
+from handlers.settings import Settings
 from storage.audit import AuditStore
 from storage.batches import Batch, NewMessage
 from storage.business import BusinessStore, NewLink, NewOrder

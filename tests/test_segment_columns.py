@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.config import Settings
 from handlers.personas import refresh_stale_tags
 from handlers.segments import gather_columns, gather_inputs, run_and_store, segment_params
+from handlers.settings import Settings
 from persona.member_columns import columns_from_inputs
 from persona.persona import saturate
 from persona.segment import run_segmentation

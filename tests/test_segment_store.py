@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from test_segment_columns import LABELS, _community
 
-from bot.config import Settings
 from handlers.personas import refresh_stale_tags
 from handlers.segments import run_and_store, run_document, segment_params
+from handlers.settings import Settings
 from persona.segment import run_segmentation
 from persona.segment_result import STORED_FORMAT_VERSION, SegmentResult
 from storage.db import open_database

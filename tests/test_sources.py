@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.events import MessageEvent, Reject
 from bot.sources import FORMATS, Source, SourceError, detect_format, expand_paths, open_source
+from handlers.events import MessageEvent, Reject
 
 DATA = Path(__file__).parent / "data"
 CSV_HEADER = ("localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,"

@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.events import MemberInfo, MessageEvent, MessageType, Reject, SourceItem, stable_message_id
 from bot.sources import SourceError, open_source
+from handlers.events import (
+    MemberInfo,
+    MessageEvent,
+    MessageType,
+    Reject,
+    SourceItem,
+    stable_message_id,
+)
 
 DATA = Path(__file__).parent / "data"
 GROUP = "20231101888@chatroom"
@@ -374,11 +381,11 @@ def test_copy_in_another_folder_gives_same_ids(tmp_path: Path) -> None:
 
 
 def test_message_event_fast_constructor_is_the_dataclass() -> None:
-    """bot.events.message_event fills the frozen slots directly; the event must be the same."""
+    """handlers.events.message_event fills the frozen slots directly; the event must be the same."""
     import dataclasses
     from datetime import UTC, datetime
 
-    from bot.events import MessageEvent, MessageType, message_event
+    from handlers.events import MessageEvent, MessageType, message_event
 
     values = dict(id="m1", ts=datetime(2026, 11, 20, 4, tzinfo=UTC), chat="g@chatroom",
                   sender="wxid_a", type=MessageType.TEXT, text="好的", chat_name="群",

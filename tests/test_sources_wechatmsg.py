@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.events import MessageEvent, MessageType, Reject, SourceItem, stable_message_id
 from bot.sources import SourceError, open_source
+from handlers.events import MessageEvent, MessageType, Reject, SourceItem, stable_message_id
 
 DATA = Path(__file__).parent / "data"
 ROOM = "20231101888@chatroom"

@@ -14,20 +14,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from bot.config import ConfigError
-from bot.events import MessageType
+from handlers.events import MessageType
+from handlers.feedback import feedback_summary, set_status
+from handlers.live import LiveTriggers
 from handlers.personas import build_personas
-from handlers.suggest import (
-    SuggestError,
-    SuggestHook,
-    SuggestionView,
-    SuggestRun,
-    feedback_summary,
-    set_status,
-    suggest_config,
-    suggest_for_member,
-    suggest_for_new_messages,
-)
+from handlers.settings import ConfigError
+from handlers.suggest import SuggestError, SuggestionView, suggest_for_member
+from handlers.suggest_config import suggest_config
+from handlers.triggers import SuggestRun, suggest_for_new_messages
 from persona.persona import MessageRecord
 from persona.playbook import default_playbook
 from persona.signals import Signals
@@ -235,14 +229,14 @@ def test_old_history_does_not_flood_the_operator(tmp_path: Path) -> None:
 
 
 def test_live_join_events_get_one_welcome(tmp_path: Path) -> None:
-    """A live join is stored as WeChat's own join notice (handlers/joins.py) and handed to
+    """A live join is stored as WeChat's own join notice (handlers/live.py) and handed to
     the live hook like any message: one welcome, never a second, none for an opted-out
     member."""
     c = Community(tmp_path)
     join = c.say("wxid_new", '"小禾助手"邀请"新妈妈"加入了群聊', ago(hours=2), "新妈妈",
                  type_=MessageType.SYSTEM)
     c.commit()
-    live = SuggestHook(c.store, c.settings, c.labels)
+    live = LiveTriggers(c.store, c.settings, c.labels)
     (v,) = live.messages([join], NOW).notify
     assert v.row.scenario == "welcome" and v.row.message_id == join
     assert "[event=join]" in v.row.why[0]

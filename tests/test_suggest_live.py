@@ -1,8 +1,8 @@
 """The live suggestion path and the storage rules that keep it safe with several processes.
 
-- `SuggestHook.messages` looks at the message just stored and its sender only (the full pass
-  over the look-back window is for imports and the clock), with the same rules as the full
-  pass: welcome once, one pending row per member and scenario, the hourly cap.
+- `LiveTriggers.messages` (handlers/live.py) looks at the message just stored and its sender
+  only (the full pass over the look-back window is for imports and the clock), with the same
+  rules as the full pass: welcome once, one pending row per member and scenario, the hourly cap.
 - `SuggestionStore` keeps the one-pending rule, status changes and the notify cap in the
   database (partial unique index, ON CONFLICT DO NOTHING, conditional updates, a lock around
   the claim), so two bot processes on one database cannot break them. Each storage test runs
@@ -23,7 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqltrace import trace
 
-from handlers.suggest import SuggestError, SuggestHook, set_status, suggest_for_new_messages
+from handlers.feedback import set_status
+from handlers.live import LiveTriggers
+from handlers.suggest import SuggestError
+from handlers.triggers import suggest_for_new_messages
 from persona.suggest import PRIORITY
 from storage.batches import Batch, NewMessage
 from storage.db import open_database
@@ -42,7 +45,7 @@ def test_live_hook_reads_only_the_messages_it_is_given(tmp_path: Path) -> None:
     imported = c.say("wxid_a", "这款面霜多少钱？", ago(hours=3))  # e.g. a file import
     live = c.say("wxid_b", "快递怎么还没到，太慢了", ago(hours=1))
     c.commit()
-    hook = SuggestHook(c.store, c.settings, c.labels)
+    hook = LiveTriggers(c.store, c.settings, c.labels)
     run = hook.messages([live], NOW)
     assert run.messages == 1 and run.created == 1
     assert [(v.member_id, v.row.scenario, v.row.message_id) for v in run.notify] == [
@@ -58,7 +61,7 @@ def test_live_hook_ignores_unknown_ids_and_messages_past_the_window(tmp_path: Pa
     c = Community(tmp_path)
     old = c.say("wxid_a", "这款面霜多少钱？", ago(days=5), "小A")
     c.commit()
-    hook = SuggestHook(c.store, c.settings, c.labels)
+    hook = LiveTriggers(c.store, c.settings, c.labels)
     run = hook.messages(["no-such-id", old], NOW)  # older than max_age_hours (72 h)
     assert run.messages == 0 and run.created == 0 and run.notify == []
 
@@ -69,7 +72,7 @@ def test_live_hook_welcomes_a_newcomer_once_by_their_first_words(tmp_path: Path)
     c.commit()
     first = c.say("wxid_new", "大家好，我是新来的", ago(hours=5), "新人")
     c.commit()
-    hook = SuggestHook(c.store, c.settings, c.labels)
+    hook = LiveTriggers(c.store, c.settings, c.labels)
     later = c.say("wxid_new", "今天天气不错", ago(hours=1))
     c.commit()
     run = hook.messages([later], NOW)
@@ -85,9 +88,9 @@ def test_live_bot_hands_out_a_join_welcome_at_the_join(tmp_path: Path) -> None:
     import asyncio
 
     from bot.config import load_settings
-    from bot.events import JoinEvent
     from bot.runner import Bot
     from bot.transports.base import RecordingSends
+    from handlers.events import JoinEvent
 
     class Once(RecordingSends):
         name = "once"
@@ -126,7 +129,7 @@ def test_live_hook_keeps_the_hourly_cap_and_skips_the_count_when_full(tmp_path: 
     ids += [c.say(f"wxid_{i}", "快递怎么还没到，太慢了", ago(hours=3 - i / 10))
             for i in range(4)]
     c.commit()
-    hook = SuggestHook(c.store, c.settings, c.labels)
+    hook = LiveTriggers(c.store, c.settings, c.labels)
     sent = [len(hook.messages([mid], NOW).notify) for mid in ids[2:]]
     assert sent == [1, 1, 0, 0]
     assert len(hook.messages([], NOW + timedelta(minutes=61)).notify) == 2
@@ -139,7 +142,7 @@ def test_a_quiet_message_costs_one_query_and_a_full_hour_none_more(tmp_path: Pat
     for i in range(30):  # a day of history the old hook re-read on every message
         c.say(f"wxid_{i % 5}", "这款面霜适合什么年龄用？", ago(hours=20 - i / 2), f"成员{i % 5}")
     c.commit()
-    hook = SuggestHook(c.store, c.settings, c.labels)
+    hook = LiveTriggers(c.store, c.settings, c.labels)
     assert len(hook.new_messages(ago(hours=4)).notify) == 1  # the hour is now full
     quiet = [c.say("wxid_1", "好的", ago(hours=3) + timedelta(seconds=i)) for i in range(3)]
     c.commit()
@@ -161,7 +164,7 @@ def test_live_hook_still_notices_members_turning_declining(tmp_path: Path) -> No
     c.say("wxid_b", "大家好", ago(hours=1), "小B")
     mid = c.say("wxid_b", "今天天气不错", ago(hours=1))
     c.commit()
-    hook = SuggestHook(c.store, c.settings, c.labels)
+    hook = LiveTriggers(c.store, c.settings, c.labels)
     run = hook.messages([mid], NOW)
     assert "reactivate" in {v.row.scenario for v in run.notify}
 
@@ -171,7 +174,7 @@ def test_live_hook_holds_the_watermark_until_the_next_sync_or_flush(tmp_path: Pa
     a = c.say("wxid_a", "大家好", ago(hours=1) - timedelta(seconds=20), "小A")
     b = c.say("wxid_a", "今天天气不错", ago(hours=1))
     c.commit()
-    hook = SuggestHook(c.store, c.settings, c.labels)
+    hook = LiveTriggers(c.store, c.settings, c.labels)
     ss = SuggestionStore(c.store.engine)
     hook.messages([a], ago(hours=1) - timedelta(seconds=20))
     first = ss.get_state("watermark")

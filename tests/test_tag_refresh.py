@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from test_storage import T0, batch, msg
 
-from bot.config import Settings
 from handlers.personas import refresh_stale_tags
+from handlers.settings import Settings
 from storage.db import open_database
 from storage.repo import Store
 

@@ -35,15 +35,15 @@ from wechaty_harness import (
     start_gateway,
 )
 
-from bot.events import JoinEvent, MessageEvent, MessageType
-from bot.transports.wechaty import (
+from bot.transports.wechaty import WechatyTransport
+from bot.transports.wechaty_setup import (
     INSTALL_HINT,
     Backoff,
     WechatyNotInstalled,
-    WechatyTransport,
     WechatyTransportError,
     load_wechaty,
 )
+from handlers.events import JoinEvent, MessageEvent, MessageType
 
 FAST = Backoff(initial=0.1, factor=2.0, cap=0.4)
 
@@ -295,7 +295,7 @@ def test_a_rejected_token_stops_the_transport(gateway: Gateway) -> None:
 def test_stop_while_the_gateway_is_unreachable() -> None:
     """No gateway at all: run() keeps retrying (logging each attempt) until stop()."""
     require_client()
-    from bot.transports.wechaty import free_loopback_port
+    from bot.transports.wechaty_setup import free_loopback_port
 
     async def scenario() -> None:
         transport = WechatyTransport(f"127.0.0.1:{free_loopback_port()}", "t", backoff=FAST,

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bot.events import MessageEvent
 from bot.sandbox import (  # noqa: F401  (re-exported for the tests)
     BOT,
     GATEWAY_DIR,
@@ -31,6 +30,7 @@ from bot.sandbox import (  # noqa: F401  (re-exported for the tests)
     start_gateway,
 )
 from bot.transports.base import Event
+from handlers.events import MessageEvent
 
 if TYPE_CHECKING:
     from bot.transports.wechaty import WechatyTransport
@@ -52,7 +52,7 @@ MANAGERS_ROOM = "39817264510@chatroom"  # 小禾优选·管理群
 
 def client_missing_reason() -> str | None:
     """Why python-wechaty cannot be imported here, or None when it can."""
-    from bot.transports.wechaty import WechatyNotInstalled, load_wechaty
+    from bot.transports.wechaty_setup import WechatyNotInstalled, load_wechaty
 
     try:
         load_wechaty(CLIENT_CACHE_DIR)

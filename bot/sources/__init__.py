@@ -21,11 +21,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.events import Reject, SourceItem
 from bot.sources.chatlab import open_chatlab
 from bot.sources.common import HEAD_SIZE, Source, SourceError, check_head, read_head
 from bot.sources.wechatmsg import REQUIRED as _CSV_REQUIRED
 from bot.sources.wechatmsg import open_wechatmsg
+from handlers.events import Reject, SourceItem
 
 __all__ = ["FORMATS", "Source", "SourceError", "detect_format", "expand_paths", "open_source"]
 

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.events import SourceItem
+from handlers.events import SourceItem
+from handlers.rows import short
 
 # How much of a file is read to sniff its format and check that it is text.
 HEAD_SIZE = 64 * 1024
@@ -120,12 +121,6 @@ def _has_float(value: Any) -> bool:
             if kind is dict or kind is list:
                 stack.append(item)
     return False
-
-
-def short(value: object, limit: int = 40) -> str:
-    """repr() of a bad value, cut short so a reject reason stays one readable line."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def read_head(path: Path) -> bytes:

@@ -33,16 +33,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.events import MessageEvent, MessageType, Reject, SourceItem, stable_message_id
-from bot.sources.common import (
-    BadItem,
-    Source,
-    SourceError,
-    checked_lines,
-    csv_rows,
-    epoch,
-    short,
-)
+from bot.sources.common import BadItem, Source, SourceError, checked_lines, csv_rows, epoch
+from handlers.events import MessageEvent, MessageType, Reject, SourceItem, stable_message_id
+from handlers.rows import short
 
 FORMAT = "wechatmsg-csv"
 COLUMNS = ("localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "Status",

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from bot.events import JoinEvent, MessageEvent
+from handlers.events import JoinEvent, MessageEvent
 
 Event = MessageEvent | JoinEvent
 EventHandler = Callable[[Event], Awaitable[None]]

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from bot.events import JoinEvent, MessageEvent, MessageType
 from bot.transports.base import EventHandler
+from handlers.events import JoinEvent, MessageEvent, MessageType
 
 _SPEAKER = re.compile(r"^(?:(私聊|dm)\s+)?([^:：\s][^:：]{0,31})\s*[:：]\s*(.*)$", re.IGNORECASE)
 _MENTION = re.compile(r"@([^\s@\u2005]+)")

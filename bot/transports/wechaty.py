@@ -2,22 +2,18 @@
 
 python-wechaty is an optional dependency (`pip install 'siyu-companion[wechaty]'`) with old pins
 (pyee<12, urllib3<2) that the core package must not inherit, so it is imported only when a
-`WechatyTransport` is built. The workarounds below come from running the real client against a
-real Node gateway on loopback (shared notes/wechaty.md):
+`WechatyTransport` is built (bot/transports/wechaty_setup.py: `load_wechaty`, with the
+workarounds running it needed).
 
-* Python 3.11 rejects one of its dataclass defaults; giving `PuppetOptions` a `__hash__` before
-  the import lets it load unchanged.
-* It creates `./.wechaty` in the working directory at import time unless `CACHE_DIR` is set.
-* Its login path refuses to start when port 5000 is taken: each connection gets an explicit free
-  loopback port (nothing listens on it, since no wechaty plugins are used).
-* Its own reconnect (sleep 60 s, then `restart()` on the same instance) fails with "Scheduler is
-  already running". So this transport supervises the connection itself: a fresh client per
-  connection, torn down completely when the gateway drops, and reconnected with a capped
-  exponential backoff. A periodic `ding` probe catches a gateway that hangs without closing the
-  socket.
+Its own reconnect (sleep 60 s, then `restart()` on the same instance) fails with "Scheduler is
+already running". So this transport supervises the connection itself: a fresh client per
+connection, torn down completely when the gateway drops, and reconnected with a capped
+exponential backoff. A periodic `ding` probe catches a gateway that hangs without closing the
+socket.
 
 Only translation happens here (see bot/transports/__init__.py): Wechaty messages become
-`MessageEvent`, room joins become `JoinEvent`, and `send_*` become `say()` calls.
+`MessageEvent`, room joins become `JoinEvent` (bot/transports/wechaty_events.py), and `send_*`
+become `say()` calls.
 """
 
 from __future__ import annotations
@@ -25,127 +21,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
-import warnings
 from collections import OrderedDict
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.events import JoinEvent, MessageEvent, MessageType, stable_message_id
 from bot.transports.base import Event, EventHandler
+from bot.transports.wechaty_events import aware, translate_join, translate_message
+from bot.transports.wechaty_setup import (
+    LOOPBACK,
+    Backoff,
+    WechatyTransportError,
+    free_loopback_port,
+    load_wechaty,
+    split_endpoint,
+)
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install 'siyu-companion[wechaty]'"
-ORIGIN = "wechaty"
-LOOPBACK = "127.0.0.1"
-
-# Wechaty's message kinds (the gRPC enum names, as `Message.type()` returns them after the
-# client's own mapping from the Node puppet's numbering) → our neutral kinds.
-_TYPES: dict[str, MessageType] = {
-    "MESSAGE_TYPE_TEXT": MessageType.TEXT,
-    "MESSAGE_TYPE_IMAGE": MessageType.IMAGE,
-    "MESSAGE_TYPE_AUDIO": MessageType.VOICE,
-    "MESSAGE_TYPE_VIDEO": MessageType.VIDEO,
-    "MESSAGE_TYPE_ATTACHMENT": MessageType.FILE,
-    "MESSAGE_TYPE_EMOTICON": MessageType.STICKER,
-    "MESSAGE_TYPE_URL": MessageType.LINK,
-    "MESSAGE_TYPE_LOCATION": MessageType.LOCATION,
-    "MESSAGE_TYPE_MINI_PROGRAM": MessageType.MINI_PROGRAM,
-    "MESSAGE_TYPE_RED_ENVELOPE": MessageType.RED_PACKET,
-    "MESSAGE_TYPE_TRANSFER": MessageType.TRANSFER,
-    "MESSAGE_TYPE_CHAT_HISTORY": MessageType.FORWARD,
-    "MESSAGE_TYPE_CONTACT": MessageType.CONTACT_CARD,
-    "MESSAGE_TYPE_RECALLED": MessageType.RECALL,
-}
-
-
-class WechatyNotInstalled(ImportError):
-    """python-wechaty (or one of its pinned dependencies) cannot be imported."""
-
-
-class WechatyTransportError(RuntimeError):
-    """A problem retrying cannot fix, such as a token the gateway rejects."""
-
-
-def _default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "siyu-companion" / "wechaty"
-
-
-def load_wechaty(cache_dir: Path | None = None) -> Any:
-    """Import python-wechaty with the known workarounds applied; return the `wechaty` module.
-
-    `CACHE_DIR` and `WECHATY_LOG` are only defaulted, never overridden, so an operator's own
-    settings win. The library's loggers default to "error": at "info" they print every member
-    message and the gateway token to stderr.
-    """
-    os.environ.setdefault("CACHE_DIR", str(cache_dir or _default_cache_dir()))
-    os.environ.setdefault("WECHATY_LOG", "error")
-    try:
-        from wechaty_puppet.schemas.puppet import PuppetOptions
-
-        if PuppetOptions.__hash__ is None:
-            # A dataclass default of this type is "mutable" to Python 3.11 unless hashable.
-            PuppetOptions.__hash__ = object.__hash__  # type: ignore[method-assign]
-        with warnings.catch_warnings():
-            # Its telnetlib import warns on every start; nothing a user of ours can act on.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            import wechaty
-    except ImportError as exc:
-        missing = getattr(exc, "name", None) or str(exc)
-        if missing == "telnetlib":
-            raise WechatyNotInstalled(
-                "python-wechaty needs telnetlib, which Python 3.13 removed: use Python 3.11 or 3.12"
-            ) from exc
-        raise WechatyNotInstalled(
-            f"the wechaty transport needs python-wechaty ({missing} is missing): {INSTALL_HINT}"
-        ) from exc
-    return wechaty
-
-
-def free_loopback_port() -> int:
-    """A port nothing listens on right now (python-wechaty insists on checking one)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return int(s.getsockname()[1])
-
-
-def _split_endpoint(endpoint: str) -> tuple[str, int]:
-    host, sep, port = endpoint.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise ValueError(f"wechaty endpoint must be HOST:PORT, got {endpoint!r}")
-    return host, int(port)
-
-
-def _aware(timestamp: float | int | None) -> datetime:
-    """Gateways send milliseconds (Node puppets) or seconds (older ones); 0 means unknown."""
-    if not timestamp:
-        return datetime.now(UTC)
-    seconds = timestamp / 1000 if timestamp > 2_145_888_000 else timestamp
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class Backoff:
-    """Reconnect delays: `initial * factor**(n-1)` for the n-th consecutive failure, capped.
-
-    No jitter: there is one client per gateway, so there is no herd to spread out, and tests
-    can predict the schedule.
-    """
-
-    initial: float = 1.0
-    factor: float = 2.0
-    cap: float = 60.0
-
-    def delay(self, failures: int) -> float:
-        if failures <= 0:
-            return 0.0
-        return float(min(self.cap, self.initial * self.factor ** (failures - 1)))
 
 
 class _ConnectionLost(Exception):
@@ -177,7 +70,7 @@ class WechatyTransport:
     ) -> None:
         self._wechaty = load_wechaty(cache_dir)
         self.endpoint = endpoint
-        self._host, self._port = _split_endpoint(endpoint)
+        self._host, self._port = split_endpoint(endpoint)
         self._token = token
         self.backoff = backoff or Backoff()
         self.probe_interval = probe_interval
@@ -481,7 +374,7 @@ class WechatyTransport:
     async def _read_message(self, bot: Any, message_id: str) -> list[Event]:
         msg = bot.Message.load(message_id)
         await msg.ready()
-        return [await self.translate_message(msg)]
+        return [await translate_message(msg, self.self_id)]
 
     async def _read_join(self, bot: Any, payload: Any) -> list[Event]:
         room = bot.Room.load(payload.room_id)
@@ -492,70 +385,7 @@ class WechatyTransport:
         inviter = bot.Contact.load(payload.inviter_id) if payload.inviter_id else None
         if inviter is not None:
             await inviter.ready()
-        return list(await self.translate_join(room, invitees, inviter, _aware(payload.timestamp)))
-
-    async def translate_message(self, msg: Any) -> MessageEvent:
-        """A ready `wechaty.Message` → `MessageEvent` (the platform message id is kept)."""
-        payload = msg.payload
-        talker = msg.talker()
-        sender = talker.contact_id if talker is not None else payload.from_id
-        room = msg.room()
-        kind = _TYPES.get(getattr(msg.type(), "name", ""), MessageType.OTHER)
-        is_self = self.self_id is not None and sender == self.self_id
-        sender_name = talker.name if talker is not None else None
-        if room is not None:
-            chat, chat_name, is_group = room.room_id, await room.topic(), True
-            with contextlib.suppress(Exception):
-                # The member's group nickname (群昵称), as chat exports name senders.
-                sender_name = (await room.alias(talker)) or sender_name
-        else:
-            # A private chat is named after the other side, also for the bot's own messages.
-            partner = payload.to_id if is_self and payload.to_id else sender
-            chat, is_group = partner, False
-            chat_name = sender_name
-            if partner != sender:
-                other = msg.to()
-                chat_name = other.name if other is not None else None
-        return MessageEvent(
-            id=msg.message_id,
-            ts=_aware(payload.timestamp),
-            chat=chat,
-            sender=sender,
-            type=kind,
-            text=msg.text() if kind is MessageType.TEXT else (msg.text() or None),
-            chat_name=chat_name or None,
-            is_group=is_group,
-            sender_name=sender_name or None,
-            mentions=tuple(payload.mention_ids or ()),
-            is_self=is_self,
-            origin=ORIGIN,
-            raw={"message_id": msg.message_id, "type": int(payload.type),
-                 "room_id": payload.room_id, "talker_id": payload.from_id,
-                 "to_id": payload.to_id, "timestamp": payload.timestamp,
-                 "mention_ids": list(payload.mention_ids or ())},
-        )
-
-    async def translate_join(self, room: Any, invitees: list[Any], inviter: Any | None,
-                             ts: datetime) -> list[JoinEvent]:
-        """One `JoinEvent` per invitee: who came in, by whose invitation."""
-        topic = await room.topic()
-        inviter_id = getattr(inviter, "contact_id", None) or None
-        return [
-            JoinEvent(
-                id=stable_message_id(room.room_id, member.contact_id, ts, "room-join"),
-                ts=ts,
-                chat=room.room_id,
-                member=member.contact_id,
-                member_name=member.name or None,
-                chat_name=topic or None,
-                inviter=inviter_id,
-                inviter_name=(inviter.name or None) if inviter_id else None,
-                channel="invite" if inviter_id else None,
-                origin=ORIGIN,
-            )
-            for member in invitees
-        ]
-
+        return list(await translate_join(room, invitees, inviter, aware(payload.timestamp)))
 
 def _describe(exc: BaseException | None) -> str:
     if exc is None:

@@ -14,13 +14,13 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.chart import ChartError, draw_report_chart
-from bot.config import section
 from bot.dispatcher import CommandContext, Reply, Router
 from bot.report import card_text, change_lines, chart_panels, report_text, size_lines
 from bot.roles import MANAGER
-from handlers.context import BotContext
+from bot.routers.context import BotContext
+from handlers.feedback import feedback_summary
 from handlers.segments import latest_or_new, run_and_store
-from handlers.suggest import feedback_summary
+from handlers.settings import section
 from persona.suggest import scenario_label
 
 MANAGERS = frozenset({MANAGER})

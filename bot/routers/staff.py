@@ -12,7 +12,7 @@ from datetime import datetime
 from bot.dispatcher import CommandContext, Reply, Router
 from bot.render import persona_detail
 from bot.roles import MANAGER, STAFF
-from handlers.context import BotContext
+from bot.routers.context import BotContext
 
 
 def make_router(bot: BotContext,

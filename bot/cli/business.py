@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from bot.cliutil import CliError, print_json
 
 if TYPE_CHECKING:
-    from bot.config import Settings
     from handlers.business import ImportReport
+    from handlers.settings import Settings
 
 ORDER = 20
 

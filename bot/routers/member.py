@@ -8,7 +8,7 @@ from __future__ import annotations
 from bot.dispatcher import CommandContext, Reply, Router
 from bot.render import ATTRIBUTE_LABELS, local, segment_line
 from bot.roles import EVERYONE
-from handlers.context import BotContext
+from bot.routers.context import BotContext
 
 
 def make_router(bot: BotContext) -> Router:

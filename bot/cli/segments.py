@@ -47,11 +47,11 @@ def run_segment(args: argparse.Namespace, settings: Any) -> int:
 def run_report(args: argparse.Namespace, settings: Any) -> int:
     from bot.chart import ChartError, draw_report_chart
     from bot.cliutil import CliError, parse_as_of, print_json, read_app
-    from bot.config import section
     from bot.report import chart_panels, report_text
-    from handlers.manager import feedback_lines
+    from bot.routers.manager import feedback_lines
+    from handlers.feedback import feedback_summary
     from handlers.segments import latest_or_new, run_document
-    from handlers.suggest import feedback_summary
+    from handlers.settings import section
 
     app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)

@@ -1,7 +1,5 @@
-"""Operators' suggestion commands and the live trigger hook.
+"""Operators' suggestion commands (the live trigger hook is handlers/live.py's):
 
-- after every ingested message the trigger hook runs; new suggestions go to operators by
-  private message (never into the group the message came from);
 - 建议 @成员: the scripts for that member's latest triggering message, on demand;
 - 邀请 <活动> <分群>: per-member invite drafts for a segment, privately;
 - 已发 N / 忽略 N: feedback on suggestion #N, which feeds acceptance rates in the report.
@@ -9,42 +7,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
 from bot.dispatcher import CommandContext, Reply, Router
-from bot.events import MessageEvent
 from bot.render_suggest import invites_text, suggestion_text
 from bot.roles import STAFF
-from handlers.context import BotContext
-from handlers.suggest import (
-    SuggestError,
-    draft_invites,
-    set_status,
-    suggest_for_member,
-)
-
-
-def pending_notifications(bot: BotContext, now: datetime,
-                          message_ids: Sequence[str] | None = None) -> list[tuple[str, str]]:
-    """Run the suggestion triggers; (operator id, text) for every suggestion due now.
-
-    With `message_ids` (the live path: the message just ingested) only those messages and
-    their senders are looked at, so the cost per message stays flat; without, the full pass
-    over the look-back window runs (the clock job). A suggestion addressed to a configured
-    operator goes to them; one addressed to the default operator goes to every operator (or
-    the managers when there is none).
-    """
-    hook = bot.suggest_hook
-    run = (hook.new_messages(now) if message_ids is None
-           else hook.messages(message_ids, now))
-    staff = bot.roles.operators | bot.roles.managers
-    out = []
-    for view in run.notify:
-        op = view.row.operator
-        for to in [op] if op in staff else bot.roles.operator_ids():
-            out.append((to, suggestion_text(view, bot.settings.tz)))
-    return out
+from bot.routers.context import BotContext
+from handlers.feedback import set_status
+from handlers.invites import draft_invites
+from handlers.suggest import SuggestError, suggest_for_member
 
 
 def make_router(bot: BotContext) -> Router:
@@ -52,17 +21,14 @@ def make_router(bot: BotContext) -> Router:
     store, settings, labels = bot.app.store, bot.settings, bot.app.labels
     tz = settings.tz
 
-    @router.on_message
-    async def triggers(event: MessageEvent) -> list[tuple[str, str]]:
-        return pending_notifications(bot, event.ts, [event.id])
-
     @router.command("建议", "suggest", roles=STAFF,
                     help="建议 @成员：为成员最近的提问/投诉/购买意向生成话术")
     async def suggest(ctx: CommandContext) -> Reply:
         member, why = bot.target(ctx)
         if member is None:
             return Reply(why)
-        views = suggest_for_member(store, settings, labels, member, ctx.now)
+        views = suggest_for_member(store, settings, labels, member, ctx.now,
+                                   polisher=bot.polisher)
         if not views:
             return Reply(f"{member.name} 最近没有需要跟进的提问、投诉或购买意向。")
         return Reply("\n\n".join(suggestion_text(v, tz) for v in views))
@@ -74,7 +40,8 @@ def make_router(bot: BotContext) -> Router:
                          "（分群代码如 new、declining、price、high、c1）")
         activity, segment = " ".join(ctx.args[:-1]), ctx.args[-1]
         try:
-            run = draft_invites(store, settings, labels, activity, segment, ctx.now)
+            run = draft_invites(store, settings, labels, activity, segment, ctx.now,
+                               polisher=bot.polisher)
         except SuggestError as exc:
             return Reply(str(exc))
         return Reply(invites_text(run, segment, tz, ctx.now))

@@ -1,21 +1,18 @@
-"""What chat-command handlers share: the app, settings, roles, and member lookup."""
+"""What chat-command routers share: the app, settings, roles, and member lookup."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from bot.app import App
-from bot.config import Settings
 from bot.dispatcher import CommandContext
 from bot.roles import Roles
 from handlers.personas import PersonaView, build_personas
+from handlers.settings import Settings
+from handlers.suggest import Polisher
 from storage.members import MemberRow
 from storage.privacy import PrivacyStore
-
-if TYPE_CHECKING:
-    from handlers.suggest import SuggestHook
 
 
 @dataclass
@@ -24,28 +21,12 @@ class BotContext:
     settings: Settings
     roles: Roles
     platform: str = "wechat"
+    # The optional LLM polish of `[llm]` (bot/llm.py), handed to the suggestion use cases.
+    polisher: Polisher | None = None
     privacy: PrivacyStore = field(init=False)
-    _suggest_hook: SuggestHook | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.privacy = PrivacyStore(self.app.store.engine)
-
-    @property
-    def suggest_hook(self) -> SuggestHook:
-        """The suggestion hook, set up once for the bot's life: the live path calls it per
-        message, and parsing the config and playbook each time was a fixed cost per message.
-        The only data it keeps is active members' histories for their personas, checked
-        against the database before each use (handlers/live_personas.py)."""
-        if self._suggest_hook is None:
-            from handlers.suggest import SuggestHook
-
-            self._suggest_hook = SuggestHook(self.app.store, self.settings, self.app.labels)
-        return self._suggest_hook
-
-    def flush(self) -> None:
-        """At shutdown: write what the suggestion hook held back (its newest watermark)."""
-        if self._suggest_hook is not None:
-            self._suggest_hook.flush()
 
     def member_of_sender(self, sender: str) -> MemberRow | None:
         return self.app.store.member_by_platform_id(sender)

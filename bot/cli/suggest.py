@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cliutil import CliError, add_as_of, parse_as_of, print_json, read_app, resolve_member
 
 if TYPE_CHECKING:
-    from bot.config import Settings
+    from handlers.settings import Settings
 
 ORDER = 40
 
@@ -36,6 +36,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.llm import make_polisher
     from bot.render_suggest import suggestions_text
     from handlers.personas import build_personas
     from handlers.suggest import suggest_for_member
@@ -44,7 +45,8 @@ def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
     as_of = parse_as_of(args.as_of, settings.tz)
     member = resolve_member(app, args.member)
     (view,) = build_personas(app.store, settings, app.labels, as_of, [member.pk])
-    views = suggest_for_member(app.store, settings, app.labels, member, as_of, view=view)
+    views = suggest_for_member(app.store, settings, app.labels, member, as_of, view=view,
+                               polisher=make_polisher(settings))
     if member.opted_out:
         print(f"{member.name}（{member.member_id}）已选择退出：不生成话术", file=sys.stderr)
     if args.json:
@@ -56,14 +58,17 @@ def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.llm import make_polisher
     from bot.render_suggest import invites_text
-    from handlers.suggest import SuggestError, draft_invites
+    from handlers.invites import draft_invites
+    from handlers.suggest import SuggestError
     from persona.suggest import segment_label
 
     app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)
     try:
-        run = draft_invites(app.store, settings, app.labels, args.activity, args.segment, as_of)
+        run = draft_invites(app.store, settings, app.labels, args.activity, args.segment, as_of,
+                            polisher=make_polisher(settings))
     except SuggestError as exc:
         raise CliError(str(exc)) from exc
     if args.json:

@@ -1,0 +1,102 @@
+"""`siyu ingest PATH...`: chat history files → the one ingest use case
+(handlers/ingest.py: `Ingestor`), with a progress bar and counts per file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.cliutil import CliError, print_json
+
+if TYPE_CHECKING:
+    from handlers.settings import Settings
+
+ORDER = 10
+
+
+def register(sub: Any) -> None:
+    s = sub.add_parser("ingest", help="导入聊天记录文件或文件夹（可重复导入）")
+    s.add_argument("paths", nargs="+", metavar="PATH")
+    s.add_argument("--format", default="auto", choices=["auto", "chatlab", "wechatmsg-csv"])
+    s.add_argument("--json", action="store_true", help="输出 JSON 统计")
+    s.set_defaults(run=cmd_ingest)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import App
+    from bot.sources import SourceError, expand_paths, open_source
+    from handlers.ingest import Ingestor, IngestReport
+
+    try:
+        paths = expand_paths(args.paths)
+    except SourceError as exc:
+        raise CliError(str(exc)) from exc
+    app = App(settings)
+    ingestor = Ingestor(app.store, app.analyzer, settings, app.labels)
+    report = IngestReport()
+    lines: list[str] = []
+    for path in paths:
+        before = (report.new, report.duplicate, len(report.rejects))
+        try:
+            source = open_source(path, args.format, tz=settings.tz)
+            with _progress(str(path), source.total) as advance:
+                ingestor.ingest(source, report, progress=advance)
+        except SourceError as exc:
+            report.failed_files.append(str(exc))
+            lines.append(f"✗ {exc}")
+            continue
+        new, dup, rej = (report.new - before[0], report.duplicate - before[1],
+                         len(report.rejects) - before[2])
+        lines.append(f"{path}: 新增 {new} 条，重复 {dup} 条，拒绝 {rej} 行")
+    ingestor.finish(report)
+    if args.json:
+        print_json(report.to_json())
+    else:
+        for line in lines:
+            print(line)
+        print(f"合计：新增 {report.new} 条消息，重复 {report.duplicate} 条，"
+              f"跳过本账号消息 {report.self_skipped} 条，已退出成员消息 {report.opted_out} 条，"
+              f"拒绝 {len(report.rejects)} 行；新成员 {report.new_members} 人，"
+              f"更新画像 {report.personas_updated} 人")
+        if report.truncated:
+            print(f"另有 {report.truncated} 条超长消息只分析了前 {settings.max_analysed_chars} 字"
+                  "（原文完整保存）")
+    _print_rejects(report.rejects)
+    for failed in report.failed_files:
+        print(f"错误: {failed}", file=sys.stderr)
+    return 1 if report.failed_files else 0
+
+
+def _print_rejects(rejects: Sequence[Any], limit: int = 50) -> None:
+    for r in rejects[:limit]:
+        print(f"跳过 {r}", file=sys.stderr)
+    if len(rejects) > limit:
+        print(f"……另有 {len(rejects) - limit} 行被跳过（用 --json 查看全部）", file=sys.stderr)
+
+
+class _progress:
+    """A rich progress bar on stderr for big files in a terminal; silent otherwise."""
+
+    def __init__(self, label: str, total: int | None) -> None:
+        self.label, self.total = label, total
+        self._bar: Any = None
+
+    def __enter__(self) -> Any:
+        if not sys.stderr.isatty() or not self.total or self.total < 5000:
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        self._bar = Progress("[progress.description]{task.description}", BarColumn(),
+                             MofNCompleteColumn(), TimeRemainingColumn(),
+                             console=Console(stderr=True), transient=True)
+        self._bar.start()
+        task = self._bar.add_task(f"导入 {Path(self.label).name}", total=self.total)
+        return lambda n: self._bar.advance(task, n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,58 @@
+"""`siyu personas` and `siyu persona MEMBER`: every member's summary, or one with evidence."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from bot.cliutil import add_as_of, parse_as_of, print_json, read_app, resolve_member
+
+if TYPE_CHECKING:
+    from handlers.settings import Settings
+
+ORDER = 15
+
+
+def register(sub: Any) -> None:
+    s = sub.add_parser("personas", help="列出所有成员的画像摘要")
+    add_as_of(s)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(run=cmd_personas)
+
+    s = sub.add_parser("persona", help="查看一位成员的画像与证据")
+    s.add_argument("member", metavar="MEMBER", help="成员 ID、微信 ID 或昵称")
+    add_as_of(s)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(run=cmd_persona)
+
+
+def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.render import personas_table
+    from handlers.personas import build_personas
+
+    app = read_app(settings)
+    as_of = parse_as_of(args.as_of, settings.tz)
+    views = build_personas(app.store, settings, app.labels, as_of)
+    if args.json:
+        print_json({"as_of": as_of.isoformat(timespec="seconds"),
+                     "members": [v.persona.to_json(settings.tz) for v in views]})
+    else:
+        print(personas_table(views, settings.tz, as_of))
+    return 0
+
+
+def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.render import persona_detail
+    from handlers.personas import build_personas
+
+    app = read_app(settings)
+    as_of = parse_as_of(args.as_of, settings.tz)
+    member = resolve_member(app, args.member)
+    (view,) = build_personas(app.store, settings, app.labels, as_of, [member.pk])
+    if args.json:
+        print_json(view.persona.to_json(settings.tz))
+        return 0
+    evidence_ids = {e for t in view.persona.tags for e in t.evidence[:2]}
+    quotes = app.store.messages_by_id(evidence_ids)
+    print(persona_detail(view, quotes, settings.tz, as_of))
+    return 0
