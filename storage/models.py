@@ -19,6 +19,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+# The meta row's schema_version, which releases before Alembic (up to 13a4b61) check and
+# refuse anything but 1 with. The schema's own version is its Alembic revision
+# (storage/migrations/); a revision that such a release would misread raises this with it.
 SCHEMA_VERSION = 1
 
 
@@ -50,7 +53,7 @@ def _dt(**kw: Any) -> Any:
 
 
 class Meta(SQLModel, table=True):
-    """Key/value facts about the database itself, such as the schema version."""
+    """Key/value facts about the database itself, such as `SCHEMA_VERSION`."""
 
     key: str = Field(primary_key=True)
     value: str

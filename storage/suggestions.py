@@ -19,8 +19,6 @@ them under a lock, so two processes never push the same row or overrun the hourl
 from __future__ import annotations
 
 import hashlib
-import logging
-import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, NamedTuple
@@ -47,7 +45,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from storage import driver
@@ -57,8 +55,6 @@ from storage.driver import Query
 from storage.models import UTCDateTime, _dt
 from storage.repo import CHAT, MEMBER, MESSAGE, Prepared, StoredMessage, _chunks, _executemany
 from storage.segments import MEMBER_SEGMENT, RUN, SEGMENT_FIELDS
-
-log = logging.getLogger("siyu.suggestions")
 
 STATUSES = ("pending", "sent", "edited", "dismissed")
 ACCEPTED = ("sent", "edited")
@@ -191,7 +187,6 @@ class SuggestionStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        _ensure_indexes(engine)
 
     # ---- suggestions ---------------------------------------------------------------------
     def _rows(self, *where: Any, order: Iterable[Any] = ()) -> list[SuggestionRow]:
@@ -689,35 +684,6 @@ def _write_lock(conn: Connection, name: str) -> None:
         key = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(),
                              "big") - 2**31
         conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK, key)))
-
-
-# Engines whose suggestion indexes were checked in this process.
-_INDEXED: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def _ensure_indexes(engine: Engine) -> None:
-    """Create the suggestion table's later indexes in a database made before they existed.
-
-    `create_all` adds missing tables, not missing indexes of existing tables. Done once per
-    engine and process. If old data already breaks the one-pending rule, the unique index
-    cannot be built: that is logged and the handler's own checks go on keeping the rule.
-    """
-    if engine in _INDEXED:
-        return
-    _INDEXED.add(engine)
-    for index in SUGGESTION.indexes:
-        if index.name not in ("ux_suggestion_one_open", "ix_suggestion_queue"):
-            continue
-        try:
-            with writing(engine) as conn:
-                if not inspect(conn).has_table(SUGGESTION.name):
-                    return
-                if conn.dialect.name == "postgresql":
-                    conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
-                index.create(conn, checkfirst=True)
-        except DatabaseError as exc:
-            log.warning("无法建立索引 %s（%s）；一条待发建议的规则由程序检查",
-                        index.name, " ".join(str(exc.orig).split()))
 
 
 class FactVersion(NamedTuple):
