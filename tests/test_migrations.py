@@ -308,6 +308,8 @@ def test_a_database_from_a_newer_release_is_refused_in_one_line(tmp_path: Path) 
     assert proc.returncode == 1
     assert proc.stderr.count("\n") == 1 and str(db.name) in proc.stderr, proc.stderr
     assert "更新版本" in proc.stderr
+    current = siyu("db", "current", cwd=tmp_path)
+    assert "更新版本" in current.stdout and "f00dfeed" in current.stdout
 
 
 def test_a_pre_alembic_database_of_another_version_is_refused(tmp_path: Path) -> None:
@@ -322,6 +324,27 @@ def test_a_pre_alembic_database_of_another_version_is_refused(tmp_path: Path) ->
     con = sqlite3.connect(db)
     assert con.execute(f"SELECT count(*) FROM sqlite_master WHERE name = "
                        f"'{migrations.VERSION_TABLE}'").fetchone() == (0,)
+
+
+# ---- siyu db ---------------------------------------------------------------------------------
+def test_siyu_db_current_looks_and_upgrade_upgrades(tmp_path: Path) -> None:
+    shutil.copy(DATA / "siyu-13a4b61.db", tmp_path / "siyu.db")
+    before = (tmp_path / "siyu.db").read_bytes()
+    out = siyu("db", "current", cwd=tmp_path).stdout
+    assert "旧版数据库" in out and "siyu db upgrade" in out
+    assert (tmp_path / "siyu.db").read_bytes() == before  # looking changes nothing
+    out = siyu("db", "upgrade", cwd=tmp_path).stdout
+    assert out == f"siyu.db: 已升级，旧版（未记录迁移版本） → 结构版本 {migrations.HEAD}\n"
+    doc = siyu("db", "upgrade", "--json", cwd=tmp_path).stdout
+    assert '"before": "current"' in doc and f'"to": "{migrations.HEAD}"' in doc
+    assert siyu("db", "current", cwd=tmp_path).stdout == \
+        f"siyu.db: 结构版本 {migrations.HEAD}，已是最新\n"
+
+
+def test_siyu_db_upgrade_of_a_missing_file_creates_nothing(tmp_path: Path) -> None:
+    proc = siyu("db", "upgrade", cwd=tmp_path, check=False)
+    assert proc.returncode == 1 and "数据库不存在" in proc.stderr
+    assert not (tmp_path / "siyu.db").exists()
 
 
 def test_help_and_an_up_to_date_open_never_import_alembic(tmp_path: Path) -> None:
