@@ -93,7 +93,7 @@ class Message(SQLModel, table=True):
     id: str = Field(primary_key=True)
     # Not indexed: no query selects messages by chat (per-chat counts group the member
     # index), and an index kept in chat order cost every import a seventh of its insert time.
-    # Databases made before keep their ix_message_chat_id; nothing depends on either.
+    # Databases made before had ix_message_chat_id; upgrading them drops it (migrations).
     chat_id: str
     member_pk: int = Field(foreign_key="member.id")
     ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
