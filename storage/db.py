@@ -33,8 +33,11 @@ from storage.models import SCHEMA_VERSION, Meta
 META: Table = Meta.__table__  # type: ignore[assignment]
 # Transaction-scoped PostgreSQL advisory lock (per database) serialising schema creation,
 # upgrades and checks: two bot processes started at once on a new database would otherwise
-# both see no tables and both CREATE them. storage/repo.py uses the next key for member creation.
+# both see no tables and both CREATE them. storage/repo.py uses the next key for member
+# creation.
 PG_SCHEMA_LOCK = 0x5159_0001
+# What the meta row says in every database written before Alembic took over the schema.
+PRE_ALEMBIC_VERSION = "1"
 # What a NUL character becomes on PostgreSQL, whose text type cannot store it.
 NUL_STAND_IN = "\ufffd"
 # The execution option `writing` sets on its connection; the SQLite "begin" hook reads it.
@@ -53,8 +56,9 @@ def register_tables() -> None:
 
     Features keep their tables in their own storage modules (storage/business.py, …);
     discovering them here means adding a feature never edits a shared list. The schema
-    itself comes from the revisions; the metadata is what the code queries and what
-    autogenerate and tests/test_migrations.py compare the revisions with.
+    itself comes from the revisions; the complete metadata is what erasing a member walks
+    (storage/repo.py: PrivacyStore) and what autogenerate and tests/test_migrations.py
+    compare the revisions with.
     """
     import storage
 
@@ -310,10 +314,6 @@ def _prepare_database(conn: Connection, shown: str) -> None:
         if revision != migrations.HEAD:
             migrations.upgrade(conn)
     _check_version(_meta_version(conn), shown)
-
-
-# What the meta row says in every database written before Alembic took over the schema.
-PRE_ALEMBIC_VERSION = "1"
 
 
 def _meta_version(conn: Connection) -> str:

@@ -50,11 +50,11 @@ LAZY_INDEXES = ("ux_suggestion_one_open", "ix_suggestion_queue")
 
 # ---- databases written by 13a4b61 ----------------------------------------------------------------
 def load_pg_dump(url: str) -> None:
-    """Run the committed pg_dump into the empty database at `url`.
+    """Run the committed pg_dump into the empty database at `url`, without needing psql.
 
-    psql reads it normally; without psql, its backslash lines (\\restrict, \\unrestrict: psql
-    meta-commands newer pg_dump versions write) are left out and the rest, plain SQL with
-    INSERTs, goes to the server in one go.
+    Its backslash lines (\\restrict, \\unrestrict: commands for psql, which newer pg_dump
+    versions write) are left out; the rest, plain SQL with INSERTs, goes to the server in
+    one go.
     """
     import psycopg
 
