@@ -1,7 +1,9 @@
 """Engines and schema: SQLite with WAL by default, PostgreSQL through the same URL setting.
 
-Opening a database checks its stored schema version, so a database written by another version
-of Siyu fails with a clear sentence instead of a confusing SQL error deep in a command.
+Opening a database brings its schema to the newest Alembic revision (storage/migrations/):
+a new database is created by the revisions, one written by an older release is upgraded in
+place, and one written by a newer release (a revision this code does not know) fails with a
+clear sentence instead of a confusing SQL error deep in a command.
 """
 
 from __future__ import annotations
@@ -17,22 +19,25 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, event, func, insert, inspect
+from sqlalchemy import Table, event, func, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlmodel import SQLModel, create_engine, select
+from sqlmodel import create_engine, select
 
-from storage import driver
+from storage import driver, migrations
 from storage.models import SCHEMA_VERSION, Meta
 
 META: Table = Meta.__table__  # type: ignore[assignment]
-# Transaction-scoped PostgreSQL advisory lock (per database) serialising schema creation and
-# checks: two bot processes started at once on a new database would otherwise both see no
-# tables and both CREATE them. storage/repo.py uses the next key for member creation.
+# Transaction-scoped PostgreSQL advisory lock (per database) serialising schema creation,
+# upgrades and checks: two bot processes started at once on a new database would otherwise
+# both see no tables and both CREATE them. storage/repo.py uses the next key for member
+# creation.
 PG_SCHEMA_LOCK = 0x5159_0001
+# What the meta row says in every database written before Alembic took over the schema.
+PRE_ALEMBIC_VERSION = "1"
 # What a NUL character becomes on PostgreSQL, whose text type cannot store it.
 NUL_STAND_IN = "\ufffd"
 # The execution option `writing` sets on its connection; the SQLite "begin" hook reads it.
@@ -46,11 +51,14 @@ BACKSTOP_CHECKPOINT_PAGES = 16384
 log = logging.getLogger("siyu.storage")
 
 
-def _register_tables() -> None:
-    """Import every storage module so all their tables join the metadata before create_all.
+def register_tables() -> None:
+    """Import every storage module so all their tables join SQLModel's metadata.
 
     Features keep their tables in their own storage modules (storage/business.py, …);
-    discovering them here means adding a feature never edits a shared list.
+    discovering them here means adding a feature never edits a shared list. The schema
+    itself comes from the revisions; the complete metadata is what erasing a member walks
+    (storage/repo.py: PrivacyStore) and what autogenerate and tests/test_migrations.py
+    compare the revisions with.
     """
     import storage
 
@@ -226,14 +234,15 @@ def insert_skipping_conflicts(conn: Connection, table: Table, keys: Sequence[str
 
 def open_database(url: str, *, create: bool = True,
                   background_checkpoints: bool = False) -> Engine:
-    """Open (and, for writers, create) a Siyu database, refusing other schema versions.
+    """Open (and, for writers, create) a Siyu database, upgrading an older one in place.
 
-    `background_checkpoints`: the live bot's engine, whose WAL a `WalCheckpointer` keeps short
-    (ignored for other backends)."""
+    Readers (`create=False`) upgrade too: a command run after installing a new release
+    must not fail on the old schema. `background_checkpoints`: the live bot's engine, whose
+    WAL a `WalCheckpointer` keeps short (ignored for other backends)."""
     path = sqlite_path(url)
     if path is not None and not create and not path.exists():
         raise StorageError(f"{path}: 数据库不存在，请先运行 siyu ingest 导入聊天记录")
-    _register_tables()
+    register_tables()
     engine = make_engine(url, background_checkpoints=background_checkpoints)
     if engine.dialect.name == "postgresql":
         try:
@@ -248,8 +257,9 @@ def open_database(url: str, *, create: bool = True,
             raise
         return engine
     try:
-        # Most opens find the schema complete: checked by a reader, which never waits for a
-        # running import. Anything to create is done by a writer, which checks again.
+        # Most opens find the schema at the newest revision: checked by a reader, which never
+        # waits for a running import. Creating or upgrading is done by a writer, which checks
+        # again.
         with engine.connect() as conn:
             if _schema_ready(conn, url):
                 return engine
@@ -265,27 +275,24 @@ def open_database(url: str, *, create: bool = True,
 
 
 def _schema_ready(conn: Connection, shown: str) -> bool:
-    """True when the database is a Siyu database of this version with every table in place.
-
-    Raises for a database of another version; False when something is still to be created
-    (a new file, or a table a compatible later step of the same version adds).
-    """
-    tables = set(inspect(conn).get_table_names())
-    if "meta" not in tables:
+    """True when the database is a Siyu database at the newest revision (checked without
+    importing Alembic); False when there is something to create, upgrade or refuse, which
+    `_prepare_database` does under the write lock."""
+    if migrations.current(conn) != migrations.HEAD:
         return False
-    found = conn.scalar(select(META.c.value).where(META.c.key == "schema_version")) or "?"
-    _check_version(found, shown)
-    return set(SQLModel.metadata.tables) <= tables
+    _check_version(_meta_version(conn), shown)
+    return True
 
 
 def _prepare_database(conn: Connection, shown: str) -> None:
-    """open_database's checks and creation, in one write transaction that holds the lock.
+    """open_database's checks, creation and upgrade, in one write transaction with the lock.
 
     DDL is transactional on both backends (on SQLite since the driver no longer commits on
-    its own), so the schema and its version row appear together or not at all: a process
-    killed halfway leaves an empty database that the next run simply creates. The lock (the
-    advisory lock on PostgreSQL, BEGIN IMMEDIATE's write lock on SQLite) makes a second
-    process starting at the same moment wait and then find them.
+    its own), so the revisions' tables, the version row and the Alembic stamp appear together
+    or not at all: a process killed halfway leaves an empty database that the next run simply
+    creates, or the old one, which the next run upgrades again. The lock (the advisory lock
+    on PostgreSQL, BEGIN IMMEDIATE's write lock on SQLite) makes a second process starting at
+    the same moment wait and then find the work done.
     """
     if conn.dialect.name == "postgresql":
         conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
@@ -293,20 +300,70 @@ def _prepare_database(conn: Connection, shown: str) -> None:
     if "meta" not in tables:
         if tables:
             raise StorageError(f"{shown}: 这不是 Siyu 的数据库（没有 meta 表）")
-        SQLModel.metadata.create_all(conn)
-        conn.execute(insert(META).values(key="schema_version", value=str(SCHEMA_VERSION)))
-        return
-    found = conn.scalar(select(META.c.value).where(META.c.key == "schema_version")) or "?"
-    _check_version(found, shown)
-    SQLModel.metadata.create_all(conn)
+        migrations.upgrade(conn)
+    else:
+        revision = migrations.current(conn)
+        if revision is None:
+            # Written before Alembic: by 13a4b61 or an earlier release of the same version.
+            _check_version(_meta_version(conn), shown, expected=PRE_ALEMBIC_VERSION)
+            migrations.adopt(conn)
+        elif revision != migrations.HEAD and not migrations.known(revision):
+            raise SchemaVersionError(
+                f"{shown}: 数据库结构版本 {revision} 由更新版本的 siyu 写入，本程序最高只认识 "
+                f"{migrations.HEAD}；请升级 siyu 后再打开这个数据库")
+        if revision != migrations.HEAD:
+            migrations.upgrade(conn)
+    _check_version(_meta_version(conn), shown)
 
 
-def _check_version(found: str, shown: str) -> None:
-    if found != str(SCHEMA_VERSION):
+def _meta_version(conn: Connection) -> str:
+    return conn.scalar(select(META.c.value).where(META.c.key == "schema_version")) or "?"
+
+
+def _check_version(found: str, shown: str, expected: int | str = SCHEMA_VERSION) -> None:
+    """The meta row is what releases before Alembic check (they refuse anything but 1): a
+    revision that old releases would misread sets it higher, so they refuse it too."""
+    if found != str(expected):
         raise SchemaVersionError(
-            f"{shown}: 数据库结构版本为 {found}，本程序需要 {SCHEMA_VERSION}；"
+            f"{shown}: 数据库结构版本为 {found}，本程序需要 {expected}；"
             "请用对应版本的 siyu 打开，或新建数据库后重新导入"
         )
+
+
+class SchemaState(NamedTuple):
+    """Where a database's schema stands, as `siyu db current` reports it."""
+
+    shown: str  # the database as it may be shown (display_url)
+    revision: str | None  # its Alembic revision; None before Alembic and when empty
+    # "current" (at HEAD), "behind" (an older revision), "pre_alembic" (written by 13a4b61
+    # or before), "newer" (a revision this code does not know), "empty" (nothing created yet)
+    state: str
+
+
+def schema_state(url: str) -> SchemaState:
+    """What `open_database` would find, without creating, upgrading or locking anything."""
+    path = sqlite_path(url)
+    shown = str(path) if path is not None else display_url(url)
+    if path is not None and not path.exists():
+        raise StorageError(f"{path}: 数据库不存在，请先运行 siyu ingest 导入聊天记录")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            if "meta" not in tables:
+                if tables:
+                    raise StorageError(f"{shown}: 这不是 Siyu 的数据库（没有 meta 表）")
+                return SchemaState(shown, None, "empty")
+            revision = migrations.current(conn)
+    except OperationalError as exc:
+        raise StorageError(f"{shown}: 无法打开数据库 ({_one_line(exc.orig)})") from exc
+    finally:
+        engine.dispose()
+    if revision is None:
+        return SchemaState(shown, None, "pre_alembic")
+    if revision == migrations.HEAD:
+        return SchemaState(shown, revision, "current")
+    return SchemaState(shown, revision, "behind" if migrations.known(revision) else "newer")
 
 
 class WalCheckpointer:

@@ -34,6 +34,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+# The meta row's schema_version, which releases before Alembic (up to 13a4b61) check and
+# refuse anything but 1 with. The schema's own version is its Alembic revision
+# (storage/migrations/); a revision that such a release would misread raises this with it.
 SCHEMA_VERSION = 1
 
 
@@ -74,7 +77,7 @@ def _json(default: Any) -> Any:
 
 # ---- chat: members, their identities, chats, messages, tags --------------------------------
 class Meta(SQLModel, table=True):
-    """Key/value facts about the database itself, such as the schema version."""
+    """Key/value facts about the database itself, such as `SCHEMA_VERSION`."""
 
     key: str = Field(primary_key=True)
     value: str
@@ -114,7 +117,7 @@ class Message(SQLModel, table=True):
     id: str = Field(primary_key=True)
     # Not indexed: no query selects messages by chat (per-chat counts group the member
     # index), and an index kept in chat order cost every import a seventh of its insert time.
-    # Databases made before keep their ix_message_chat_id; nothing depends on either.
+    # Databases made before had ix_message_chat_id; upgrading them drops it (migrations).
     chat_id: str
     member_pk: int = Field(foreign_key="member.id")
     ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

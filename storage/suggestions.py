@@ -18,19 +18,17 @@ them under a lock, so two processes never push the same row or overrun the hourl
 
 from __future__ import annotations
 
-import logging
-import weakref
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import and_, bindparam, func, insert, inspect, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
 from storage import driver
-from storage.db import PG_SCHEMA_LOCK, writing
+from storage.db import writing
 from storage.driver import Queries, Query, chunks
 from storage.models import SUGGESTION
 from storage.notify_queue import NotifyQueue
@@ -44,15 +42,12 @@ from storage.suggestion_rows import (
 )
 from storage.trigger_reads import TriggerReads
 
-log = logging.getLogger("siyu.suggestions")
-
 
 class SuggestionStore(NotifyQueue, TriggerReads):
     """Repository of suggestions; shares the engine of `storage.repo.Store`."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        _ensure_indexes(engine)
 
     def get(self, sid: int) -> SuggestionRow | None:
         rows = self._rows(SUGGESTION.c.id == sid)
@@ -220,30 +215,3 @@ class _Q:
                    .returning(*_ROW_COLS))
 
 
-# Engines whose suggestion indexes were checked in this process.
-_INDEXED: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def _ensure_indexes(engine: Engine) -> None:
-    """Create the suggestion table's later indexes in a database made before they existed.
-
-    `create_all` adds missing tables, not missing indexes of existing tables. Done once per
-    engine and process. If old data already breaks the one-pending rule, the unique index
-    cannot be built: that is logged and the handler's own checks go on keeping the rule.
-    """
-    if engine in _INDEXED:
-        return
-    _INDEXED.add(engine)
-    for index in SUGGESTION.indexes:
-        if index.name not in ("ux_suggestion_one_open", "ix_suggestion_queue"):
-            continue
-        try:
-            with writing(engine) as conn:
-                if not inspect(conn).has_table(SUGGESTION.name):
-                    return
-                if conn.dialect.name == "postgresql":
-                    conn.execute(select(func.pg_advisory_xact_lock(PG_SCHEMA_LOCK)))
-                index.create(conn, checkfirst=True)
-        except DatabaseError as exc:
-            log.warning("无法建立索引 %s（%s）；一条待发建议的规则由程序检查",
-                        index.name, " ".join(str(exc.orig).split()))
