@@ -1,7 +1,7 @@
 """Suggestions: which moments deserve a reply script, and which script fits this member.
 
 Pure: messages, personas and the playbook come in, drafts go out; storage, de-duplication,
-rate limits and delivery belong to handlers/suggest.py.
+rate limits and delivery belong to handlers/ (triggers.py, live.py, suggest.py).
 
 A trigger is one moment worth the operator's attention:
 - a member's message with a question, complaint or buying intent (one scenario per message,
