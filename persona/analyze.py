@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from persona.lexicon import CUE_KINDS, Lexicon
+from persona.sentiment import complaint_verdict
 from persona.signals import Signals
 from persona.text import Tokenizer, normalise
 
@@ -141,6 +142,7 @@ class _Found:
     complaint: bool = False
     purchase: bool = False
     praise: bool = False
+    negated: bool = False  # a cue the rules saw negated: "不贵", "不想买", "不喜欢旅行"
     # field -> (strength, order, value)
     attrs: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     city: str | None = None
@@ -270,6 +272,9 @@ class Analyzer:
                 if role & _ATTR or numeral:
                     self._attribute(toks, s, e, i, ts, found)
 
+        # The rules already know what this message is: the model may veto a complaint, not add one.
+        settled = (found.question or found.purchase or found.praise or found.negated
+                   or not lx.fixed.isdisjoint(toks))
         return Signals(
             interests={
                 c.code: float(min(len(found.interests[c.code]), MAX_SCORE))
@@ -280,7 +285,7 @@ class Analyzer:
                 code
                 for code, on in (
                     ("question", found.question),
-                    ("complaint", found.complaint),
+                    ("complaint", complaint_verdict(norm.text, found.complaint, settled)),
                     ("purchase_intent", found.purchase),
                     ("praise", found.praise),
                 )
@@ -428,6 +433,7 @@ class Analyzer:
         """Interest keywords and intent cues, which negation (and questions) can cancel."""
         lx = self._lx
         neg = self._negated(toks, s, i, neutral)
+        found.negated = found.negated or neg
         # "宝宝们晚上好" / "宝宝，这款适合你": a seller's form of address, not a baby
         vocative = (i + 1 < e and toks[i + 1] == "们") or (e - s == 1 and t in lx.others)
         if role & _INTEREST and not neg and not vocative:
