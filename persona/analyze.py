@@ -272,8 +272,10 @@ class Analyzer:
                 if role & _ATTR or numeral:
                     self._attribute(toks, s, e, i, ts, found)
 
-        # The rules already know what this message is: the model may veto a complaint, not add one.
+        # The rules already know what this message is (a question, an order, praise, a negated
+        # cue, an idiom, the speaker saying who they are): the model adds no complaint to it.
         settled = (found.question or found.purchase or found.praise or found.negated
+                   or bool(found.attrs) or found.city is not None or found.age is not None
                    or not lx.fixed.isdisjoint(toks))
         return Signals(
             interests={
@@ -285,7 +287,8 @@ class Analyzer:
                 code
                 for code, on in (
                     ("question", found.question),
-                    ("complaint", complaint_verdict(norm.text, found.complaint, settled)),
+                    ("complaint", complaint_verdict(norm.text, found.complaint, settled,
+                                                    bool(found.interests or found.motives))),
                     ("purchase_intent", found.purchase),
                     ("praise", found.praise),
                 )

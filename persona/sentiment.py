@@ -111,21 +111,31 @@ def load_model(npz: bytes, meta_text: str) -> SentimentModel:
                                           float(meta["threshold"]), meta)
 
 
-def complaint_verdict(text: str, rule: bool, settled: bool,
+# Alone, the model also needs the message to be about something the rules recognise (an
+# interest keyword or a price / quality / service cue): a complaint in a shop's community is
+# about a product or a service, and chat is full of other troubles ("膝盖不好，爬楼梯都疼",
+# "上班族，晚上才有空看群" reads as low spirits to a review model). Measured in docs/quality.md:
+# on held-out reviews it costs a little where the taxonomy lacks the domain's words.
+REQUIRE_ASPECT = True
+
+
+def complaint_verdict(text: str, rule: bool, settled: bool, aspect: bool = True,
                       model: SentimentModel | None = None) -> bool:
     """The analyser's complaint decision: the cue rules, widened and corrected by the model.
 
     `rule` is the cue rules' verdict, and it stands: the rules scope negation ("不是很满意" is a
     complaint, which character n-grams cannot tell from "很满意"). `settled` says the rules know
     what the message is without it being a complaint (a question, a purchase request, praise, a
-    negated cue such as "不贵", a fixed idiom such as "没问题"); there the model adds nothing,
-    because a model trained on reviews hears a grumble in "有没有优惠？" (reviews never ask).
-    Everywhere else, measured on held-out review domains (docs/quality.md), the model finds the
-    many complaints that name no cue word ("似乎散热不太好", "线头很多").
+    negated cue such as "不贵", a fixed idiom such as "没问题", a self-disclosure such as
+    "我是90后宝妈"); there the model adds nothing, because a model trained on reviews hears a
+    grumble in "有没有优惠？" (reviews never ask) and in people introducing themselves.
+    `aspect` says the message names a product or service (see REQUIRE_ASPECT). Everywhere
+    else, measured on held-out review domains (docs/quality.md), the model finds the many
+    complaints that name no cue word ("似乎散热不太好", "线头很多").
     """
     if rule:
         return True
-    if settled or len(text) < MIN_CHARS:
+    if settled or len(text) < MIN_CHARS or (REQUIRE_ASPECT and not aspect):
         return False
     m = model or default_model()
     return m.negative_probability(text) >= max(m.threshold, ALONE_AT_LEAST)

@@ -124,6 +124,34 @@ def load_neutral(limit: int = 6000, directory: Path | None = None) -> list[str]:
     return clauses[::step][:limit]
 
 
+CHAT_SOURCE = "chatterbot-corpus==1.3.3"
+# Its Chinese dialogues minus emotion.yml (taunts aimed at a bot: "你傲慢").
+CHAT_FILES = ("ai.yml", "botprofile.yml", "conversations.yml", "food.yml", "gossip.yml",
+              "greetings.yml", "history.yml", "humor.yml", "literature.yml", "money.yml",
+              "movies.yml", "politics.yml", "psychology.yml", "science.yml", "sports.yml",
+              "trivia.yml")
+_YAML_ITEM = re.compile(r"^\s*(?:-\s+)+(.*)$")
+
+
+def load_chat() -> list[str]:
+    """Lines of small talk: the Chinese dialogues `chatterbot-corpus==1.3.3` ships (first person,
+    greetings, chit-chat), the register of a group chat that news prose lacks: a model that had
+    only news as "neither" heard a complaint in "我是90后宝妈，宝宝2岁"."""
+    spec = importlib.util.find_spec("chatterbot_corpus")
+    if spec is None or not spec.submodule_search_locations:
+        raise CorpusError(f"需要 {CHAT_SOURCE}：pip install -e '.[eval]' (package not installed)")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data" / "chinese"
+    lines: list[str] = []
+    for name in CHAT_FILES:
+        for raw in (folder / name).read_text(encoding="utf-8").splitlines():
+            m = _YAML_ITEM.match(raw)
+            if m:
+                text = m.group(1).strip().strip("'\"")
+                if len(text) >= 2 and text not in lines:
+                    lines.append(text)
+    return lines
+
+
 def digest(reviews: list[Review]) -> str:
     """A short fingerprint of the cleaned corpus, printed by the scripts that use it."""
     h = hashlib.sha256()

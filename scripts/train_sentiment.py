@@ -19,8 +19,9 @@ gives the best F0.5 on negative sentences, neutral clauses weighted NEUTRAL_WEIG
 Features: binary character 1–3-grams of the message as the analyser normalises it
 (persona.text.normalise), idf-weighted and l2-normalised, kept when seen in at least two
 training sentences, at most MAX_FEATURES of the most frequent.
-Besides the reviews, the "no complaint" class gets neutral clauses (review_corpus.load_neutral):
-reviews are all praise or blame, chat is mostly neither.
+Besides the reviews, the "no complaint" class gets neutral text: news clauses from the same
+package (review_corpus.load_neutral) and small-talk lines from chatterbot-corpus==1.3.3
+(review_corpus.load_chat): reviews are all praise or blame, chat is mostly neither.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from review_corpus import (  # noqa: E402
+    CHAT_SOURCE,
     DOMAINS,
     SOURCE,
     Review,
     digest,
+    load_chat,
     load_neutral,
     load_reviews,
 )
@@ -147,7 +150,7 @@ def build(holdout: tuple[str, ...], log: Any = print) -> tuple[bytes, str, dict[
     global _STOP
     _STOP = _stop_grams()
     reviews = load_reviews()
-    neutral = load_neutral()
+    neutral = [*load_neutral(), *load_chat()]
     train = with_neutral([r for r in reviews if r.domain not in holdout], neutral)
     held = [r for r in reviews if r.domain in holdout]
     log(f"source {SOURCE}: {len(reviews)} sentences (digest {digest(reviews)}); "
@@ -182,7 +185,7 @@ def build(holdout: tuple[str, ...], log: Any = print) -> tuple[bytes, str, dict[
               "intercept": np.array(clf.intercept_[0], dtype=np.float64)}
 
     meta: dict[str, Any] = {
-        "source": SOURCE, "corpus_digest": digest(reviews),
+        "source": SOURCE, "neutral_chat_source": CHAT_SOURCE, "corpus_digest": digest(reviews),
         "trained_on": sorted({r.domain for r in train}), "held_out": sorted(holdout),
         "features": "binary char 1-3-grams of persona.text.normalise(text).text, idf, l2; "
                     "n-grams that are stopwords.txt entries left out",

@@ -66,22 +66,25 @@ def test_model_is_calm_about_praise_and_small_talk(text: str) -> None:
 
 def test_verdict_short_text_is_the_rules_alone() -> None:
     tiny = SentimentModel.from_arrays(["差"], np.array([9.0]), np.ones(1), 0.0, 0.2)
-    assert complaint_verdict("太贵了", True, False, tiny) is True
-    assert complaint_verdict("差差差", False, False, tiny) is False
+    assert complaint_verdict("太贵了", True, False, model=tiny) is True
+    assert complaint_verdict("差差差", False, False, model=tiny) is False
 
 
 def test_verdict_rules_stand_and_the_model_adds_only_unsettled_complaints() -> None:
     tiny = SentimentModel.from_arrays(["好", "差"], np.array([-9.0, 9.0]), np.ones(2), 0.0, 0.2)
-    assert complaint_verdict("不是很满意", True, False, tiny) is True  # negation: the rules know
-    assert complaint_verdict("差差差差差", False, False, tiny) is True
-    assert complaint_verdict("好好好好好", False, False, tiny) is False
+    # a negation: the rules know
+    assert complaint_verdict("不是很满意", True, False, model=tiny) is True
+    assert complaint_verdict("差差差差差", False, False, model=tiny) is True
+    assert complaint_verdict("好好好好好", False, False, model=tiny) is False
     # a low tuned threshold does not make a coin flip a complaint
     even = SentimentModel.from_arrays(["好"], np.array([0.0]), np.ones(1), 0.0, 0.2)
-    assert complaint_verdict("好好好好好", False, False, even) is True  # p = 0.5
+    assert complaint_verdict("好好好好好", False, False, model=even) is True  # p = 0.5
     shy = SentimentModel.from_arrays(["好"], np.array([-0.1]), np.ones(1), 0.0, 0.2)
-    assert complaint_verdict("好好好好好", False, False, shy) is False
+    assert complaint_verdict("好好好好好", False, False, model=shy) is False
     # settled by the rules (a question, praise, a negated cue): the model adds nothing
-    assert complaint_verdict("差差差差差", False, True, tiny) is False
+    assert complaint_verdict("差差差差差", False, True, model=tiny) is False
+    # nor to a message about no product or service
+    assert complaint_verdict("差差差差差", False, False, False, model=tiny) is False
 
 
 def test_load_model_round_trip(tmp_path) -> None:
@@ -105,6 +108,9 @@ def test_analyser_catches_complaints_without_cue_words(an, text: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "作为老宾馆，感觉环境和服务都很到位了",
+    "我是90后宝妈，宝宝2岁",
+    "上班族，晚上才有空看群",
+    "大家好，我是新来的宝妈",
     "一点都不贵，质量也好",
     "这个耳机续航怎么样？",
     "有没有便宜点的 NAS",
