@@ -83,8 +83,9 @@ def test_verdict_rules_stand_and_the_model_adds_only_unsettled_complaints() -> N
     assert complaint_verdict("好好好好好", False, False, model=shy) is False
     # settled by the rules (a question, praise, a negated cue): the model adds nothing
     assert complaint_verdict("差差差差差", False, True, model=tiny) is False
-    # nor to a message about no product or service
-    assert complaint_verdict("差差差差差", False, False, False, model=tiny) is False
+    # a message about no product or service needs more than an even chance
+    assert complaint_verdict("好好好好好", False, False, False, model=even) is False
+    assert complaint_verdict("差差差差差", False, False, False, model=tiny) is True
 
 
 def test_load_model_round_trip(tmp_path) -> None:
