@@ -119,3 +119,22 @@ def test_analyser_catches_complaints_without_cue_words(an, text: str) -> None:
 ])
 def test_analyser_keeps_praise_questions_and_negations_clear(an, text: str) -> None:
     assert "complaint" not in an(text).intents
+
+
+def test_training_script_writes_the_same_bytes_for_the_same_model() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "train_sentiment.py"
+    spec = importlib.util.spec_from_file_location("train_sentiment_t", path)
+    assert spec and spec.loader
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    arrays = {"grams": np.array(["好", "差"]), "weights": np.array([-1.0, 2.0], np.float32),
+              "idf": np.array([1.0, 1.5], np.float32), "intercept": np.array(0.25)}
+    one = train.npz_bytes(arrays)
+    assert one == train.npz_bytes(arrays)
+    m = load_model(one, '{"threshold": 0.3}')
+    assert m.intercept == 0.25 and m.table["差"] == (pytest.approx(3.0), pytest.approx(2.25))
+    t, f = train.best_threshold(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 0, 1, 1]))
+    assert f == 1.0 and 0.2 < t <= 0.7
