@@ -21,7 +21,7 @@ from bot.app import App
 from bot.dispatcher import Audit, Dispatcher
 from bot.llm import make_polisher
 from bot.roles import Roles
-from bot.routers import manager, member, operator, staff
+from bot.routers import guide, manager, member, operator, staff
 from bot.routers.context import BotContext
 from bot.scheduler import JobQueue
 from bot.transports.base import Transport
@@ -79,6 +79,21 @@ class BotConfig:
         return cls(**values)
 
 
+def roles_warning(config: BotConfig, settings: Settings) -> str | None:
+    """What `siyu run` says first when nobody would receive a script: without an operator or a
+    manager the bot still stores and profiles, but every suggestion goes nowhere."""
+    if config.operators or config.managers:
+        return None
+    where = ("当前目录没有 siyu.toml" if settings.source == "defaults"
+             else f"{settings.source} 里 [bot] operators 和 managers 都是空的")
+    return (f"注意：没有配置运营或管理者（{where}），机器人生成的话术没有人接收，"
+            "运营和管理命令也没人能用。\n"
+            "请在 siyu.toml 里写上你的 ID（控制台模式里名字就是 ID）后重新启动：\n"
+            "  [bot]\n"
+            "  operators = [\"运营小美\"]   # 接收话术、使用 /建议 /画像 等\n"
+            "  managers = [\"王经理\"]      # 管理者：/分群 /报告，每周报告")
+
+
 class Bot:
     """The live bot, transport-agnostic; tests drive it with the console or a fake transport."""
 
@@ -108,6 +123,8 @@ class Bot:
             staff.make_router(self.context, manager.segment_describer(self.context)))
         self.dispatcher.include_router(operator.make_router(self.context))
         self.dispatcher.include_router(manager.make_router(self.context))
+        # Last: it lists what the routers above registered.
+        self.dispatcher.include_router(guide.make_router(self.dispatcher))
         self.jobs = JobQueue(settings.tz)
 
     def _audit(self, entry: Audit) -> None:

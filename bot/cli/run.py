@@ -20,9 +20,12 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     import logging
     import sys
 
-    from bot.runner import make_transport, run_bot
+    from bot.runner import BotConfig, make_transport, roles_warning, run_bot
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    warning = roles_warning(BotConfig.from_settings(settings), settings)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     transport = make_transport(args.transport, settings)
     if args.transport == "console" and sys.stdin.isatty():
         print("控制台模式：输入「名字: 内容」模拟群聊，「私聊 名字: 内容」模拟私聊，"
