@@ -15,9 +15,9 @@ from sqlalchemy import bindparam, func, insert, or_, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from storage import driver
-from storage.db import pg_text
+from storage.db import insert_skipping_conflicts, pg_text
 from storage.driver import Query, chunks
-from storage.models import IDENTITY, MEMBER
+from storage.models import IDENTITY, MEMBER, MEMBER_NAME
 
 # PostgreSQL advisory lock (transaction-scoped, per database) held while creating members;
 # the key next to storage.db.PG_SCHEMA_LOCK.
@@ -91,6 +91,20 @@ def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
     return pks, created
 
 
+def remember_names(conn: Connection, names: dict[int, set[str]],
+                   staff: dict[int, str]) -> None:
+    """Keep every name a chat export gives a member (account name, group nickname, aliases),
+    so an operator typing any of them finds her; mark export owners/admins as staff."""
+    rows = [{"member_pk": pk, "name": n} for pk, ns in names.items() for n in sorted(ns) if n]
+    if rows:
+        conn.execute(insert_skipping_conflicts(conn, MEMBER_NAME, ("member_pk", "name")), rows)
+    for role in sorted(set(staff.values())):
+        pks = sorted(pk for pk, r in staff.items() if r == role)
+        for part in chunks(pks):
+            conn.execute(MEMBER.update().where(MEMBER.c.id.in_(part))
+                         .values(staff_role=role))
+
+
 def opted_out(conn: Connection, pks: set[int]) -> set[int]:
     """Which of these members opted out: their messages are dropped before storage."""
     if not pks:
@@ -130,7 +144,8 @@ class MemberReads:
             return out
 
     def find_members(self, query: str) -> list[MemberRow]:
-        """Resolve what an operator typed: member id, any platform id, or a name."""
+        """Resolve what an operator typed: member id, any platform id, or a name (display
+        name, account name, group nickname or alias; whole first, then a part of one)."""
         base = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
                       MEMBER.c.last_active, MEMBER.c.opted_out)
         with self.engine.connect() as conn:
@@ -140,7 +155,9 @@ class MemberReads:
                                 .where(IDENTITY.c.platform_id == query))))
             rows = [MemberRow(*r) for r in conn.execute(exact)]
             if not rows:
-                rows = [MemberRow(*r) for r in conn.execute(base.where(MEMBER.c.name == query))]
+                named = select(MEMBER_NAME.c.member_pk).where(MEMBER_NAME.c.name == query)
+                rows = [MemberRow(*r) for r in conn.execute(base.where(or_(
+                    MEMBER.c.name == query, MEMBER.c.id.in_(named))).order_by(MEMBER.c.id))]
             if not rows:
                 # icontains, not contains: SQLite's LIKE ignores ASCII case and PostgreSQL's
                 # does not, so "lily" found "Lily" only on SQLite. lower() … LIKE on SQLite and
