@@ -166,6 +166,19 @@ class MemberReads:
                 rows = [MemberRow(*r) for r in conn.execute(like.order_by(MEMBER.c.id))]
             return rows
 
+    def staff_pks(self, ids: Iterable[str]) -> set[int]:
+        """Members a chat export marked owner/admin, and those whose member id, platform id
+        or name is one of `ids` (the staff siyu.toml names): handlers/staff.py."""
+        wanted = sorted(set(ids))
+        with self.engine.connect() as conn:
+            found = set(conn.scalars(select(MEMBER.c.id).where(MEMBER.c.staff_role.is_not(None))))
+            for part in chunks(wanted):
+                found.update(conn.scalars(select(MEMBER.c.id).where(or_(
+                    MEMBER.c.member_id.in_(part), MEMBER.c.name.in_(part)))))
+                found.update(conn.scalars(select(IDENTITY.c.member_pk)
+                                          .where(IDENTITY.c.platform_id.in_(part))))
+        return found
+
     def member_by_platform_id(self, platform_id: str) -> MemberRow | None:
         """Exact lookup of who sent something: by member id or platform id, never by name."""
         q = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,

@@ -23,7 +23,13 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    op.add_column("member", sa.Column("staff_role", sa.String(), nullable=True))
+    # Guarded: a database this code made and then had its alembic_version dropped (as a
+    # pre-Alembic release's looked) is adopted at 0001 and comes here with both already.
+    inspector = sa.inspect(op.get_bind())
+    if "staff_role" not in {c["name"] for c in inspector.get_columns("member")}:
+        op.add_column("member", sa.Column("staff_role", sa.String(), nullable=True))
+    if inspector.has_table("member_name"):
+        return
     op.create_table(
         "member_name",
         sa.Column("id", sa.Integer(), primary_key=True),
