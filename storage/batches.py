@@ -88,9 +88,7 @@ class BatchWriter:
             self._ensure_chats(conn, {cid: chat for cid, chat in batch.chats.items()
                                       if cid not in self._known_chats})
             pks, created = ensure_members(conn, batch.people)
-            if batch.names or batch.staff:
-                remember_names(conn, {pks[k]: v for k, v in batch.names.items()},
-                               {pks[k]: v for k, v in batch.staff.items()})
+            remember_names(conn, pks, batch.names, batch.staff)
             result.new_members = len(created)
             opted = opted_out(conn, set(pks.values()))
 

@@ -91,11 +91,14 @@ def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
     return pks, created
 
 
-def remember_names(conn: Connection, names: dict[int, set[str]],
-                   staff: dict[int, str]) -> None:
+def remember_names(conn: Connection, pks: dict[tuple[str, str], int],
+                   names: dict[tuple[str, str], set[str]],
+                   roles: dict[tuple[str, str], str]) -> None:
     """Keep every name a chat export gives a member (account name, group nickname, aliases),
-    so an operator typing any of them finds her; mark export owners/admins as staff."""
-    rows = [{"member_pk": pk, "name": n} for pk, ns in names.items() for n in sorted(ns) if n]
+    so an operator typing any of them finds her; mark export owners/admins as staff.
+    Keys are (platform, platform id), as `ensure_members` returned their pks."""
+    rows = [{"member_pk": pks[k], "name": n} for k, ns in names.items() for n in sorted(ns) if n]
+    staff = {pks[k]: role for k, role in roles.items()}
     if rows:
         conn.execute(insert_skipping_conflicts(conn, MEMBER_NAME, ("member_pk", "name")), rows)
     for role in sorted(set(staff.values())):
