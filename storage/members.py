@@ -146,7 +146,7 @@ class MemberReads:
                                                               {"pks": list(part)}))
             return out
 
-    def find_members(self, query: str) -> list[MemberRow]:
+    def find_members(self, query: str, partial: bool = True) -> list[MemberRow]:
         """Resolve what an operator typed: member id, any platform id, or a name (display
         name, account name, group nickname or alias; whole first, then a part of one)."""
         base = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
@@ -161,7 +161,7 @@ class MemberReads:
                 named = select(MEMBER_NAME.c.member_pk).where(MEMBER_NAME.c.name == query)
                 rows = [MemberRow(*r) for r in conn.execute(base.where(or_(
                     MEMBER.c.name == query, MEMBER.c.id.in_(named))).order_by(MEMBER.c.id))]
-            if not rows:
+            if not rows and partial:
                 # icontains, not contains: SQLite's LIKE ignores ASCII case and PostgreSQL's
                 # does not, so "lily" found "Lily" only on SQLite. lower() … LIKE on SQLite and
                 # ILIKE on PostgreSQL give both the same answer.
@@ -181,6 +181,13 @@ class MemberReads:
                 found.update(conn.scalars(select(IDENTITY.c.member_pk)
                                           .where(IDENTITY.c.platform_id.in_(part))))
         return found
+
+    def platform_id_of(self, pk: int, platform: str) -> str | None:
+        """The member's id on `platform` (what its events carry as sender), if any."""
+        q = select(IDENTITY.c.platform_id).where(IDENTITY.c.member_pk == pk,
+                                                 IDENTITY.c.platform == platform)
+        with self.engine.connect() as conn:
+            return conn.scalars(q.order_by(IDENTITY.c.id)).first()
 
     def member_by_platform_id(self, platform_id: str) -> MemberRow | None:
         """Exact lookup of who sent something: by member id or platform id, never by name."""
