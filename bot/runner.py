@@ -20,11 +20,12 @@ from typing import IO, Any
 from bot.app import App
 from bot.dispatcher import Audit, Dispatcher
 from bot.llm import make_polisher
-from bot.roles import Roles
-from bot.routers import manager, member, operator, staff
+from bot.roles import MEMBER, Roles
+from bot.routers import guide, manager, member, operator, staff
 from bot.routers.context import BotContext
 from bot.scheduler import JobQueue
 from bot.transports.base import Transport
+from bot.transports.console import Speaker
 from handlers.live import Live, Recipients
 from handlers.personas import refresh_stale_tags, refresh_steps
 from handlers.segments import run_and_store
@@ -79,6 +80,21 @@ class BotConfig:
         return cls(**values)
 
 
+def roles_warning(config: BotConfig, settings: Settings) -> str | None:
+    """What `siyu run` says first when nobody would receive a script: without an operator or a
+    manager the bot still stores and profiles, but every suggestion goes nowhere."""
+    if config.operators or config.managers:
+        return None
+    where = ("当前目录没有 siyu.toml" if settings.source == "defaults"
+             else f"{settings.source} 里 [bot] operators 和 managers 都是空的")
+    return (f"注意：没有配置运营或管理者（{where}），机器人生成的话术没有人接收，"
+            "运营和管理命令也没人能用。\n"
+            "请在 siyu.toml 里写上你的 ID（控制台模式里名字就是 ID）后重新启动：\n"
+            "  [bot]\n"
+            "  operators = [\"运营小美\"]   # 接收话术、使用 /建议 /画像 等\n"
+            "  managers = [\"王经理\"]      # 管理者：/分群 /报告，每周报告")
+
+
 class Bot:
     """The live bot, transport-agnostic; tests drive it with the console or a fake transport."""
 
@@ -108,7 +124,42 @@ class Bot:
             staff.make_router(self.context, manager.segment_describer(self.context)))
         self.dispatcher.include_router(operator.make_router(self.context))
         self.dispatcher.include_router(manager.make_router(self.context))
+        # Last: it lists what the routers above registered.
+        self.dispatcher.include_router(guide.make_router(self.dispatcher))
         self.jobs = JobQueue(settings.tz)
+        # The console asks who a typed name is (bot/transports/console.py: Speaker).
+        set_resolver = getattr(transport, "set_resolver", None)
+        if set_resolver is not None:
+            set_resolver(self.speaker)
+
+    def speaker(self, typed: str) -> Speaker:
+        """A name typed in the console → the stored member it names, said out loud.
+
+        A configured manager or operator id is taken as it is (roles are ids). Only whole
+        names count (id, platform id, account name, group nickname, alias): "小张" must not
+        become "小张妈妈" by a substring; near names are only mentioned.
+        """
+        if self.roles.role_of(typed) != MEMBER:
+            return Speaker(typed, typed)
+        store = self.app.store
+        rows = store.find_members(typed, partial=False)
+        if len(rows) == 1:
+            m = rows[0]
+            pid = store.platform_id_of(m.pk, "wechat") or m.member_id
+            seen = (f"，最近发言 {m.last_active.astimezone(self.settings.tz):%Y-%m-%d}"
+                    if m.last_active else "")
+            return Speaker(pid, m.name,
+                           f"（「{typed}」= 已有成员 {m.name}（{m.member_id}）{seen}）")
+        if rows:
+            names = "、".join(f"{m.name}（{m.member_id}）" for m in rows[:8])
+            return Speaker(typed, typed, ok=False, note=(
+                f"（「{typed}」对应 {len(rows)} 位成员：{names}。"
+                "请改用其中一位的 ID 或完整名字；这一行没有发出）"))
+        near = store.find_members(typed)
+        also = ("；相近的已有成员：" + "、".join(f"{m.name}（{m.member_id}）" for m in near[:5])
+                + "，要以她们的身份发言请输入完整名字或 ID") if near else ""
+        return Speaker(typed, typed,
+                       f"（「{typed}」是新成员，按新成员记录，ID 即「{typed}」{also}）")
 
     def _audit(self, entry: Audit) -> None:
         self.audit.record(entry.ts, entry.actor, entry.command, entry.target, entry.allowed)

@@ -110,12 +110,12 @@ class _Members:
     def reject_reason(self, value: str, pks: Sequence[int]) -> str | None:
         """None when `value` names exactly one member."""
         if not pks:
-            return (f"member {short(value)} 找不到对应成员（不是成员 ID 或微信 ID，也没有用 "
-                    f"siyu link 关联过）；{LINK_HINT}")
+            return (f"member {short(value)} 找不到对应成员（不是成员 ID、微信 ID、昵称或别名，"
+                    f"也没有用 siyu link 关联过）；{LINK_HINT}")
         if len(pks) > 1:
             names = "、".join(_names(self.store, pks).values())
             return (f"member {short(value)} 对应 {len(pks)} 位成员（{names}），无法确定；"
-                    "请改用成员 ID")
+                    "请改用其中一位的成员 ID")
         return None
 
 
@@ -205,13 +205,13 @@ def import_links(store: Store, rows: Iterable[LinkRow | Reject], settings: Setti
             if not pks:
                 report.rejects.append(Reject(row.origin, (
                     f"member {short(row.member)} 找不到对应成员"
-                    "（可用成员 ID、微信 ID 或完整昵称）")))
+                    "（可用成员 ID、微信 ID、账号名、群昵称或别名）")))
                 continue
             if len(pks) > 1:
                 names = "、".join(_names(store, pks).values())
                 report.rejects.append(Reject(row.origin, (
                     f"member {short(row.member)} 对应 {len(pks)} 位成员（{names}），"
-                    "无法确定；请改用成员 ID")))
+                    "无法确定；请改用其中一位的成员 ID")))
                 continue
             key = (row.kind, row.value)
             old = stored.get(key)

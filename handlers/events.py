@@ -102,6 +102,8 @@ class MemberInfo:
     chat: str | None = None
     aliases: tuple[str, ...] = ()
     origin: str = "live"
+    # "owner" / "admin" when the export says this person runs the group: staff, not a customer.
+    staff_role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,9 @@ class Ingestor:
             elif isinstance(item, MemberInfo):
                 key = (item.platform, item.platform_id)
                 batch.people.setdefault(key, item.name)
+                batch.names.setdefault(key, set()).update((item.name, *item.aliases))
+                if item.staff_role:
+                    batch.staff[key] = item.staff_role
             elif isinstance(item, Reject):
                 report.rejects.append(item)
             if len(batch.messages) >= size:

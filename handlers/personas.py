@@ -21,6 +21,7 @@ from datetime import datetime
 
 from handlers.bulk import paused_gc
 from handlers.settings import Settings
+from handlers.staff import staff_of
 from persona.aggregate import build_persona
 from persona.kept import (
     KeptActivity,
@@ -74,8 +75,12 @@ class PersonaView:
 
 def build_personas(store: Store, settings: Settings, labels: Mapping[str, str],
                    as_of: datetime, pks: Iterable[int] | None = None) -> list[PersonaView]:
-    """Personas for the given members (all when None), in member order."""
+    """Personas for the given members (every customer when None: staff are never listed,
+    handlers/staff.py), in member order."""
     members = store.members(pks)
+    if pks is None:
+        staff = staff_of(store, settings)
+        members = [m for m in members if m not in staff]
     wanted = [m.pk for m in members]
     scope = None if pks is None else wanted
     messages = store.messages_for(scope, until=as_of)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ import numpy as np
 from handlers.bulk import paused_gc
 from handlers.personas import persona_settings, tag_from_row, to_record
 from handlers.settings import ConfigError, Settings, section
+from handlers.staff import Staff, staff_of
 from persona.aggregate import build_persona
 from persona.member_columns import MemberColumns, columns_from_inputs, merge_tags
 from persona.member_table import Detail, MemberInput, Quote, join_channel
@@ -128,17 +129,64 @@ def gather_columns(store: Store, settings: Settings, labels: Mapping[str, str],
     On SQLite the bulk reader does it without a per-member object; elsewhere (PostgreSQL)
     the per-member inputs are turned into the same columns.
     """
+    staff = staff_of(store, settings)
     reader = ColumnReader(store.engine)
     if not reader.supported:
         members, inputs = gather_inputs(store, settings, labels, as_of)
         pk_of = {m.member_id: m.pk for m in members}
         cols = columns_from_inputs(inputs)
-        return np.array([pk_of[i] for i in cols.ids], dtype=np.int64), cols
+        pks = np.array([pk_of[i] for i in cols.ids], dtype=np.int64)
+        return without_rows(pks, cols, _staff_rows(store, staff, pks))
     read = reader.read(as_of)
     cols, pks = read.columns, read.pks
     _rebuild_unusable(store, settings, labels, as_of, read.unusable, pks, cols)
+    pks, cols = without_rows(pks, cols, _staff_rows(store, staff, pks))
     cols.details = _DetailLoader(store, pks, as_of)
     return pks, cols
+
+
+def _staff_rows(store: Store, staff: Staff, pks: np.ndarray) -> np.ndarray:
+    """Rows of staff members (handlers/staff.py): they are never counted in a segment."""
+    known = np.isin(pks, np.fromiter(staff.pks, dtype=np.int64, count=len(staff.pks)))
+    if staff.ids:  # configured by name or id and not yet resolved to a pk: ask the rows
+        rest = [int(p) for p in pks[~known]]
+        by_id = {m.pk for m in store.members(rest) if m in staff} if rest else set()
+        known |= np.isin(pks, np.fromiter(by_id, dtype=np.int64, count=len(by_id)))
+    return known
+
+
+def without_rows(pks: np.ndarray, cols: MemberColumns, drop: np.ndarray
+                 ) -> tuple[np.ndarray, MemberColumns]:
+    """The columns without the rows `drop` marks, every fact array's member index remapped."""
+    if not drop.any():
+        return pks, cols
+    keep = ~drop
+    new_row = np.cumsum(keep) - 1
+    c = cols
+    rows = np.flatnonzero(keep)
+    order = keep[c.order_member] if len(c.order_member) else np.zeros(0, dtype=bool)
+    event = keep[c.event_member] if len(c.event_member) else np.zeros(0, dtype=bool)
+    tag = keep[c.tag_member] if len(c.tag_member) else np.zeros(0, dtype=bool)
+    kw = keep[c.kw_member] if len(c.kw_member) else np.zeros(0, dtype=bool)
+    new_tag = np.cumsum(tag) - 1
+    out = replace(
+        c, ids=[c.ids[r] for r in rows], messages=c.messages[keep],
+        recent_messages=c.recent_messages[keep], first_seen=c.first_seen[keep],
+        last_active=c.last_active[keep],
+        order_member=new_row[c.order_member[order]], order_ts=c.order_ts[order],
+        order_amount=c.order_amount[order], order_coupon=c.order_coupon[order],
+        order_category=[v for v, k in zip(c.order_category, order, strict=True) if k],
+        order_id=[v for v, k in zip(c.order_id, order, strict=True) if k],
+        event_member=new_row[c.event_member[event]], event_ts=c.event_ts[event],
+        event_type=c.event_type[event],
+        tag_member=new_row[c.tag_member[tag]], tag_key=c.tag_key[tag],
+        tag_score=c.tag_score[tag], tag_age=c.tag_age[tag],
+        tag_chat_evidence=c.tag_chat_evidence[tag],
+        tag_evidence_len=c.tag_evidence_len[tag], tag_expires=c.tag_expires[tag],
+        tag_evidence={int(new_tag[t]): ev for t, ev in c.tag_evidence.items() if tag[t]},
+        kw_member=new_row[c.kw_member[kw]], kw_word=c.kw_word[kw],
+        details=lambda asked: c.details([int(rows[r]) for r in asked]))
+    return pks[keep], out
 
 
 def _rebuild_unusable(store: Store, settings: Settings, labels: Mapping[str, str],

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from handlers.personas import PersonaView, build_personas, to_record
 from handlers.settings import ConfigError, Settings
+from handlers.staff import staff_of
 from handlers.suggest_config import load_drafting, suggest_config
 from persona.persona import MessageRecord, iso
 from persona.playbook import (
@@ -125,6 +126,8 @@ class Suggester:
         self.env = load_drafting(settings, labels, playbook)
         self.polisher = polisher
         self.sstore = SuggestionStore(store.engine)
+        # Staff never get scripts, about themselves or anyone's welcome (handlers/staff.py).
+        self.staff = staff_of(store, settings)
         # Operators already checked not to be a group chat (a chat never turns into a group).
         self._checked: set[str] = set()
 
@@ -145,7 +148,7 @@ class Suggester:
         """Why this member gets nothing at all (opted out, or one of our own staff)."""
         if member.opted_out:
             return Skip(member.member_id, member.name, "opted_out", "已选择退出，不再打扰")
-        if member.member_id in self.cfg.staff or member.name in self.cfg.staff:
+        if member in self.staff:
             return Skip(member.member_id, member.name, "staff", "工作人员，不是客户")
         return None
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from storage import driver
 from storage.db import _json_dumps, pg_text, writing
 from storage.driver import CHUNK, Query, chunks
-from storage.members import ensure_members, opted_out
+from storage.members import ensure_members, opted_out, remember_names
 from storage.messages import _sqlite_time_text
 from storage.models import CHAT, MEMBER, MESSAGE
 from storage.sqla_internals import bind_processors, json_serializer
@@ -57,6 +57,9 @@ class Batch:
     # (platform, platform_id) -> display name
     people: dict[tuple[str, str], str] = field(default_factory=dict)
     messages: list[NewMessage] = field(default_factory=list)
+    # (platform, platform_id) -> other names (account name, aliases), and export staff roles
+    names: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    staff: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -85,6 +88,7 @@ class BatchWriter:
             self._ensure_chats(conn, {cid: chat for cid, chat in batch.chats.items()
                                       if cid not in self._known_chats})
             pks, created = ensure_members(conn, batch.people)
+            remember_names(conn, pks, batch.names, batch.staff)
             result.new_members = len(created)
             opted = opted_out(conn, set(pks.values()))
 

@@ -15,9 +15,9 @@ from sqlalchemy import bindparam, func, insert, or_, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
 from storage import driver
-from storage.db import pg_text
+from storage.db import insert_skipping_conflicts, pg_text
 from storage.driver import Query, chunks
-from storage.models import IDENTITY, MEMBER
+from storage.models import IDENTITY, MEMBER, MEMBER_NAME
 
 # PostgreSQL advisory lock (transaction-scoped, per database) held while creating members;
 # the key next to storage.db.PG_SCHEMA_LOCK.
@@ -91,6 +91,23 @@ def ensure_members(conn: Connection, people: dict[tuple[str, str], str]
     return pks, created
 
 
+def remember_names(conn: Connection, pks: dict[tuple[str, str], int],
+                   names: dict[tuple[str, str], set[str]],
+                   roles: dict[tuple[str, str], str]) -> None:
+    """Keep every name a chat export gives a member (account name, group nickname, aliases),
+    so an operator typing any of them finds her; mark export owners/admins as staff.
+    Keys are (platform, platform id), as `ensure_members` returned their pks."""
+    rows = [{"member_pk": pks[k], "name": n} for k, ns in names.items() for n in sorted(ns) if n]
+    staff = {pks[k]: role for k, role in roles.items()}
+    if rows:
+        conn.execute(insert_skipping_conflicts(conn, MEMBER_NAME, ("member_pk", "name")), rows)
+    for role in sorted(set(staff.values())):
+        pks = sorted(pk for pk, r in staff.items() if r == role)
+        for part in chunks(pks):
+            conn.execute(MEMBER.update().where(MEMBER.c.id.in_(part))
+                         .values(staff_role=role))
+
+
 def opted_out(conn: Connection, pks: set[int]) -> set[int]:
     """Which of these members opted out: their messages are dropped before storage."""
     if not pks:
@@ -129,8 +146,9 @@ class MemberReads:
                                                               {"pks": list(part)}))
             return out
 
-    def find_members(self, query: str) -> list[MemberRow]:
-        """Resolve what an operator typed: member id, any platform id, or a name."""
+    def find_members(self, query: str, partial: bool = True) -> list[MemberRow]:
+        """Resolve what an operator typed: member id, any platform id, or a name (display
+        name, account name, group nickname or alias; whole first, then a part of one)."""
         base = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
                       MEMBER.c.last_active, MEMBER.c.opted_out)
         with self.engine.connect() as conn:
@@ -140,14 +158,36 @@ class MemberReads:
                                 .where(IDENTITY.c.platform_id == query))))
             rows = [MemberRow(*r) for r in conn.execute(exact)]
             if not rows:
-                rows = [MemberRow(*r) for r in conn.execute(base.where(MEMBER.c.name == query))]
-            if not rows:
+                named = select(MEMBER_NAME.c.member_pk).where(MEMBER_NAME.c.name == query)
+                rows = [MemberRow(*r) for r in conn.execute(base.where(or_(
+                    MEMBER.c.name == query, MEMBER.c.id.in_(named))).order_by(MEMBER.c.id))]
+            if not rows and partial:
                 # icontains, not contains: SQLite's LIKE ignores ASCII case and PostgreSQL's
                 # does not, so "lily" found "Lily" only on SQLite. lower() … LIKE on SQLite and
                 # ILIKE on PostgreSQL give both the same answer.
                 like = base.where(MEMBER.c.name.icontains(query, autoescape=True))
                 rows = [MemberRow(*r) for r in conn.execute(like.order_by(MEMBER.c.id))]
             return rows
+
+    def staff_pks(self, ids: Iterable[str]) -> set[int]:
+        """Members a chat export marked owner/admin, and those whose member id, platform id
+        or name is one of `ids` (the staff siyu.toml names): handlers/staff.py."""
+        wanted = sorted(set(ids))
+        with self.engine.connect() as conn:
+            found = set(conn.scalars(select(MEMBER.c.id).where(MEMBER.c.staff_role.is_not(None))))
+            for part in chunks(wanted):
+                found.update(conn.scalars(select(MEMBER.c.id).where(or_(
+                    MEMBER.c.member_id.in_(part), MEMBER.c.name.in_(part)))))
+                found.update(conn.scalars(select(IDENTITY.c.member_pk)
+                                          .where(IDENTITY.c.platform_id.in_(part))))
+        return found
+
+    def platform_id_of(self, pk: int, platform: str) -> str | None:
+        """The member's id on `platform` (what its events carry as sender), if any."""
+        q = select(IDENTITY.c.platform_id).where(IDENTITY.c.member_pk == pk,
+                                                 IDENTITY.c.platform == platform)
+        with self.engine.connect() as conn:
+            return conn.scalars(q.order_by(IDENTITY.c.id)).first()
 
     def member_by_platform_id(self, platform_id: str) -> MemberRow | None:
         """Exact lookup of who sent something: by member id or platform id, never by name."""

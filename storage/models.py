@@ -93,6 +93,9 @@ class Member(SQLModel, table=True):
     # Set in the same transaction that adds a member's messages, orders or events; consumed
     # by a tag rebuild's claim (TagClaim): a crash between the two is healed by the next run.
     tags_stale: bool = False
+    # "owner" / "admin" when a chat export says so (ChatLab member roles): one of our own
+    # staff, never profiled, scripted or counted (handlers/staff.py). Revision 0003.
+    staff_role: str | None = None
 
 
 class Identity(SQLModel, table=True):
@@ -408,6 +411,19 @@ class NotifyLog(SQLModel, table=True):
     operator: str
     at: datetime = _dt(nullable=False)
 
+class MemberName(SQLModel, table=True):
+    """Every name a member is known by besides `member.name`: the account name, group
+    nicknames and aliases of a chat export. Operators type any of them (`siyu link`, an
+    orders file's member column, the console bot), so each must find her. Revision 0003."""
+
+    __tablename__ = "member_name"
+    __table_args__ = (UniqueConstraint("member_pk", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_pk: int = Field(foreign_key="member.id", index=True)
+    name: str = Field(index=True)
+
+
 # The tables as SQLAlchemy Core sees them: the repositories build their statements from these.
 MEMBER: Table = Member.__table__  # type: ignore[assignment]
 IDENTITY: Table = Identity.__table__  # type: ignore[assignment]
@@ -428,3 +444,4 @@ STATE: Table = SuggestState.__table__  # type: ignore[assignment]
 NOTIFY_LOG: Table = NotifyLog.__table__  # type: ignore[assignment]
 AUDIT: Table = AuditLog.__table__  # type: ignore[assignment]
 NOTICE: Table = ConsentNotice.__table__  # type: ignore[assignment]
+MEMBER_NAME: Table = MemberName.__table__  # type: ignore[assignment]

@@ -5,9 +5,12 @@ or several pairs in one value) names the file's own columns, e.g.
 ``--map 下单时间=ts --map "实付金额=amount,客户ID=member"``.
 
 Output follows `siyu ingest`: one Chinese count line (新增 / 重复 / 拒绝), each rejected row on
-stderr as ``跳过 file:LINE: reason``, exit 0 when the file was read. A file that cannot be
-imported at all (missing required column, wrong encoding, bad --map) is one line on stderr and
-exit 1, with nothing imported. Re-running any of them changes nothing.
+stderr as ``跳过 file:LINE: reason``, exit 0 when the file was read. When most rows name
+nobody (or several people) the member column is wrong for this database (an unlinked CRM id,
+another export's names): the run ends with a loud summary on stderr and exit 1, though the
+good rows are in. A bad amount or time stays a per-row rejection: the file is right.
+A file that cannot be imported at all (missing required column, wrong encoding, bad --map) is
+one line on stderr and exit 1, with nothing imported. Re-running any of them changes nothing.
 """
 
 from __future__ import annotations
@@ -120,4 +123,21 @@ def _print(args: argparse.Namespace, report: ImportReport, summary: str) -> int:
     if len(report.rejects) > limit:
         print(f"……另有 {len(report.rejects) - limit} 行被跳过（用 --json 查看全部）",
               file=sys.stderr)
-    return 0
+    return _most_rejected(report)
+
+
+def _most_rejected(report: ImportReport) -> int:
+    """Exit 1 with a summary nobody scrolls past when most rows found no one member."""
+    rows = report.new + report.duplicate + report.opted_out + len(report.rejects)
+    unknown = sum(r.reason.startswith("member ") and "找不到对应成员" in r.reason
+                  for r in report.rejects)
+    ambiguous = sum(r.reason.startswith("member ") and "无法确定" in r.reason
+                    for r in report.rejects)
+    if (unknown + ambiguous) * 2 <= rows:
+        return 0
+    print(f"！！！{report.file}：{rows} 行中 {unknown + ambiguous} 行找不到对应的成员（超过一半），"
+          f"其中找不到成员 {unknown} 行、对应多位成员 {ambiguous} 行。"
+          "请检查 member 列：可写成员 ID、微信 ID、账号名、群昵称或别名，"
+          "外部客户 ID / 手机号需先用 siyu link 关联；改好后重新导入即可（已导入的行不会重复）。",
+          file=sys.stderr)
+    return 1

@@ -35,7 +35,7 @@ class BotContext:
         """The member a staff command is about, or None with a reason to show."""
         queries = ctx.mention_ids or ctx.mention_names
         if not queries:
-            return None, "请 @ 一位成员，例如：/画像 @小张"
+            return None, f"请 @ 一位成员，例如：{ctx.example or '/画像 @小张'}"
         rows = self.app.store.find_members(queries[0])
         if not rows:
             return None, f"找不到成员「{queries[0]}」"

@@ -70,7 +70,8 @@ def make_router(bot: BotContext) -> Router:
         run, prev = latest_or_new(store, settings, labels, now)
         return run.result, prev.result if prev else None
 
-    @router.command("分群", "segments", roles=MANAGERS, help="分群：重新分群并给出摘要")
+    @router.command("分群", "segments", roles=MANAGERS, example="/分群",
+                    help="重新分群并给出摘要")
     async def segments(ctx: CommandContext) -> Reply:
         outcome = run_and_store(store, settings, labels, ctx.now)
         doc = outcome.result.to_stored_json()  # the summary: no member's assignment
@@ -79,19 +80,22 @@ def make_router(bot: BotContext) -> Router:
         lines += size_lines(doc, prev)
         return Reply("\n".join(lines))
 
-    @router.command("报告", "report", roles=MANAGERS, help="报告：分群报告（文字+图表）")
+    @router.command("报告", "report", roles=MANAGERS, example="/报告",
+                    help="分群报告（文字+图表）")
     async def report(ctx: CommandContext) -> Reply:
         text, chart = build_report(bot, ctx.now)
         return Reply(text, image=chart)
 
-    @router.command("模式", "patterns", roles=MANAGERS, help="模式：兴趣与购买之间的关联")
+    @router.command("模式", "patterns", roles=MANAGERS, example="/模式",
+                    help="兴趣与购买之间的关联")
     async def patterns(ctx: CommandContext) -> Reply:
         doc, _ = latest(ctx.now)
         found = doc.get("patterns") or []
         items = [f"· {p['description']}" for p in list(found)[:8]]  # type: ignore[call-overload]
         return Reply("发现的模式：\n" + ("\n".join(items) or "暂无足够数据支持的模式"))
 
-    @router.command("变化", "changes", roles=MANAGERS, help="变化：与上次分群相比")
+    @router.command("变化", "changes", roles=MANAGERS, example="/变化",
+                    help="与上次分群相比的变化")
     async def changes(ctx: CommandContext) -> Reply:
         doc, _ = latest(ctx.now)
         return Reply("\n".join(change_lines(doc)))

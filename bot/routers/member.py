@@ -15,7 +15,8 @@ def make_router(bot: BotContext) -> Router:
     router = Router("member")
     tz = bot.settings.tz
 
-    @router.command("我的数据", "mydata", roles=EVERYONE, help="查看系统保存的关于我的数据")
+    @router.command("我的数据", "mydata", roles=EVERYONE, example="/我的数据",
+                    help="查看系统保存的关于我的数据")
     async def my_data(ctx: CommandContext) -> Reply:
         member = bot.member_of_sender(ctx.event.sender)
         if member is None:
@@ -38,14 +39,16 @@ def make_router(bot: BotContext) -> Router:
         lines.append("发送 /退出 停止收集你的消息；发送 /删除 删除以上全部数据。")
         return Reply("\n".join(lines))
 
-    @router.command("退出", "optout", roles=EVERYONE, help="停止收集我的消息")
+    @router.command("退出", "optout", roles=EVERYONE, example="/退出",
+                    help="停止收集我的消息")
     async def opt_out(ctx: CommandContext) -> Reply:
         ev = ctx.event
         pk = bot.privacy.ensure_member(ev.platform, ev.sender, ev.sender_name or ev.sender)
         bot.privacy.set_opted_out(pk, True)
         return Reply("好的，从现在起不再收集你的消息。已保存的数据仍在，如需删除请发送 /删除。")
 
-    @router.command("删除", "forget", roles=EVERYONE, help="删除关于我的全部数据")
+    @router.command("删除", "forget", roles=EVERYONE, example="/删除",
+                    help="删除关于我的全部数据")
     async def forget(ctx: CommandContext) -> Reply:
         member = bot.member_of_sender(ctx.event.sender)
         if member is None:

@@ -21,8 +21,8 @@ def make_router(bot: BotContext) -> Router:
     store, settings, labels = bot.app.store, bot.settings, bot.app.labels
     tz = settings.tz
 
-    @router.command("建议", "suggest", roles=STAFF,
-                    help="建议 @成员：为成员最近的提问/投诉/购买意向生成话术")
+    @router.command("建议", "suggest", roles=STAFF, example="/建议 @朵朵妈",
+                    help="为成员最近的提问/投诉/购买意向生成话术")
     async def suggest(ctx: CommandContext) -> Reply:
         member, why = bot.target(ctx)
         if member is None:
@@ -33,7 +33,8 @@ def make_router(bot: BotContext) -> Router:
             return Reply(f"{member.name} 最近没有需要跟进的提问、投诉或购买意向。")
         return Reply("\n\n".join(suggestion_text(v, tz) for v in views))
 
-    @router.command("邀请", "invite", roles=STAFF, help="邀请 <活动> <分群代码>：生成邀请草稿")
+    @router.command("邀请", "invite", roles=STAFF, example="/邀请 周末亲子烘焙课 new",
+                    help="为一个分群生成活动邀请草稿（活动名 + 分群代码）")
     async def invite(ctx: CommandContext) -> Reply:
         if len(ctx.args) < 2:
             return Reply("用法：/邀请 周末亲子烘焙课 new"
@@ -48,18 +49,20 @@ def make_router(bot: BotContext) -> Router:
 
     async def feedback(ctx: CommandContext, status: str, done: str) -> Reply:
         if not ctx.args:
-            return Reply(f"用法：/{ctx.name} 12（建议编号见 #12）")
+            return Reply(f"用法：{ctx.name} 12（建议编号见 #12，斜杠可省略）")
         try:
             view = set_status(store, ctx.args[0], status, ctx.now)
         except SuggestError as exc:
             return Reply(str(exc))
         return Reply(f"#{view.row.id}（{view.name}）已标记为{done}。")
 
-    @router.command("已发", "sent", roles=STAFF, help="已发 N：建议 #N 已发送")
+    @router.command("已发", "sent", roles=STAFF, example="已发 12", bare=True,
+                    help="建议 #12 已发送（计入采用率）")
     async def sent(ctx: CommandContext) -> Reply:
         return await feedback(ctx, "sent", "已发送")
 
-    @router.command("忽略", "dismiss", roles=STAFF, help="忽略 N：不采用建议 #N")
+    @router.command("忽略", "dismiss", roles=STAFF, example="忽略 12", bare=True,
+                    help="不采用建议 #12")
     async def dismiss(ctx: CommandContext) -> Reply:
         return await feedback(ctx, "dismissed", "忽略")
 

@@ -21,7 +21,8 @@ def make_router(bot: BotContext,
     router = Router("staff")
     tz = bot.settings.tz
 
-    @router.command("画像", "persona", roles=STAFF, help="画像 @成员：查看成员画像与证据")
+    @router.command("画像", "persona", roles=STAFF, example="/画像 @朵朵妈",
+                    help="查看成员画像与证据（管理者也可 /画像 分群代码）")
     async def persona(ctx: CommandContext) -> Reply:
         if not (ctx.mention_ids or ctx.mention_names) and ctx.args:
             if describe_segment is None or ctx.role != MANAGER:
@@ -35,7 +36,8 @@ def make_router(bot: BotContext,
         quotes = bot.app.store.messages_by_id(ids)
         return Reply(persona_detail(view, quotes, tz, ctx.now))
 
-    @router.command("标签", "tag", roles=STAFF, help="标签 @成员 +标签 -标签：手动打标签")
+    @router.command("标签", "tag", roles=STAFF, example="/标签 @朵朵妈 +高意向 -待跟进",
+                    help="手动添加（+）或移除（-）成员标签")
     async def tag(ctx: CommandContext) -> Reply:
         member, why = bot.target(ctx)
         if member is None:

@@ -171,5 +171,8 @@ def member(obj: Any, origin: str, chat: Chat) -> MemberInfo | Reject:
         names.extend(a.strip() for a in aliases if isinstance(a, str))
     # Keep order, drop blanks, duplicates and the display name itself.
     alias_tuple = tuple(dict.fromkeys(a for a in names if a and a != name))
+    roles = obj.get("roles")
+    ids = {r.get("id") for r in roles if isinstance(r, dict)} if isinstance(roles, list) else set()
+    staff = "owner" if "owner" in ids else "admin" if "admin" in ids else None
     return MemberInfo(platform_id=pid, name=name, platform=chat.platform, chat=chat.id,
-                      aliases=alias_tuple, origin=origin)
+                      aliases=alias_tuple, origin=origin, staff_role=staff)

@@ -7,7 +7,11 @@ Input, one line each (Chinese or English keywords):
     :群 宝妈福利群                    switch the current group                (also: :group …)
     :入群 小李 小禾助手               小李 joins, invited by 小禾助手          (also: :join …)
     # a comment
-In the console a person's name is also their id, so `[bot] managers = ["王经理"]` works.
+A name typed before the colon is looked up among the members already stored (the bot hands
+the console a resolver): an id, platform id, account name, group nickname or alias of one
+member speaks as that member, and the console says whom it matched; a name several members
+share is not guessed (the line is not sent, the candidates are listed); anyone else is a new
+person whose name is also their id, so `[bot] managers = ["王经理"]` works.
 Output: what the bot sends, prefixed by where it goes: `[私聊→小张] …` or `[群 宝妈福利群] …`.
 The run ends cleanly at end of input.
 """
@@ -19,7 +23,8 @@ import hashlib
 import itertools
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
@@ -30,6 +35,21 @@ from handlers.events import JoinEvent, MessageEvent, MessageType
 _SPEAKER = re.compile(r"^(?:(私聊|dm)\s+)?([^:：\s][^:：]{0,31})\s*[:：]\s*(.*)$", re.IGNORECASE)
 _MENTION = re.compile(r"@([^\s@\u2005]+)")
 DEFAULT_GROUP = "控制台测试群"
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """Who a typed name speaks as: the platform id events carry, and the display name."""
+
+    id: str
+    name: str
+    # Said once, when the name is first typed: whom it matched, or that it is a new person.
+    note: str = ""
+    # False: the name is ambiguous; its lines are not sent until it is typed more exactly.
+    ok: bool = True
+
+
+Resolve = Callable[[str], Speaker]
 
 
 def _chat_id(name: str) -> str:
@@ -49,6 +69,23 @@ class ConsoleTransport:
         self._stopped = False
         self._seq = itertools.count(1)
         self.sent: list[tuple[str, str, str]] = []  # (kind, to, text) — for tests and replay
+        self.resolve: Resolve = lambda name: Speaker(name, name)
+        self._speakers: dict[str, Speaker] = {}
+
+    def set_resolver(self, resolve: Resolve) -> None:
+        """The bot's member lookup (bot/runner.py), so a typed name reaches a stored member."""
+        self.resolve = resolve
+        self._speakers.clear()
+
+    def _speaker(self, typed: str) -> Speaker:
+        who = self._speakers.get(typed)
+        if who is None:
+            who = self.resolve(typed)
+            if who.ok:  # an ambiguous name is asked again, and explained again
+                self._speakers[typed] = who
+            if who.note:
+                self._say(who.note)
+        return who
 
     async def run(self, on_event: EventHandler) -> None:
         while not self._stopped:
@@ -89,14 +126,16 @@ class ConsoleTransport:
         else:
             self._say("（先写说话人，例如「小张: 你好」）")
             return []
-        speaker = self.speaker
+        who = self._speaker(self.speaker)
+        if not who.ok:
+            return []
         if private:
-            chat, chat_name, is_group = speaker, speaker, False
+            chat, chat_name, is_group = who.id, who.name, False
         else:
             chat, chat_name, is_group = _chat_id(self.group), self.group, True
         return [MessageEvent(
             id=f"console-{now.timestamp():.0f}-{n}", ts=now, chat=chat, chat_name=chat_name,
-            is_group=is_group, sender=speaker, sender_name=speaker, type=MessageType.TEXT,
+            is_group=is_group, sender=who.id, sender_name=who.name, type=MessageType.TEXT,
             text=text, mentions=tuple(_MENTION.findall(text)), origin="console")]
 
     def _say(self, text: str) -> None:
