@@ -41,9 +41,10 @@ from bot.sources.common import (
     checked_lines,
     csv_rows,
     read_head,
+    short,
 )
 from handlers.events import Reject
-from handlers.rows import EventRow, LinkRow, OrderRow, normalize_phone, short
+from handlers.rows import EventRow, LinkRow, OrderRow, normalize_phone
 from persona.commerce import CONTENT_ACTIONS, CONTENT_TYPES, ContentEventRecord
 
 ORDER_FIELDS = ("member", "order_id", "ts", "amount", "category", "coupon_used")

@@ -32,18 +32,33 @@ from bot.sources.common import (
     checked_lines,
     encoding_error,
     json_line,
+    loads_bounded,
+    short,
 )
 from handlers.events import (
     Reject,
     SourceItem,
 )
-from handlers.rows import short
 
 FORMAT = "chatlab"
 
 _decoder = json.JSONDecoder()
 _ws = re.compile(r"[ \t\n\r]*").match
 _separator = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*").match
+# What `_skip_value` stops at: a bracket or the start of a string.
+_structural = re.compile(r'[\[\]{}"]')
+_string_end = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+class TooDeep:
+    """An element of a JSON document nested deeper than the decoder can follow.
+
+    It stands in the element's place so the message builder rejects that one element (its
+    line named) and every other element of the document is still imported.
+    """
+
+    def __repr__(self) -> str:
+        return "（嵌套层数过多）"
 
 
 # ---- JSONL -------------------------------------------------------------------------------
@@ -64,7 +79,7 @@ def looks_like_jsonl(path: Path, head: bytes) -> bool:
         if stripped.startswith("#"):
             return True
         try:
-            obj = json.loads(stripped)
+            obj = loads_bounded(stripped)
         except ValueError:
             return path.suffix.lower() == ".jsonl" or '"_type"' in stripped
         return isinstance(obj, dict) and "_type" in obj
@@ -81,7 +96,7 @@ def _scan_jsonl(path: Path) -> tuple[int, dict[str, Any] | None]:
             continue
         if b'"header"' in line:
             try:
-                obj = json.loads(line)
+                obj = loads_bounded(line)
             except ValueError:
                 obj = None
             if isinstance(obj, dict) and obj.get("_type") == "header":
@@ -167,6 +182,8 @@ def _walk_array(text: str, idx: int) -> tuple[list[Any], list[int], int]:
             value, idx = scan(text, idx)
         except StopIteration:
             raise _Layout from None
+        except RecursionError:
+            value, idx = TooDeep(), _skip_value(text, idx)
         values.append(value)
         match = sep(text, idx)
         if match is None:
@@ -174,6 +191,28 @@ def _walk_array(text: str, idx: int) -> tuple[list[Any], list[int], int]:
         idx = match.end()
         if match.group(1) == "]":
             return values, offsets, idx
+
+
+def _skip_value(text: str, idx: int) -> int:
+    """The end of the array or object starting at text[idx], found without recursion."""
+    depth = 0
+    while True:
+        match = _structural.search(text, idx)
+        if match is None:
+            raise _Layout
+        char = match.group()
+        if char == '"':
+            string = _string_end.match(text, match.start())
+            if string is None:
+                raise _Layout
+            idx = string.end()
+            continue
+        idx = match.end()
+        depth += 1 if char in "[{" else -1
+        if depth == 0:
+            return idx
+        if depth < 0:
+            raise _Layout
 
 
 def _walk(text: str) -> tuple[dict[str, Any], dict[str, list[int]]]:
@@ -243,9 +282,9 @@ def _load_json(path: Path) -> _Document:
     offsets: dict[str, list[int]] = {}
     try:
         top, offsets = _walk(text)
-    except (_Layout, ValueError):
+    except (_Layout, ValueError, RecursionError):
         try:
-            top = json.loads(text)
+            top = loads_bounded(text)
         except json.JSONDecodeError as exc:
             raise SourceError(f"{where}:{exc.lineno}:{exc.colno}",
                               f"不是有效的 JSON（{exc.msg}）") from None

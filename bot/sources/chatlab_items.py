@@ -11,7 +11,9 @@ from typing import Any
 
 from bot.sources.common import (
     BadItem,
+    clean_text,
     epoch,
+    short,
 )
 from handlers.events import (
     MemberInfo,
@@ -21,7 +23,6 @@ from handlers.events import (
     message_event,
     stable_message_id,
 )
-from handlers.rows import short
 
 # ChatLab type numbers. 24 ("share": music, mini program …) is split on its content below.
 TYPES: dict[int, MessageType] = {
@@ -63,7 +64,7 @@ def _text(obj: dict[str, Any], key: str) -> str | None:
     """An optional name-like field: non-empty string (numbers tolerated), else None."""
     value = obj.get(key)
     if isinstance(value, str):
-        value = value.strip()
+        value = clean_text(value.strip())
         return value or None
     if type(value) is int:
         return str(value)
@@ -103,7 +104,7 @@ def _sender(obj: dict[str, Any]) -> str:
         value = value.strip()
         if not value:
             raise BadItem("sender 为空")
-        return value
+        return clean_text(value)
     if type(value) is int:
         return str(value)
     raise BadItem(f"sender 应为字符串: {short(value)}")
@@ -140,8 +141,10 @@ def message(obj: Any, origin: str, chat: Chat) -> MessageEvent | Reject:
         # `content` is required by the spec but media messages often leave it out: treat a
         # missing one as null rather than losing the message.
         content = obj.get("content")
-        if content is not None and not isinstance(content, str):
-            raise BadItem(f"content 应为字符串或 null: {short(content)}")
+        if content is not None:
+            if not isinstance(content, str):
+                raise BadItem(f"content 应为字符串或 null: {short(content)}")
+            content = clean_text(content)
     except BadItem as exc:
         return Reject(origin, exc.reason)
     kind = TYPES.get(code, MessageType.OTHER)
@@ -168,7 +171,7 @@ def member(obj: Any, origin: str, chat: Chat) -> MemberInfo | Reject:
     names = [account] if account else []
     aliases = obj.get("aliases")
     if isinstance(aliases, list):
-        names.extend(a.strip() for a in aliases if isinstance(a, str))
+        names.extend(clean_text(a.strip()) for a in aliases if isinstance(a, str))
     # Keep order, drop blanks, duplicates and the display name itself.
     alias_tuple = tuple(dict.fromkeys(a for a in names if a and a != name))
     return MemberInfo(platform_id=pid, name=name, platform=chat.platform, chat=chat.id,

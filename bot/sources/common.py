@@ -11,6 +11,7 @@ import codecs
 import csv
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.events import SourceItem
-from handlers.rows import short
+from handlers.rows import short as _short
 
 # How much of a file is read to sniff its format and check that it is text.
 HEAD_SIZE = 64 * 1024
@@ -47,6 +48,36 @@ class BadItem(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def short(value: object, limit: int = 40) -> str:
+    """`handlers.rows.short`, safe for any parsed JSON value.
+
+    orjson accepts 1,024 levels of nesting, deeper than `repr` can walk within Python's
+    recursion limit: a reject about such a value must still be a reject, not a traceback.
+    """
+    try:
+        return _short(value, limit)
+    except RecursionError:
+        return f"（嵌套过深的{type(value).__name__}）"
+
+
+# A UTF-16 surrogate on its own: what a JSON escape like "\ud800" decodes to. Such a str
+# cannot be encoded (UTF-8, the database, a hash), so the sources replace it at the door.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD, the rest kept as it was.
+
+    JSON may spell any UTF-16 code unit as an escape, so a broken exporter (one that cut an
+    emoji's surrogate pair in half) produces text no encoder takes. Replacing the half
+    character is what a UTF-8 decoder does with a broken sequence: the message survives,
+    its words are analysed, and the id hashed from it is stable across re-imports.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _no_items() -> Iterator[SourceItem]:
@@ -102,7 +133,19 @@ def json_line(text: str) -> Any:
         else:
             if not _has_float(value):
                 return value
-    return json.loads(text)
+    return loads_bounded(text)
+
+
+def loads_bounded(text: str) -> Any:
+    """`json.loads`, with nesting too deep for the decoder a ValueError like any other.
+
+    The standard library's decoder recurses once per level: a line nested 200,000 deep ends
+    in RecursionError, which is no syntax error and would escape every `except ValueError`.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("嵌套层数过多") from None
 
 
 def _has_float(value: Any) -> bool:

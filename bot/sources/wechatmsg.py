@@ -33,9 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.sources.common import BadItem, Source, SourceError, checked_lines, csv_rows, epoch
+from bot.sources.common import BadItem, Source, SourceError, checked_lines, csv_rows, epoch, short
 from handlers.events import MessageEvent, MessageType, Reject, SourceItem, stable_message_id
-from handlers.rows import short
 
 FORMAT = "wechatmsg-csv"
 COLUMNS = ("localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "Status",

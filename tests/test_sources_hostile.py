@@ -1,0 +1,110 @@
+"""Issue 16's import items, one test each: a hostile line costs that line, never the file,
+never the run, and never silently.
+
+Each test is built from the case the issue names (a lone surrogate escape, a line nested
+200,000 deep, a stray quote, a cut multi-byte character, an unreadable folder, a different
+message under a stored id) and checks the whole contract: the bad line is one reject naming
+``file:line``, every good line is imported once. `tests/test_hostile_corpus.py` generates the
+wider corpus; these are the pinned cases.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.sources import open_source
+from handlers.events import MessageEvent, Reject, SourceItem
+from handlers.ingest import Ingestor, IngestReport
+from handlers.settings import Settings
+
+HEADER = json.dumps({"_type": "header", "meta": {"name": "宝妈群", "type": "group",
+                                                 "groupId": "g1@chatroom"}})
+
+
+def line(i: int, content: str = "", **extra: object) -> str:
+    return json.dumps({"_type": "message", "sender": f"wxid_{i % 3}", "timestamp": 1763640000 + i,
+                       "type": 0, "content": content or f"第{i}条，有没有优惠？", **extra},
+                      ensure_ascii=False)
+
+
+def ingest(tmp_path: Path, *paths: Path) -> tuple[App, IngestReport]:
+    app = App(Settings(db=f"sqlite:///{tmp_path / 'h.db'}"))
+    ingestor = Ingestor(app.store, app.analyzer, app.settings, app.labels)
+    report = IngestReport()
+    for path in paths:
+        ingestor.ingest(open_source(path), report)
+    ingestor.finish(report)
+    return app, report
+
+
+def where(items: list[SourceItem]) -> list[str]:
+    return [str(i) for i in items if isinstance(i, Reject)]
+
+
+# ---- item 1: a lone surrogate escape ----------------------------------------------------------
+LONE = [
+    '{"_type":"message","sender":"wxid_a","timestamp":1763640000,"type":0,'
+    '"content":"lone \\ud800 surrogate"}',
+    '{"_type":"message","sender":"wxid_\\udfff","timestamp":1763640001,"type":0,'
+    '"content":"好的","accountName":"小\\ud83d"}',
+]
+
+
+def test_lone_surrogate_jsonl_is_imported_with_a_replacement_character(tmp_path: Path) -> None:
+    """The half character becomes U+FFFD; the message, its sender and the next file survive."""
+    first = tmp_path / "a.jsonl"
+    first.write_text("\n".join([HEADER, *LONE, line(3)]) + "\n")
+    second = tmp_path / "b.jsonl"
+    second.write_text("\n".join([HEADER, line(4)]) + "\n")
+    found = list(open_source(first))
+    assert [m.text for m in found if isinstance(m, MessageEvent)] == [
+        "lone \ufffd surrogate", "好的", "第3条，有没有优惠？"]
+    assert [m.sender for m in found if isinstance(m, MessageEvent)][1] == "wxid_\ufffd"
+
+    app, report = ingest(tmp_path, first, second)
+    assert (report.new, report.rejects) == (4, [])
+    again = ingest(tmp_path, first, second)[1]  # the ids are stable: nothing new, no conflict
+    assert (again.new, again.duplicate) == (0, 4)
+    assert app.store.find_members("wxid_\ufffd")
+
+
+def test_lone_surrogate_in_a_json_document(tmp_path: Path) -> None:
+    doc = tmp_path / "chat.json"
+    doc.write_text('{"chatlab": {}, "meta": {"name": "群\\ud800", "type": "group"},\n'
+                   '"messages": [\n' + ",\n".join(
+                       json.dumps(json.loads(x)) for x in LONE) + "\n]}")
+    report = ingest(tmp_path, doc)[1]
+    assert (report.new, report.rejects) == (2, [])
+
+
+# ---- item 5: nesting deeper than the decoder -------------------------------------------------
+DEEP = "[" * 200_000 + "]" * 200_000
+
+
+@pytest.mark.parametrize("bad", [
+    DEEP,
+    '{"_type":"message","sender":"wxid_a","timestamp":1,"type":0,"content":' + DEEP + "}",
+    '{"_type":"header","x":' + DEEP + "}",
+    "[" * 1024 + "]" * 1024,  # orjson takes it; its repr does not fit the recursion limit
+])
+def test_deep_jsonl_line_is_one_reject(tmp_path: Path, bad: str) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text("\n".join([HEADER, line(1), bad, line(2)]) + "\n")
+    report = ingest(tmp_path, path)[1]
+    assert report.new == 2
+    assert [r.origin for r in report.rejects] == [f"{path}:3"]
+
+
+def test_deep_element_of_a_json_document_is_one_reject(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"chatlab": {}, "meta": {"name": "群", "type": "group"},\n"messages": [\n'
+                    + ",\n".join([line(1), DEEP, '{"a": "[" , "b": ' + DEEP + "}", line(2)])
+                    + "\n]}")
+    found = list(open_source(path))
+    assert where(found) == [f"{path}:4: 消息应为 JSON 对象: （嵌套层数过多）",
+                            f"{path}:5: 消息应为 JSON 对象: （嵌套层数过多）"]
+    assert len([i for i in found if isinstance(i, MessageEvent)]) == 2
