@@ -108,3 +108,48 @@ def test_deep_element_of_a_json_document_is_one_reject(tmp_path: Path) -> None:
     assert where(found) == [f"{path}:4: 消息应为 JSON 对象: （嵌套层数过多）",
                             f"{path}:5: 消息应为 JSON 对象: （嵌套层数过多）"]
     assert len([i for i in found if isinstance(i, MessageEvent)]) == 2
+
+
+# ---- item 6: an unreadable subfolder ----------------------------------------------------------
+def test_unreadable_subfolder_is_reported_and_the_rest_imported(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Listed like an unreadable file (one line naming it, exit 1); the other files import.
+
+    Permissions are simulated (the tests may run as root, who reads everything)."""
+    import os
+
+    from bot.sources import SourceError, expand_paths
+
+    root = tmp_path / "exports"
+    (root / "a").mkdir(parents=True)
+    (root / "locked").mkdir()
+    (root / "a" / "one.jsonl").write_text("\n".join([HEADER, line(1)]) + "\n")
+    (root / "locked" / "two.jsonl").write_text("\n".join([HEADER, line(2)]) + "\n")
+    (root / "z.jsonl").write_text("\n".join([HEADER, line(3)]) + "\n")
+    real = os.scandir
+    locked = str(root / "locked")
+
+    def scandir(path: object = ".") -> object:
+        if os.fspath(path) == locked:  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", locked)
+        return real(path)  # type: ignore[arg-type]
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "scandir", scandir)
+        problems: list[SourceError] = []
+        assert expand_paths([root], problems) == [root / "a" / "one.jsonl", root / "z.jsonl"]
+        assert [str(p) for p in problems] == [f"{locked}: 无法读取文件夹（Permission denied）"]
+        with pytest.raises(SourceError, match="locked: 无法读取文件夹"):
+            expand_paths([root])
+
+        # The command, in this process so the simulated permission holds.
+        from bot.cli import main
+
+        m.chdir(tmp_path)
+        m.delenv("SIYU_DB", raising=False)
+        code = main(["ingest", str(root)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert f"✗ {locked}: 无法读取文件夹（Permission denied）" in out
+    assert "合计：新增 2 条消息" in out

@@ -30,14 +30,18 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.sources import SourceError, expand_paths, open_source
     from handlers.ingest import Ingestor, IngestReport
 
+    unreadable: list[SourceError] = []
     try:
-        paths = expand_paths(args.paths)
+        paths = expand_paths(args.paths, unreadable)
     except SourceError as exc:
         raise CliError(str(exc)) from exc
     app = App(settings)
     ingestor = Ingestor(app.store, app.analyzer, settings, app.labels)
     report = IngestReport()
     lines: list[str] = []
+    for exc in unreadable:  # a folder that cannot be listed, reported like a file
+        report.failed_files.append(str(exc))
+        lines.append(f"✗ {exc}")
     for path in paths:
         before = (report.new, report.duplicate, len(report.rejects))
         try:
