@@ -153,3 +153,45 @@ def test_unreadable_subfolder_is_reported_and_the_rest_imported(
     assert code == 1
     assert f"✗ {locked}: 无法读取文件夹（Permission denied）" in out
     assert "合计：新增 2 条消息" in out
+
+
+# ---- item 7: a different message under a stored id ---------------------------------------------
+def test_a_different_message_under_a_stored_id_is_a_reported_conflict(tmp_path: Path) -> None:
+    """Counted and named one line each, like an order conflict; never silently 重复."""
+    one = tmp_path / "one.jsonl"
+    one.write_text("\n".join([HEADER, line(1, platformMessageId="7"),
+                              line(2, platformMessageId="8")]) + "\n")
+    other = tmp_path / "other.jsonl"  # another export numbering its messages alike
+    other.write_text("\n".join([
+        HEADER.replace("g1@chatroom", "g2@chatroom"),
+        line(1, platformMessageId="7"),  # same message, other chat
+        line(5, "不一样的内容", platformMessageId="8"),
+        line(6, platformMessageId="9"), line(6, platformMessageId="9"),  # a true repeat
+        line(7, "后来的", platformMessageId="9")]) + "\n")  # same id again, in the file
+    app, report = ingest(tmp_path, one, other)
+    assert (report.new, report.duplicate) == (3, 1)
+    assert [c.origin for c in report.conflicts] == [f"{other}:2", f"{other}:3", f"{other}:6"]
+    assert report.conflicts[0].reason == (
+        f"消息 id '7' 已导入过（来自 {one}:2）但内容不同：chat 'g1@chatroom' → 'g2@chatroom'；"
+        "已有消息不会被覆盖")
+    assert "内容 '第2条，有没有优惠？' → '不一样的内容'" in report.conflicts[1].reason
+    assert f"（来自 {other}:4）" in report.conflicts[2].reason
+    assert report.to_json()["conflicts"][0]["origin"] == f"{other}:2"
+    assert app.store.messages_by_id(["8"])["8"].text == "第2条，有没有优惠？"
+
+
+def test_the_cli_names_each_conflict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+
+    one = tmp_path / "one.jsonl"
+    one.write_text("\n".join([HEADER, line(1, platformMessageId="7")]) + "\n")
+    two = tmp_path / "two.jsonl"
+    two.write_text("\n".join([HEADER, line(1, "改过的", platformMessageId="7")]) + "\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SIYU_DB", raising=False)
+    assert main(["ingest", str(one), str(two)]) == 0
+    out, err = capsys.readouterr()
+    assert f"{two}: 新增 0 条，重复 0 条，冲突 1 条，拒绝 0 行" in out
+    assert "合计：新增 1 条消息，重复 0 条，冲突 1 条（同一 id 内容不同，未覆盖）" in out
+    assert f"冲突 {two}:2: 消息 id '7' 已导入过" in err
