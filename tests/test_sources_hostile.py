@@ -195,3 +195,56 @@ def test_the_cli_names_each_conflict(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert f"{two}: 新增 0 条，重复 0 条，冲突 1 条，拒绝 0 行" in out
     assert "合计：新增 1 条消息，重复 0 条，冲突 1 条（同一 id 内容不同，未覆盖）" in out
     assert f"冲突 {two}:2: 消息 id '7' 已导入过" in err
+
+
+# ---- item 4: one undecodable byte costs one line ----------------------------------------------
+CESU_EMOJI = b"\xed\xa0\xbd\xed\xb8\x80"  # 😀 as two three-byte surrogate halves
+
+
+def test_jsonl_cut_inside_a_character_imports_every_whole_line(tmp_path: Path) -> None:
+    body = ("\n".join([HEADER, *(line(i) for i in range(50))]) + "\n").encode()
+    body += line(50, "最后一句话").encode()
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(body[:-4])  # the first byte of 话 ends the file
+    found = list(open_source(path))
+    assert where(found) == [
+        f"{path}:52: 不是完整的 UTF-8：文件在一个字符中间结束（复制或下载不完整？）"]
+    assert len([m for m in found if isinstance(m, MessageEvent)]) == 50
+
+
+@pytest.mark.parametrize(("bad", "hint"), [
+    (line(7, "笑死").encode().replace("笑死".encode(), "笑死".encode("gbk")),
+     "不是 UTF-8 编码（看起来是 GBK 编码，请用 UTF-8 重新导出或另存为 UTF-8）"),
+    (line(7, "X").encode().replace(b"X", CESU_EMOJI),
+     "不是标准 UTF-8 编码（像是 CESU-8：表情等字符被拆成两半，Java/MySQL 导出常见；"
+     "请用标准 UTF-8 重新导出）"),
+    (line(7, "X").encode().replace(b"X", b"\xff"),
+     "不是 UTF-8 编码（含无法解码的字节 0xFF）"),
+])
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_one_undecodable_line_is_one_reject_with_the_right_hint(
+        tmp_path: Path, bad: bytes, hint: str, fmt: str) -> None:
+    good = [line(i).encode() for i in range(6)]
+    if fmt == "jsonl":
+        data = b"\n".join([HEADER.encode(), *good[:3], bad, *good[3:]]) + b"\n"
+    else:
+        data = (b'{"chatlab": {}, "meta": {"name": "\xe7\xbe\xa4", "type": "group"},\n'
+                b'"messages": [\n' + b",\n".join([*good[:3], bad, *good[3:]]) + b"\n]}")
+    path = tmp_path / f"chat.{fmt}"
+    path.write_bytes(data)
+    report = ingest(tmp_path, path)[1]
+    assert [str(r) for r in report.rejects] == [f"{path}:{5 if fmt == 'jsonl' else 6}: {hint}"]
+    assert report.new == 6
+
+
+def test_cesu8_row_in_a_wechatmsg_csv(tmp_path: Path) -> None:
+    header = "localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime"
+    rows = [f"{i},wxid_a,1,0,0,{1700443800 + i},2,第{i}条,2023-11-20 09:30:00".encode()
+            for i in range(5)]
+    rows[2] = rows[2].replace("第2条".encode(), CESU_EMOJI)
+    path = tmp_path / "小张_utf8.csv"
+    path.write_bytes(b"\n".join([header.encode(), *rows]) + b"\n")
+    found = list(open_source(path))
+    assert [r.origin for r in found if isinstance(r, Reject)] == [f"{path}:4"]
+    assert "CESU-8" in where(found)[0] and "GBK" not in where(found)[0]
+    assert len([m for m in found if isinstance(m, MessageEvent)]) == 4

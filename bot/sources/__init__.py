@@ -118,7 +118,7 @@ def detect_format(path: Path) -> str:
     """"chatlab" or "wechatmsg-csv" from the file's first bytes; SourceError otherwise."""
     path = Path(path)
     head = read_head(path)
-    check_head(path, head)
+    check_head(path, head, utf8=False)
     fmt = _sniff(head)
     if fmt is None:
         reason = "文件为空" if _blank(head) else "无法识别的格式"
@@ -150,7 +150,7 @@ def open_source(path: Path, fmt: str = "auto", tz: ZoneInfo = _SHANGHAI) -> Sour
     if fmt not in FORMATS:
         raise SourceError(where, f"未知的格式 {fmt!r}（可选 {'、'.join(FORMATS)}）")
     head = read_head(path)
-    check_head(path, head)
+    check_head(path, head, utf8=False)
     if _blank(head):
         kind = fmt if fmt != "auto" else (
             "wechatmsg-csv" if path.suffix.lower() == ".csv" else "chatlab")

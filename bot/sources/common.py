@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.sources.encoding import byte_reason
 from handlers.events import SourceItem
 from handlers.rows import short as _short
 
@@ -182,11 +183,12 @@ def read_head(path: Path) -> bytes:
         raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
 
 
-def check_head(path: Path, head: bytes) -> None:
+def check_head(path: Path, head: bytes, utf8: bool = True) -> None:
     """Refuse files that are plainly not UTF-8 text before any parser sees them.
 
     Operators pick the wrong file often (an .xlsx, a database, a GBK export); saying so
-    beats a JSON or CSV error about byte 0.
+    beats a JSON or CSV error about byte 0. `utf8=False`: the head may hold bytes that are
+    not UTF-8, because the caller's pre-pass decides per line (bot/sources/encoding.py).
     """
     where = str(path)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -195,6 +197,8 @@ def check_head(path: Path, head: bytes) -> None:
         raise SourceError(where, "是 ZIP/Excel 文件，不是聊天记录导出；请导出为 CSV 或 JSON")
     if b"\x00" in head:
         raise SourceError(where, "是二进制文件，不是聊天记录导出")
+    if not utf8:
+        return
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError as exc:
@@ -202,21 +206,17 @@ def check_head(path: Path, head: bytes) -> None:
 
 
 def encoding_error(path: Path, data: bytes, pos: int, first_line: int) -> SourceError:
-    """The one-line error for a non-UTF-8 file, naming the line and guessing GBK when it fits.
+    """The one-line error for a non-UTF-8 file, naming the line and what its bytes look like.
 
     `data` is a piece of the file whose first byte is on line `first_line`; `pos` is the bad
-    byte inside it. Old Windows tools (and Excel "save as CSV") write GBK, hence the hint.
+    byte inside it. Old Windows tools (and Excel "save as CSV") write GBK, Java and MySQL
+    exporters CESU-8, hence the hints (bot/sources/encoding.py: `byte_reason`).
     """
     line = first_line + data.count(b"\n", 0, pos)
     start = data.rfind(b"\n", 0, pos) + 1
     end = data.find(b"\n", pos)
     sample = data[start: end if end >= 0 else len(data)]
-    try:
-        sample.decode("gbk")
-        hint = "看起来是 GBK 编码，请用 UTF-8 重新导出或另存为 UTF-8"
-    except UnicodeDecodeError:
-        hint = "请确认文件是 UTF-8 文本"
-    return SourceError(f"{path}:{line}", f"不是 UTF-8 编码（{hint}）")
+    return SourceError(f"{path}:{line}", byte_reason(sample, cut_at_end=end < 0))
 
 
 def checked_lines(path: Path) -> Iterator[bytes]:
