@@ -248,3 +248,53 @@ def test_cesu8_row_in_a_wechatmsg_csv(tmp_path: Path) -> None:
     assert [r.origin for r in found if isinstance(r, Reject)] == [f"{path}:4"]
     assert "CESU-8" in where(found)[0] and "GBK" not in where(found)[0]
     assert len([m for m in found if isinstance(m, MessageEvent)]) == 4
+
+
+# ---- item 3: a stray opening quote in a CSV field ---------------------------------------------
+CSV_HEADER = ("localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,"
+              "Remark,NickName,Sender")
+
+
+def csv_row(i: int, content: str | None = None) -> str:
+    return (f"{i},123@chatroom,1,0,0,{1700443800 + i},2,{content or f'第{i}条'},"
+            f"2023-11-20 09:30:00,,张丽,wxid_z{i % 7}")
+
+
+@pytest.mark.parametrize("stray", [3, 500, 995])
+def test_a_stray_quote_costs_one_row_not_the_rest_of_the_file(tmp_path: Path,
+                                                              stray: int) -> None:
+    rows = [csv_row(i) for i in range(1000)]
+    rows[stray] = csv_row(stray, '"他说：好的')  # opens a quoted field that never closes
+    path = tmp_path / "宝妈群_utf8.csv"
+    path.write_text("\r\n".join([CSV_HEADER, *rows]) + "\r\n")
+    found = list(open_source(path))
+    bad = [r for r in found if isinstance(r, Reject)]
+    assert [r.origin for r in bad] == [f"{path}:{stray + 2}"]
+    assert bad[0].reason.startswith("引号未闭合：从这一行开始的字段吞进了后面")
+    texts = [m.text for m in found if isinstance(m, MessageEvent)]
+    assert texts == [f"第{i}条" for i in range(1000) if i != stray]
+
+
+def test_real_multi_line_fields_stay_one_row(tmp_path: Path) -> None:
+    """A quoted field with 300 line breaks (a pasted article, app XML) is one message."""
+    article = "\n".join(f"第{n}段" for n in range(300))
+    path = tmp_path / "宝妈群_utf8.csv"
+    path.write_text("\n".join([CSV_HEADER, csv_row(1), csv_row(2, f'"{article}"'), csv_row(3)])
+                    + "\n")
+    found = list(open_source(path))
+    assert [m.text for m in found if isinstance(m, MessageEvent)] == ["第1条", article, "第3条"]
+    assert [m.origin for m in found] == [f"{path}:2", f"{path}:3", f"{path}:303"]
+
+
+def test_a_stray_quote_in_an_orders_csv(tmp_path: Path) -> None:
+    from bot.sources.business import open_orders
+    from handlers.rows import OrderRow
+
+    rows = [f"wxid_{i},o{i},2025-11-20 10:00,{i}.50,奶粉" for i in range(200)]
+    rows[10] = 'wxid_10,o10,2025-11-20 10:00,10.50,"奶粉'
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(["member,order_id,ts,amount,category", *rows]) + "\n")
+    found = list(open_orders(path))
+    assert [r.origin for r in found if isinstance(r, Reject)] == [f"{path}:12"]
+    assert [o.order_id for o in found if isinstance(o, OrderRow)] == [
+        f"o{i}" for i in range(200) if i != 10]

@@ -34,6 +34,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.sources.common import BadItem, Source, SourceError, csv_rows, epoch, short
+from bot.sources.csv_records import csv_records
 from bot.sources.encoding import ESCAPED, ByteScan, escaped_reason, scanned_lines
 from handlers.events import MessageEvent, MessageType, Reject, SourceItem, stable_message_id
 
@@ -258,12 +259,17 @@ def _iter_rows(path: Path, tz: ZoneInfo, scan: ByteScan) -> Iterator[SourceItem]
     contact_names: dict[str, str] = {}
     try:
         with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-            reader = csv.reader(fh)
-            rows = csv_rows(reader)
+            shape: list[Columns] = []  # the header's, once read
+
+            def fits(row: list[str]) -> bool:
+                return not shape or len(row) in (shape[0].count, shape[0].short)
+
+            rows = csv_records(fh, fits)
             first = next(rows, None)
             if first is None or isinstance(first[1], str):
                 return
             cols = Columns(first[1], where)
+            shape.append(cols)
             for start, row in rows:
                 origin = f"{where}:{start}"
                 if isinstance(row, str):
