@@ -27,6 +27,10 @@ HEAD_SIZE = 64 * 1024
 # 2100-01-01T00:00:00Z: later timestamps are typos or milliseconds, never real chat history.
 MAX_EPOCH = 4_102_444_800
 _CHUNK = 1 << 20
+# Longest id (sender, message, member, chat) a source passes on. Real ones are under 100
+# characters; the database indexes them, and PostgreSQL refuses an index entry over 2,704
+# bytes (a whole batch with it), so a longer one is a reject of its line, not a crash.
+MAX_ID_CHARS = 512
 _BOM = codecs.BOM_UTF8
 
 
@@ -41,6 +45,13 @@ class SourceError(Exception):
         self.where = where
         self.reason = " ".join(reason.split("\n"))
         super().__init__(f"{where}: {self.reason}")
+
+
+def checked_id(value: str, name: str) -> str:
+    """`value`, or BadItem when it is too long to be an id (see MAX_ID_CHARS)."""
+    if len(value) > MAX_ID_CHARS:
+        raise BadItem(f"{name} 过长（{len(value)} 个字符，最多 {MAX_ID_CHARS}）: {short(value)}")
+    return value
 
 
 class BadItem(Exception):

@@ -33,7 +33,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.sources.common import BadItem, Source, SourceError, csv_rows, epoch, short
+from bot.sources.common import (
+    MAX_ID_CHARS,
+    BadItem,
+    Source,
+    SourceError,
+    checked_id,
+    csv_rows,
+    epoch,
+    short,
+)
 from bot.sources.csv_records import csv_records
 from bot.sources.encoding import ESCAPED, ByteScan, escaped_reason, scanned_lines
 from handlers.events import MessageEvent, MessageType, Reject, SourceItem, stable_message_id
@@ -152,7 +161,7 @@ def _survey(path: Path, cols: Columns) -> Chat:
                 group_hint = "群" in fitted[cols.content]
                 continue
             sender = fitted[cols.sender].strip()
-            if sender:
+            if sender and len(sender) <= MAX_ID_CHARS:  # a longer one is that row's reject
                 senders.add(sender)
                 if contact_name is None:
                     contact_name = fitted[cols.remark].strip() or fitted[cols.nickname].strip()
@@ -287,9 +296,10 @@ def _iter_rows(path: Path, tz: ZoneInfo, scan: ByteScan) -> Iterator[SourceItem]
                     yield Reject(origin, f"列数不对：应为 {expect} 列，实际 {len(row)} 列")
                     continue
                 try:
-                    talker = fitted[cols.talker].strip()
+                    talker = checked_id(fitted[cols.talker].strip(), "TalkerId")
                     if not talker:
                         raise BadItem("缺少 TalkerId")
+                    checked_id(fitted[cols.sender].strip(), "Sender")
                     code_text = fitted[cols.type].strip()
                     if not code_text:
                         raise BadItem("缺少 Type")
