@@ -375,3 +375,4 @@ def test_the_corpus_is_wide(corpus: Corpus) -> None:
     assert sum(n.startswith("cut_utf8.csv") for n in names) > 80
     assert sum(n.startswith("enc-") for n in names) == 5 * len(BAD_BYTES)
     assert sum(n.startswith("deep-") for n in names) == 10
+    assert sum(n.startswith("surrogates-") for n in names) == 2 * len(SURROGATE_ESCAPES)

@@ -139,7 +139,8 @@ def open_source(path: Path, fmt: str = "auto", tz: ZoneInfo = _SHANGHAI) -> Sour
     """Open one export for iteration.
 
     Raises SourceError for what makes the whole file unusable: missing, a folder, no
-    permission, binary, not UTF-8 (checked over the whole file for JSONL/CSV, with the line),
+    permission, binary, in another encoding as a whole (a GBK export, named by its first
+    line; a UTF-8 file with a few bad lines rejects just those, see bot/sources/encoding.py),
     an unknown format, a JSON document that does not parse, a CSV without the WeChatMsg
     header. An empty file is not an error: it yields one Reject saying so, so a folder import
     goes on and the operator still sees it. `tz` reads WeChatMsg's local StrTime when
