@@ -29,9 +29,10 @@ from typing import Any
 from handlers.bulk import paused_gc
 from handlers.events import MemberInfo, MessageEvent, Reject, SourceItem
 from handlers.personas import refresh_stale_tags
+from handlers.rows import short
 from handlers.settings import Settings
 from persona.analyze import Analyzer
-from storage.batches import Batch, NewMessage, signals_json
+from storage.batches import Batch, Conflict, NewMessage, signals_json
 from storage.repo import Store
 
 log = logging.getLogger("siyu.ingest")
@@ -55,6 +56,8 @@ class IngestReport:
     personas_updated: int = 0
     # Messages longer than the analysis limit: stored whole, analysed on their start only.
     truncated: int = 0
+    # A different message under an id already taken: one line each, the stored one is kept.
+    conflicts: list[Reject] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -62,6 +65,7 @@ class IngestReport:
             "opted_out": self.opted_out, "new_members": self.new_members,
             "personas_updated": self.personas_updated, "truncated": self.truncated,
             "rejected": [{"origin": r.origin, "reason": r.reason} for r in self.rejects],
+            "conflicts": [{"origin": r.origin, "reason": r.reason} for r in self.conflicts],
             "failed_files": list(self.failed_files),
         }
 
@@ -154,3 +158,25 @@ class Ingestor:
         report.duplicate += res.duplicate
         report.opted_out += res.opted_out
         report.new_members += res.new_members
+        report.conflicts.extend(Reject(c.message.origin, conflict_reason(c))
+                                for c in res.conflicts)
+
+
+def conflict_reason(conflict: Conflict) -> str:
+    """Why a message was not stored: what differs from the one its id already holds.
+
+    Like an order conflict (handlers/business.py), it names the id, where the stored one came
+    from and each difference, so the operator can tell a broken export from two chats that
+    number their messages alike.
+    """
+    mine, stored = conflict.message, conflict.stored
+    shown = {
+        "chat": lambda: f"chat {short(stored.chat_id)} → {short(mine.chat_id)}",
+        "sender": lambda: f"sender 不同（本行 {short(mine.sender)}）",
+        "ts": lambda: f"ts {stored.ts.isoformat()} → {mine.ts.isoformat()}",
+        "type": lambda: f"type {stored.type} → {mine.type}",
+        "text": lambda: f"内容 {short(stored.text)} → {short(mine.text)}",
+    }
+    diffs = "；".join(shown[name]() for name in conflict.differ)
+    where = f"（来自 {stored.origin}）" if stored.origin else ""
+    return f"消息 id {short(mine.id)} 已导入过{where}但内容不同：{diffs}；已有消息不会被覆盖"

@@ -62,6 +62,28 @@ class Batch:
     staff: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """What a message id already stands for: compared with a new message under that id."""
+
+    chat_id: str
+    member_pk: int
+    ts: datetime
+    type: str
+    text: str | None
+    origin: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A new message whose id already holds a different one, and which fields differ
+    ("chat", "sender", "ts", "type", "text")."""
+
+    message: NewMessage
+    stored: StoredMessage
+    differ: tuple[str, ...]
+
+
 @dataclass(slots=True)
 class BatchResult:
     new: int = 0
@@ -69,6 +91,9 @@ class BatchResult:
     opted_out: int = 0
     new_members: int = 0
     touched_members: set[int] = field(default_factory=set)
+    # A message whose id is already taken (stored, or earlier in the batch) by a different
+    # message: (the new one, what the id holds). Not stored, not counted as a duplicate.
+    conflicts: list[Conflict] = field(default_factory=list)
 
 
 class BatchWriter:
@@ -92,26 +117,7 @@ class BatchWriter:
             result.new_members = len(created)
             opted = opted_out(conn, set(pks.values()))
 
-            # Dedupe inside the batch first (an export can repeat a message), then against the DB.
-            unique: dict[str, NewMessage] = {}
-            for m in batch.messages:
-                if m.id in unique:
-                    result.duplicate += 1
-                else:
-                    unique[m.id] = m
-            existing = self._existing_message_ids(conn, list(unique))
-            fresh: list[NewMessage] = []
-            member_pks: list[int] = []
-            for m in unique.values():
-                if m.id in existing:
-                    result.duplicate += 1
-                    continue
-                pk = pks[m.platform, m.sender]
-                if pk in opted:
-                    result.opted_out += 1
-                    continue
-                fresh.append(m)
-                member_pks.append(pk)
+            fresh, member_pks = self._fresh(conn, batch, pks, opted, result)
             if conn.dialect.name == "sqlite":
                 # Each time becomes its stored text once, here, and that text serves the
                 # insert and the member spans (fixed-width UTC text sorts as time).
@@ -148,6 +154,49 @@ class BatchWriter:
         self._known_chats.update(batch.chats)
         return result
 
+    def _fresh(self, conn: Connection, batch: Batch, pks: dict[tuple[str, str], int],
+               opted: set[int], result: BatchResult) -> tuple[list[NewMessage], list[int]]:
+        """The batch's messages to insert, with their member pks; counts the rest in `result`.
+
+        Deduped inside the batch first (an export can repeat a message), then against the
+        database. The same id holding a different message is a conflict, never a duplicate:
+        counting it as 重复 would lose it without a word.
+        """
+        unique: dict[str, NewMessage] = {}
+        for m in batch.messages:
+            first = unique.get(m.id)
+            if first is None:
+                unique[m.id] = m
+                continue
+            earlier = _as_stored(first, pks)
+            differ = _differ(m, pks[m.platform, m.sender], earlier)
+            if differ:
+                result.conflicts.append(Conflict(m, earlier, differ))
+            else:
+                result.duplicate += 1
+        existing = self._existing_messages(conn, list(unique))
+        fresh: list[NewMessage] = []
+        member_pks: list[int] = []
+        for m in unique.values():
+            pk = pks[m.platform, m.sender]
+            held = existing.get(m.id)
+            if held is not None:
+                differ = _differ(m, pk, held)
+                if differ:
+                    result.conflicts.append(Conflict(m, held, differ))
+                else:
+                    result.duplicate += 1
+                continue
+            if pk in opted:
+                result.opted_out += 1
+                continue
+            fresh.append(m)
+            member_pks.append(pk)
+        if result.conflicts:  # in the order of the batch, so reports follow the file
+            position = {id(m): i for i, m in enumerate(batch.messages)}
+            result.conflicts.sort(key=lambda c: position[id(c.message)])
+        return fresh, member_pks
+
     def _ensure_chats(self, conn: Connection,
                       chats: dict[str, tuple[str | None, bool, str]]) -> None:
         if not chats:
@@ -162,16 +211,22 @@ class BatchWriter:
             _insert_new(conn, CHAT, rows, "id")
 
     def _existing_message_ids(self, conn: Connection, ids: list[str]) -> set[str]:
+        return set(self._existing_messages(conn, ids))
+
+    def _existing_messages(self, conn: Connection, ids: list[str]) -> dict[str, StoredMessage]:
+        """The stored messages among `ids`, with what a conflict check compares."""
         if conn.dialect.name == "sqlite" and len(ids) > CHUNK and all(
                 i.isascii() and i.isprintable() for i in ids):
             # One statement for a whole bulk batch: the ids as one JSON array that SQLite
             # unpacks itself (json_each), instead of 40 IN lists of 500 bound parameters
             # that SQLAlchemy expands one by one. Only for plain ASCII ids (platform ids and
             # our "h:" hashes), whose JSON text SQLite reads back exactly.
-            return set(conn.scalars(_BatchQ.message_ids_json, {"ids": _json_dumps(ids)}))
-        found: set[str] = set()
+            rows: Any = conn.execute(_BatchQ.message_ids_json, {"ids": _json_dumps(ids)})
+            return {r[0]: StoredMessage(*r[1:]) for r in rows}
+        found: dict[str, StoredMessage] = {}
         for part in chunks(ids):
-            found.update(r[0] for r in driver.rows(conn, _BatchQ.message_ids, {"ids": list(part)}))
+            for r in driver.rows(conn, _BatchQ.message_ids, {"ids": list(part)}):
+                found[r[0]] = StoredMessage(*r[1:])
         return found
 
     def _extend_spans(self, conn: Connection, spans: dict[int, list[Any]]) -> None:
@@ -209,6 +264,21 @@ class BatchWriter:
             conn.execute(update(MEMBER).where(MEMBER.c.id == bindparam("pk"))
                          .values(first_seen=bindparam("first"), last_active=bindparam("last")),
                          updates)
+
+
+def _as_stored(m: NewMessage, pks: dict[tuple[str, str], int]) -> StoredMessage:
+    return StoredMessage(m.chat_id, pks[m.platform, m.sender], m.ts, m.type, m.text, m.origin)
+
+
+def _differ(m: NewMessage, member_pk: int, stored: StoredMessage) -> tuple[str, ...]:
+    """Where `m` differs from the message `stored` already holds; () when it is the same."""
+    if (m.chat_id == stored.chat_id and member_pk == stored.member_pk and m.ts == stored.ts
+            and m.type == stored.type and m.text == stored.text):
+        return ()
+    return tuple(name for name, same in (
+        ("chat", m.chat_id == stored.chat_id), ("sender", member_pk == stored.member_pk),
+        ("ts", m.ts == stored.ts), ("type", m.type == stored.type),
+        ("text", m.text == stored.text)) if not same)
 
 
 def _insert_sqlite_messages(conn: Connection, messages: Sequence[NewMessage],
@@ -298,10 +368,13 @@ class _BatchQ:
     # The reads a live message's write transaction makes, run through the driver on SQLite
     # (`storage/driver.py`).
     chats = Query(select(CHAT.c.id).where(CHAT.c.id.in_(bindparam("ids", expanding=True))))
-    message_ids = Query(select(MESSAGE.c.id)
+    _stored = (MESSAGE.c.id, MESSAGE.c.chat_id, MESSAGE.c.member_pk, MESSAGE.c.ts,
+               MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.origin)
+    # The stored ids among "ids", with what the conflict check compares.
+    message_ids = Query(select(*_stored)
                         .where(MESSAGE.c.id.in_(bindparam("ids", expanding=True))))
-    # SQLite only (see `BatchWriter._existing_message_ids`): `ids` is one JSON array of strings.
-    message_ids_json = select(MESSAGE.c.id).where(MESSAGE.c.id.in_(select(
+    # SQLite only (see `BatchWriter._existing_messages`): `ids` is one JSON array of strings.
+    message_ids_json = select(*_stored).where(MESSAGE.c.id.in_(select(
         func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value)))
     mark_stale = (update(MEMBER).where(MEMBER.c.id.in_(bindparam("pks", expanding=True)))
                   .values(tags_stale=True))

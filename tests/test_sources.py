@@ -169,7 +169,8 @@ def test_gbk_csv_is_refused_with_line(tmp_path: Path) -> None:
         f"{path}:2: 不是 UTF-8 编码（看起来是 GBK 编码，请用 UTF-8 重新导出或另存为 UTF-8）")
 
 
-def test_gbk_deep_in_a_big_file_is_found_at_open(tmp_path: Path) -> None:
+def test_one_gbk_row_deep_in_a_big_utf8_file_is_one_reject(tmp_path: Path) -> None:
+    """A row pasted in from a GBK tool costs that row, not the 40,000 around it (issue 16)."""
     path = tmp_path / "big.csv"
     good = "1,123@chatroom,1,0,0,1700443800,2,好的,2023-11-20 09:30:00,,张丽,wxid_z\n"
     rows = 40_000  # > 1 MiB, beyond both the sniffed head and the first read block
@@ -177,9 +178,13 @@ def test_gbk_deep_in_a_big_file_is_found_at_open(tmp_path: Path) -> None:
         fh.write((CSV_HEADER + "\n").encode("utf-8"))
         fh.write(good.encode("utf-8") * rows)
         fh.write(good.replace("好的", "收到谢谢").encode("gbk"))
-    with pytest.raises(SourceError) as exc:
-        open_source(path)
-    assert one_line(exc).startswith(f"{path}:{rows + 2}: 不是 UTF-8 编码（看起来是 GBK")
+        fh.write(good.replace("好的", "最后一条").encode("utf-8"))
+    found = list(open_source(path))
+    assert [str(r) for r in found if isinstance(r, Reject)] == [
+        f"{path}:{rows + 2}: 不是 UTF-8 编码（看起来是 GBK 编码，"
+        "请用 UTF-8 重新导出或另存为 UTF-8）"]
+    texts = [m.text for m in found if isinstance(m, MessageEvent)]
+    assert len(texts) == rows + 1 and texts[-1] == "最后一条"
 
 
 def test_gbk_jsonl_is_refused(tmp_path: Path) -> None:

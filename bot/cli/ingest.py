@@ -30,16 +30,20 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.sources import SourceError, expand_paths, open_source
     from handlers.ingest import Ingestor, IngestReport
 
+    unreadable: list[SourceError] = []
     try:
-        paths = expand_paths(args.paths)
+        paths = expand_paths(args.paths, unreadable)
     except SourceError as exc:
         raise CliError(str(exc)) from exc
     app = App(settings)
     ingestor = Ingestor(app.store, app.analyzer, settings, app.labels)
     report = IngestReport()
     lines: list[str] = []
+    for exc in unreadable:  # a folder that cannot be listed, reported like a file
+        report.failed_files.append(str(exc))
+        lines.append(f"✗ {exc}")
     for path in paths:
-        before = (report.new, report.duplicate, len(report.rejects))
+        before = (report.new, report.duplicate, len(report.rejects), len(report.conflicts))
         try:
             source = open_source(path, args.format, tz=settings.tz)
             with _progress(str(path), source.total) as advance:
@@ -48,22 +52,28 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             report.failed_files.append(str(exc))
             lines.append(f"✗ {exc}")
             continue
-        new, dup, rej = (report.new - before[0], report.duplicate - before[1],
-                         len(report.rejects) - before[2])
-        lines.append(f"{path}: 新增 {new} 条，重复 {dup} 条，拒绝 {rej} 行")
+        new, dup, rej, clash = (report.new - before[0], report.duplicate - before[1],
+                                len(report.rejects) - before[2],
+                                len(report.conflicts) - before[3])
+        conflicts = f"，冲突 {clash} 条" if clash else ""
+        lines.append(f"{path}: 新增 {new} 条，重复 {dup} 条{conflicts}，拒绝 {rej} 行")
     ingestor.finish(report)
     if args.json:
         print_json(report.to_json())
     else:
         for line in lines:
             print(line)
+        conflicts = f"冲突 {len(report.conflicts)} 条（同一 id 内容不同，未覆盖），"
         print(f"合计：新增 {report.new} 条消息，重复 {report.duplicate} 条，"
+              f"{conflicts if report.conflicts else ''}"
               f"跳过本账号消息 {report.self_skipped} 条，已退出成员消息 {report.opted_out} 条，"
               f"拒绝 {len(report.rejects)} 行；新成员 {report.new_members} 人，"
               f"更新画像 {report.personas_updated} 人")
         if report.truncated:
             print(f"另有 {report.truncated} 条超长消息只分析了前 {settings.max_analysed_chars} 字"
                   "（原文完整保存）")
+    for c in report.conflicts:
+        print(f"冲突 {c}", file=sys.stderr)
     _print_rejects(report.rejects)
     for failed in report.failed_files:
         print(f"错误: {failed}", file=sys.stderr)

@@ -16,6 +16,7 @@ holds unrelated .json files that must be refused by name rather than half-import
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -38,15 +39,20 @@ _CHATLAB_KEYS = re.compile(r'"(?:chatlab|meta|members|messages)"\s*:')
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
+def expand_paths(paths: Sequence[str | Path],
+                 unreadable: list[SourceError] | None = None) -> list[Path]:
     """Files as given; folders → their .json/.jsonl/.csv files, recursively and sorted.
 
     Hidden files and folders (.git, .DS_Store …) are skipped; a file reached twice is kept
     once. A missing path, or a folder with nothing importable in it, is a SourceError: both
-    are almost always a typo, and "imported 0 messages" would hide it.
+    are almost always a typo, and "imported 0 messages" would hide it. A subfolder that
+    cannot be listed (no permission) is one SourceError appended to `unreadable`, as an
+    unreadable file would be, and the rest of the folder is still imported; without that
+    list, it is raised.
     """
     result: list[Path] = []
     seen: set[Path] = set()
+    problems: list[SourceError] = [] if unreadable is None else unreadable
 
     def add(path: Path) -> None:
         key = path.resolve()
@@ -57,14 +63,11 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            try:
-                found = sorted(
-                    p for p in path.rglob("*")
-                    if p.suffix.lower() in SUFFIXES and p.is_file()
-                    and not any(part.startswith(".") for part in p.relative_to(path).parts))
-            except OSError as exc:
-                raise SourceError(str(path), f"无法读取文件夹（{exc.strerror or exc}）") from None
-            if not found:
+            before = len(problems)
+            found = _folder_files(path, problems)
+            if unreadable is None and problems:
+                raise problems[0]
+            if not found and len(problems) == before:
                 raise SourceError(str(path), "文件夹里没有可导入的文件（.json、.jsonl、.csv）")
             for p in found:
                 add(p)
@@ -73,6 +76,23 @@ def expand_paths(paths: Sequence[str | Path]) -> list[Path]:
         else:
             raise SourceError(str(path), "文件或文件夹不存在")
     return result
+
+
+def _folder_files(folder: Path, problems: list[SourceError]) -> list[Path]:
+    """The importable files under `folder`, sorted; each folder that cannot be listed is
+    appended to `problems` (`Path.rglob` skipped those without a word)."""
+    def failed(exc: OSError) -> None:
+        where = exc.filename if exc.filename is not None else folder
+        problems.append(SourceError(str(where), f"无法读取文件夹（{exc.strerror or exc}）"))
+
+    found: list[Path] = []
+    for top, dirs, files in os.walk(folder, onerror=failed):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            p = Path(top, name)
+            if p.suffix.lower() in SUFFIXES and not name.startswith(".") and p.is_file():
+                found.append(p)
+    return sorted(found)
 
 
 def _sniff(head: bytes) -> str | None:
@@ -98,7 +118,7 @@ def detect_format(path: Path) -> str:
     """"chatlab" or "wechatmsg-csv" from the file's first bytes; SourceError otherwise."""
     path = Path(path)
     head = read_head(path)
-    check_head(path, head)
+    check_head(path, head, utf8=False)
     fmt = _sniff(head)
     if fmt is None:
         reason = "文件为空" if _blank(head) else "无法识别的格式"
@@ -119,7 +139,8 @@ def open_source(path: Path, fmt: str = "auto", tz: ZoneInfo = _SHANGHAI) -> Sour
     """Open one export for iteration.
 
     Raises SourceError for what makes the whole file unusable: missing, a folder, no
-    permission, binary, not UTF-8 (checked over the whole file for JSONL/CSV, with the line),
+    permission, binary, in another encoding as a whole (a GBK export, named by its first
+    line; a UTF-8 file with a few bad lines rejects just those, see bot/sources/encoding.py),
     an unknown format, a JSON document that does not parse, a CSV without the WeChatMsg
     header. An empty file is not an error: it yields one Reject saying so, so a folder import
     goes on and the operator still sees it. `tz` reads WeChatMsg's local StrTime when
@@ -130,7 +151,7 @@ def open_source(path: Path, fmt: str = "auto", tz: ZoneInfo = _SHANGHAI) -> Sour
     if fmt not in FORMATS:
         raise SourceError(where, f"未知的格式 {fmt!r}（可选 {'、'.join(FORMATS)}）")
     head = read_head(path)
-    check_head(path, head)
+    check_head(path, head, utf8=False)
     if _blank(head):
         kind = fmt if fmt != "auto" else (
             "wechatmsg-csv" if path.suffix.lower() == ".csv" else "chatlab")

@@ -41,9 +41,11 @@ from bot.sources.common import (
     checked_lines,
     csv_rows,
     read_head,
+    short,
 )
+from bot.sources.csv_records import csv_records
 from handlers.events import Reject
-from handlers.rows import EventRow, LinkRow, OrderRow, normalize_phone, short
+from handlers.rows import EventRow, LinkRow, OrderRow, normalize_phone
 from persona.commerce import CONTENT_ACTIONS, CONTENT_TYPES, ContentEventRecord
 
 ORDER_FIELDS = ("member", "order_id", "ts", "amount", "category", "coupon_used")
@@ -238,7 +240,8 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
     def rows() -> Iterator[T | Reject]:
         try:
             with path.open(encoding="utf-8-sig", newline="") as fh:
-                reader = csv_rows(csv.reader(fh))
+                # A stray opening quote costs its own row (bot/sources/csv_records.py).
+                reader = csv_records(fh, lambda row: len(row) == width)
                 for line, row in reader:
                     if line <= header_line:
                         continue

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from bot.sources.common import (
     BadItem,
     epoch,
+    short,
 )
-from handlers.rows import short
 
 # An order above this is a unit mistake (fen for yuan) or a typo, never a community purchase.
 MAX_AMOUNT = Decimal(1_000_000)

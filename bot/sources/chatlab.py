@@ -29,21 +29,35 @@ from bot.sources.chatlab_items import chat_from, member, message
 from bot.sources.common import (
     Source,
     SourceError,
-    checked_lines,
-    encoding_error,
     json_line,
+    loads_bounded,
+    short,
 )
+from bot.sources.encoding import ByteScan, byte_reason, escaped_in, escaped_reason, scanned_lines
 from handlers.events import (
     Reject,
     SourceItem,
 )
-from handlers.rows import short
 
 FORMAT = "chatlab"
 
 _decoder = json.JSONDecoder()
 _ws = re.compile(r"[ \t\n\r]*").match
 _separator = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*").match
+# What `_skip_value` stops at: a bracket or the start of a string.
+_structural = re.compile(r'[\[\]{}"]')
+_string_end = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+class TooDeep:
+    """An element of a JSON document nested deeper than the decoder can follow.
+
+    It stands in the element's place so the message builder rejects that one element (its
+    line named) and every other element of the document is still imported.
+    """
+
+    def __repr__(self) -> str:
+        return "（嵌套层数过多）"
 
 
 # ---- JSONL -------------------------------------------------------------------------------
@@ -64,24 +78,37 @@ def looks_like_jsonl(path: Path, head: bytes) -> bool:
         if stripped.startswith("#"):
             return True
         try:
-            obj = json.loads(stripped)
+            obj = loads_bounded(stripped)
         except ValueError:
             return path.suffix.lower() == ".jsonl" or '"_type"' in stripped
         return isinstance(obj, dict) and "_type" in obj
     return path.suffix.lower() == ".jsonl"
 
 
-def _scan_jsonl(path: Path) -> tuple[int, dict[str, Any] | None]:
-    """Count the item lines and find the first header, in one cheap pass over the bytes."""
+def _scan_jsonl(path: Path) -> tuple[int, dict[str, Any] | None, ByteScan]:
+    """Count the item lines, find the first header and the lines that are not UTF-8, in one
+    cheap pass over the bytes; a file in another encoding as a whole is refused here."""
+    scan = ByteScan()
+    try:
+        total, header = _count_jsonl(scanned_lines(path, scan))
+    except OSError as exc:
+        raise SourceError(str(path), f"无法读取（{exc.strerror or exc}）") from None
+    refusal = scan.refusal(path)
+    if refusal is not None:
+        raise SourceError(*refusal)
+    return total, header, scan
+
+
+def _count_jsonl(lines: Iterator[bytes]) -> tuple[int, dict[str, Any] | None]:
     total = 0
     header: dict[str, Any] | None = None
-    for raw in checked_lines(path):
+    for raw in lines:
         line = raw.strip()
         if not line or line.startswith(b"#"):
             continue
         if b'"header"' in line:
             try:
-                obj = json.loads(line)
+                obj = loads_bounded(line)
             except ValueError:
                 obj = None
             if isinstance(obj, dict) and obj.get("_type") == "header":
@@ -92,18 +119,27 @@ def _scan_jsonl(path: Path) -> tuple[int, dict[str, Any] | None]:
     return total, header
 
 
-def _iter_jsonl(path: Path, first_header: dict[str, Any] | None) -> Iterator[SourceItem]:
+def _iter_jsonl(path: Path, first_header: dict[str, Any] | None,
+                scan: ByteScan) -> Iterator[SourceItem]:
     where = str(path)
     chat = chat_from(path, first_header)
     seen_header = False
     loads = json_line
+    # Undecodable bytes arrive as lone surrogates (see bot/sources/encoding.py); only a file
+    # the pre-pass found such bytes in pays for looking.
+    undecodable = scan.bad_lines > 0
     try:
-        with path.open(encoding="utf-8-sig") as fh:
+        with path.open(encoding="utf-8-sig", errors="surrogateescape") as fh:
             for lineno, line in enumerate(fh, 1):
                 line = line.strip()
                 if not line or line[0] == "#":
                     continue
                 origin = f"{where}:{lineno}"
+                if undecodable:
+                    bad = escaped_reason(line, scan.cut_at_end)
+                    if bad is not None:
+                        yield Reject(origin, bad)
+                        continue
                 try:
                     obj = loads(line)
                 except ValueError as exc:
@@ -127,8 +163,6 @@ def _iter_jsonl(path: Path, first_header: dict[str, Any] | None) -> Iterator[Sou
                     yield Reject(origin, "缺少字段 _type")
                 else:
                     yield Reject(origin, f"_type 未知: {short(kind)}")
-    except UnicodeDecodeError as exc:  # the file changed since it was opened
-        raise SourceError(where, f"不是 UTF-8 编码（{exc.reason}）") from None
     except OSError as exc:
         raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
 
@@ -146,6 +180,10 @@ class _Document:
     members: list[tuple[str, Any]]
     messages: list[tuple[str, Any]]
     problems: list[Reject]
+    # Bytes that are not UTF-8 were read as lone surrogates; the elements holding them are
+    # rejected. (`cut_at_end`: the file ends inside a character.)
+    escaped: bool = False
+    cut_at_end: bool = False
 
 
 def _walk_array(text: str, idx: int) -> tuple[list[Any], list[int], int]:
@@ -167,6 +205,8 @@ def _walk_array(text: str, idx: int) -> tuple[list[Any], list[int], int]:
             value, idx = scan(text, idx)
         except StopIteration:
             raise _Layout from None
+        except RecursionError:
+            value, idx = TooDeep(), _skip_value(text, idx)
         values.append(value)
         match = sep(text, idx)
         if match is None:
@@ -174,6 +214,28 @@ def _walk_array(text: str, idx: int) -> tuple[list[Any], list[int], int]:
         idx = match.end()
         if match.group(1) == "]":
             return values, offsets, idx
+
+
+def _skip_value(text: str, idx: int) -> int:
+    """The end of the array or object starting at text[idx], found without recursion."""
+    depth = 0
+    while True:
+        match = _structural.search(text, idx)
+        if match is None:
+            raise _Layout
+        char = match.group()
+        if char == '"':
+            string = _string_end.match(text, match.start())
+            if string is None:
+                raise _Layout
+            idx = string.end()
+            continue
+        idx = match.end()
+        depth += 1 if char in "[{" else -1
+        if depth == 0:
+            return idx
+        if depth < 0:
+            raise _Layout
 
 
 def _walk(text: str) -> tuple[dict[str, Any], dict[str, list[int]]]:
@@ -235,17 +297,23 @@ def _load_json(path: Path) -> _Document:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
+    scan: ByteScan | None = None
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise encoding_error(path, data, exc.start, 1) from None
+    except UnicodeDecodeError:
+        scan = ByteScan()
+        scan.check(data.removeprefix(b"\xef\xbb\xbf"), 1, at_end=True)
+        refusal = scan.refusal(path)
+        if refusal is not None:
+            raise SourceError(*refusal) from None
+        text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
     del data
     offsets: dict[str, list[int]] = {}
     try:
         top, offsets = _walk(text)
-    except (_Layout, ValueError):
+    except (_Layout, ValueError, RecursionError):
         try:
-            top = json.loads(text)
+            top = loads_bounded(text)
         except json.JSONDecodeError as exc:
             raise SourceError(f"{where}:{exc.lineno}:{exc.colno}",
                               f"不是有效的 JSON（{exc.msg}）") from None
@@ -275,6 +343,8 @@ def _load_json(path: Path) -> _Document:
         messages=list(zip(_origins(where, "messages", text, len(messages),
                                    offsets.get("messages")), messages, strict=True)),
         problems=problems,
+        escaped=scan is not None,
+        cut_at_end=scan is not None and scan.cut_at_end,
     )
 
 
@@ -282,9 +352,19 @@ def _iter_json(path: Path, doc: _Document) -> Iterator[SourceItem]:
     chat = chat_from(path, doc.top)
     yield from doc.problems
     for origin, obj in doc.members:
-        yield member(obj, origin, chat)
+        yield _undecodable(obj, origin, doc) or member(obj, origin, chat)
     for origin, obj in doc.messages:
-        yield message(obj, origin, chat)
+        yield _undecodable(obj, origin, doc) or message(obj, origin, chat)
+
+
+def _undecodable(obj: Any, origin: str, doc: _Document) -> Reject | None:
+    """A Reject for an element holding bytes that are not UTF-8, else None."""
+    if not doc.escaped:
+        return None
+    bad = escaped_in(obj)
+    if bad is None:
+        return None
+    return Reject(origin, byte_reason(bad.encode("utf-8", "surrogateescape"), doc.cut_at_end))
 
 
 # ---- entry point -------------------------------------------------------------------------
@@ -292,8 +372,8 @@ def _iter_json(path: Path, doc: _Document) -> Iterator[SourceItem]:
 def open_chatlab(path: Path, head: bytes) -> Source:
     """Open a ChatLab file; JSON is parsed now (so a broken document fails here), JSONL later."""
     if looks_like_jsonl(path, head):
-        total, header = _scan_jsonl(path)
-        return Source(path, FORMAT, total, lambda: _iter_jsonl(path, header))
+        total, header, scan = _scan_jsonl(path)
+        return Source(path, FORMAT, total, lambda: _iter_jsonl(path, header, scan))
     doc = _load_json(path)
     total = len(doc.members) + len(doc.messages) + len(doc.problems)
     return Source(path, FORMAT, total, lambda: _iter_json(path, doc))

@@ -10,8 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.sources.common import (
+    MAX_ID_CHARS,
     BadItem,
+    checked_id,
+    clean_text,
     epoch,
+    short,
 )
 from handlers.events import (
     MemberInfo,
@@ -21,7 +25,6 @@ from handlers.events import (
     message_event,
     stable_message_id,
 )
-from handlers.rows import short
 
 # ChatLab type numbers. 24 ("share": music, mini program …) is split on its content below.
 TYPES: dict[int, MessageType] = {
@@ -63,7 +66,7 @@ def _text(obj: dict[str, Any], key: str) -> str | None:
     """An optional name-like field: non-empty string (numbers tolerated), else None."""
     value = obj.get(key)
     if isinstance(value, str):
-        value = value.strip()
+        value = clean_text(value.strip())
         return value or None
     if type(value) is int:
         return str(value)
@@ -85,8 +88,11 @@ def chat_from(path: Path, top: dict[str, Any] | None) -> Chat:
     kind = _text(meta, "type")
     group_id = _text(meta, "groupId")
     is_group = kind == "group" or (kind is None and group_id is not None)
-    if group_id:
+    if group_id and len(group_id) <= MAX_ID_CHARS:
         chat_id = group_id
+    elif group_id:  # too long to store as an id (see MAX_ID_CHARS): the same chat by its hash
+        digest = hashlib.sha1(group_id.encode("utf-8")).hexdigest()[:20]
+        chat_id = f"chatlab:{platform}:group-id:{digest}"
     else:
         digest = hashlib.sha1((name or path.stem).encode("utf-8")).hexdigest()[:12]
         chat_id = f"chatlab:{platform}:{kind or 'unknown'}:{digest}"
@@ -103,7 +109,7 @@ def _sender(obj: dict[str, Any]) -> str:
         value = value.strip()
         if not value:
             raise BadItem("sender 为空")
-        return value
+        return checked_id(clean_text(value), "sender")
     if type(value) is int:
         return str(value)
     raise BadItem(f"sender 应为字符串: {short(value)}")
@@ -139,15 +145,19 @@ def message(obj: Any, origin: str, chat: Chat) -> MessageEvent | Reject:
         code = _type(obj)
         # `content` is required by the spec but media messages often leave it out: treat a
         # missing one as null rather than losing the message.
+        msg_id = _text(obj, "platformMessageId")
+        if msg_id is not None:
+            checked_id(msg_id, "platformMessageId")
         content = obj.get("content")
-        if content is not None and not isinstance(content, str):
-            raise BadItem(f"content 应为字符串或 null: {short(content)}")
+        if content is not None:
+            if not isinstance(content, str):
+                raise BadItem(f"content 应为字符串或 null: {short(content)}")
+            content = clean_text(content)
     except BadItem as exc:
         return Reject(origin, exc.reason)
     kind = TYPES.get(code, MessageType.OTHER)
     if code == _SHARE and content and "小程序" in content:
         kind = MessageType.MINI_PROGRAM
-    msg_id = _text(obj, "platformMessageId")
     return message_event(
         msg_id or stable_message_id(chat.id, sender, ts, content), ts, chat.id, sender, kind,
         content, chat.name, chat.is_group,
@@ -163,12 +173,16 @@ def member(obj: Any, origin: str, chat: Chat) -> MemberInfo | Reject:
     if pid is None:
         return Reject(origin, "缺少字段 platformId" if "platformId" not in obj
                       else f"platformId 无效: {short(obj['platformId'])}")
+    try:
+        checked_id(pid, "platformId")
+    except BadItem as exc:
+        return Reject(origin, exc.reason)
     account = _text(obj, "accountName")
     name = _text(obj, "groupNickname") or account or pid
     names = [account] if account else []
     aliases = obj.get("aliases")
     if isinstance(aliases, list):
-        names.extend(a.strip() for a in aliases if isinstance(a, str))
+        names.extend(clean_text(a.strip()) for a in aliases if isinstance(a, str))
     # Keep order, drop blanks, duplicates and the display name itself.
     alias_tuple = tuple(dict.fromkeys(a for a in names if a and a != name))
     roles = obj.get("roles")

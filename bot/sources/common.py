@@ -11,20 +11,26 @@ import codecs
 import csv
 import json
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.sources.encoding import byte_reason
 from handlers.events import SourceItem
-from handlers.rows import short
+from handlers.rows import short as _short
 
 # How much of a file is read to sniff its format and check that it is text.
 HEAD_SIZE = 64 * 1024
 # 2100-01-01T00:00:00Z: later timestamps are typos or milliseconds, never real chat history.
 MAX_EPOCH = 4_102_444_800
 _CHUNK = 1 << 20
+# Longest id (sender, message, member, chat) a source passes on. Real ones are under 100
+# characters; the database indexes them, and PostgreSQL refuses an index entry over 2,704
+# bytes (a whole batch with it), so a longer one is a reject of its line, not a crash.
+MAX_ID_CHARS = 512
 _BOM = codecs.BOM_UTF8
 
 
@@ -41,12 +47,49 @@ class SourceError(Exception):
         super().__init__(f"{where}: {self.reason}")
 
 
+def checked_id(value: str, name: str) -> str:
+    """`value`, or BadItem when it is too long to be an id (see MAX_ID_CHARS)."""
+    if len(value) > MAX_ID_CHARS:
+        raise BadItem(f"{name} 过长（{len(value)} 个字符，最多 {MAX_ID_CHARS}）: {short(value)}")
+    return value
+
+
 class BadItem(Exception):
     """Raised while building one item; the source turns it into a `Reject` and carries on."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def short(value: object, limit: int = 40) -> str:
+    """`handlers.rows.short`, safe for any parsed JSON value.
+
+    orjson accepts 1,024 levels of nesting, deeper than `repr` can walk within Python's
+    recursion limit: a reject about such a value must still be a reject, not a traceback.
+    """
+    try:
+        return _short(value, limit)
+    except RecursionError:
+        return f"（嵌套过深的{type(value).__name__}）"
+
+
+# A UTF-16 surrogate on its own: what a JSON escape like "\ud800" decodes to. Such a str
+# cannot be encoded (UTF-8, the database, a hash), so the sources replace it at the door.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """`text` with every lone surrogate replaced by U+FFFD, the rest kept as it was.
+
+    JSON may spell any UTF-16 code unit as an escape, so a broken exporter (one that cut an
+    emoji's surrogate pair in half) produces text no encoder takes. Replacing the half
+    character is what a UTF-8 decoder does with a broken sequence: the message survives,
+    its words are analysed, and the id hashed from it is stable across re-imports.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _no_items() -> Iterator[SourceItem]:
@@ -102,7 +145,19 @@ def json_line(text: str) -> Any:
         else:
             if not _has_float(value):
                 return value
-    return json.loads(text)
+    return loads_bounded(text)
+
+
+def loads_bounded(text: str) -> Any:
+    """`json.loads`, with nesting too deep for the decoder a ValueError like any other.
+
+    The standard library's decoder recurses once per level: a line nested 200,000 deep ends
+    in RecursionError, which is no syntax error and would escape every `except ValueError`.
+    """
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("嵌套层数过多") from None
 
 
 def _has_float(value: Any) -> bool:
@@ -139,11 +194,12 @@ def read_head(path: Path) -> bytes:
         raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
 
 
-def check_head(path: Path, head: bytes) -> None:
+def check_head(path: Path, head: bytes, utf8: bool = True) -> None:
     """Refuse files that are plainly not UTF-8 text before any parser sees them.
 
     Operators pick the wrong file often (an .xlsx, a database, a GBK export); saying so
-    beats a JSON or CSV error about byte 0.
+    beats a JSON or CSV error about byte 0. `utf8=False`: the head may hold bytes that are
+    not UTF-8, because the caller's pre-pass decides per line (bot/sources/encoding.py).
     """
     where = str(path)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -152,6 +208,8 @@ def check_head(path: Path, head: bytes) -> None:
         raise SourceError(where, "是 ZIP/Excel 文件，不是聊天记录导出；请导出为 CSV 或 JSON")
     if b"\x00" in head:
         raise SourceError(where, "是二进制文件，不是聊天记录导出")
+    if not utf8:
+        return
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError as exc:
@@ -159,21 +217,17 @@ def check_head(path: Path, head: bytes) -> None:
 
 
 def encoding_error(path: Path, data: bytes, pos: int, first_line: int) -> SourceError:
-    """The one-line error for a non-UTF-8 file, naming the line and guessing GBK when it fits.
+    """The one-line error for a non-UTF-8 file, naming the line and what its bytes look like.
 
     `data` is a piece of the file whose first byte is on line `first_line`; `pos` is the bad
-    byte inside it. Old Windows tools (and Excel "save as CSV") write GBK, hence the hint.
+    byte inside it. Old Windows tools (and Excel "save as CSV") write GBK, Java and MySQL
+    exporters CESU-8, hence the hints (bot/sources/encoding.py: `byte_reason`).
     """
     line = first_line + data.count(b"\n", 0, pos)
     start = data.rfind(b"\n", 0, pos) + 1
     end = data.find(b"\n", pos)
     sample = data[start: end if end >= 0 else len(data)]
-    try:
-        sample.decode("gbk")
-        hint = "看起来是 GBK 编码，请用 UTF-8 重新导出或另存为 UTF-8"
-    except UnicodeDecodeError:
-        hint = "请确认文件是 UTF-8 文本"
-    return SourceError(f"{path}:{line}", f"不是 UTF-8 编码（{hint}）")
+    return SourceError(f"{path}:{line}", byte_reason(sample, cut_at_end=end < 0))
 
 
 def checked_lines(path: Path) -> Iterator[bytes]:

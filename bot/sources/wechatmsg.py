@@ -33,9 +33,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.sources.common import BadItem, Source, SourceError, checked_lines, csv_rows, epoch
+from bot.sources.common import (
+    MAX_ID_CHARS,
+    BadItem,
+    Source,
+    SourceError,
+    checked_id,
+    csv_rows,
+    epoch,
+    short,
+)
+from bot.sources.csv_records import csv_records
+from bot.sources.encoding import ESCAPED, ByteScan, escaped_reason, scanned_lines
 from handlers.events import MessageEvent, MessageType, Reject, SourceItem, stable_message_id
-from handlers.rows import short
 
 FORMAT = "wechatmsg-csv"
 COLUMNS = ("localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "Status",
@@ -136,7 +146,7 @@ def _survey(path: Path, cols: Columns) -> Chat:
     senders: set[str] = set()
     contact_name: str | None = None
     group_hint = False
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
         rows = csv_rows(csv.reader(fh))
         next(rows, None)  # header
         for count, (_, row) in enumerate(rows):
@@ -145,11 +155,13 @@ def _survey(path: Path, cols: Columns) -> Chat:
             fitted = None if isinstance(row, str) else cols.fit(row)
             if fitted is None or fitted[cols.is_sender].strip() == "1":
                 continue
+            if any(ESCAPED.search(cell) for cell in fitted):
+                continue  # a row that is not UTF-8 is rejected; it names nobody
             if fitted[cols.type].strip() in _SYSTEM_CODES:
                 group_hint = "群" in fitted[cols.content]
                 continue
             sender = fitted[cols.sender].strip()
-            if sender:
+            if sender and len(sender) <= MAX_ID_CHARS:  # a longer one is that row's reject
                 senders.add(sender)
                 if contact_name is None:
                     contact_name = fitted[cols.remark].strip() or fitted[cols.nickname].strip()
@@ -221,15 +233,16 @@ def _time(row: list[str], cols: Columns, tz: ZoneInfo) -> datetime:
     return naive.astimezone(UTC)
 
 
-def _count_rows(path: Path) -> int:
+def _count_rows(path: Path, scan: ByteScan) -> int:
     """Data rows in the file, counted on bytes: a newline ends a row when quotes are balanced.
 
     Multi-line quoted fields (app-message XML, texts with line breaks) are common in these
-    exports, so plain line counts would overshoot the progress bar badly.
+    exports, so plain line counts would overshoot the progress bar badly. The same pass notes
+    in `scan` the lines that are not UTF-8.
     """
     rows = 0
     quotes = 0
-    for line in checked_lines(path):
+    for line in scanned_lines(path, scan):
         if not quotes & 1 and not line.strip():
             continue  # blank line between rows; the csv reader skips it too
         quotes += line.count(b'"')
@@ -238,24 +251,44 @@ def _count_rows(path: Path) -> int:
     return max(rows - 1, 0)  # minus the header
 
 
-def _iter_rows(path: Path, tz: ZoneInfo) -> Iterator[SourceItem]:
+def _undecodable(row: list[str], scan: ByteScan) -> str | None:
+    """The reject reason for a row holding bytes that are not UTF-8 (read as surrogates)."""
+    for cell in row:
+        reason = escaped_reason(cell, scan.cut_at_end)
+        if reason is not None:
+            return reason
+    return None
+
+
+def _iter_rows(path: Path, tz: ZoneInfo, scan: ByteScan) -> Iterator[SourceItem]:
     where = str(path)
+    undecodable = scan.bad_lines > 0
     name = chat_name_for(path)
     numeric_chat: Chat | None = None
     contact_names: dict[str, str] = {}
     try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            rows = csv_rows(reader)
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+            shape: list[Columns] = []  # the header's, once read
+
+            def fits(row: list[str]) -> bool:
+                return not shape or len(row) in (shape[0].count, shape[0].short)
+
+            rows = csv_records(fh, fits)
             first = next(rows, None)
             if first is None or isinstance(first[1], str):
                 return
             cols = Columns(first[1], where)
+            shape.append(cols)
             for start, row in rows:
                 origin = f"{where}:{start}"
                 if isinstance(row, str):
                     yield Reject(origin, row)
                     continue
+                if undecodable:
+                    bad = _undecodable(row, scan)
+                    if bad is not None:
+                        yield Reject(origin, bad)
+                        continue
                 fitted = cols.fit(row)
                 if fitted is None:
                     expect = (f"{cols.count}" if cols.short == cols.count
@@ -263,9 +296,10 @@ def _iter_rows(path: Path, tz: ZoneInfo) -> Iterator[SourceItem]:
                     yield Reject(origin, f"列数不对：应为 {expect} 列，实际 {len(row)} 列")
                     continue
                 try:
-                    talker = fitted[cols.talker].strip()
+                    talker = checked_id(fitted[cols.talker].strip(), "TalkerId")
                     if not talker:
                         raise BadItem("缺少 TalkerId")
+                    checked_id(fitted[cols.sender].strip(), "Sender")
                     code_text = fitted[cols.type].strip()
                     if not code_text:
                         raise BadItem("缺少 Type")
@@ -318,8 +352,6 @@ def _iter_rows(path: Path, tz: ZoneInfo) -> Iterator[SourceItem]:
                     is_self=is_self,
                     origin=origin,
                 )
-    except UnicodeDecodeError as exc:  # the file changed since it was opened
-        raise SourceError(where, f"不是 UTF-8 编码（{exc.reason}）") from None
     except OSError as exc:
         raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
 
@@ -329,5 +361,12 @@ def open_wechatmsg(path: Path, head: bytes, tz: ZoneInfo) -> Source:
     text = head.decode("utf-8", "replace").removeprefix("\ufeff")
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     Columns(next(csv.reader([first]), []), str(path))  # raises on a wrong header
-    total = _count_rows(path)
-    return Source(path, FORMAT, total, lambda: _iter_rows(path, tz))
+    scan = ByteScan()
+    try:
+        total = _count_rows(path, scan)
+    except OSError as exc:
+        raise SourceError(str(path), f"无法读取（{exc.strerror or exc}）") from None
+    refusal = scan.refusal(path)
+    if refusal is not None:
+        raise SourceError(*refusal)
+    return Source(path, FORMAT, total, lambda: _iter_rows(path, tz, scan))
