@@ -20,12 +20,13 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     import logging
     import sys
 
+    from bot.cliutil import say
     from bot.runner import make_transport, run_bot
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     transport = make_transport(args.transport, settings)
     if args.transport == "console" and sys.stdin.isatty():
-        print("控制台模式：输入「名字: 内容」模拟群聊，「私聊 名字: 内容」模拟私聊，"
+        say("控制台模式：输入「名字: 内容」模拟群聊，「私聊 名字: 内容」模拟私聊，"
               "「:入群 名字」模拟入群，Ctrl-D 结束。")
     asyncio.run(run_bot(settings, transport))
     return 0

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bot.cliutil import add_as_of
+from bot.cliutil import add_as_of, say
 
 ORDER = 30
 
@@ -16,13 +16,14 @@ def register(sub: Any) -> None:
         "segment", help="运行分群（价值/生命周期/动机/分层/兴趣圈），保存并输出人物卡")
     add_as_of(p)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(run=run_segment)
+    p.set_defaults(run=run_segment, writes="保存本次分群结果")
 
     p = sub.add_parser("report", help="管理者报告：分群规模与变化、人物卡、模式、痛点")
     add_as_of(p)
     p.add_argument("--chart", metavar="FILE.png", help="同时输出分群图表 (PNG)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(run=run_report)
+    # Reads the newest stored run; only a database that has none needs one stored first.
+    p.set_defaults(run=run_report, writes="先运行并保存一次分群（还没有保存过分群结果）")
 
 
 def run_segment(args: argparse.Namespace, settings: Any) -> int:
@@ -39,7 +40,7 @@ def run_segment(args: argparse.Namespace, settings: Any) -> int:
     # the text needs the summary only, not every member's assignment
     doc = outcome.result.to_stored_json()
     prev = outcome.previous.result if outcome.previous else None
-    print(report_text(doc, prev, settings.tz, title=f"分群完成（第 {outcome.run_id} 次）",
+    say(report_text(doc, prev, settings.tz, title=f"分群完成（第 {outcome.run_id} 次）",
                       cards=len(doc.get("cards", []))))
     return 0
 
@@ -69,7 +70,7 @@ def run_report(args: argparse.Namespace, settings: Any) -> int:
         print_json({"run_id": latest.id, "previous_run_id": previous.id if previous else None,
                     **run_document(app.store, latest), "feedback": feedback})
         return 0
-    print(report_text(doc, prev, settings.tz, feedback=feedback))
+    say(report_text(doc, prev, settings.tz, feedback=feedback))
     if args.chart:
-        print(f"\n图表已保存：{args.chart}")
+        say(f"\n图表已保存：{args.chart}")
     return 0
