@@ -12,6 +12,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -56,6 +57,12 @@ def terminal_safe(text: str) -> str:
     """`text` with every control character but the newline shown as a symbol: nothing in it
     can act on the terminal (no escape sequence, complete or cut short, gets through)."""
     return _UNSAFE_BUT_NEWLINE.sub(_shown, text)
+
+
+def visible_lines(lines: Iterable[str]) -> str:
+    """Lines built one per entry, joined: a newline inside an entry came with a value (a
+    quote, a name), so it is shown, not obeyed."""
+    return "\n".join(visible(line) for line in lines)
 
 
 def say(*values: object, err: bool = False) -> None:

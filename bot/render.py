@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.cliutil import visible
+from bot.cliutil import visible, visible_lines
 from handlers.personas import PersonaView
 from persona.persona import (
     LAYER_LABELS,
@@ -148,6 +148,5 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
                          f" {local(msg.ts, tz, '%m-%d %H:%M')}")
     if max_tags is not None and len(shown) > max_tags:
         lines.append(f"    ……另有 {len(shown) - max_tags} 个标签（siyu persona 查看全部）")
-    # Each entry is one line by construction; a newline inside one came with a value.
-    return "\n".join(visible(line) for line in lines)
+    return visible_lines(lines)
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.cliutil import visible
+from bot.cliutil import visible_lines
 
 DIMENSION_TITLES = {"value": "价值", "lifecycle": "生命周期", "motivation": "购买动机",
                     "layer": "分层", "cluster": "兴趣圈"}
@@ -194,8 +194,7 @@ def report_text(doc: Mapping[str, Any], previous: Mapping[str, Any] | None, tz: 
         lines.append("")
         lines.append("六、话术与邀请效果")
         lines += ["  " + line for line in feedback]
-    # Each entry is one line by construction; a newline inside one came with a value.
-    return "\n".join(visible(line) for line in lines)
+    return visible_lines(lines)
 
 
 def chart_panels(doc: Mapping[str, Any], previous: Mapping[str, Any] | None

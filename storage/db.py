@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Table, event, func, inspect
 from sqlalchemy.dialects import postgresql, sqlite
@@ -283,14 +283,14 @@ def open_database(url: str, *, create: bool = True,
         engine.dispose()
         if path is not None and not create and path.exists() and sqlite_errors.cannot_read(exc):
             return _open_read_only(path, url)
-        raise _sqlite_refusal(exc, path, url) from exc
+        raise sqlite_refusal(exc, path, url) from exc
     except StorageError:
         engine.dispose()
         raise
     return engine
 
 
-def _sqlite_refusal(exc: DatabaseError, path: Path | None, shown: str) -> StorageError:
+def sqlite_refusal(exc: DatabaseError, path: Path | None, shown: str) -> StorageError:
     """One line for a SQLite database that refused to open (not a database, damaged,
     read-only, …); the file itself is never touched on the way."""
     said = sqlite_errors.describe(exc, path) if path is not None else None
@@ -325,7 +325,7 @@ def _open_read_only(path: Path, url: str) -> Engine:
                            "无法只读打开；请在可写的目录中打开一次（或连同 -wal 文件复制出来）"
                            ) from failure
     assert failure is not None
-    raise _sqlite_refusal(failure, path, url) from failure
+    raise sqlite_refusal(failure, path, url) from failure
 
 
 def _schema_ready(conn: Connection, shown: str) -> bool:
@@ -382,56 +382,6 @@ def _check_version(found: str, shown: str, expected: int | str = SCHEMA_VERSION)
             f"{shown}: 数据库结构版本为 {found}，本程序需要 {expected}；"
             "请用对应版本的 siyu 打开，或新建数据库后重新导入"
         )
-
-
-class SchemaState(NamedTuple):
-    """Where a database's schema stands, as `siyu db current` reports it."""
-
-    shown: str  # the database as it may be shown (display_url)
-    revision: str | None  # its Alembic revision; None before Alembic and when empty
-    # "current" (at HEAD), "behind" (an older revision), "pre_alembic" (written by 13a4b61
-    # or before), "newer" (a revision this code does not know), "empty" (nothing created yet)
-    state: str
-
-
-def schema_state(url: str) -> SchemaState:
-    """What `open_database` would find, without creating, upgrading or locking anything."""
-    path = sqlite_path(url)
-    shown = str(path) if path is not None else display_url(url)
-    if path is not None and not path.exists():
-        raise StorageError(f"{path}: 数据库不存在，请先运行 siyu ingest 导入聊天记录")
-    try:
-        revision = _stored_revision(make_engine(url), shown)
-    except DatabaseError as exc:
-        if path is None or not sqlite_errors.cannot_read(exc):
-            raise _sqlite_refusal(exc, path, shown) from exc
-        # A read-only file or directory: looked at through a connection that cannot write.
-        ro = sqlite_errors.read_only_url(path, immutable=not sqlite_errors.has_unmerged_wal(path))
-        try:
-            revision = _stored_revision(make_engine(ro, read_only=True), shown)
-        except DatabaseError as again:
-            raise _sqlite_refusal(again, path, shown) from again
-    if revision == "":
-        return SchemaState(shown, None, "empty")
-    if revision is None:
-        return SchemaState(shown, None, "pre_alembic")
-    if revision == migrations.HEAD:
-        return SchemaState(shown, revision, "current")
-    return SchemaState(shown, revision, "behind" if migrations.known(revision) else "newer")
-
-
-def _stored_revision(engine: Engine, shown: str) -> str | None:
-    """The database's Alembic revision (None before Alembic, "" when nothing is created)."""
-    try:
-        with engine.connect() as conn:
-            tables = set(inspect(conn).get_table_names())
-            if "meta" not in tables:
-                if tables:
-                    raise StorageError(f"{shown}: 这不是 Siyu 的数据库（没有 meta 表）")
-                return ""
-            return migrations.current(conn)
-    finally:
-        engine.dispose()
 
 
 class WalCheckpointer:

@@ -44,8 +44,8 @@ def _short(revision: str | None, state: str) -> str:
 
 def run_current(args: argparse.Namespace, settings: Any) -> int:
     from bot.cliutil import print_json, say, visible
-    from storage.db import schema_state
     from storage.migrations import HEAD
+    from storage.schema_state import schema_state
 
     st = schema_state(settings.db)
     if args.json:
@@ -58,7 +58,8 @@ def run_current(args: argparse.Namespace, settings: Any) -> int:
 
 def run_upgrade(args: argparse.Namespace, settings: Any) -> int:
     from bot.cliutil import print_json, say, visible
-    from storage.db import open_database, schema_state
+    from storage.db import open_database
+    from storage.schema_state import schema_state
 
     before = schema_state(settings.db)
     open_database(settings.db, create=False).dispose()
