@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _reader_gone()
     except KeyboardInterrupt:
-        say("已中断（Ctrl-C）；已提交的批次保留，再运行一次会从中断处继续", err=True)
+        say("已中断（Ctrl-C）：已提交的写入保留，重新运行同一命令即可继续", err=True)
         return 130
     except (CliError, ConfigError) as exc:
         return _fail(str(exc))

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bot.cliutil import add_as_of, say
+from bot.cliutil import CliError, add_as_of, say, visible
 
 ORDER = 30
 
@@ -47,22 +47,23 @@ def run_segment(args: argparse.Namespace, settings: Any) -> int:
 
 def run_report(args: argparse.Namespace, settings: Any) -> int:
     from bot.chart import ChartError, draw_report_chart
-    from bot.cliutil import CliError, parse_as_of, print_json, read_app
+    from bot.cliutil import parse_as_of, print_json, read_app
     from bot.report import chart_panels, report_text
     from bot.routers.manager import feedback_lines
     from handlers.feedback import feedback_summary
     from handlers.segments import latest_or_new, run_document
     from handlers.settings import section
 
+    chart = _chart_path(args.chart) if args.chart else None
     app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)
     latest, previous = latest_or_new(app.store, settings, app.labels, as_of)
     doc, prev = latest.result, previous.result if previous else None
     feedback = feedback_lines(feedback_summary(app.store, as_of, settings))
-    if args.chart:
+    if chart is not None:
         title = f"社群分群报告 · 截至 {latest.as_of.astimezone(settings.tz):%Y-%m-%d %H:%M}"
         try:
-            draw_report_chart(Path(args.chart), title, chart_panels(doc, prev),
+            draw_report_chart(chart, title, chart_panels(doc, prev),
                               section(settings, "report").get("font"))
         except ChartError as exc:
             raise CliError(str(exc)) from exc
@@ -71,6 +72,17 @@ def run_report(args: argparse.Namespace, settings: Any) -> int:
                     **run_document(app.store, latest), "feedback": feedback})
         return 0
     say(report_text(doc, prev, settings.tz, feedback=feedback))
-    if args.chart:
-        say(f"\n图表已保存：{args.chart}")
+    if chart is not None:
+        say(f"\n图表已保存：{visible(str(chart))}")
     return 0
+
+
+def _chart_path(value: str) -> Path:
+    """The chart's file as it will really be named, checked before any work: matplotlib adds
+    ".png" to a name without a suffix (the report then named a file that was not there), and
+    a folder is no file name."""
+    path = Path(value)
+    if path.is_dir():
+        raise CliError(f"--chart: {visible(value)} 是文件夹；请给出图片文件名，"
+                       f"如 {visible(str(path / 'report.png'))}")
+    return path if path.suffix else path.with_name(f"{path.name}.png")
