@@ -7,6 +7,7 @@ operator edits this file by hand.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import fields
@@ -34,6 +35,18 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "max_analysed_chars": (int,),
 }
 GOALS = ("activate", "repurchase", "winback")
+# What each number may be. Day counts feed date arithmetic (a cutoff `as_of - N days`), so
+# past a century they reach year 1 and crash a command after it has written; counts of
+# things stay within what a machine can hold.
+_RANGES: dict[str, tuple[float, float]] = {
+    "half_life_days": (0.01, 36500),
+    "new_days": (1, 36500),
+    "declining_days": (1, 36500),
+    "intent_ttl_days": (1, 36500),
+    "retention_days": (1, 36500),
+    "batch_size": (1, 10_000_000),
+    "max_analysed_chars": (1, 100_000_000),
+}
 
 
 def load_settings(config: str | None = None, db: str | None = None) -> Settings:
@@ -48,12 +61,14 @@ def load_settings(config: str | None = None, db: str | None = None) -> Settings:
         values.update(_read_toml(path))
         values["sections"] = _read_sections(path)
     env_db = os.environ.get("SIYU_DB")
+    db_source = source
     if env_db:
-        values["db"] = env_db
+        values["db"], db_source = env_db, "SIYU_DB"
     if db:
-        values["db"] = db
+        values["db"], db_source = db, "--db"
     settings = Settings(**values, source=source)
     _validate(settings, source)
+    _validate_db(settings.db, db_source)
     return settings
 
 
@@ -85,7 +100,23 @@ def _read_sections(path: Path) -> dict[str, dict[str, Any]]:
     inner = data.get("siyu")
     if isinstance(inner, dict):
         tables.update({k: v for k, v in inner.items() if isinstance(v, dict)})
+    for name, table in tables.items():
+        _refuse_non_finite(path, name, table)
     return tables
+
+
+def _refuse_non_finite(path: Path, where: str, value: Any) -> None:
+    """No setting of any feature means something by nan or inf (TOML writes them `nan`,
+    `inf`, or a literal past a double's range such as 1e309), and each passes a `> 0`
+    check; refused here so features validating their own tables never see one."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{path}: 配置项 {where} 不是有限数值: {value!r}；请写一个普通数字")
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            _refuse_non_finite(path, f"{where}.{key}", inner)
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            _refuse_non_finite(path, f"{where}[{i}]", inner)
 
 
 def _validate(settings: Settings, source: str) -> None:
@@ -93,13 +124,27 @@ def _validate(settings: Settings, source: str) -> None:
         ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ConfigError(f"{source}: timezone 无效: {settings.timezone!r}") from exc
-    if settings.half_life_days <= 0:
-        raise ConfigError(f"{source}: half_life_days 必须大于 0")
-    for name in ("new_days", "declining_days", "intent_ttl_days", "batch_size",
-                 "retention_days", "max_analysed_chars"):
-        if getattr(settings, name) <= 0:
-            raise ConfigError(f"{source}: {name} 必须大于 0")
+    for name, (low, high) in _RANGES.items():
+        value = getattr(settings, name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{source}: {name} = {value!r} 不是有限数值；请写一个普通数字")
+        if not low <= value <= high:
+            raise ConfigError(f"{source}: {name} = {value!r} 超出范围，"
+                              f"应在 {low:g} 到 {high:g} 之间")
     if settings.goal not in GOALS:
         raise ConfigError(f"{source}: goal 只能是 {' / '.join(GOALS)}")
     if settings.tokenizer not in ("auto", "jieba", "rjieba"):
         raise ConfigError(f"{source}: tokenizer 只能是 auto / jieba / rjieba")
+
+
+def _validate_db(url: str, where: str) -> None:
+    """A database address SQLAlchemy cannot parse is refused here, naming where it came
+    from, instead of as an ArgumentError traceback when a command first opens it."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"{where}: 无法识别的数据库地址 {url!r}"
+                          "（示例 sqlite:///siyu.db 或 postgresql://用户@主机/库名）") from exc

@@ -1,6 +1,9 @@
 """Terminal text for people: Chinese labels, aligned columns, evidence quoted.
 
-Plain strings (no terminal library) so the same text can go to a chat message later.
+Plain strings (no terminal library) so the same text can go to a chat message later. Names,
+quotes and labels come from chat exports, so every value is shown through `visible` before
+it is measured or placed: a newline in a nickname never splits a row, and a cell cut short
+never cuts an escape sequence in half (there is none left to cut).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.cliutil import visible, visible_lines
 from handlers.personas import PersonaView
 from persona.persona import (
     LAYER_LABELS,
@@ -54,12 +58,13 @@ def width(text: str) -> int:
 
 
 def pad(text: str, cols: int) -> str:
+    text = visible(text)
     return text + " " * max(0, cols - width(text))
 
 
 def clip(text: str, cols: int) -> str:
     out, used = [], 0
-    for ch in text:
+    for ch in visible(text):
         w = width(ch)
         if used + w > cols - 1:
             return "".join(out) + "…"
@@ -93,7 +98,7 @@ def personas_table(views: Sequence[PersonaView], tz: ZoneInfo, as_of: datetime) 
         p = v.persona
         top = [t.label for t in p.tags if not _is_routine_tag(t)][:5]
         rows.append([clip(p.member_id, 18), clip(p.name, 12), str(p.stats["messages"]),
-                     segment_line(p.segments), "、".join(top) or "—"])
+                     segment_line(p.segments), visible("、".join(top)) or "—"])
     cols = [max(width(r[i]) for r in [head, *rows]) for i in range(4)]
     lines = [f"画像概览（截至 {local(as_of, tz)}，共 {len(views)} 位成员）"]
     for r in [head, *rows]:
@@ -143,5 +148,5 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
                          f" {local(msg.ts, tz, '%m-%d %H:%M')}")
     if max_tags is not None and len(shown) > max_tags:
         lines.append(f"    ……另有 {len(shown) - max_tags} 个标签（siyu persona 查看全部）")
-    return "\n".join(lines)
+    return visible_lines(lines)
 

@@ -3,6 +3,8 @@
 Works on the JSON a run stores (`persona.segment_result.SegmentResult.to_json`), so a report of an
 old run reads exactly as it did then. Kept short on purpose: the method says not too detailed —
 sizes and how they changed, the lead persona cards, the patterns that hold, the pain points.
+Quotes, words and chat names in a run come from chat exports: each line of the text is shown
+through `visible`, so none of them can split a line or act on the terminal.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from bot.cliutil import visible_lines
 
 DIMENSION_TITLES = {"value": "价值", "lifecycle": "生命周期", "motivation": "购买动机",
                     "layer": "分层", "cluster": "兴趣圈"}
@@ -190,7 +194,7 @@ def report_text(doc: Mapping[str, Any], previous: Mapping[str, Any] | None, tz: 
         lines.append("")
         lines.append("六、话术与邀请效果")
         lines += ["  " + line for line in feedback]
-    return "\n".join(lines)
+    return visible_lines(lines)
 
 
 def chart_panels(doc: Mapping[str, Any], previous: Mapping[str, Any] | None

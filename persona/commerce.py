@@ -108,10 +108,12 @@ def recent_purchases(orders: Sequence[OrderRecord], as_of: datetime,
     last order, is never shown on the very moment it expires. Orders without a category
     cannot say what was bought and are left out.
     """
-    start = as_of - timedelta(days=days)
+    # Compared as an age, not against `as_of - days`: a difference of two times always
+    # exists, while a start days before an early as_of (0001-01-01) is before year 1.
+    window = timedelta(days=days)
     out: dict[str, list[OrderRecord]] = {}
     for order in orders:
-        if order.category and start < order.ts <= as_of:
+        if order.category and order.ts <= as_of and as_of - order.ts < window:
             out.setdefault(order.category, []).append(order)
     for items in out.values():
         items.sort(key=lambda o: (o.ts, o.order_id), reverse=True)

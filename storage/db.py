@@ -19,15 +19,15 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Table, event, func, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlmodel import create_engine, select
 
-from storage import driver, migrations
+from storage import driver, migrations, sqlite_errors
 from storage.models import SCHEMA_VERSION, Meta
 
 META: Table = Meta.__table__  # type: ignore[assignment]
@@ -81,7 +81,10 @@ def _json_dumps(obj: Any) -> str:
 
 def sqlite_path(url: str) -> Path | None:
     """The file behind a sqlite URL, or None for other backends and in-memory databases."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"--db: 无法识别的数据库地址 {url!r}") from exc
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
@@ -101,9 +104,11 @@ def _one_line(exc: BaseException | None) -> str:
     return " ".join(str(exc).split())
 
 
-def make_engine(url: str, *, background_checkpoints: bool = False) -> Engine:
+def make_engine(url: str, *, background_checkpoints: bool = False,
+                read_only: bool = False) -> Engine:
     """An engine for `url`. `background_checkpoints` (SQLite only) leaves WAL checkpoints to
-    a `WalCheckpointer` instead of the committing connection (see there)."""
+    a `WalCheckpointer` instead of the committing connection (see there). `read_only`
+    (SQLite, a `sqlite_errors.read_only_url`): the connection setup writes nothing either."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -123,14 +128,17 @@ def make_engine(url: str, *, background_checkpoints: bool = False) -> Engine:
         kwargs["pool_pre_ping"] = True
     try:
         engine = create_engine(target, **kwargs)
+    except ArgumentError as exc:  # NoSuchModuleError: an unknown dialect such as foo://
+        raise StorageError(f"--db: 不支持的数据库类型 {parsed.drivername!r}（{display_url(url)}）"
+                           "；请用 sqlite:///文件 或 postgresql://…") from exc
     except ImportError as exc:
         raise StorageError(
             f"{display_url(url)}: 缺少数据库驱动 {exc.name or exc}；"
             "PostgreSQL 请安装 pip install 'siyu-companion[postgres]'") from exc
     if parsed.get_backend_name() == "sqlite":
         pages = BACKSTOP_CHECKPOINT_PAGES if background_checkpoints else AUTO_CHECKPOINT_PAGES
-        event.listen(engine, "connect",
-                     functools.partial(_sqlite_pragmas, checkpoint_pages=pages))
+        event.listen(engine, "connect", functools.partial(
+            _sqlite_pragmas, checkpoint_pages=pages, read_only=read_only))
         event.listen(engine, "begin", _sqlite_begin)
     elif engine.dialect.name == "postgresql":
         event.listen(engine, "before_cursor_execute", _no_nul_characters, retval=True)
@@ -161,7 +169,8 @@ def _no_nul_characters(_conn: Any, _cursor: Any, statement: str, parameters: Any
     return statement, _no_nul(parameters)
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any, *, checkpoint_pages: int) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, *, checkpoint_pages: int,
+                    read_only: bool = False) -> None:
     # Python's sqlite3 (legacy transaction control) sends BEGIN only before the first
     # INSERT/UPDATE/DELETE: the SELECTs that open a write transaction ran outside it (a
     # duplicate check another process could invalidate before the insert), and DDL ran
@@ -170,8 +179,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any, *, checkpoint_pages: int) -> 
     # ROLLBACK still go through the driver.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    # WAL lets readers (a report, the bot) run while an import writes.
-    cur.execute("PRAGMA journal_mode=WAL")
+    # WAL lets readers (a report, the bot) run while an import writes. Setting it writes the
+    # file header when the database is not yet in WAL mode: a read-only open leaves it be.
+    if not read_only:
+        cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     # A 64 MB page cache (default 2 MB): a back-fill touches the message, member and tag
@@ -237,7 +248,10 @@ def open_database(url: str, *, create: bool = True,
     """Open (and, for writers, create) a Siyu database, upgrading an older one in place.
 
     Readers (`create=False`) upgrade too: a command run after installing a new release
-    must not fail on the old schema. `background_checkpoints`: the live bot's engine, whose
+    must not fail on the old schema. A reader's SQLite file that cannot be written (the file
+    or its directory read-only) is opened for reading only when its schema is current; a
+    write through that engine later fails with SQLITE_READONLY (`sqlite_errors.is_read_only`),
+    which the CLI reports in one line. `background_checkpoints`: the live bot's engine, whose
     WAL a `WalCheckpointer` keeps short (ignored for other backends)."""
     path = sqlite_path(url)
     if path is not None and not create and not path.exists():
@@ -265,13 +279,53 @@ def open_database(url: str, *, create: bool = True,
                 return engine
         with writing(engine) as conn:
             _prepare_database(conn, url)
-    except OperationalError as exc:
+    except DatabaseError as exc:
         engine.dispose()
-        raise StorageError(f"{url}: 无法打开数据库 ({_one_line(exc.orig)})") from exc
+        if path is not None and not create and path.exists() and sqlite_errors.cannot_read(exc):
+            return _open_read_only(path, url)
+        raise sqlite_refusal(exc, path, url) from exc
     except StorageError:
         engine.dispose()
         raise
     return engine
+
+
+def sqlite_refusal(exc: DatabaseError, path: Path | None, shown: str) -> StorageError:
+    """One line for a SQLite database that refused to open (not a database, damaged,
+    read-only, …); the file itself is never touched on the way."""
+    said = sqlite_errors.describe(exc, path) if path is not None else None
+    return StorageError(said or f"{shown}: 无法打开数据库 ({_one_line(exc.orig)})")
+
+
+def _open_read_only(path: Path, url: str) -> Engine:
+    """The database behind `url` through a connection that never writes: reading commands
+    work on a file (or directory) without write permission. Only a current schema can be
+    read this way, since creating or upgrading one writes."""
+    attempts = [False] if sqlite_errors.has_unmerged_wal(path) else [False, True]
+    failure: DatabaseError | None = None
+    for immutable in attempts:
+        engine = make_engine(sqlite_errors.read_only_url(path, immutable=immutable),
+                             read_only=True)
+        try:
+            with engine.connect() as conn:
+                if _schema_ready(conn, url):
+                    return engine
+        except DatabaseError as exc:
+            engine.dispose()
+            failure = exc
+            continue
+        except StorageError:
+            engine.dispose()
+            raise
+        engine.dispose()
+        raise StorageError(f"{path}: 数据库只读，而它的结构需要先升级才能读取；"
+                           "请在有写权限时运行一次 siyu db upgrade")
+    if failure is not None and sqlite_errors.has_unmerged_wal(path):
+        raise StorageError(f"{path}: 数据库所在目录只读，且 {path.name}-wal 中有尚未合并的数据，"
+                           "无法只读打开；请在可写的目录中打开一次（或连同 -wal 文件复制出来）"
+                           ) from failure
+    assert failure is not None
+    raise sqlite_refusal(failure, path, url) from failure
 
 
 def _schema_ready(conn: Connection, shown: str) -> bool:
@@ -328,42 +382,6 @@ def _check_version(found: str, shown: str, expected: int | str = SCHEMA_VERSION)
             f"{shown}: 数据库结构版本为 {found}，本程序需要 {expected}；"
             "请用对应版本的 siyu 打开，或新建数据库后重新导入"
         )
-
-
-class SchemaState(NamedTuple):
-    """Where a database's schema stands, as `siyu db current` reports it."""
-
-    shown: str  # the database as it may be shown (display_url)
-    revision: str | None  # its Alembic revision; None before Alembic and when empty
-    # "current" (at HEAD), "behind" (an older revision), "pre_alembic" (written by 13a4b61
-    # or before), "newer" (a revision this code does not know), "empty" (nothing created yet)
-    state: str
-
-
-def schema_state(url: str) -> SchemaState:
-    """What `open_database` would find, without creating, upgrading or locking anything."""
-    path = sqlite_path(url)
-    shown = str(path) if path is not None else display_url(url)
-    if path is not None and not path.exists():
-        raise StorageError(f"{path}: 数据库不存在，请先运行 siyu ingest 导入聊天记录")
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            tables = set(inspect(conn).get_table_names())
-            if "meta" not in tables:
-                if tables:
-                    raise StorageError(f"{shown}: 这不是 Siyu 的数据库（没有 meta 表）")
-                return SchemaState(shown, None, "empty")
-            revision = migrations.current(conn)
-    except OperationalError as exc:
-        raise StorageError(f"{shown}: 无法打开数据库 ({_one_line(exc.orig)})") from exc
-    finally:
-        engine.dispose()
-    if revision is None:
-        return SchemaState(shown, None, "pre_alembic")
-    if revision == migrations.HEAD:
-        return SchemaState(shown, revision, "current")
-    return SchemaState(shown, revision, "behind" if migrations.known(revision) else "newer")
 
 
 class WalCheckpointer:

@@ -51,6 +51,14 @@ def test_siyu_table_and_feature_sections(tmp_path: Path) -> None:
     ('tokenizer = "spacy"\n', "tokenizer"),
     ('colour = "blue"\n', "colour"),
     ("timezone = \n", "TOML"),
+    ("half_life_days = nan\n", "half_life_days"),
+    ("half_life_days = 1e309\n", "half_life_days"),
+    ("half_life_days = inf\n", "half_life_days"),
+    ("half_life_days = 1e300\n", "half_life_days"),
+    ("declining_days = 99999999999999999999\n", "declining_days"),
+    ("intent_ttl_days = 1000000000\n", "intent_ttl_days"),
+    ("[suggest]\nmax_age_hours = nan\n", "suggest.max_age_hours"),
+    ("[segment]\nweights = [1.0, inf]\n", "segment.weights"),
 ])
 def test_bad_values_name_file_and_key(tmp_path: Path, text: str, needle: str) -> None:
     cfg = write(tmp_path, text)
@@ -63,3 +71,19 @@ def test_bad_values_name_file_and_key(tmp_path: Path, text: str, needle: str) ->
 def test_missing_explicit_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="不存在"):
         load_settings(str(tmp_path / "nope.toml"))
+
+
+@pytest.mark.parametrize(("env", "flag", "needle"), [
+    ("garbage", None, "SIYU_DB"), (None, "garbage", "--db"), ("sqlite:///ok.db", "::", "--db"),
+])
+def test_an_unparseable_db_address_names_where_it_came_from(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: str | None, flag: str | None,
+        needle: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    if env is None:
+        monkeypatch.delenv("SIYU_DB", raising=False)
+    else:
+        monkeypatch.setenv("SIYU_DB", env)
+    with pytest.raises(ConfigError) as exc:
+        load_settings(db=flag)
+    assert needle in str(exc.value) and "\n" not in str(exc.value)

@@ -93,3 +93,13 @@ def test_report_json_carries_every_assignment_as_segment_json_did(sample_db: Pat
     assert rep["assignments"] == seg["assignments"] and len(rep["assignments"]) == 48
     for key in ("as_of", "counts", "clusters", "cards", "patterns", "changes", "version"):
         assert rep[key] == seg[key], key
+
+
+def test_chart_names_the_file_it_really_wrote(sample_db: Path, tmp_path: Path) -> None:
+    proc = siyu("report", "--chart", str(tmp_path), "--as-of", AS_OF, cwd=sample_db,
+                check=False)
+    assert proc.returncode == 1 and "--chart" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    proc = siyu("report", "--chart", str(tmp_path / "chart"), "--as-of", AS_OF, cwd=sample_db)
+    assert f"图表已保存：{tmp_path / 'chart.png'}" in proc.stdout
+    assert (tmp_path / "chart.png").read_bytes()[:4] == b"\x89PNG"

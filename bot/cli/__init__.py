@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.cliutil import CliError
+from bot.cliutil import CliError, say, visible
 
 if TYPE_CHECKING:
     from handlers.settings import Settings
@@ -56,19 +57,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot.config import load_settings
     from handlers.settings import ConfigError
 
+    settings: Settings | None = None
     try:
         settings = load_settings(args.config, args.db)
-        return _dispatch(args, settings)
+        code = _dispatch(args, settings)
+        # Flushed here, not at exit: a reader gone by then (`| head`) is a traceback there.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _reader_gone()
+    except KeyboardInterrupt:
+        say("已中断（Ctrl-C）：已提交的写入保留，重新运行同一命令即可继续", err=True)
+        return 130
     except (CliError, ConfigError) as exc:
-        print(f"错误: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc))
     except Exception as exc:
-        from storage.db import StorageError
+        from storage.db import StorageError, display_url
+        from storage.sqlite_errors import is_read_only
 
         if isinstance(exc, StorageError):
-            print(f"错误: {exc}", file=sys.stderr)
-            return 1
+            return _fail(str(exc))
+        if is_read_only(exc) and settings is not None:
+            # The open fell back to reading (storage/db.py: open_database); this command
+            # writes. Its transaction rolled back, so nothing is half-written.
+            writes = getattr(args, "writes", "写入数据")
+            return _fail(f"{display_url(settings.db)}: 数据库只读，而 siyu {args.command} "
+                         f"需要{writes}；请检查数据库文件及其所在目录的写权限")
         raise
+
+
+def _fail(reason: str) -> int:
+    say(f"错误: {visible(reason)}", err=True)
+    return 1
+
+
+def _reader_gone() -> int:
+    """The reader of stdout left (`siyu personas | head`): stop quietly, as Unix tools do.
+
+    stdout is pointed at /dev/null so the interpreter's own flush at exit has nowhere to
+    fail; 141 is what a shell reports for a tool ended by SIGPIPE."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

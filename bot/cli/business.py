@@ -16,11 +16,10 @@ one line on stderr and exit 1, with nothing imported. Re-running any of them cha
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.cliutil import CliError, print_json
+from bot.cliutil import CliError, print_json, say, visible
 
 if TYPE_CHECKING:
     from handlers.business import ImportReport
@@ -61,7 +60,7 @@ def run_orders(args: argparse.Namespace, settings: Settings) -> int:
     report = _import(args, settings, ORDER_FIELDS,
                      lambda m: open_orders(args.csv, m, tz=settings.tz), import_orders)
     extra = f"，已退出成员 {report.opted_out} 笔" if report.opted_out else ""
-    return _print(args, report, f"{args.csv}: 新增 {report.new} 笔订单，"
+    return _print(args, report, f"{visible(args.csv)}: 新增 {report.new} 笔订单，"
                                 f"重复 {report.duplicate} 笔，拒绝 {len(report.rejects)} 行"
                                 f"{extra}；更新画像 {report.personas_updated} 人")
 
@@ -73,7 +72,7 @@ def run_events(args: argparse.Namespace, settings: Settings) -> int:
     report = _import(args, settings, EVENT_FIELDS,
                      lambda m: open_events(args.csv, m, tz=settings.tz), import_events)
     extra = f"，已退出成员 {report.opted_out} 条" if report.opted_out else ""
-    return _print(args, report, f"{args.csv}: 新增 {report.new} 条内容互动，"
+    return _print(args, report, f"{visible(args.csv)}: 新增 {report.new} 条内容互动，"
                                 f"重复 {report.duplicate} 条，拒绝 {len(report.rejects)} 行"
                                 f"{extra}；更新画像 {report.personas_updated} 人")
 
@@ -84,7 +83,7 @@ def run_link(args: argparse.Namespace, settings: Settings) -> int:
 
     report = _import(args, settings, LINK_FIELDS, lambda m: open_links(args.csv, m),
                      import_links, refresh=False)
-    return _print(args, report, f"{args.csv}: 新增 {report.new} 条关联，"
+    return _print(args, report, f"{visible(args.csv)}: 新增 {report.new} 条关联，"
                                 f"重复 {report.duplicate} 条，拒绝 {len(report.rejects)} 行")
 
 
@@ -116,13 +115,12 @@ def _print(args: argparse.Namespace, report: ImportReport, summary: str) -> int:
     if args.json:
         print_json(report.to_json())
     else:
-        print(summary)
+        say(summary)  # whose file name the run_* functions passed through `visible`
     limit = 50
     for r in report.rejects[:limit]:
-        print(f"跳过 {r}", file=sys.stderr)
+        say(f"跳过 {visible(str(r))}", err=True)
     if len(report.rejects) > limit:
-        print(f"……另有 {len(report.rejects) - limit} 行被跳过（用 --json 查看全部）",
-              file=sys.stderr)
+        say(f"……另有 {len(report.rejects) - limit} 行被跳过（用 --json 查看全部）", err=True)
     return _most_rejected(report)
 
 
@@ -135,9 +133,9 @@ def _most_rejected(report: ImportReport) -> int:
                     for r in report.rejects)
     if (unknown + ambiguous) * 2 <= rows:
         return 0
-    print(f"！！！{report.file}：{rows} 行中 {unknown + ambiguous} 行找不到对应的成员（超过一半），"
-          f"其中找不到成员 {unknown} 行、对应多位成员 {ambiguous} 行。"
-          "请检查 member 列：可写成员 ID、微信 ID、账号名、群昵称或别名，"
-          "外部客户 ID / 手机号需先用 siyu link 关联；改好后重新导入即可（已导入的行不会重复）。",
-          file=sys.stderr)
+    say(f"！！！{visible(str(report.file))}：{rows} 行中 {unknown + ambiguous} 行"
+        f"找不到对应的成员（超过一半），其中找不到成员 {unknown} 行、对应多位成员 {ambiguous} 行。"
+        "请检查 member 列：可写成员 ID、微信 ID、账号名、群昵称或别名，"
+        "外部客户 ID / 手机号需先用 siyu link 关联；改好后重新导入即可（已导入的行不会重复）。",
+        err=True)
     return 1

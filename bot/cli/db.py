@@ -43,22 +43,23 @@ def _short(revision: str | None, state: str) -> str:
 
 
 def run_current(args: argparse.Namespace, settings: Any) -> int:
-    from bot.cliutil import print_json
-    from storage.db import schema_state
+    from bot.cliutil import print_json, say, visible
     from storage.migrations import HEAD
+    from storage.schema_state import schema_state
 
     st = schema_state(settings.db)
     if args.json:
         print_json({"database": st.shown, "revision": st.revision, "state": st.state,
                     "head": HEAD})
     else:
-        print(f"{st.shown}: {_describe(st.revision, st.state, HEAD)}")
+        say(f"{visible(st.shown)}: {_describe(st.revision, st.state, HEAD)}")
     return 0
 
 
 def run_upgrade(args: argparse.Namespace, settings: Any) -> int:
-    from bot.cliutil import print_json
-    from storage.db import open_database, schema_state
+    from bot.cliutil import print_json, say, visible
+    from storage.db import open_database
+    from storage.schema_state import schema_state
 
     before = schema_state(settings.db)
     open_database(settings.db, create=False).dispose()
@@ -67,8 +68,8 @@ def run_upgrade(args: argparse.Namespace, settings: Any) -> int:
         print_json({"database": after.shown, "from": before.revision, "to": after.revision,
                     "before": before.state, "after": after.state})
     elif before == after:
-        print(f"{after.shown}: 已是最新，结构版本 {after.revision}")
+        say(f"{visible(after.shown)}: 已是最新，结构版本 {after.revision}")
     else:
-        print(f"{after.shown}: 已升级，{_short(before.revision, before.state)} → "
+        say(f"{visible(after.shown)}: 已升级，{_short(before.revision, before.state)} → "
               f"结构版本 {after.revision}")
     return 0

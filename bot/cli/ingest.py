@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cliutil import CliError, print_json
+from bot.cliutil import CliError, print_json, say, visible
 
 if TYPE_CHECKING:
     from handlers.settings import Settings
@@ -50,41 +50,42 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                 ingestor.ingest(source, report, progress=advance)
         except SourceError as exc:
             report.failed_files.append(str(exc))
-            lines.append(f"✗ {exc}")
+            lines.append(f"✗ {visible(str(exc))}")
             continue
         new, dup, rej, clash = (report.new - before[0], report.duplicate - before[1],
                                 len(report.rejects) - before[2],
                                 len(report.conflicts) - before[3])
         conflicts = f"，冲突 {clash} 条" if clash else ""
-        lines.append(f"{path}: 新增 {new} 条，重复 {dup} 条{conflicts}，拒绝 {rej} 行")
+        lines.append(f"{visible(str(path))}: 新增 {new} 条，重复 {dup} 条{conflicts}，"
+                     f"拒绝 {rej} 行")
     ingestor.finish(report)
     if args.json:
         print_json(report.to_json())
     else:
         for line in lines:
-            print(line)
+            say(line)
         conflicts = f"冲突 {len(report.conflicts)} 条（同一 id 内容不同，未覆盖），"
-        print(f"合计：新增 {report.new} 条消息，重复 {report.duplicate} 条，"
-              f"{conflicts if report.conflicts else ''}"
-              f"跳过本账号消息 {report.self_skipped} 条，已退出成员消息 {report.opted_out} 条，"
-              f"拒绝 {len(report.rejects)} 行；新成员 {report.new_members} 人，"
-              f"更新画像 {report.personas_updated} 人")
+        say(f"合计：新增 {report.new} 条消息，重复 {report.duplicate} 条，"
+            f"{conflicts if report.conflicts else ''}"
+            f"跳过本账号消息 {report.self_skipped} 条，已退出成员消息 {report.opted_out} 条，"
+            f"拒绝 {len(report.rejects)} 行；新成员 {report.new_members} 人，"
+            f"更新画像 {report.personas_updated} 人")
         if report.truncated:
-            print(f"另有 {report.truncated} 条超长消息只分析了前 {settings.max_analysed_chars} 字"
+            say(f"另有 {report.truncated} 条超长消息只分析了前 {settings.max_analysed_chars} 字"
                   "（原文完整保存）")
     for c in report.conflicts:
-        print(f"冲突 {c}", file=sys.stderr)
+        say(f"冲突 {visible(str(c))}", err=True)
     _print_rejects(report.rejects)
     for failed in report.failed_files:
-        print(f"错误: {failed}", file=sys.stderr)
+        say(f"错误: {visible(failed)}", err=True)
     return 1 if report.failed_files else 0
 
 
 def _print_rejects(rejects: Sequence[Any], limit: int = 50) -> None:
     for r in rejects[:limit]:
-        print(f"跳过 {r}", file=sys.stderr)
+        say(f"跳过 {visible(str(r))}", err=True)
     if len(rejects) > limit:
-        print(f"……另有 {len(rejects) - limit} 行被跳过（用 --json 查看全部）", file=sys.stderr)
+        say(f"……另有 {len(rejects) - limit} 行被跳过（用 --json 查看全部）", err=True)
 
 
 class _progress:
@@ -104,7 +105,7 @@ class _progress:
                              MofNCompleteColumn(), TimeRemainingColumn(),
                              console=Console(stderr=True), transient=True)
         self._bar.start()
-        task = self._bar.add_task(f"导入 {Path(self.label).name}", total=self.total)
+        task = self._bar.add_task(f"导入 {visible(Path(self.label).name)}", total=self.total)
         return lambda n: self._bar.advance(task, n)
 
     def __exit__(self, *exc: object) -> None:

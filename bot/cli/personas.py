@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from bot.cliutil import add_as_of, parse_as_of, print_json, read_app, resolve_member
+from bot.cliutil import add_as_of, parse_as_of, print_json, read_app, resolve_member, say
 
 if TYPE_CHECKING:
     from handlers.settings import Settings
@@ -37,7 +37,7 @@ def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
         print_json({"as_of": as_of.isoformat(timespec="seconds"),
                      "members": [v.persona.to_json(settings.tz) for v in views]})
     else:
-        print(personas_table(views, settings.tz, as_of))
+        say(personas_table(views, settings.tz, as_of))
     return 0
 
 
@@ -54,5 +54,5 @@ def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     evidence_ids = {e for t in view.persona.tags for e in t.evidence[:2]}
     quotes = app.store.messages_by_id(evidence_ids)
-    print(persona_detail(view, quotes, settings.tz, as_of))
+    say(persona_detail(view, quotes, settings.tz, as_of))
     return 0

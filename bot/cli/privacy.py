@@ -16,7 +16,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Any) -> int:
-    from bot.cliutil import print_json, read_app, resolve_member
+    from bot.cliutil import print_json, read_app, resolve_member, say
     from storage.privacy import PrivacyStore
 
     app = read_app(settings)
@@ -26,5 +26,5 @@ def run(args: argparse.Namespace, settings: Any) -> int:
         print_json({"member_id": member.member_id, "removed": removed})
     else:
         parts = "，".join(f"{table} {n} 行" for table, n in sorted(removed.items()) if n)
-        print(f"已删除 {member.name}（{member.member_id}）的全部数据：{parts}")
+        say(f"已删除 {member.name}（{member.member_id}）的全部数据：{parts}")
     return 0

@@ -36,18 +36,19 @@ def run(args: argparse.Namespace, settings: Any) -> int:
     import shutil
     import sys
 
+    from bot.cliutil import say
     from bot.runner import BotConfig, make_transport, roles_warning, run_bot
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warning = roles_warning(BotConfig.from_settings(settings), settings)
     if warning:
-        print(warning, file=sys.stderr, flush=True)
+        say(warning, err=True)
     scratch: Path | None = None
     if args.transport == "console" and not args.write:
         scratch, settings = scratch_copy(settings)
     transport = make_transport(args.transport, settings)
     if args.transport == "console" and sys.stdin.isatty():
-        print("控制台模式：输入「名字: 内容」模拟群聊，「私聊 名字: 内容」模拟私聊，"
+        say("控制台模式：输入「名字: 内容」模拟群聊，「私聊 名字: 内容」模拟私聊，"
               "「:入群 名字」模拟入群，Ctrl-D 结束。")
     try:
         asyncio.run(run_bot(settings, transport))
@@ -60,9 +61,9 @@ def run(args: argparse.Namespace, settings: Any) -> int:
 def scratch_copy(settings: Any) -> tuple[Path, Any]:
     """A temporary copy of the SQLite database for the console, announced on stderr."""
     import sqlite3
-    import sys
     import tempfile
 
+    from bot.cliutil import say
     from storage.db import display_url, sqlite_path
 
     path = sqlite_path(settings.db)
@@ -80,6 +81,6 @@ def scratch_copy(settings: Any) -> tuple[Path, Any]:
         where = f"数据库 {path} 的临时副本"
     else:
         where = f"一个空的临时数据库（{path} 不存在）"
-    print(f"控制台试聊使用{where}：试聊内容不会写入正式数据，结束后副本删除。"
-          "要写入正式数据库，请加 --write。", file=sys.stderr, flush=True)
+    say(f"控制台试聊使用{where}：试聊内容不会写入正式数据，结束后副本删除。"
+        "要写入正式数据库，请加 --write。", err=True)
     return scratch, replace(settings, db=f"sqlite:///{scratch}")

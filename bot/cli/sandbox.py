@@ -13,6 +13,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cliutil import say
+
 if TYPE_CHECKING:
     from bot.sandbox import Gateway
 
@@ -51,7 +53,7 @@ async def _sandbox(args: argparse.Namespace, settings: Any) -> int:
         await _run_with_gateway(gw, settings, db)
     finally:
         gw.stop()
-    print(f"沙盒结束。数据保存在 {db}，可用 siyu --db sqlite:///{db} personas 查看。")
+    say(f"沙盒结束。数据保存在 {db}，可用 siyu --db sqlite:///{db} personas 查看。")
     return 0
 
 
@@ -102,11 +104,11 @@ async def _run_with_gateway(gw: Gateway, settings: Any, db: Path) -> None:
 
 
 def _print_intro(gw: Gateway, room: dict[str, Any], people: dict[str, dict[str, Any]]) -> None:
-    print(f"沙盒已连接（网关 {gw.endpoint}）。群：{room['topic']}")
-    print("  管理者：" + "、".join(n for n, c in people.items() if c["role"] == "manager"))
-    print("  运营：" + "、".join(n for n, c in people.items() if c["role"] == "operator"))
-    print("  成员：" + "、".join(n for n, c in people.items() if c["role"] == "member"))
-    print("输入「名字: 内容」在群里说话，「私聊 名字: 内容」私聊机器人，"
+    say(f"沙盒已连接（网关 {gw.endpoint}）。群：{room['topic']}")
+    say("  管理者：" + "、".join(n for n, c in people.items() if c["role"] == "manager"))
+    say("  运营：" + "、".join(n for n, c in people.items() if c["role"] == "operator"))
+    say("  成员：" + "、".join(n for n, c in people.items() if c["role"] == "member"))
+    say("输入「名字: 内容」在群里说话，「私聊 名字: 内容」私聊机器人，"
           "「:入群 名字」模拟入群，Ctrl-D 结束。")
 
 
@@ -129,10 +131,10 @@ def _act(gw: Gateway, line: str, room: dict[str, Any], people: dict[str, dict[st
     elif speaker:
         text, private = line, False
     else:
-        print("（先写说话人，例如「朵朵妈: 你好」）")
+        say("（先写说话人，例如「朵朵妈: 你好」）")
         return speaker, False
     if speaker not in people:
-        print(f"（沙盒里没有「{speaker}」，可用：{'、'.join(people)}）")
+        say(f"（沙盒里没有「{speaker}」，可用：{'、'.join(people)}）")
         return speaker, False
     gw.say(people[speaker]["id"], None if private else room["id"], text)
     return speaker, True
@@ -144,5 +146,5 @@ def _print_sent(gw: Gateway, seen: int, by_id: dict[str, str]) -> int:
     for sent in page["sent"]:
         where = (f"群 {by_id.get(sent['room'], sent['room'])}" if sent.get("room")
                  else f"私聊→{by_id.get(sent.get('to'), sent.get('to'))}")
-        print(f"[{where}] {sent.get('text') or sent.get('file') or ''}")
+        say(f"[{where}] {sent.get('text') or sent.get('file') or ''}")
     return int(page["next"])

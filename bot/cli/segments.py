@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bot.cliutil import add_as_of
+from bot.cliutil import CliError, add_as_of, say, visible
 
 ORDER = 30
 
@@ -16,13 +16,14 @@ def register(sub: Any) -> None:
         "segment", help="运行分群（价值/生命周期/动机/分层/兴趣圈），保存并输出人物卡")
     add_as_of(p)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(run=run_segment)
+    p.set_defaults(run=run_segment, writes="保存本次分群结果")
 
     p = sub.add_parser("report", help="管理者报告：分群规模与变化、人物卡、模式、痛点")
     add_as_of(p)
     p.add_argument("--chart", metavar="FILE.png", help="同时输出分群图表 (PNG)")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(run=run_report)
+    # Reads the newest stored run; only a database that has none needs one stored first.
+    p.set_defaults(run=run_report, writes="先运行并保存一次分群（还没有保存过分群结果）")
 
 
 def run_segment(args: argparse.Namespace, settings: Any) -> int:
@@ -39,29 +40,30 @@ def run_segment(args: argparse.Namespace, settings: Any) -> int:
     # the text needs the summary only, not every member's assignment
     doc = outcome.result.to_stored_json()
     prev = outcome.previous.result if outcome.previous else None
-    print(report_text(doc, prev, settings.tz, title=f"分群完成（第 {outcome.run_id} 次）",
+    say(report_text(doc, prev, settings.tz, title=f"分群完成（第 {outcome.run_id} 次）",
                       cards=len(doc.get("cards", []))))
     return 0
 
 
 def run_report(args: argparse.Namespace, settings: Any) -> int:
     from bot.chart import ChartError, draw_report_chart
-    from bot.cliutil import CliError, parse_as_of, print_json, read_app
+    from bot.cliutil import parse_as_of, print_json, read_app
     from bot.report import chart_panels, report_text
     from bot.routers.manager import feedback_lines
     from handlers.feedback import feedback_summary
     from handlers.segments import latest_or_new, run_document
     from handlers.settings import section
 
+    chart = _chart_path(args.chart) if args.chart else None
     app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)
     latest, previous = latest_or_new(app.store, settings, app.labels, as_of)
     doc, prev = latest.result, previous.result if previous else None
     feedback = feedback_lines(feedback_summary(app.store, as_of, settings))
-    if args.chart:
+    if chart is not None:
         title = f"社群分群报告 · 截至 {latest.as_of.astimezone(settings.tz):%Y-%m-%d %H:%M}"
         try:
-            draw_report_chart(Path(args.chart), title, chart_panels(doc, prev),
+            draw_report_chart(chart, title, chart_panels(doc, prev),
                               section(settings, "report").get("font"))
         except ChartError as exc:
             raise CliError(str(exc)) from exc
@@ -69,7 +71,18 @@ def run_report(args: argparse.Namespace, settings: Any) -> int:
         print_json({"run_id": latest.id, "previous_run_id": previous.id if previous else None,
                     **run_document(app.store, latest), "feedback": feedback})
         return 0
-    print(report_text(doc, prev, settings.tz, feedback=feedback))
-    if args.chart:
-        print(f"\n图表已保存：{args.chart}")
+    say(report_text(doc, prev, settings.tz, feedback=feedback))
+    if chart is not None:
+        say(f"\n图表已保存：{visible(str(chart))}")
     return 0
+
+
+def _chart_path(value: str) -> Path:
+    """The chart's file as it will really be named, checked before any work: matplotlib adds
+    ".png" to a name without a suffix (the report then named a file that was not there), and
+    a folder is no file name."""
+    path = Path(value)
+    if path.is_dir():
+        raise CliError(f"--chart: {visible(value)} 是文件夹；请给出图片文件名，"
+                       f"如 {visible(str(path / 'report.png'))}")
+    return path if path.suffix else path.with_name(f"{path.name}.png")

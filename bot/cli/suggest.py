@@ -7,10 +7,19 @@ drafts and the operator's "已发 N" / "忽略 N" can refer to them.
 from __future__ import annotations
 
 import argparse
-import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bot.cliutil import CliError, add_as_of, parse_as_of, print_json, read_app, resolve_member
+from bot.cliutil import (
+    CliError,
+    add_as_of,
+    parse_as_of,
+    print_json,
+    read_app,
+    resolve_member,
+    say,
+    visible,
+)
 
 if TYPE_CHECKING:
     from handlers.settings import Settings
@@ -23,7 +32,7 @@ def register(sub: Any) -> None:
     s.add_argument("member", metavar="MEMBER", help="成员 ID、微信 ID 或昵称")
     add_as_of(s)
     s.add_argument("--json", action="store_true")
-    s.set_defaults(run=cmd_suggest)
+    s.set_defaults(run=cmd_suggest, writes="保存话术草稿")
 
     s = sub.add_parser("invite", help="为一个分群的每位成员起草活动邀请")
     s.add_argument("activity", metavar="ACTIVITY", help="活动名称，如 周末亲子烘焙课")
@@ -32,7 +41,7 @@ def register(sub: Any) -> None:
                         "price/quality/service、core/ordinary 或兴趣圈 c1…")
     add_as_of(s)
     s.add_argument("--json", action="store_true")
-    s.set_defaults(run=cmd_invite)
+    s.set_defaults(run=cmd_invite, writes="保存邀请草稿")
 
 
 def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
@@ -48,12 +57,16 @@ def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
     views = suggest_for_member(app.store, settings, app.labels, member, as_of, view=view,
                                polisher=make_polisher(settings))
     if member.opted_out:
-        print(f"{member.name}（{member.member_id}）已选择退出：不生成话术", file=sys.stderr)
+        say(f"{visible(member.name)}（{visible(member.member_id)}）已选择退出：不生成话术",
+            err=True)
     if args.json:
         print_json({"member_id": member.member_id,
                     "suggestions": [v.to_json(settings.tz) for v in views]})
         return 0
-    print(suggestions_text(view.persona, views, settings.tz, as_of, member.opted_out))
+    # The header's name and id are the member's own; suggestions_text places them as given.
+    shown = replace(view.persona, name=visible(view.persona.name),
+                    member_id=visible(view.persona.member_id))
+    say(suggestions_text(shown, views, settings.tz, as_of, member.opted_out))
     return 0
 
 
@@ -74,5 +87,5 @@ def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print_json(run.to_json(settings.tz))
     else:
-        print(invites_text(run, segment_label(args.segment), settings.tz, as_of))
+        say(invites_text(run, segment_label(args.segment), settings.tz, as_of))
     return 0
