@@ -60,7 +60,11 @@ def suppress(conn: Connection, ids: Iterable[tuple[str, str]]) -> int:
     added = 0
     for digest in sorted({_digest(key, p, i) for p, i in ids}):
         stmt = insert_skipping_conflicts(conn, SUPPRESSION, ["hash"]).values(hash=digest)
-        added += conn.execute(stmt).rowcount or 0
+        if conn.dialect.name == "postgresql":
+            # psycopg reports rowcount -1 here; RETURNING says whether the row went in.
+            added += conn.execute(stmt.returning(SUPPRESSION.c.hash)).first() is not None
+        else:
+            added += conn.execute(stmt).rowcount or 0
     return added
 
 
