@@ -236,3 +236,34 @@ def test_after_delete_in_chat_the_bot_ignores_her_until_she_opts_back_in(
     assert "已经删除" in out and "重新记录" in out
     assert rows(db, "SELECT text FROM message") == [("我又回来了",)]
     assert rows(db, "SELECT count(*) FROM suppression") == [(0,)]
+
+
+def test_at_a_terminal_forget_asks_and_only_yes_erases(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    chat, _ = write_community(tmp_path)
+    siyu("ingest", str(chat), cwd=tmp_path)
+    db = tmp_path / "siyu.db"
+
+    def answer(text: str) -> subprocess.CompletedProcess[str]:
+        master, slave = pty.openpty()
+        try:
+            os.write(master, text.encode())
+            env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+            env.pop("SIYU_DB", None)
+            return subprocess.run([sys.executable, "-m", "bot.cli", "forget", HER], cwd=tmp_path,
+                                  env=env, stdin=slave, capture_output=True, text=True,
+                                  timeout=120, check=False)
+        finally:
+            os.close(master)
+            os.close(slave)
+
+    no = answer("n\n")
+    assert no.returncode == 1 and "确定吗？[y/N]" in no.stdout and "已取消" in no.stdout
+    assert dump(db, f"SELECT count(*) FROM member WHERE member_id = '{HER}'") == "[[1]]"
+    yes = answer("y\n")
+    assert yes.returncode == 0 and f"已删除 {HER_NAME}" in yes.stdout
+    assert dump(db, f"SELECT count(*) FROM member WHERE member_id = '{HER}'") == "[[0]]"
