@@ -39,8 +39,8 @@ class Forgotten:
     member: MemberRow
     erasure: Erasure
     runs_recomputed: int
-    # False: a reader held the SQLite WAL through every retry; the next checkpoint (the
-    # bot's, or the next write's) clears it, but not yet.
+    # False: another process kept the SQLite file busy (VACUUM could not take the write
+    # lock, or a reader held the WAL through every retry); the summary says what to do.
     files_clean: bool
 
     @property

@@ -144,7 +144,8 @@ class PrivacyStore:
             try:
                 cur.execute("VACUUM")
             except sqlite3.OperationalError as exc:  # another writer kept the lock
-                log.warning("删除后整理数据库文件未完成（%s）；之后再运行 siyu forget 的整理", exc)
+                log.warning("已删除，但整理数据库文件未完成（%s）：删除的内容可能还留在文件的"
+                            "空闲空间里，请在没有导入时对数据库执行 VACUUM", exc)
                 return False
             finally:
                 cur.close()

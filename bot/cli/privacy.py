@@ -94,5 +94,6 @@ def summary(done: Any) -> str:
     lines.append("以后导入的聊天记录和机器人都会跳过 TA（只保存了无法还原的账号摘要），"
                  "除非 TA 本人发送 /恢复 重新加入。")
     if not done.files_clean:
-        lines.append("注意：数据库日志文件正被其他程序读取，稍后自动清理。")
+        lines.append("注意：数据库文件未能立即整理（其他程序正在使用）。删除的内容可能还留在"
+                     "文件的空闲空间或日志里，请在没有导入、机器人停止时对数据库执行 VACUUM。")
     return "\n".join(lines)
