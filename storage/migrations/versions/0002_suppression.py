@@ -21,6 +21,10 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
+    # A database stamped with the baseline by adoption may already have the table (made by
+    # a newer siyu whose version row went missing): nothing to add then.
+    if "suppression" in sa.inspect(op.get_bind()).get_table_names():
+        return
     op.create_table("suppression", sa.Column("hash", sa.String(), primary_key=True))
 
 
