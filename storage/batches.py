@@ -24,6 +24,7 @@ from storage.members import ensure_members, opted_out, remember_names
 from storage.messages import _sqlite_time_text
 from storage.models import CHAT, MEMBER, MESSAGE
 from storage.sqla_internals import bind_processors, json_serializer
+from storage.suppression import suppressed_in
 
 _KNOWN_CHATS_MAX = 100_000
 
@@ -106,10 +107,12 @@ class BatchWriter:
     def write_batch(self, batch: Batch) -> BatchResult:
         """Write chats, members and new messages in one transaction; duplicates are skipped.
 
-        Opted-out members' messages are dropped here, before anything is stored.
+        Opted-out members' messages are dropped here, before anything is stored, and so is
+        everything of a forgotten person (`storage/suppression.py`): counted as opted out.
         """
         result = BatchResult()
         with writing(self.engine) as conn:
+            batch = _without_suppressed(conn, batch, result)
             self._ensure_chats(conn, {cid: chat for cid, chat in batch.chats.items()
                                       if cid not in self._known_chats})
             pks, created = ensure_members(conn, batch.people)
@@ -279,6 +282,21 @@ def _differ(m: NewMessage, member_pk: int, stored: StoredMessage) -> tuple[str, 
         ("chat", m.chat_id == stored.chat_id), ("sender", member_pk == stored.member_pk),
         ("ts", m.ts == stored.ts), ("type", m.type == stored.type),
         ("text", m.text == stored.text)) if not same)
+def _without_suppressed(conn: Connection, batch: Batch, result: BatchResult) -> Batch:
+    """The batch without forgotten people: their messages (counted in `opted_out`), their
+    names, and private chats named after them. Returns `batch` itself when nobody is."""
+    private = {(platform, cid) for cid, (_name, is_group, platform) in batch.chats.items()
+               if not is_group}
+    gone = suppressed_in(conn, set(batch.people) | private)
+    if not gone:
+        return batch
+    chats = {cid: chat for cid, chat in batch.chats.items()
+             if chat[1] or (chat[2], cid) not in gone}
+    kept = [m for m in batch.messages if (m.platform, m.sender) not in gone
+            and (m.chat_id in chats or m.chat_id not in batch.chats)]
+    result.opted_out += len(batch.messages) - len(kept)
+    return Batch(chats=chats, messages=kept,
+                 people={key: name for key, name in batch.people.items() if key not in gone})
 
 
 def _insert_sqlite_messages(conn: Connection, messages: Sequence[NewMessage],

@@ -411,6 +411,7 @@ class NotifyLog(SQLModel, table=True):
     operator: str
     at: datetime = _dt(nullable=False)
 
+
 class MemberName(SQLModel, table=True):
     """Every name a member is known by besides `member.name`: the account name, group
     nicknames and aliases of a chat export. Operators type any of them (`siyu link`, an
@@ -422,6 +423,22 @@ class MemberName(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     member_pk: int = Field(foreign_key="member.id", index=True)
     name: str = Field(index=True)
+
+
+# ---- erasure that sticks (storage/suppression.py) ------------------------------------------
+class Suppression(SQLModel, table=True):
+    """A platform id whose owner asked to be forgotten, as a keyed hash: imports and the
+    live bot skip anyone whose id hashes to a row here, until they opt back in.
+
+    Only the HMAC-SHA256 of "platform\x1fplatform id", under a random key this database
+    keeps in `meta` (row `suppression_key`), is stored: nothing here can be read back as a
+    name or an id, and the hashes of two databases cannot be matched against each other.
+    Added by revision 0002.
+    """
+
+    __tablename__ = "suppression"
+
+    hash: str = Field(primary_key=True)
 
 
 # The tables as SQLAlchemy Core sees them: the repositories build their statements from these.
@@ -445,3 +462,4 @@ NOTIFY_LOG: Table = NotifyLog.__table__  # type: ignore[assignment]
 AUDIT: Table = AuditLog.__table__  # type: ignore[assignment]
 NOTICE: Table = ConsentNotice.__table__  # type: ignore[assignment]
 MEMBER_NAME: Table = MemberName.__table__  # type: ignore[assignment]
+SUPPRESSION: Table = Suppression.__table__  # type: ignore[assignment]

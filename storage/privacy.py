@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,8 +15,39 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from storage.db import insert_skipping_conflicts, writing
-from storage.members import ensure_members
-from storage.models import IDENTITY, MEMBER, TAG, TAGS
+from storage.members import MemberRow, ensure_members
+from storage.models import IDENTITY, MEMBER, MEMBER_SEGMENT, RUN, TAG, TAGS
+from storage.suppression import suppress
+
+log = logging.getLogger("siyu.storage")
+
+
+@dataclass
+class Erasure:
+    """What one erasure did: her rows deleted and other rows scrubbed of her (per table),
+    the stored segmentation runs that counted her (their summaries must be recomputed
+    without her), and how many of her platform ids were suppressed."""
+
+    deleted: dict[str, int] = field(default_factory=dict)
+    scrubbed: dict[str, int] = field(default_factory=dict)
+    runs: list[int] = field(default_factory=list)
+    suppressed: int = 0
+
+    @property
+    def removed(self) -> dict[str, int]:
+        """Rows deleted or changed per table (what `forget_member` has always returned)."""
+        out = dict(self.deleted)
+        for table, n in self.scrubbed.items():
+            out[table] = out.get(table, 0) + n
+        return out
+
+
+def secure_delete(conn: Connection) -> None:
+    """SQLite: zero what this connection deletes or overwrites from now on (upstream SQLite
+    leaves it in free pages and the WAL; some builds default to on, not all). A no-op
+    elsewhere. Per connection: every transaction that removes a member's data calls it."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA secure_delete=ON")
 
 
 class PrivacyStore:
@@ -32,31 +67,98 @@ class PrivacyStore:
             conn.execute(update(MEMBER).where(MEMBER.c.id == pk).values(opted_out=opted_out))
 
     def forget_member(self, pk: int) -> dict[str, int]:
-        """Erase a member from every table, in one transaction; returns rows removed per table.
+        """Erase a member from every table (no suppression: `erase` for the whole job);
+        returns rows removed per table."""
+        return self.erase(pk, suppress_ids=False).removed
+
+    def erase(self, pk: int, *, suppress_ids: bool = True) -> Erasure:
+        """Erase a member from every table, in one transaction, with SQLite's secure_delete
+        on; with `suppress_ids`, her platform ids' hashes go into `suppression` in the same
+        transaction, so no import can slip in between.
 
         Every table with a `member_pk` column loses the member's rows (features add tables
         without touching this code), then stored documents without a member column (segment
         runs: assignments, card quotes) are scrubbed of the member's id, name and message ids.
+        The runs that counted her are returned: their counts, cards and patterns still hold
+        what she contributed until `handlers/privacy.py` recomputes them.
         """
-        removed: dict[str, int] = {}
+        out = Erasure()
         with writing(self.engine) as conn:
+            secure_delete(conn)
             row = conn.execute(select(MEMBER.c.member_id, MEMBER.c.name)
                                .where(MEMBER.c.id == pk)).first()
             if row is None:
-                return removed
+                return out
             member_id, name = row
             # The ids of everything of theirs (messages, orders, …): stored documents cite
             # them as evidence, so they are scrubbed like the name.
             msg_ids = _evidence_ids(conn, pk)
-            platform_ids = set(conn.scalars(select(IDENTITY.c.platform_id)
-                                            .where(IDENTITY.c.member_pk == pk)))
-            secrets = {member_id, name, *platform_ids} - {""}
+            identities = conn.execute(select(IDENTITY.c.platform, IDENTITY.c.platform_id)
+                                      .where(IDENTITY.c.member_pk == pk)).all()
+            secrets = {member_id, name, *(i for _, i in identities)} - {""}
+            out.runs = _runs_counting(conn, pk, secrets)
             tables = SQLModel.metadata.sorted_tables
-            _delete_member_rows(conn, pk, tables, removed)
-            if _replace_in_text(conn, tables, secrets, removed):
+            _delete_member_rows(conn, pk, tables, out.deleted)
+            if _replace_in_text(conn, tables, secrets, out.scrubbed):
                 _drop_packed_tags_naming(conn)
-            _scrub_documents(conn, tables, secrets, msg_ids, removed)
-        return removed
+            _scrub_documents(conn, tables, secrets, msg_ids, out.scrubbed)
+            if suppress_ids:
+                out.suppressed = suppress(conn, [(p, i) for p, i in identities])
+        return out
+
+    def find_exact(self, query: str) -> list[MemberRow]:
+        """The members `query` names exactly: member id or platform id, else name. No
+        substring and no case folding: erasing is not a search."""
+        base = select(MEMBER.c.id, MEMBER.c.member_id, MEMBER.c.name, MEMBER.c.first_seen,
+                      MEMBER.c.last_active, MEMBER.c.opted_out)
+        if not query:
+            return []
+        with self.engine.connect() as conn:
+            rows = [MemberRow(*r) for r in conn.execute(base.where(or_(
+                MEMBER.c.member_id == query,
+                MEMBER.c.id.in_(select(IDENTITY.c.member_pk)
+                                .where(IDENTITY.c.platform_id == query)))).order_by(MEMBER.c.id))]
+            if not rows:
+                rows = [MemberRow(*r) for r in conn.execute(
+                    base.where(MEMBER.c.name == query).order_by(MEMBER.c.id))]
+        return rows
+
+    def wipe_files(self, attempts: int = 20) -> bool:
+        """SQLite: rewrite the database file (VACUUM) and truncate the WAL, so no byte of an
+        erased member stays in either file. True when both were done.
+
+        secure_delete zeroes what the erasure itself removes, but not what earlier writes
+        freed without it (a tag rebuild replacing her tags, a page split moving her rows):
+        those copies sit in free pages and in the unused space of pages until VACUUM copies
+        only the live rows into a fresh file. Its cost grows with the file (it rewrites all
+        of it), which an erasure, rare and not to be half done, is worth. Then the WAL,
+        which holds the old pages too, is checkpointed and truncated to nothing; a reader
+        in the middle of a read holds it, so that is retried for about two seconds.
+        PostgreSQL: nothing here; docs/privacy.md says what VACUUM there does and does not.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return True
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            try:
+                cur.execute("VACUUM")
+            except sqlite3.OperationalError as exc:  # another writer kept the lock
+                log.warning("已删除，但整理数据库文件未完成（%s）：删除的内容可能还留在文件的"
+                            "空闲空间里，请在没有导入时对数据库执行 VACUUM", exc)
+                return False
+            finally:
+                cur.close()
+            for _ in range(attempts):
+                cur = raw.cursor()
+                busy, _log, _done = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                cur.close()
+                if not busy:
+                    return True
+                time.sleep(0.1)
+            return False
+        finally:
+            raw.close()
 
     def set_manual_tag(self, pk: int, code: str, label: str, add: bool,
                        at: datetime | None = None) -> bool:
@@ -79,6 +181,19 @@ class PrivacyStore:
                 conn.execute(delete(TAG).where(TAG.c.id == exists))
                 return True
             return False
+
+
+def _runs_counting(conn: Connection, pk: int, secrets: set[str]) -> list[int]:
+    """The stored runs the member is part of: a row in member_segment, or (runs stored
+    before those rows) her id inside the document's assignments."""
+    runs = set(conn.scalars(select(MEMBER_SEGMENT.c.run_id)
+                            .where(MEMBER_SEGMENT.c.member_pk == pk)))
+    named = or_(*(cast(RUN.c.result, Text).contains(s, autoescape=True) for s in secrets))
+    for run_id, result in conn.execute(select(RUN.c.id, RUN.c.result).where(named)):
+        inline = result.get("assignments") if isinstance(result, dict) else None
+        if isinstance(inline, dict) and secrets & set(inline):
+            runs.add(run_id)
+    return sorted(runs)
 
 
 def _count(removed: dict[str, int], table: str, n: int) -> None:
@@ -119,6 +234,9 @@ def _replace_in_text(conn: Connection, tables: Sequence[Table], secrets: set[str
     replacing it everywhere would rewrite unrelated words. True when tags were rewritten."""
     scrubbed_tags = False
     for table in tables:
+        if table.name in ("member", "identity"):
+            # Other members' own names and ids: "Lily" erased must not rename "小李Lily".
+            continue
         for col in table.c:
             if col.primary_key or not _is_text(col):
                 continue

@@ -15,12 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Text, cast, func, insert, literal, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import JSON, Text, cast, delete, func, insert, literal, select, update
+from sqlalchemy.engine import Connection, Engine
 
 from persona.segment_result import SegmentResult, StoredAssignments
 from storage.db import writing
 from storage.models import MEMBER, MEMBER_SEGMENT, RUN
+from storage.privacy import secure_delete
 
 SEGMENT_FIELDS = ("value", "lifecycle", "motivation", "layer", "cluster")
 _ROWS_PER_INSERT = 20_000
@@ -66,49 +67,27 @@ class SegmentStore:
         the codes as `SegmentColumns` (a run's result as it is: no dict per member); rows
         are written in chunks, so a million members never sit in one list of row dicts.
         """
-        if isinstance(assignments, SegmentColumns):
-            pairs: Iterable[tuple[int, Mapping[str, str | None]]] = (
-                (pk, dict(zip(SEGMENT_FIELDS, codes, strict=True)))
-                for pk, *codes in zip(*assignments, strict=True))
-        elif isinstance(assignments, Mapping):
-            pairs = assignments.items()
-        else:
-            pairs = assignments
-        # a str bound as Text: the JSON type's serialiser would encode it a second time.
-        # PostgreSQL will not put a text parameter into a json column without an explicit
-        # CAST; SQLite must not get one (CAST AS JSON there means numeric affinity).
-        doc: Any = literal(result, Text) if isinstance(result, str) else dict(result)
+        doc = _document(result)
         with writing(self.engine) as conn:
-            if isinstance(result, str) and conn.dialect.name == "postgresql":
-                doc = cast(doc, JSON)
             run_id = conn.execute(insert(RUN).values(
-                as_of=as_of, created_at=created_at, params=dict(params), result=doc,
+                as_of=as_of, created_at=created_at, params=dict(params),
+                result=_bound(conn, doc, result),
             )).inserted_primary_key[0]
-            if conn.dialect.name == "sqlite":
-                # the driver's executemany with plain tuples: a million rows through the
-                # Core statement's per-row parameter processing took most of the store time
-                cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                sql = (f"INSERT INTO {MEMBER_SEGMENT.name} (run_id, member_pk, "
-                       f"{', '.join(SEGMENT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?)")
-                tuples = (zip(itertools.repeat(run_id), *assignments, strict=False)
-                          if isinstance(assignments, SegmentColumns) else
-                          ((run_id, pk, *(seg.get(f) for f in SEGMENT_FIELDS))
-                           for pk, seg in pairs))
-                try:
-                    cur.executemany(sql, tuples)
-                finally:
-                    cur.close()
-                return int(run_id)
-            rows: list[dict[str, Any]] = []
-            for pk, seg in pairs:
-                rows.append({"run_id": run_id, "member_pk": pk,
-                             **{f: seg.get(f) for f in SEGMENT_FIELDS}})
-                if len(rows) >= _ROWS_PER_INSERT:
-                    conn.execute(insert(MEMBER_SEGMENT), rows)
-                    rows = []
-            if rows:
-                conn.execute(insert(MEMBER_SEGMENT), rows)
+            _insert_rows(conn, int(run_id), assignments)
         return int(run_id)
+
+    def replace_run(self, run_id: int, result: Mapping[str, Any] | str,
+                    assignments: SegmentColumns) -> None:
+        """Overwrite a stored run's document and member rows (its as-of, parameters and
+        creation time stay): an erasure's recomputation of a run without the erased member.
+        With SQLite's secure_delete on, so the old document's bytes do not stay behind."""
+        doc = _document(result)
+        with writing(self.engine) as conn:
+            secure_delete(conn)
+            conn.execute(update(RUN).where(RUN.c.id == run_id)
+                         .values(result=_bound(conn, doc, result)))
+            conn.execute(delete(MEMBER_SEGMENT).where(MEMBER_SEGMENT.c.run_id == run_id))
+            _insert_rows(conn, run_id, assignments)
 
     def assignments(self, run_id: int) -> StoredAssignments:
         """Every member's codes in a run, in member-id order (the order of a run's rows)."""
@@ -149,6 +128,12 @@ class SegmentStore:
             row = conn.execute(q).first()
         return StoredRun(*row) if row else None
 
+    def run(self, run_id: int) -> StoredRun | None:
+        q = select(RUN.c.id, RUN.c.as_of, RUN.c.created_at, RUN.c.params, RUN.c.result)
+        with self.engine.connect() as conn:
+            row = conn.execute(q.where(RUN.c.id == run_id)).first()
+        return StoredRun(*row) if row else None
+
     def member_segments(self, run_id: int, pks: Iterable[int] | None = None
                         ) -> dict[int, dict[str, str | None]]:
         q = select(MEMBER_SEGMENT).where(MEMBER_SEGMENT.c.run_id == run_id)
@@ -163,3 +148,55 @@ class SegmentStore:
     def run_count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.count()).select_from(RUN)) or 0)
+
+
+def _document(result: Mapping[str, Any] | str) -> Any:
+    # a str bound as Text: the JSON type's serialiser would encode it a second time.
+    return literal(result, Text) if isinstance(result, str) else dict(result)
+
+
+def _bound(conn: Connection, doc: Any, result: Mapping[str, Any] | str) -> Any:
+    # PostgreSQL will not put a text parameter into a json column without an explicit
+    # CAST; SQLite must not get one (CAST AS JSON there means numeric affinity).
+    if isinstance(result, str) and conn.dialect.name == "postgresql":
+        return cast(doc, JSON)
+    return doc
+
+
+def _insert_rows(conn: Connection, run_id: int,
+                 assignments: Mapping[int, Mapping[str, str | None]]
+                 | Iterable[tuple[int, Mapping[str, str | None]]] | SegmentColumns) -> None:
+    """A run's member rows, written in chunks, so a million members never sit in one list
+    of row dicts."""
+    if isinstance(assignments, SegmentColumns):
+        pairs: Iterable[tuple[int, Mapping[str, str | None]]] = (
+            (pk, dict(zip(SEGMENT_FIELDS, codes, strict=True)))
+            for pk, *codes in zip(*assignments, strict=True))
+    elif isinstance(assignments, Mapping):
+        pairs = assignments.items()
+    else:
+        pairs = assignments
+    if conn.dialect.name == "sqlite":
+        # the driver's executemany with plain tuples: a million rows through the
+        # Core statement's per-row parameter processing took most of the store time
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        sql = (f"INSERT INTO {MEMBER_SEGMENT.name} (run_id, member_pk, "
+               f"{', '.join(SEGMENT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        tuples = (zip(itertools.repeat(run_id), *assignments, strict=False)
+                  if isinstance(assignments, SegmentColumns) else
+                  ((run_id, pk, *(seg.get(f) for f in SEGMENT_FIELDS))
+                   for pk, seg in pairs))
+        try:
+            cur.executemany(sql, tuples)
+        finally:
+            cur.close()
+        return
+    rows: list[dict[str, Any]] = []
+    for pk, seg in pairs:
+        rows.append({"run_id": run_id, "member_pk": pk,
+                     **{f: seg.get(f) for f in SEGMENT_FIELDS}})
+        if len(rows) >= _ROWS_PER_INSERT:
+            conn.execute(insert(MEMBER_SEGMENT), rows)
+            rows = []
+    if rows:
+        conn.execute(insert(MEMBER_SEGMENT), rows)

@@ -54,7 +54,7 @@ def test_forget_leaves_no_trace_in_any_table(tmp_path: Path) -> None:
     assert packed == 1  # segmentation's packed tags (numbers in a blob): erasure takes them
     needles = {who["member_id"], who["name"], *msg_ids, *order_ids}
     assert mentions(db, needles)  # the scan finds them before erasure
-    out = siyu("forget", who["member_id"], cwd=tmp_path).stdout
+    out = siyu("forget", who["member_id"], "--yes", cwd=tmp_path).stdout
     assert "已删除 小确幸" in out
     assert mentions(db, needles) == []
     con = sqlite3.connect(db)

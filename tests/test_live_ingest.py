@@ -31,8 +31,10 @@ def test_a_live_message_for_a_known_chat_skips_the_chat_lookup(tmp_path: Path) -
     result = store.write_batch(_batch(1))
     assert result.new == 1 and result.duplicate == 0
     assert not any("FROM chat" in q for q in statements), statements
-    # identity, opted out, duplicate check, insert, span (which also marks the tags stale)
-    assert len(statements) == 5, statements
+    # anyone forgotten? (one indexed read, issue 16), identity, opted out, duplicate check,
+    # insert, span (which also marks the tags stale)
+    assert len(statements) == 6, statements
+    assert "FROM suppression" in statements[0], statements
     with store.engine.connect() as conn:
         assert conn.execute(select(MEMBER.c.tags_stale)).scalars().all() == [True]
     assert store.write_batch(_batch(1)).duplicate == 1

@@ -371,3 +371,31 @@ def test_the_fixture_is_what_13a4b61_wrote() -> None:
                   "suggestion", *LAZY_TABLES[1:]):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
     con.close()
+
+
+# ---- 0002: the suppression table ---------------------------------------------------------------
+def test_0002_adds_the_suppression_table_to_a_13a4b61_database_and_goes_back(
+        old_url: str) -> None:
+    """The 13a4b61 fixture upgrades through 0002 (an empty suppression table, no key yet);
+    going back to the baseline drops the table and the key an erasure made."""
+    open_database(old_url).dispose()
+    engine = plain_engine(old_url)
+    try:
+        assert "suppression" in inspect(engine).get_table_names()
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM suppression")) == 0
+            assert conn.execute(text("SELECT key FROM meta")).all() == [("schema_version",)]
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO meta (key, value) VALUES ('suppression_key', 'ab')"))
+        siyu_engine = make_engine(old_url)
+        try:
+            with writing(siyu_engine) as conn:
+                command.downgrade(migrations.config(conn), migrations.BASELINE)
+        finally:
+            siyu_engine.dispose()
+        assert "suppression" not in inspect(engine).get_table_names()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT key FROM meta")).all() == [("schema_version",)]
+        assert revision(engine) == migrations.BASELINE
+    finally:
+        engine.dispose()

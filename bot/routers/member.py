@@ -1,4 +1,5 @@
-"""Members' own commands: see (我的数据), stop (退出) and erase (删除) what is held.
+"""Members' own commands: see (我的数据), stop (退出), erase (删除) what is held, and come
+back (恢复) after stopping or erasing.
 
 Always answered in private, whoever asks and wherever: a member's data is theirs alone.
 """
@@ -9,11 +10,14 @@ from bot.dispatcher import CommandContext, Reply, Router
 from bot.render import ATTRIBUTE_LABELS, local, segment_line
 from bot.roles import EVERYONE
 from bot.routers.context import BotContext
+from handlers.privacy import forget as forget_member
+from storage.suppression import SuppressionStore
 
 
 def make_router(bot: BotContext) -> Router:
     router = Router("member")
     tz = bot.settings.tz
+    suppression = SuppressionStore(bot.app.store.engine)
 
     @router.command("我的数据", "mydata", roles=EVERYONE, example="/我的数据",
                     help="查看系统保存的关于我的数据")
@@ -43,6 +47,9 @@ def make_router(bot: BotContext) -> Router:
                     help="停止收集我的消息")
     async def opt_out(ctx: CommandContext) -> Reply:
         ev = ctx.event
+        if suppression.is_suppressed(ev.platform, ev.sender):
+            # Creating a member to mark would store her id and name again.
+            return Reply("你的数据已经删除，我们也不会记录你的消息。如想重新加入，请发送 /恢复。")
         pk = bot.privacy.ensure_member(ev.platform, ev.sender, ev.sender_name or ev.sender)
         bot.privacy.set_opted_out(pk, True)
         return Reply("好的，从现在起不再收集你的消息。已保存的数据仍在，如需删除请发送 /删除。")
@@ -53,9 +60,24 @@ def make_router(bot: BotContext) -> Router:
         member = bot.member_of_sender(ctx.event.sender)
         if member is None:
             return Reply("目前没有保存你的任何数据，无需删除。")
-        removed = bot.privacy.forget_member(member.pk)
-        messages = removed.get("message", 0)
-        return Reply(f"已删除关于你的全部数据（消息 {messages} 条及所有标签、画像记录）。"
-                     "之后的发言仍会被记录；如不希望被记录，请发送 /退出。")
+        done = forget_member(bot.app.store, bot.settings, bot.app.labels, member)
+        return Reply(f"已删除关于你的全部数据（消息 {done.messages} 条、订单 {done.orders} 笔，"
+                     "以及所有标签、画像和分群记录）。从现在起不会再记录你的发言，"
+                     "导入的聊天记录也会跳过你；我们只留下一个无法还原成你账号的摘要，用来认出"
+                     "并跳过你。如果以后想重新加入，请发送 /恢复。")
+
+    @router.command("恢复", "optin", roles=EVERYONE, help="重新开始收集我的消息")
+    async def opt_in(ctx: CommandContext) -> Reply:
+        ev = ctx.event
+        lifted = suppression.lift(ev.platform, ev.sender)
+        member = bot.member_of_sender(ev.sender)
+        if member is not None and member.opted_out:
+            bot.privacy.set_opted_out(member.pk, False)
+        elif member is None and not lifted:
+            return Reply("我们一直在正常收集你的消息，无需恢复。")
+        elif not lifted:
+            return Reply("你没有退出，我们一直在正常收集你的消息。")
+        return Reply("好的，从现在起重新记录你的发言。"
+                     "发送 /退出 可随时停止，/删除 可删除全部数据。")
 
     return router

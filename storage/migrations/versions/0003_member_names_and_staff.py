@@ -7,7 +7,7 @@ be profiled, scripted or counted. Both only add: existing rows keep their meanin
 names fill in on the next import of an export that lists members.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | None = None
 depends_on: str | None = None
 
@@ -44,5 +44,6 @@ def downgrade() -> None:
     op.drop_index("ix_member_name_name", "member_name")
     op.drop_index("ix_member_name_member_pk", "member_name")
     op.drop_table("member_name")
-    with op.batch_alter_table("member") as batch:
-        batch.drop_column("staff_role")
+    # A plain DROP COLUMN (SQLite ≥ 3.35, PostgreSQL): a batch copy of `member` would drop
+    # the table that every other table's foreign keys point at, which SQLite refuses here.
+    op.execute("ALTER TABLE member DROP COLUMN staff_role")

@@ -1,0 +1,87 @@
+"""Forgetting a member: the one road `siyu forget` and the chat command /删除 take.
+
+Erasure alone (storage/privacy.py) removes her rows and scrubs her name and ids from what
+others said and from stored documents. What she contributed to stored segmentation runs is
+subtler: a run's counts, circles, persona cards ("典型画像：杭州", "客单价约 199 元"), core
+needs and patterns are aggregates that may be made of her data without naming her. Each run
+that counted her is therefore recomputed — segmentation run again as of that run's as_of and
+with its stored parameters, over the data held now (she is gone), and the run's document and
+member rows replaced in place, oldest first so each compares against its recomputed
+predecessor. Recomputing rather than patching: only the pure segmentation knows which card,
+word or pattern she moved, and it is deterministic, so the result is what the run would have
+been without her.
+
+Then SQLite's WAL is checkpointed and truncated (storage/privacy.py: `wipe_files`) so her
+bytes are in neither file; the erasure and the rewrite ran with secure_delete on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from handlers.bulk import paused_gc
+from handlers.segments import gather_columns
+from handlers.settings import Settings
+from persona.segment import run_segmentation
+from persona.segment_params import SegmentParams
+from persona.tabulate import tabulate
+from storage.members import MemberRow
+from storage.privacy import Erasure, PrivacyStore
+from storage.repo import Store
+from storage.segments import SegmentColumns, SegmentStore, json_text
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What forgetting one member did, for the summary a person reads."""
+
+    member: MemberRow
+    erasure: Erasure
+    runs_recomputed: int
+    # False: another process kept the SQLite file busy (VACUUM could not take the write
+    # lock, or a reader held the WAL through every retry); the summary says what to do.
+    files_clean: bool
+
+    @property
+    def messages(self) -> int:
+        return self.erasure.removed.get("message", 0)
+
+    @property
+    def orders(self) -> int:
+        return self.erasure.removed.get("orders", 0)
+
+
+def forget(store: Store, settings: Settings, labels: Mapping[str, str],
+           member: MemberRow) -> Forgotten:
+    """Erase `member`, suppress her platform ids, recompute the runs that counted her, and
+    clear the SQLite WAL."""
+    privacy = PrivacyStore(store.engine)
+    erasure = privacy.erase(member.pk)
+    recompute_runs(store, settings, labels, erasure.runs)
+    clean = privacy.wipe_files()
+    return Forgotten(member, erasure, len(erasure.runs), clean)
+
+
+def recompute_runs(store: Store, settings: Settings, labels: Mapping[str, str],
+                   run_ids: Sequence[int]) -> None:
+    """Run segmentation again for each stored run, as of its own as_of with its stored
+    parameters, and replace its document and member rows in place (oldest first)."""
+    runs = SegmentStore(store.engine)
+    for run_id in sorted(run_ids):
+        run = runs.run(run_id)
+        if run is None:
+            continue
+        params = SegmentParams.from_json(run.params)
+        previous = runs.latest_run(until=run.as_of, before_id=run.id)
+        with paused_gc():
+            pks, columns = gather_columns(store, settings, labels, run.as_of)
+            prev_result = runs.result_of(previous) if previous else None
+            table = tabulate(columns, run.as_of, params, settings.half_life_days)
+            del columns
+            result = run_segmentation(table, run.as_of, params, previous=prev_result,
+                                      half_life_days=settings.half_life_days)
+            del table, prev_result
+            codes = SegmentColumns(pks.tolist(), result.value, result.lifecycle,
+                                   result.motivation, result.layer, result.cluster)
+            runs.replace_run(run.id, json_text(result.to_stored_json()), codes)
