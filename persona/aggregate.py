@@ -26,8 +26,6 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-import numpy as np
-
 from persona.commerce import (
     CONTENT_LABELS,
     COUPON_WEIGHT,
@@ -63,7 +61,6 @@ from persona.segment_rules import (
     MOTIVATIONS,
     MemberFacts,
     SegmentRules,
-    lifecycle_codes,
     member_segments,
 )
 from persona.signals import ATTRIBUTE_FIELDS
@@ -388,18 +385,6 @@ def frequency_code(messages_last_30_days: int) -> str:
     if messages_last_30_days >= 1:
         return "occasional"
     return "silent"
-
-
-def lifecycle_code(first_seen: datetime | None, last_active: datetime | None,
-                   as_of: datetime, settings: PersonaSettings) -> str:
-    """The lifecycle rule (persona/segment_rules.py) for one member, in times: `first_seen`
-    the first message or join notice; `last_active` the last message."""
-    def age(ts: datetime | None) -> float:
-        return (as_of - ts).total_seconds() if ts is not None else math.nan
-
-    stage = lifecycle_codes(np.array([age(first_seen)]), np.array([age(last_active)]),
-                            settings.segment_rules)
-    return str(stage[0])
 
 
 def _attribute_label(fld: str, value: str, labels: Mapping[str, str]) -> str:

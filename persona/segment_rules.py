@@ -18,6 +18,7 @@ nothing of the project, so persona/persona.py can hold its thresholds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 
@@ -91,6 +92,16 @@ def lifecycle_codes(first_age: np.ndarray, last_age: np.ndarray, rules: SegmentR
         stage[np.isnan(last)] = "potential"
         stage[first <= rules.new_days * DAY] = "new"
     return stage
+
+
+def lifecycle_code(first_seen: datetime | None, last_active: datetime | None, as_of: datetime,
+                   rules: SegmentRules) -> str:
+    """`lifecycle_codes` for one member, in times (None for none)."""
+    def age(ts: datetime | None) -> float:
+        return (as_of - ts).total_seconds() if ts is not None else np.nan
+
+    return str(lifecycle_codes(np.array([age(first_seen)]), np.array([age(last_active)]),
+                               rules)[0])
 
 
 def motivation_codes(score: np.ndarray, chat_evidence: np.ndarray, price_evidence: np.ndarray,

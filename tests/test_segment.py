@@ -20,12 +20,12 @@ from segment_fixtures import (
     quote,
 )
 
-from persona.aggregate import lifecycle_code
 from persona.member_table import MemberInput
 from persona.persona import MessageRecord, Persona, Tag
 from persona.segment import run_segmentation
 from persona.segment_params import SegmentError, SegmentParams
 from persona.segment_result import SegmentResult
+from persona.segment_rules import lifecycle_code
 from persona.signals import Signals
 
 P = SegmentParams()
@@ -176,7 +176,7 @@ def test_chat_only_lifecycle_agrees_with_the_persona() -> None:
         mid = f"m{i}"
         members.append(member(mid, [msg(f"{mid}-1", first), msg(f"{mid}-2", last)]))
         expected[mid] = lifecycle_code(AS_OF - first * DAY, AS_OF - last * DAY, AS_OF,
-                                       SETTINGS)
+                                       SETTINGS.segment_rules)
     r = run(members)
     assert {m: seg(r, m, "lifecycle") for m in expected} == expected
 
