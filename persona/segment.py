@@ -77,6 +77,7 @@ from persona.member_table import MemberInput, MemberTable
 from persona.segment_params import SegmentParams
 from persona.segment_result import SegmentResult
 from persona.segment_rules import (
+    MOTIVATIONS,
     high_mask,
     layer_codes,
     lifecycle_codes,
@@ -103,8 +104,10 @@ def lifecycle_stages(t: MemberTable, params: SegmentParams) -> np.ndarray:
 
 def motivations(t: MemberTable, params: SegmentParams) -> np.ndarray:
     """price / quality / service, or None when the evidence is thin or split."""
-    return motivation_codes(t.motivation, t.motivation_evidence, t.price_evidence, t.orders,
-                            t.coupon_orders, params.rules)
+    scores = [t.motivation[:, j] for j in range(len(MOTIVATIONS))]
+    chat = [t.motivation_evidence[:, j] for j in range(len(MOTIVATIONS))]
+    return motivation_codes(scores, chat, t.price_evidence, t.orders, t.coupon_orders,
+                            params.rules)
 
 
 def layers(t: MemberTable, value: np.ndarray, lifecycle: np.ndarray,

@@ -17,8 +17,11 @@ nothing of the project, so persona/persona.py can hold its thresholds.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +29,6 @@ DAY = 86400.0
 # Motivation codes in column order (persona.signals.MOTIVATION_CODES; repeated here so this
 # module stays a leaf — tests/test_one_truth.py checks they agree).
 MOTIVATIONS = ("price", "quality", "service")
-_PRICE = MOTIVATIONS.index("price")
 # The largest score below 1: a saturated score of exactly 1.0 would invert to infinity.
 _BELOW_ONE = float(np.nextafter(1.0, 0.0))
 
@@ -48,15 +50,56 @@ class SegmentRules:
     core_messages: int = 8
 
 
-def value_codes(orders: np.ndarray, recent_messages: np.ndarray, recent_events: np.ndarray,
-                high: np.ndarray, rules: SegmentRules) -> np.ndarray:
+# Each rule is written once and evaluated either on numpy columns (a run: every member at
+# once) or on plain numbers (a persona: one member). Comparisons, `&` and `|` mean the same
+# on both; the few steps that differ go through these helpers. A persona is built for every
+# member at each tag rebuild, and numpy on rows of one cost ~100 µs a member there.
+Value = Any  # a float / int / bool / str, or a numpy array of them
+
+
+def _is_array(*xs: Value) -> bool:
+    # a loop, not any(generator): this runs a dozen times per persona
+    for x in xs:  # noqa: SIM110
+        if isinstance(x, np.ndarray):
+            return True
+    return False
+
+
+def _select(conditions: Sequence[Value], choices: Sequence[Value], default: Value,
+            dtype: Any = object) -> Value:
+    """The choice of the first condition that holds, else `default` (np.select's rule)."""
+    if not _is_array(*conditions):
+        for cond, choice in zip(conditions, choices, strict=True):
+            if cond:
+                return choice
+        return default
+    shape = np.broadcast(*conditions).shape
+    out = np.full(shape, default, dtype=dtype)
+    # the first condition wins: assign the last first
+    for cond, choice in reversed(list(zip(conditions, choices, strict=True))):
+        mask = np.broadcast_to(cond, shape)
+        out[mask] = choice[mask] if isinstance(choice, np.ndarray) else choice
+    return out
+
+
+def _max(a: Value, b: Value) -> Value:
+    return np.maximum(a, b) if _is_array(a, b) else max(a, b)
+
+
+def _weight(score: Value) -> Value:
+    """A saturated score 1 - exp(-w/2) turned back into its decayed weight w."""
+    if _is_array(score):
+        return -2.0 * np.log1p(-np.minimum(score.astype(np.float64), _BELOW_ONE))
+    return -2.0 * math.log1p(-min(float(score), _BELOW_ONE))
+
+
+def value_codes(orders: Value, recent_messages: Value, recent_events: Value, high: Value,
+                rules: SegmentRules) -> Value:
     """high where `high` says so (population-relative: `high_mask`), growth for any buyer or
     engaged member, general for the rest."""
-    engaged = ((np.asarray(recent_messages) >= rules.engaged_messages)
-               | (np.asarray(recent_events) >= rules.engaged_events))
-    tier = np.where((np.asarray(orders) > 0) | engaged, "growth", "general").astype(object)
-    tier[np.asarray(high, dtype=bool)] = "high"
-    return tier
+    growth = ((orders > 0) | (recent_messages >= rules.engaged_messages)
+              | (recent_events >= rules.engaged_events))
+    return _select([high, growth], ["high", "growth"], "general")
 
 
 def high_mask(orders: np.ndarray, monetary: np.ndarray, last_order_age: np.ndarray,
@@ -74,8 +117,7 @@ def high_mask(orders: np.ndarray, monetary: np.ndarray, last_order_age: np.ndarr
     return buyers & (orders >= high_min_orders) & (rank >= high_quantile) & fresh
 
 
-def lifecycle_codes(first_age: np.ndarray, last_age: np.ndarray, rules: SegmentRules
-                    ) -> np.ndarray:
+def lifecycle_codes(first_age: Value, last_age: Value, rules: SegmentRules) -> Value:
     """Ages are seconds before as_of, NaN for none. `first_age`: the first message or join
     notice; `last_age`: the last message. The stage is the member's life in the community's
     chats: a member who buys without ever speaking is still potential there (the sample
@@ -84,74 +126,64 @@ def lifecycle_codes(first_age: np.ndarray, last_age: np.ndarray, rules: SegmentR
 
     new: first seen within `new_days` (a join notice alone starts it); potential: never
     spoke; declining: silent for more than `declining_days`; mature: the rest."""
-    first = np.asarray(first_age, dtype=np.float64)
-    last = np.asarray(last_age, dtype=np.float64)
-    stage = np.full(first.shape, "mature", dtype=object)
-    with np.errstate(invalid="ignore"):
-        stage[last > rules.declining_days * DAY] = "declining"
-        stage[np.isnan(last)] = "potential"
-        stage[first <= rules.new_days * DAY] = "new"
-    return stage
+    new = first_age <= rules.new_days * DAY  # NaN compares False, without a warning
+    never = last_age != last_age  # NaN, for floats and arrays alike
+    gone = last_age > rules.declining_days * DAY
+    return _select([new, never, gone], ["new", "potential", "declining"], "mature")
 
 
 def lifecycle_code(first_seen: datetime | None, last_active: datetime | None, as_of: datetime,
                    rules: SegmentRules) -> str:
     """`lifecycle_codes` for one member, in times (None for none)."""
     def age(ts: datetime | None) -> float:
-        return (as_of - ts).total_seconds() if ts is not None else np.nan
+        return (as_of - ts).total_seconds() if ts is not None else math.nan
 
-    return str(lifecycle_codes(np.array([age(first_seen)]), np.array([age(last_active)]),
-                               rules)[0])
+    return str(lifecycle_codes(age(first_seen), age(last_active), rules))
 
 
-def motivation_codes(score: np.ndarray, chat_evidence: np.ndarray, price_evidence: np.ndarray,
-                     orders: np.ndarray, coupon_orders: np.ndarray, rules: SegmentRules
-                     ) -> np.ndarray:
+def motivation_codes(score: Sequence[Value], chat_evidence: Sequence[Value],
+                     price_evidence: Value, orders: Value, coupon_orders: Value,
+                     rules: SegmentRules) -> Value:
     """price / quality / service, or None when the evidence is thin or split.
 
-    `score`: n × MOTIVATIONS, the motivation tags' scores (saturated decayed weights, coupon
-    orders folded into price); `chat_evidence`: n × MOTIVATIONS, the tags' evidence ids that
-    are messages; `price_evidence`: the price tag's evidence ids, coupon orders included.
+    `score`: per code of MOTIVATIONS, the motivation tag's score (a saturated decayed
+    weight, coupon orders folded into price; 0 without the tag); `chat_evidence`: per code,
+    the tag's evidence ids that are messages; `price_evidence`: the price tag's evidence ids,
+    coupon orders included.
 
     Scores are turned back into decayed weights, which add up where scores do not (0.99 and
     0.6 are 9.2 and 1.8 of weight). Coupon use speaks for price only as a habit: its coupon
     orders count as evidence when at least `coupon_min_share` of the member's orders used a
     coupon, and a price tag made of coupon orders alone counts only with
-    `coupon_min_orders` such orders as well (two coupons in ten orders is no price
-    sensitivity). The top code wins with a score ≥ `motivation_min_score`, more than half
-    the summed weight (a split gives None) and ≥ `motivation_min_evidence` supporting
-    messages or counted coupon orders (one passing "多少钱" gives None)."""
-    score = np.atleast_2d(np.asarray(score, dtype=np.float64))
-    n = score.shape[0]
-    weight = -2.0 * np.log1p(-np.minimum(score, _BELOW_ONE))
-    evidence = np.atleast_2d(np.asarray(chat_evidence, dtype=np.float64)).copy()
-    orders = np.asarray(orders, dtype=np.float64)
-    share = np.asarray(coupon_orders, dtype=np.float64) / np.maximum(orders, 1.0)
-    habit = (orders > 0) & (share >= rules.coupon_min_share)
-    from_chat = evidence[:, _PRICE] > 0
-    weight[:, _PRICE] = np.where(from_chat | (habit & (orders >= rules.coupon_min_orders)),
-                                 weight[:, _PRICE], 0.0)
-    evidence[:, _PRICE] = np.where(habit, np.asarray(price_evidence, dtype=np.float64),
-                                   evidence[:, _PRICE])
-    rows = np.arange(n)
-    top = np.argmax(weight, axis=1) if n else np.zeros(0, dtype=np.int64)
-    top_weight = weight[rows, top]
-    ok = ((1.0 - np.exp(-top_weight / 2.0) >= rules.motivation_min_score)
-          & (top_weight > 0.5 * weight.sum(axis=1))
-          & (evidence[rows, top] >= rules.motivation_min_evidence))
-    out = np.full(n, None, dtype=object)
-    out[ok] = np.array(MOTIVATIONS, dtype=object)[top[ok]]
-    return out
+    `coupon_min_orders` orders as well (two coupons in ten orders is no price
+    sensitivity). The top code (the first of MOTIVATIONS on a tie) wins with a score ≥
+    `motivation_min_score`, more than half the summed weight (a split gives None) and ≥
+    `motivation_min_evidence` supporting messages or counted coupon orders (one passing
+    "多少钱" gives None)."""
+    w_price, w_quality, w_service = (_weight(x) for x in score)
+    e_price, e_quality, e_service = chat_evidence
+    habit = (orders > 0) & (coupon_orders / _max(orders, 1) >= rules.coupon_min_share)
+    counts = (e_price > 0) | (habit & (orders >= rules.coupon_min_orders))
+    w_price = w_price * counts
+    e_price = _select([habit], [price_evidence], e_price, np.float64)
+    top = _max(_max(w_price, w_quality), w_service)
+    first = [w_price == top, w_quality == top]
+    code = _select(first, ["price", "quality"], "service")
+    evidence = _select(first, [e_price, e_quality], e_service, np.float64)
+    # saturate(top) ≥ min_score, as a weight: no exp per member
+    floor = -2.0 * math.log1p(-rules.motivation_min_score)
+    ok = ((top >= floor) & (top > 0.5 * (w_price + w_quality + w_service))
+          & (evidence >= rules.motivation_min_evidence))
+    return _select([ok], [code], None)
 
 
-def layer_codes(value: np.ndarray, recent_messages: np.ndarray, orders: np.ndarray,
-                lifecycle: np.ndarray, rules: SegmentRules) -> np.ndarray:
+def layer_codes(value: Value, recent_messages: Value, orders: Value, lifecycle: Value,
+                rules: SegmentRules) -> Value:
     """core: high value, or ≥ `core_messages` messages in the last 30 days, or a repeat buyer
     (≥ 2 orders) who is not declining; ordinary otherwise."""
-    core = ((np.asarray(value, dtype=object) == "high")
-            | (np.asarray(recent_messages) >= rules.core_messages)
-            | ((np.asarray(orders) >= 2) & (np.asarray(lifecycle, dtype=object) != "declining")))
-    return np.where(core, "core", "ordinary").astype(object)
+    core = ((value == "high") | (recent_messages >= rules.core_messages)
+            | ((orders >= 2) & (lifecycle != "declining")))
+    return _select([core], ["core"], "ordinary")
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,16 +203,12 @@ class MemberFacts:
 
 def member_segments(facts: MemberFacts, rules: SegmentRules, high: bool = False
                     ) -> dict[str, str | None]:
-    """One member's value, lifecycle, motivation and layer: the rules above on a row of one.
-    `high` says whether a segmentation run put the member in the top tier."""
-    one = np.array([facts.orders])
-    recent = np.array([facts.recent_messages])
-    value = value_codes(one, recent, np.array([facts.recent_events]), np.array([high]), rules)
-    lifecycle = lifecycle_codes(np.array([facts.first_age]), np.array([facts.last_age]), rules)
-    motivation = motivation_codes(np.array([facts.motivation]),
-                                  np.array([facts.motivation_chat]),
-                                  np.array([facts.price_evidence]), one,
-                                  np.array([facts.coupon_orders]), rules)
-    layer = layer_codes(value, recent, one, lifecycle, rules)
-    return {"value": value[0], "lifecycle": lifecycle[0], "motivation": motivation[0],
-            "layer": layer[0]}
+    """One member's value, lifecycle, motivation and layer, by the rules above. `high` says
+    whether a segmentation run put the member in the top tier."""
+    f = facts
+    value = value_codes(f.orders, f.recent_messages, f.recent_events, high, rules)
+    lifecycle = lifecycle_codes(f.first_age, f.last_age, rules)
+    motivation = motivation_codes(f.motivation, f.motivation_chat, f.price_evidence,
+                                  f.orders, f.coupon_orders, rules)
+    layer = layer_codes(value, f.recent_messages, f.orders, lifecycle, rules)
+    return {"value": value, "lifecycle": lifecycle, "motivation": motivation, "layer": layer}

@@ -11,12 +11,15 @@ managers' numbers (the report's and 分群's size lines) count them.
 from __future__ import annotations
 
 import importlib.util
+import math
+import random
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.app import App
@@ -30,7 +33,16 @@ from handlers.invites import draft_invites
 from handlers.personas import build_personas
 from handlers.segments import run_and_store, run_document
 from persona.segment_params import DIMENSIONS, NONE_KEY, SEGMENT_LABELS
-from persona.segment_rules import MOTIVATIONS
+from persona.segment_rules import (
+    MOTIVATIONS,
+    MemberFacts,
+    SegmentRules,
+    layer_codes,
+    lifecycle_codes,
+    member_segments,
+    motivation_codes,
+    value_codes,
+)
 from persona.signals import MOTIVATION_CODES
 from storage.segments import SegmentStore
 
@@ -168,3 +180,43 @@ def test_a_later_persona_keeps_the_run_high_tier_and_its_own_stages(
         if own["value"] == "high":
             assert own["layer"] == "core"
         assert own["lifecycle"] in ("declining", "potential")  # a year of silence
+
+
+def test_the_rules_decide_alike_on_one_member_and_on_columns() -> None:
+    """build_persona evaluates the rules on plain numbers, a run on numpy columns: the same
+    expressions, so the same answers — boundaries, NaN ages and ties included."""
+    rng = random.Random(15)
+    rules = SegmentRules()
+    day = 86400.0
+    scores = (0.0, 0.1, 0.3, 0.45, 0.6, 0.63, 0.9, 0.999, 1.0)
+    facts = []
+    for _ in range(3000):
+        orders = rng.choice((0, 1, 2, 3, 4, 10))
+        facts.append(MemberFacts(
+            first_age=rng.choice((math.nan, 14 * day, 14 * day + 1, rng.uniform(0, 90) * day)),
+            last_age=rng.choice((math.nan, 30 * day, 30 * day + 1, rng.uniform(0, 60) * day)),
+            recent_messages=rng.choice((0, 1, 7, 8, 30)),
+            recent_events=rng.choice((0, 4, 5)),
+            orders=orders, coupon_orders=rng.randint(0, orders),
+            motivation=(rng.choice(scores), rng.choice(scores), rng.choice(scores)),
+            motivation_chat=(rng.randint(0, 3), rng.randint(0, 3), rng.randint(0, 3)),
+            price_evidence=rng.randint(0, 5)))
+    high = [rng.random() < 0.2 for _ in facts]
+    one = [member_segments(f, rules, h) for f, h in zip(facts, high, strict=True)]
+
+    def col(name: str) -> np.ndarray:
+        return np.array([getattr(f, name) for f in facts])
+
+    mot, chat = col("motivation"), col("motivation_chat")
+    value = value_codes(col("orders"), col("recent_messages"), col("recent_events"),
+                        np.array(high), rules)
+    lifecycle = lifecycle_codes(col("first_age"), col("last_age"), rules)
+    motivation = motivation_codes([mot[:, j] for j in range(3)],
+                                  [chat[:, j] for j in range(3)], col("price_evidence"),
+                                  col("orders"), col("coupon_orders"), rules)
+    layer = layer_codes(value, col("recent_messages"), col("orders"), lifecycle, rules)
+    columns = [{"value": v, "lifecycle": lc, "motivation": m, "layer": la}
+               for v, lc, m, la in zip(value, lifecycle, motivation, layer, strict=True)]
+    assert one == columns
+    for dim in DIMENSIONS:  # the draw reaches every code
+        assert len({seg[dim] for seg in one}) == len(SEGMENT_LABELS[dim]), dim
