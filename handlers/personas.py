@@ -18,9 +18,10 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from handlers.bulk import paused_gc
-from handlers.settings import Settings
+from handlers.settings import ConfigError, Settings, section
 from handlers.staff import staff_of
 from persona.aggregate import build_persona
 from persona.kept import (
@@ -38,6 +39,8 @@ from persona.persona import (
     PersonaSettings,
     Tag,
 )
+from persona.segment_params import SegmentParams
+from persona.segment_rules import member_segments
 from persona.signals import Signals
 from storage.business import BusinessStore
 from storage.members import MemberRow
@@ -49,13 +52,33 @@ from storage.segments import SegmentStore
 from storage.tags import TagRow
 
 
+def segment_params(settings: Settings) -> SegmentParams:
+    """Run parameters from siyu.toml: the shared lifecycle thresholds and goal, plus any
+    `[segment]` overrides (k_min, k_max, min_support …)."""
+    base: dict[str, Any] = {"new_days": settings.new_days,
+                            "declining_days": settings.declining_days,
+                            "goal": settings.goal, "timezone": settings.timezone}
+    overrides = section(settings, "segment")
+    known = set(SegmentParams.__dataclass_fields__)
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(f"{settings.source}: [segment] 未知配置项 {unknown[0]}")
+    try:
+        return SegmentParams(**{**base, **overrides})
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{settings.source}: [segment] {exc}") from exc
+
+
 def persona_settings(settings: Settings) -> PersonaSettings:
+    """The persona's settings, with the segment rules' thresholds of the runs (a `[segment]`
+    override included), so a persona and a run put a member in the same segments."""
     return PersonaSettings(
         tz=settings.tz,
         half_life_days=settings.half_life_days,
         new_days=settings.new_days,
         declining_days=settings.declining_days,
         intent_ttl_days=settings.intent_ttl_days,
+        rules=segment_params(settings).rules,
     )
 
 
@@ -106,16 +129,18 @@ def build_personas(store: Store, settings: Settings, labels: Mapping[str, str],
 def apply_run_segments(persona: Persona, seg: Mapping[str, str | None]) -> None:
     """Take the population-relative segments from the latest segmentation run.
 
-    Value tiers and interest circles only exist relative to everyone else, so they come from
-    the stored run; lifecycle, motivation and layer stay computed for this member as of the
-    requested moment, which is never staler than the run.
+    The high value tier and the interest circles only exist relative to everyone else, so
+    they come from the stored run; value (growth / general), lifecycle, motivation and layer
+    are the member's own, decided by the rules every run uses (persona/segment_rules.py) as
+    of the requested moment, which is never staler than the run. A run's high tier makes
+    the member core, by the same rules.
     """
-    value = seg.get("value")
-    if value:
-        persona.segments["value"] = value
+    if seg.get("value") == "high" and persona.facts is not None and persona.rules is not None:
+        decided = member_segments(persona.facts, persona.rules, high=True)
+        persona.segments["value"], persona.segments["layer"] = decided["value"], decided["layer"]
         for tag in persona.tags:
             if tag.kind == "value" and tag.code in VALUE_LABELS:
-                tag.code, tag.label = value, VALUE_LABELS[value]
+                tag.code, tag.label = "high", VALUE_LABELS["high"]
     persona.segments["cluster"] = seg.get("cluster")
 
 

@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 
 from handlers.bulk import paused_gc
-from handlers.personas import persona_settings, tag_from_row, to_record
-from handlers.settings import ConfigError, Settings, section
+from handlers.personas import persona_settings, segment_params, tag_from_row, to_record
+from handlers.settings import Settings
 from handlers.staff import Staff, staff_of
 from persona.aggregate import build_persona
 from persona.member_columns import MemberColumns, columns_from_inputs, merge_tags
@@ -52,23 +52,6 @@ class SegmentOutcome:
     run_id: int
     result: SegmentResult
     previous: StoredRun | None
-
-
-def segment_params(settings: Settings) -> SegmentParams:
-    """Run parameters from siyu.toml: the shared lifecycle thresholds and goal, plus any
-    `[segment]` overrides (k_min, k_max, min_support …)."""
-    base: dict[str, Any] = {"new_days": settings.new_days,
-                            "declining_days": settings.declining_days,
-                            "goal": settings.goal, "timezone": settings.timezone}
-    overrides = section(settings, "segment")
-    known = set(SegmentParams.__dataclass_fields__)
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise ConfigError(f"{settings.source}: [segment] 未知配置项 {unknown[0]}")
-    try:
-        return SegmentParams(**{**base, **overrides})
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{settings.source}: [segment] {exc}") from exc
 
 
 def gather_inputs(store: Store, settings: Settings, labels: Mapping[str, str],

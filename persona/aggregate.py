@@ -57,6 +57,12 @@ from persona.persona import (
     saturate,
     time_bucket,
 )
+from persona.segment_rules import (
+    MOTIVATIONS,
+    MemberFacts,
+    SegmentRules,
+    member_segments,
+)
 from persona.signals import ATTRIBUTE_FIELDS
 
 
@@ -128,7 +134,14 @@ def build_persona(
     tags.extend(_time_tags(support.tod, len(recs), n_ev))
     activity = _activity(records, recs, as_of, settings, tags)
     spend = _spend(past_orders, stats_extra)
-    value = "general"  # refined by segmentation from orders; without orders never "high"
+    rules = settings.segment_rules
+    facts = _segment_facts(activity, recs, past_orders, past_events, as_of, tags,
+                           int(spend["orders"]), rules)
+    decided = member_segments(facts, rules)
+    tags.append(_lifecycle_tag(str(decided["lifecycle"]), recs, activity))
+    # "high" is relative to the other buyers: a segmentation run decides it
+    # (handlers/personas.py: apply_run_segments), so here the tier is growth or general
+    value = str(decided["value"])
     tags.append(Tag(value, VALUE_LABELS[value], "value", 1.0, []))
 
     now_manual = [t for t in manual_tags if t.expires_at is None or t.expires_at > as_of]
@@ -138,20 +151,20 @@ def build_persona(
 
     segments: dict[str, str | None] = {
         "value": value,
-        "lifecycle": activity.lifecycle,
-        "motivation": dominant_motivation(support.buckets),
+        "lifecycle": decided["lifecycle"],
+        "motivation": decided["motivation"],
         "cluster": None,
-        "layer": "core" if activity.frequency in ("highly_active", "active") else "ordinary",
+        "layer": decided["layer"],
     }
     stats = {
         "messages": len(recs),
         "first_seen": activity.first_seen,
-        "last_active": activity.last_active,
+        "last_active": recs[-1].ts if recs else None,
         "orders": int(spend["orders"]),
         "monetary": float(spend["monetary"]),
         "aov": float(spend["aov"]),
     }
-    return Persona(member_id, name, tags, attributes, segments, stats)
+    return Persona(member_id, name, tags, attributes, segments, stats, facts, rules)
 
 
 class _Support(NamedTuple):
@@ -279,16 +292,15 @@ def _time_tags(tod: Mapping[str, _Evidence], messages: int, n_ev: int) -> list[T
 
 
 class _Activity(NamedTuple):
-    first_seen: datetime | None
-    last_active: datetime | None
-    frequency: str
-    lifecycle: str
+    first_seen: datetime | None  # the first message or join notice
+    first_join_id: str | None
+    recent: int  # messages in the last 30 days
 
 
 def _activity(records: Sequence[MessageRecord], recs: Sequence[MessageRecord],
               as_of: datetime, settings: PersonaSettings, tags: list[Tag]) -> _Activity:
-    """When the member arrived and last spoke, how often, and the lifecycle stage that makes;
-    the join, frequency and lifecycle tags are appended to `tags`."""
+    """When the member arrived and how often they speak; the join and frequency tags are
+    appended to `tags`."""
     n_ev = settings.max_evidence
     # A join notice starts the member's "new" stage even before their first word, and says
     # how they came in (invited by someone, or a QR code / 活码 someone shared).
@@ -303,19 +315,55 @@ def _activity(records: Sequence[MessageRecord], recs: Sequence[MessageRecord],
         tags.append(Tag(f"join:{channel}", label, "attribute", 1.0, [last_join.id]))
     first_seen = min([t for t in (recs[0].ts if recs else None,
                                   joins[0].ts if joins else None) if t], default=None)
-    last_active = recs[-1].ts if recs else None
     recent_cut = as_of - timedelta(days=30)
     recent = [r for r in recs if r.ts > recent_cut]
     freq = frequency_code(len(recent))
     tags.append(Tag(freq, FREQUENCY_LABELS[freq], "frequency",
                     1.0 if freq == "silent" else min(1.0, len(recent) / 30.0),
                     [r.id for r in reversed(recent[-n_ev:])]))
+    return _Activity(first_seen, joins[0].id if joins else None, len(recent))
 
-    lifecycle = lifecycle_code(first_seen, last_active, as_of, settings)
-    lifecycle_ev = [recs[-1].id] if lifecycle == "declining" and recs else (
-        [recs[0].id] if recs else [joins[0].id] if joins else [])
-    tags.append(Tag(lifecycle, LIFECYCLE_LABELS[lifecycle], "lifecycle", 1.0, lifecycle_ev))
-    return _Activity(first_seen, last_active, freq, lifecycle)
+
+def _segment_facts(activity: _Activity, recs: Sequence[MessageRecord],
+                   past_orders: Sequence[OrderRecord],
+                   past_events: Sequence[ContentEventRecord], as_of: datetime,
+                   tags: Sequence[Tag], orders: int, rules: SegmentRules) -> MemberFacts:
+    """What the segment rules read of this member, in the shape segmentation's columns
+    give it (persona/tabulate.py), so both decide from the same numbers."""
+    def age(ts: datetime | None) -> float:
+        return (as_of - ts).total_seconds() if ts is not None else math.nan
+
+    events_cut = rules.recent_days * 86400.0
+    order_ids = {o.order_id for o in past_orders}
+    score = dict.fromkeys(MOTIVATIONS, 0.0)
+    chat = dict.fromkeys(MOTIVATIONS, 0)
+    price_evidence = 0
+    for t in tags:
+        if t.kind == "motivation" and t.code in score:
+            score[t.code] = t.score
+            chat[t.code] = sum(1 for e in t.evidence if e not in order_ids)
+            if t.code == "price":
+                price_evidence = len(t.evidence)
+    return MemberFacts(
+        first_age=age(activity.first_seen), last_age=age(recs[-1].ts if recs else None),
+        recent_messages=activity.recent,
+        recent_events=sum(1 for e in past_events if age(e.ts) <= events_cut),
+        orders=orders, coupon_orders=sum(1 for o in past_orders if o.coupon_used),
+        motivation=(score["price"], score["quality"], score["service"]),
+        motivation_chat=(chat["price"], chat["quality"], chat["service"]),
+        price_evidence=price_evidence)
+
+
+def _lifecycle_tag(lifecycle: str, recs: Sequence[MessageRecord], activity: _Activity
+                   ) -> Tag:
+    """The stage with its evidence: the last message when declining, else the first fact."""
+    if lifecycle == "declining" and recs:
+        evidence = [recs[-1].id]
+    elif recs:
+        evidence = [recs[0].id]
+    else:
+        evidence = [activity.first_join_id] if activity.first_join_id else []
+    return Tag(lifecycle, LIFECYCLE_LABELS[lifecycle], "lifecycle", 1.0, evidence)
 
 
 def _spend(past_orders: Sequence[OrderRecord], stats_extra: Mapping[str, Any] | None
@@ -337,35 +385,6 @@ def frequency_code(messages_last_30_days: int) -> str:
     if messages_last_30_days >= 1:
         return "occasional"
     return "silent"
-
-
-def lifecycle_code(first_seen: datetime | None, last_active: datetime | None,
-                   as_of: datetime, settings: PersonaSettings) -> str:
-    """new: first seen (a join or a first word) within N days; potential: known but never
-    spoke otherwise; declining: silent for M days; mature: the rest."""
-    if first_seen is not None and as_of - first_seen <= timedelta(days=settings.new_days):
-        return "new"
-    if first_seen is None or last_active is None:
-        return "potential"
-    if as_of - last_active > timedelta(days=settings.declining_days):
-        return "declining"
-    return "mature"
-
-
-def dominant_motivation(buckets: Mapping[tuple[str, str], _Evidence]) -> str | None:
-    """The member's main motivation, or None when the evidence is thin or split.
-
-    Needs at least two supporting messages and more than half of the decayed weight, so one
-    passing "多少钱" does not make anyone price-sensitive.
-    """
-    mot = {code: ev for (kind, code), ev in buckets.items() if kind == "motivation"}
-    total = sum(ev.weight for ev in mot.values())
-    if not mot or total <= 0:
-        return None
-    code, ev = max(mot.items(), key=lambda kv: (kv[1].weight, kv[0]))
-    if len(ev.ids) >= 2 and ev.weight / total > 0.5 and saturate(ev.weight) >= 0.3:
-        return code
-    return None
 
 
 def _attribute_label(fld: str, value: str, labels: Mapping[str, str]) -> str:

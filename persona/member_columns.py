@@ -55,7 +55,7 @@ class MemberColumns:
     ids: list[str]
     messages: np.ndarray  # int: chat messages up to as_of (system/recall left out)
     recent_messages: np.ndarray  # int: in the last 30 days, capped at 30
-    first_seen: np.ndarray  # first message or join notice (NaN without messages)
+    first_seen: np.ndarray  # first message or join notice (NaN when neither)
     last_active: np.ndarray  # last message
     order_member: np.ndarray = field(default_factory=_i64)
     order_ts: np.ndarray = field(default_factory=_f64)
@@ -136,10 +136,12 @@ def columns_from_inputs(members: Sequence[MemberInput]) -> MemberColumns:
             texp.append(tag.expires_at.timestamp() if tag.expires_at else math.nan)
         stats = p.stats
         count = int(stats.get("messages") or 0)
+        # a join notice alone is "first seen" (it starts the new stage), as storage reads it
+        fs = stats.get("first_seen")
+        first[i] = fs.timestamp() if fs else math.nan
         if count:
             messages[i] = count
-            fs, la = stats.get("first_seen"), stats.get("last_active")
-            first[i] = fs.timestamp() if fs else math.nan
+            la = stats.get("last_active")
             last[i] = la.timestamp() if la else math.nan
         else:
             recent[i] = 0

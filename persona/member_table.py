@@ -100,7 +100,7 @@ class MemberTable:
     ids: list[str]
     messages: np.ndarray  # int, all messages up to as_of
     recent_messages: np.ndarray  # int, last 30 days (from the persona's frequency tag)
-    first_msg_age: np.ndarray
+    first_seen_age: np.ndarray  # first message or join notice (NaN when neither)
     last_msg_age: np.ndarray
     orders: np.ndarray  # int, orders up to as_of
     monetary: np.ndarray
@@ -115,7 +115,7 @@ class MemberTable:
     content: np.ndarray  # n × len(CONTENT_KINDS), content tag scores
     motivation: np.ndarray  # n × len(MOTIVATION_CODES), tag scores
     motivation_evidence: np.ndarray  # n × len(MOTIVATION_CODES), supporting chat messages
-    price_from_orders: np.ndarray  # bool: the persona's price tag already counts coupon orders
+    price_evidence: np.ndarray  # int: the price tag's evidence ids, coupon orders included
     categories: tuple[str, ...]
     bought: np.ndarray  # n × len(categories), orders per category up to as_of
     attributes: dict[str, list[str | None]]
@@ -155,10 +155,6 @@ class MemberTable:
     def last_active_age(self) -> np.ndarray:
         """Seconds since the last message or order (NaN when neither)."""
         return np.fmin(self.last_msg_age, self.last_order_age)
-
-    @property
-    def first_active_age(self) -> np.ndarray:
-        return np.fmax(self.first_msg_age, self.first_order_age)
 
     def label(self, code: str) -> str:
         return self.labels.get(code, code)

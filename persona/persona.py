@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from persona.segment_rules import MemberFacts, SegmentRules
 from persona.signals import Signals
 
 TAG_KINDS = (
@@ -44,6 +45,15 @@ class PersonaSettings:
     declining_days: int = 30
     intent_ttl_days: int = 30
     max_evidence: int = 5
+    # the segment rules' thresholds beyond new/declining days (a `[segment]` override);
+    # None: the defaults, with this persona's new_days and declining_days
+    rules: SegmentRules | None = None
+
+    @property
+    def segment_rules(self) -> SegmentRules:
+        if self.rules is not None:
+            return self.rules
+        return SegmentRules(new_days=self.new_days, declining_days=self.declining_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,10 @@ class Persona:
     attributes: dict[str, str | None]
     segments: dict[str, str | None]
     stats: dict[str, Any]
+    # what the segments were decided from, so a run's high tier can be applied by the same
+    # rules (persona/segment_rules.py: member_segments); not part of the JSON
+    facts: MemberFacts | None = None
+    rules: SegmentRules | None = None
 
     def to_json(self, tz: ZoneInfo) -> dict[str, Any]:
         """The contract's persona object (DESIGN.md, "persona JSON")."""

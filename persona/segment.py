@@ -9,7 +9,10 @@ says what changed. Nothing here reads a clock, a file or a database: `as_of` and
 passed in, randomness is seeded, and members are processed in member-id order, so the same
 input always gives the same JSON (that is what makes stored runs comparable).
 
-Rules (thresholds are `SegmentParams` fields; defaults in brackets):
+Rules (thresholds are `SegmentParams` fields; defaults in brackets). The member-level ones
+live in persona/segment_rules.py, which `build_persona` uses too, so a member's segments are
+the same in every command (tests/test_one_truth.py); only the high tier and the circles are
+relative to the population, and personas take those from the latest stored run.
 
 value (RFM, orders first, chat second)
     high    ≥ `high_min_orders` [2] orders, monetary in the buyers' top tier (its percentile
@@ -23,22 +26,24 @@ value (RFM, orders first, chat second)
             `recent_days` [30].
     general everyone else. A community without orders is split into growth/general by
             engagement alone.
-lifecycle (messages and orders are activity; content views are not, because a pushed article
-    counts as a "view" and would hide churn)
-    potential  never spoke and never ordered (known from the member list or content events);
-    new        first activity at most `new_days` [14] days before `as_of` (inclusive);
-    declining  last activity more than `declining_days` [30] days before `as_of`;
-    mature     the rest. Same boundaries as `persona.aggregate.lifecycle_code`.
+lifecycle (the member's life in the chats: messages are activity; orders and content views
+    are not — a member who buys without a word is still potential in the community, and a
+    pushed article counts as a "view" and would hide churn)
+    new        first seen (a message or a join notice) at most `new_days` [14] days before
+               `as_of` (inclusive);
+    potential  otherwise, never spoke (known from the member list, a join notice, orders or
+               content events);
+    declining  last message more than `declining_days` [30] days before `as_of`;
+    mature     the rest.
 motivation
-    per code the persona's motivation tag score (0..1); for price, coupon use is judged by its
-    share of orders: with ≥ `coupon_min_orders` [2] orders and a coupon share ≥
-    `coupon_min_share` [0.5], price gets `coupon_weight` [0.6] × share and the coupon orders
-    count as evidence. A persona that already folded coupon orders into its price tag (its
-    evidence holds order ids) is not counted twice, and a price tag made of coupon orders
-    alone counts only through that share rule (two coupons in ten orders is no price
+    per code the decayed weight behind the persona's motivation tag (its score turned back
+    into weight: weights add up, saturated scores do not); coupon orders are folded into
+    price by the persona and count only as a habit: as evidence when ≥ `coupon_min_share`
+    [0.5] of the member's orders used a coupon, and a price tag made of coupon orders alone
+    needs ≥ `coupon_min_orders` [2] orders besides (two coupons in ten orders is no price
     sensitivity). The top code wins only with a score ≥ `motivation_min_score` [0.3], more
-    than half of the summed score (a split gives null) and ≥ `motivation_min_evidence` [2]
-    supporting messages or coupon orders (one passing "多少钱" gives null).
+    than half of the summed weight (a split gives null) and ≥ `motivation_min_evidence` [2]
+    supporting messages or counted coupon orders (one passing "多少钱" gives null).
 layer
     core when high value, or ≥ `core_messages` [8] messages in the last 30 days, or a repeat
     buyer (≥ 2 orders) who is not declining; ordinary otherwise. Layers keep a useful split
@@ -69,9 +74,16 @@ import numpy as np
 from persona import cards, clusters, compare, patterns
 from persona.member_columns import MemberColumns
 from persona.member_table import MemberInput, MemberTable
-from persona.segment_params import DAY, SegmentParams
+from persona.segment_params import SegmentParams
 from persona.segment_result import SegmentResult
-from persona.signals import MOTIVATION_CODES
+from persona.segment_rules import (
+    MOTIVATIONS,
+    high_mask,
+    layer_codes,
+    lifecycle_codes,
+    motivation_codes,
+    value_codes,
+)
 from persona.tabulate import tabulate
 
 # --------------------------------------------------------------------------------------------
@@ -80,68 +92,28 @@ from persona.tabulate import tabulate
 
 def value_tiers(t: MemberTable, params: SegmentParams) -> np.ndarray:
     """high / growth / general per member (see the module docstring for the rule)."""
-    tier = np.full(len(t), "general", dtype=object)
-    buyers = t.orders > 0
-    engaged = ((t.recent_messages >= params.engaged_messages)
-               | (t.recent_events >= params.engaged_events))
-    tier[buyers | engaged] = "growth"
-    if buyers.any():
-        spent = np.sort(t.monetary[buyers])
-        rank = np.searchsorted(spent, t.monetary, side="right") / len(spent)
-        with np.errstate(invalid="ignore"):
-            fresh = t.last_order_age <= params.high_recency_days * DAY
-        high = (buyers & (t.orders >= params.high_min_orders)
-                & (rank >= params.high_quantile) & fresh)
-        tier[high] = "high"
-    return tier
+    high = high_mask(t.orders, t.monetary, t.last_order_age, params.high_min_orders,
+                     params.high_quantile, params.high_recency_days)
+    return value_codes(t.orders, t.recent_messages, t.recent_events, high, params.rules)
 
 
 def lifecycle_stages(t: MemberTable, params: SegmentParams) -> np.ndarray:
-    """potential / new / mature / declining; orders count as activity, as messages do."""
-    first = t.first_active_age
-    last = t.last_active_age
-    stage = np.full(len(t), "mature", dtype=object)
-    with np.errstate(invalid="ignore"):
-        stage[last > params.declining_days * DAY] = "declining"
-        # same precedence as persona.lifecycle_code: new before declining (only matters when
-        # new_days > declining_days)
-        stage[first <= params.new_days * DAY] = "new"
-    stage[np.isnan(first)] = "potential"
-    return stage
+    """potential / new / mature / declining, from the member's messages and join notices."""
+    return lifecycle_codes(t.first_seen_age, t.last_msg_age, params.rules)
 
 
 def motivations(t: MemberTable, params: SegmentParams) -> np.ndarray:
     """price / quality / service, or None when the evidence is thin or split."""
-    score = t.motivation.astype(np.float64)
-    evidence = t.motivation_evidence.astype(np.float64)
-    price = MOTIVATION_CODES.index("price")
-    chat_price = evidence[:, price] > 0
-    # A price tag built from coupon orders alone is replaced by the share rule below.
-    score[:, price] = np.where(chat_price, score[:, price], 0.0)
-    share = t.coupon_orders / np.maximum(t.orders, 1)
-    eligible = (t.orders >= params.coupon_min_orders) & (share >= params.coupon_min_share)
-    # ... and one whose chat score already includes the coupon orders gets no second helping.
-    counted = chat_price & t.price_from_orders
-    score[:, price] += np.where(eligible & ~counted, params.coupon_weight * share, 0.0)
-    evidence[:, price] += np.where(eligible, t.coupon_orders, 0)
-    top = np.argmax(score, axis=1) if len(t) else np.zeros(0, dtype=np.int64)
-    rows = np.arange(len(t))
-    top_score = score[rows, top]
-    ok = ((top_score >= params.motivation_min_score)
-          & (top_score > 0.5 * score.sum(axis=1))
-          & (evidence[rows, top] >= params.motivation_min_evidence))
-    codes = np.array(MOTIVATION_CODES, dtype=object)[top] if len(t) else np.zeros(0, object)
-    out = np.full(len(t), None, dtype=object)
-    out[ok] = codes[ok]
-    return out
+    scores = [t.motivation[:, j] for j in range(len(MOTIVATIONS))]
+    chat = [t.motivation_evidence[:, j] for j in range(len(MOTIVATIONS))]
+    return motivation_codes(scores, chat, t.price_evidence, t.orders, t.coupon_orders,
+                            params.rules)
 
 
 def layers(t: MemberTable, value: np.ndarray, lifecycle: np.ndarray,
            params: SegmentParams) -> np.ndarray:
     """core / ordinary (see the module docstring)."""
-    core = ((value == "high") | (t.recent_messages >= params.core_messages)
-            | ((t.orders >= 2) & (lifecycle != "declining")))
-    return np.where(core, "core", "ordinary").astype(object)
+    return layer_codes(value, t.recent_messages, t.orders, lifecycle, params.rules)
 
 
 def run_segmentation(members: Sequence[MemberInput] | MemberColumns | MemberTable,

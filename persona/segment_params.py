@@ -19,6 +19,8 @@ from persona.persona import (
     MOTIVATION_SEGMENT_LABELS,
     VALUE_LABELS,
 )
+from persona.segment_rules import DAY as DAY
+from persona.segment_rules import SegmentRules
 from persona.signals import CONTENT_CODES
 
 VALUE_CODES = ("high", "growth", "general")
@@ -62,7 +64,6 @@ GENERIC_WORDS = frozenset({
     "哈哈", "问题", "一次", "几天", "多少", "乱七八糟", "大家好", "求助", "请问", "推荐", "链接",
     "图片", "看看", "觉得", "好像", "一样", "还有", "之前", "之后", "最近", "平时",
 })
-DAY = 86400.0
 
 
 class SegmentError(ValueError):
@@ -91,7 +92,6 @@ class SegmentParams:
     # motivation
     motivation_min_score: float = 0.3
     motivation_min_evidence: int = 2
-    coupon_weight: float = 0.6
     coupon_min_orders: int = 2
     coupon_min_share: float = 0.5
     # layer
@@ -140,6 +140,11 @@ class SegmentParams:
             ZoneInfo(self.timezone)
         except Exception as exc:  # ZoneInfoNotFoundError or a malformed key
             raise SegmentError(f"timezone: 未知时区 {self.timezone!r} (unknown zone)") from exc
+
+    @property
+    def rules(self) -> SegmentRules:
+        """The member-level rules' thresholds, which personas share (persona/segment_rules.py)."""
+        return SegmentRules(**{f.name: getattr(self, f.name) for f in fields(SegmentRules)})
 
     @property
     def tz(self) -> ZoneInfo:

@@ -105,19 +105,21 @@ def table_from_columns(c: MemberColumns, as_of: datetime, params: SegmentParams,
         labels.setdefault(code, label)
 
     has_msgs = c.messages > 0
-    first_msg = np.where(has_msgs, now - c.first_seen, math.nan)
     last_msg = np.where(has_msgs, now - c.last_active, math.nan)
+    # first seen: a message or a join notice (even with no message since)
+    first_seen = now - c.first_seen
     return MemberTable(
         ids=list(c.ids), messages=c.messages.astype(np.int64),
         recent_messages=np.where(has_msgs, c.recent_messages, 0).astype(np.int64),
-        first_msg_age=first_msg, last_msg_age=last_msg, orders=orders.orders,
+        first_seen_age=first_seen, last_msg_age=last_msg,
+        orders=orders.orders,
         monetary=orders.monetary, coupon_orders=orders.coupon_orders,
         first_order_age=orders.first_age, last_order_age=orders.last_age,
         recent_events=recent_events, event_counts=events,
         interest_codes=scores.interest_codes, interests=scores.interests, times=scores.times,
         content=scores.content, motivation=scores.motivation,
         motivation_evidence=scores.motivation_evidence,
-        price_from_orders=scores.price_from_orders, categories=orders.categories,
+        price_evidence=scores.price_evidence, categories=orders.categories,
         bought=orders.bought, attributes=attributes, dynamic=dynamic, labels=labels,
         stop_words=GENERIC_WORDS | {x for x in attributes["city"] if x},
         kw_member=c.kw_member, kw_word=c.kw_word, vocab=c.vocab, details=c.details,
@@ -210,12 +212,12 @@ class _TagScores(NamedTuple):
     content: np.ndarray
     motivation: np.ndarray
     motivation_evidence: np.ndarray
-    price_from_orders: np.ndarray
+    price_evidence: np.ndarray
 
 
 def _tag_scores(c: MemberColumns, n: int, tags: _LiveTags) -> _TagScores:
-    """Interest, time, content and motivation scores per member and code, and whether a
-    member's price tag already counts coupon orders."""
+    """Interest, time, content and motivation scores per member and code, and how many
+    evidence ids (coupon orders included) a member's price tag holds."""
     score, alive = tags.score, tags.alive
 
     def cells(kind: str, positions: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -235,14 +237,15 @@ def _tag_scores(c: MemberColumns, n: int, tags: _LiveTags) -> _TagScores:
     r, col, sel = cells("content", {code: j for j, code in enumerate(CONTENT_KINDS)})
     content = _dense(n, len(CONTENT_KINDS), r, col, score[sel])
     r, col, sel = cells("motivation", {code: j for j, code in enumerate(MOTIVATION_CODES)})
-    motivation = _dense(n, len(MOTIVATION_CODES), r, col, score[sel])
+    # float64: the motivation rule turns scores back into weights near 1 too
+    motivation = _dense(n, len(MOTIVATION_CODES), r, col, score[sel], np.float64)
     mot_evidence = _dense(n, len(MOTIVATION_CODES), r, col, c.tag_chat_evidence[sel], np.int64)
     price = MOTIVATION_CODES.index("price")
-    from_orders = sel[(col == price) & (c.tag_chat_evidence[sel] < c.tag_evidence_len[sel])]
-    price_flag = np.zeros(n, dtype=bool)
-    price_flag[c.tag_member[from_orders]] = True
+    at_price = col == price
+    price_evidence = np.zeros(n, dtype=np.int64)
+    price_evidence[r[at_price]] = c.tag_evidence_len[sel[at_price]]
     return _TagScores(interest_codes, interests, times, content, motivation, mot_evidence,
-                      price_flag)
+                      price_evidence)
 
 
 def _attribute_values(c: MemberColumns, n: int, tags: _LiveTags

@@ -62,7 +62,9 @@ def member(mid: str, messages: Iterable[MessageRecord] = (), *,
            orders: Sequence[OrderRecord] = (), events: Sequence[ContentEventRecord] = (),
            chats: Sequence[str] = (), join: str | None = None, quotes: Sequence[Quote] = (),
            keywords: Sequence[str] = (), as_of: datetime = AS_OF) -> MemberInput:
-    persona = build_persona(mid, mid, list(messages), as_of, SETTINGS, LABELS)
+    # the orders and events folded in, as every caller of segmentation builds its personas
+    persona = build_persona(mid, mid, list(messages), as_of, SETTINGS, LABELS,
+                            orders=orders, events=events)
     return MemberInput(persona, tuple(orders), tuple(events), tuple(chats), join, tuple(quotes),
                        tuple(keywords))
 

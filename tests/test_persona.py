@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from persona.aggregate import build_persona, frequency_code, lifecycle_code
+from persona.aggregate import build_persona, frequency_code
 from persona.persona import MessageRecord, PersonaSettings, Tag, time_bucket
+from persona.segment_rules import lifecycle_code
 from persona.signals import Signals
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -98,11 +99,12 @@ def test_frequency_boundaries() -> None:
 
 def test_lifecycle_boundaries() -> None:
     d = timedelta(days=1)
-    assert lifecycle_code(None, None, AS_OF, SETTINGS) == "potential"
-    assert lifecycle_code(AS_OF - 14 * d, AS_OF - d, AS_OF, SETTINGS) == "new"
-    assert lifecycle_code(AS_OF - 15 * d, AS_OF - d, AS_OF, SETTINGS) == "mature"
-    assert lifecycle_code(AS_OF - 90 * d, AS_OF - 30 * d, AS_OF, SETTINGS) == "mature"
-    assert lifecycle_code(AS_OF - 90 * d, AS_OF - 31 * d, AS_OF, SETTINGS) == "declining"
+    rules = SETTINGS.segment_rules
+    assert lifecycle_code(None, None, AS_OF, rules) == "potential"
+    assert lifecycle_code(AS_OF - 14 * d, AS_OF - d, AS_OF, rules) == "new"
+    assert lifecycle_code(AS_OF - 15 * d, AS_OF - d, AS_OF, rules) == "mature"
+    assert lifecycle_code(AS_OF - 90 * d, AS_OF - 30 * d, AS_OF, rules) == "mature"
+    assert lifecycle_code(AS_OF - 90 * d, AS_OF - 31 * d, AS_OF, rules) == "declining"
 
 
 def test_intent_tags_expire() -> None:

@@ -10,6 +10,7 @@ import pytest
 from segment_fixtures import (
     AS_OF,
     SETTINGS,
+    ago,
     chatter,
     circle_community,
     event,
@@ -19,12 +20,13 @@ from segment_fixtures import (
     quote,
 )
 
-from persona.aggregate import lifecycle_code
 from persona.member_table import MemberInput
-from persona.persona import Persona, Tag
+from persona.persona import MessageRecord, Persona, Tag
 from persona.segment import run_segmentation
 from persona.segment_params import SegmentError, SegmentParams
 from persona.segment_result import SegmentResult
+from persona.segment_rules import lifecycle_code
+from persona.signals import Signals
 
 P = SegmentParams()
 DAY = timedelta(days=1)
@@ -136,14 +138,28 @@ def test_params_move_the_lifecycle_boundaries() -> None:
     assert seg(run([m], SegmentParams(declining_days=10)), "m", "lifecycle") == "declining"
 
 
-def test_orders_count_as_activity() -> None:
+def test_lifecycle_is_the_chat_life_whatever_the_orders() -> None:
+    # The member's life in the chats, as build_persona has always judged it and the sample
+    # community's truth labels it: orders show in value and layer, not in the stage.
     buyer = member("buyer", [msg("b1", 90), msg("b2", 60)], orders=[order("o1", 5, 99)])
     silent_buyer = member("silent_buyer", orders=[order("o2", 3, 99)])
-    lapsed = member("lapsed", orders=[order("o3", 45, 99)])
+    lapsed = member("lapsed", [msg("l1", 40)], orders=[order("o3", 45, 99)])
     r = run([buyer, silent_buyer, lapsed])
-    assert seg(r, "buyer", "lifecycle") == "mature"  # chat quiet for 60 days, but bought
-    assert seg(r, "silent_buyer", "lifecycle") == "new"  # never spoke, first order 3 days ago
+    assert seg(r, "buyer", "lifecycle") == "declining"  # chat quiet for 60 days
+    assert seg(r, "silent_buyer", "lifecycle") == "potential"  # bought, never spoke
     assert seg(r, "lapsed", "lifecycle") == "declining"
+    assert seg(r, "silent_buyer", "value") == "growth"
+
+
+def test_a_join_notice_alone_makes_a_new_member() -> None:
+    def notice(mid: str, days: float) -> MessageRecord:
+        return MessageRecord(mid, ago(days), "g1", "system", Signals(join={"channel": "qrcode"}))
+
+    joined = member("joined", [notice("j1", 3)])
+    long_ago = member("long_ago", [notice("g1", 40)])
+    r = run([joined, long_ago])
+    assert seg(r, "joined", "lifecycle") == "new"
+    assert seg(r, "long_ago", "lifecycle") == "potential"
 
 
 def test_potential_means_no_messages_and_no_orders() -> None:
@@ -160,7 +176,7 @@ def test_chat_only_lifecycle_agrees_with_the_persona() -> None:
         mid = f"m{i}"
         members.append(member(mid, [msg(f"{mid}-1", first), msg(f"{mid}-2", last)]))
         expected[mid] = lifecycle_code(AS_OF - first * DAY, AS_OF - last * DAY, AS_OF,
-                                       SETTINGS)
+                                       SETTINGS.segment_rules)
     r = run(members)
     assert {m: seg(r, m, "lifecycle") for m in expected} == expected
 
