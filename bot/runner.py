@@ -31,7 +31,8 @@ from handlers.personas import refresh_stale_tags, refresh_steps
 from handlers.segments import run_and_store
 from handlers.settings import ConfigError, Settings, section
 from storage.audit import AuditStore
-from storage.db import WalCheckpointer, sqlite_path
+from storage.db import sqlite_path
+from storage.wal import WalCheckpointer
 
 # The live tag refresh's chunks (see `Bot.refresh_live`): history messages, members.
 LIVE_REFRESH_MESSAGES = 1_000

@@ -1,4 +1,4 @@
-"""The live bot's WAL checkpoints run in a thread of their own (storage/db.py: WalCheckpointer).
+"""The live bot's WAL checkpoints run in a thread of their own (storage/wal.py: WalCheckpointer).
 
 On real SQLite files: the bot's engine leaves checkpoints to the thread (its connections only
 checkpoint themselves past the backstop), the thread keeps the WAL copied into the database,
@@ -25,10 +25,10 @@ from bot.transports.console import ConsoleTransport
 from storage.db import (
     AUTO_CHECKPOINT_PAGES,
     BACKSTOP_CHECKPOINT_PAGES,
-    WalCheckpointer,
     open_database,
     writing,
 )
+from storage.wal import WalCheckpointer
 
 PAGE = 4096
 
