@@ -70,20 +70,6 @@ def engine(pg_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    """Both backends, for behaviour that must be the same on each (and is checked on each)."""
-    if request.param == "sqlite":
-        eng = open_database(f"sqlite:///{tmp_path / 't.db'}")
-        yield eng
-        eng.dispose()
-        return
-    with fresh_database(require_postgres()) as url:
-        eng = open_database(url)
-        yield eng
-        eng.dispose()
-
-
 def msg(mid: str, sender: str = "wxid_a", minutes: int = 0, text: str = "你好",
         chat: str = "g1@chatroom") -> NewMessage:
     return NewMessage(id=mid, chat_id=chat, platform="wechat", sender=sender,

@@ -3,33 +3,14 @@ storage (the CLI and bot tests in test_erasure.py run on SQLite)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from pg import fresh_database, require_postgres
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from test_postgres import batch, msg
 
-from storage.db import open_database
 from storage.privacy import PrivacyStore
 from storage.repo import Store
 from storage.segments import SegmentColumns, SegmentStore
 from storage.suppression import SuppressionStore
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        eng = open_database(f"sqlite:///{tmp_path / 't.db'}")
-        yield eng
-        eng.dispose()
-        return
-    with fresh_database(require_postgres()) as url:
-        eng = open_database(url)
-        yield eng
-        eng.dispose()
 
 
 def test_an_erased_sender_is_skipped_until_she_opts_back_in(any_engine: Engine) -> None:
