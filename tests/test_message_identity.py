@@ -73,6 +73,26 @@ def test_a_redelivered_live_message_is_stored_once_and_ids_are_per_chat(any_url:
         app.store.engine.dispose()
 
 
+def test_the_live_persona_cache_keeps_a_members_same_id_in_two_chats(tmp_path: Path) -> None:
+    """The live hook's cache of a member's history dedupes by (chat, id) as storage does:
+    her "1" in a second chat is a new record, kept without reading her history again."""
+    app = App(Settings(db=f"sqlite:///{tmp_path / 'cache.db'}"))
+    live = Live(app.store, app.analyzer, app.settings, app.labels, Recipients())
+    live.on_message(said("1", "g1@chatroom", "wxid_a", "有没有优惠？"))
+    live.on_message(said("2", "g1@chatroom", "wxid_a", "宝宝8个月了", minutes=1))
+    cache = live.triggers.personas
+    (pk,) = app.store.messages_for()
+    cache.build(T0 + timedelta(minutes=5), [pk])  # her history, read once
+    loads = cache.loads
+    live.on_message(said("1", "g2@chatroom", "wxid_a", "几点发货？", minutes=2))
+    live.on_message(said("1", "g2@chatroom", "wxid_a", "几点发货？", minutes=2))  # redelivered
+    cache.build(T0 + timedelta(minutes=5), [pk])
+    assert cache.loads == loads
+    assert sorted((r.chat_id, r.id) for r in cache._cache[pk].records) == [
+        ("g1@chatroom", "1"), ("g1@chatroom", "2"), ("g2@chatroom", "1")]
+    app.store.engine.dispose()
+
+
 # ---- revision 0004 on a database 13a4b61 wrote ---------------------------------------------------
 @pytest.fixture(params=["sqlite", "postgresql"])
 def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
