@@ -2,7 +2,7 @@
 
 Events are analysed (one tokenisation per message → `Signals`) and written in batches, one
 transaction per batch, so a crash never leaves half a batch and a re-run simply continues:
-messages are keyed by platform id or stable hash, and known ids are skipped. After the
+messages are keyed by (chat, platform id or stable hash), and known keys are skipped. After the
 messages land, the stored tags of every member whose messages changed are rebuilt.
 
 A message longer than `MAX_ANALYSED_CHARS` (a pasted article, an exporter's runaway XML) is
@@ -166,12 +166,11 @@ def conflict_reason(conflict: Conflict) -> str:
     """Why a message was not stored: what differs from the one its id already holds.
 
     Like an order conflict (handlers/business.py), it names the id, where the stored one came
-    from and each difference, so the operator can tell a broken export from two chats that
-    number their messages alike.
+    from and each difference, so the operator can tell a broken export from an edited one.
+    Only the same chat can conflict: the same id in another chat is another message.
     """
     mine, stored = conflict.message, conflict.stored
     shown = {
-        "chat": lambda: f"chat {short(stored.chat_id)} → {short(mine.chat_id)}",
         "sender": lambda: f"sender 不同（本行 {short(mine.sender)}）",
         "ts": lambda: f"ts {stored.ts.isoformat()} → {mine.ts.isoformat()}",
         "type": lambda: f"type {stored.type} → {mine.type}",

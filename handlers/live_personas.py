@@ -50,7 +50,8 @@ _stored_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encod
 @dataclass(slots=True)
 class _Facts:
     records: list[MessageRecord]
-    ids: set[str]
+    # (chat, id) of each record: a message is its chat's id (the same id in two chats is two)
+    ids: set[tuple[str, str]]
     newest: datetime | None
     orders: list[OrderRecord]
     events: list[ContentEventRecord]
@@ -65,9 +66,10 @@ class _Facts:
                            len(self.events), max((e.ts for e in self.events), default=None))
 
     def add(self, rec: MessageRecord) -> None:
-        if rec.id in self.ids:
+        key = (rec.chat_id, rec.id)
+        if key in self.ids:
             return
-        self.ids.add(rec.id)
+        self.ids.add(key)
         self.records.append(rec)
         self.newest = rec.ts if self.newest is None else max(self.newest, rec.ts)
         v = self.version
@@ -167,8 +169,8 @@ class LivePersonas:
         out: dict[int, _Facts] = {}
         for pk in pks:
             records = records_from_history(history.get(pk, ()), self._decoded)
-            f = _Facts(records, {r.id for r in records}, max((r.ts for r in records),
-                                                             default=None),
+            f = _Facts(records, {(r.chat_id, r.id) for r in records},
+                       max((r.ts for r in records), default=None),
                        orders.get(pk, []), events.get(pk, []))
             out[pk] = f
             self._cache[pk] = f

@@ -8,15 +8,69 @@ handlers use them without importing the bot.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_DB = "sqlite:///siyu.db"
 
+# What every number of siyu.toml's feature tables may be, in one table: (lowest, highest).
+# Checked when a `Settings` is made, so no feature meets nan, inf or a number past what it
+# can use: day and hour counts become timedeltas (`as_of - N days`), which overflow past
+# 999,999,999 days and reach year 1 long before; counts and sample sizes become loops and
+# array sizes. Each feature still checks its own keys' types and meaning (a rate must be
+# positive, k_min ≤ k_max); the top-level keys' ranges are bot/config.py's `_RANGES`.
+_DAYS = (0, 36_500)  # a century
+_HOURS = (0, 24 * 36_500)
+_SHARE = (0, 1)
+_COUNT = (0, 1_000_000_000)
+SECTION_LIMITS: dict[str, dict[str, tuple[float, float]]] = {
+    "suggest": {"per_operator_per_hour": _COUNT, "invite_recent_days": _DAYS,
+                "outcome_days": _DAYS, "max_age_hours": _HOURS, "lookback_hours": _HOURS},
+    "bot": {"tag_refresh_seconds": (0, 3600 * _HOURS[1]), "segment_every_hours": _HOURS,
+            "reactivation_every_hours": _HOURS},
+    "llm": {"timeout": (0, 86_400)},
+    "segment": {
+        **{k: _DAYS for k in ("new_days", "declining_days", "recent_days",
+                              "high_recency_days")},
+        **{k: _SHARE for k in ("high_quantile", "motivation_min_score", "coupon_min_share",
+                               "k_tolerance", "min_jaccard", "min_support",
+                               "interest_min_score")},
+        "min_silhouette": (-1, 1),
+        "seed": (0, 2**32 - 1),  # numpy's seeds
+        "k_min": (2, 1_000), "k_max": (2, 1_000),
+        "keyword_weight": (0, 1_000_000), "min_lift": (0, 1_000_000),
+        "min_contrast_ratio": (0, 1_000_000),
+        **{k: _COUNT for k in ("high_min_orders", "engaged_messages", "engaged_events",
+                               "motivation_min_evidence", "coupon_min_orders",
+                               "core_messages", "min_profiled", "min_circle_size",
+                               "max_keywords", "select_sample", "silhouette_sample",
+                               "minibatch_threshold", "min_count", "min_contrast_buyers",
+                               "max_rules", "max_contrasts", "importance_top",
+                               "importance_sample", "quotes_per_card", "card_sample")},
+    },
+}
+
 
 class ConfigError(ValueError):
     """A setting that cannot be used; the message names the file and key."""
+
+
+def check_numbers(source: str, sections: dict[str, dict[str, Any]]) -> None:
+    """Refuse a number of a feature table that is not finite or outside `SECTION_LIMITS`,
+    in one line naming the file, table and key. Values that are not numbers are left to
+    the feature, which says what type it wants."""
+    for name, limits in SECTION_LIMITS.items():
+        for key, value in sections.get(name, {}).items():
+            if key not in limits or isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            where = f"{source}: [{name}] {key} = {value!r}"
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"{where} 不是有限数值；请写一个普通数字")
+            low, high = limits[key]
+            if not low <= value <= high:
+                raise ConfigError(f"{where} 超出范围，应在 {low:g} 到 {high:g} 之间")
 
 
 @dataclass(frozen=True)
@@ -50,6 +104,9 @@ class Settings:
     source: str = field(default="defaults", compare=False)
     # Feature tables such as [llm] or [suggest], validated by the feature that owns them.
     sections: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        check_numbers(self.source, self.sections)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -130,7 +130,7 @@ class BatchWriter:
                 rows = [{"id": m.id, "chat_id": m.chat_id, "member_pk": pk, "ts": m.ts,
                          "type": m.type, "text": m.text, "signals": m.signals,
                          "origin": m.origin} for m, pk in zip(fresh, member_pks, strict=True)]
-                stored = _insert_new(conn, MESSAGE, rows, "id") if rows else rows
+                stored = _insert_new(conn, MESSAGE, rows, ("id", "chat_id")) if rows else rows
                 stored_pks = [r["member_pk"] for r in stored]
                 stamps = [r["ts"] for r in stored]
             # Rows another writer stored since the check above are duplicates, not new.
@@ -162,14 +162,15 @@ class BatchWriter:
         """The batch's messages to insert, with their member pks; counts the rest in `result`.
 
         Deduped inside the batch first (an export can repeat a message), then against the
-        database. The same id holding a different message is a conflict, never a duplicate:
-        counting it as 重复 would lose it without a word.
+        database, by (chat, id): the same id in another chat is another message. The same
+        (chat, id) holding a different message is a conflict, never a duplicate: counting it
+        as 重复 would lose it without a word.
         """
-        unique: dict[str, NewMessage] = {}
+        unique: dict[tuple[str, str], NewMessage] = {}
         for m in batch.messages:
-            first = unique.get(m.id)
+            first = unique.get((m.chat_id, m.id))
             if first is None:
-                unique[m.id] = m
+                unique[m.chat_id, m.id] = m
                 continue
             earlier = _as_stored(first, pks)
             differ = _differ(m, pks[m.platform, m.sender], earlier)
@@ -177,12 +178,13 @@ class BatchWriter:
                 result.conflicts.append(Conflict(m, earlier, differ))
             else:
                 result.duplicate += 1
-        existing = self._existing_messages(conn, list(unique))
+        existing = self._existing_messages(conn, sorted({m.id for m in unique.values()}),
+                                           sorted({m.chat_id for m in unique.values()}))
         fresh: list[NewMessage] = []
         member_pks: list[int] = []
-        for m in unique.values():
+        for key, m in unique.items():
             pk = pks[m.platform, m.sender]
-            held = existing.get(m.id)
+            held = existing.get(key)
             if held is not None:
                 differ = _differ(m, pk, held)
                 if differ:
@@ -211,25 +213,43 @@ class BatchWriter:
         rows = [{"id": cid, "name": chats[cid][0], "is_group": chats[cid][1],
                  "platform": chats[cid][2]} for cid in ids if cid not in have]
         if rows:
-            _insert_new(conn, CHAT, rows, "id")
+            _insert_new(conn, CHAT, rows, ("id",))
 
     def _existing_message_ids(self, conn: Connection, ids: list[str]) -> set[str]:
-        return set(self._existing_messages(conn, ids))
+        return {mid for _chat, mid in self._existing_messages(conn, ids)}
 
-    def _existing_messages(self, conn: Connection, ids: list[str]) -> dict[str, StoredMessage]:
-        """The stored messages among `ids`, with what a conflict check compares."""
-        if conn.dialect.name == "sqlite" and len(ids) > CHUNK and all(
-                i.isascii() and i.isprintable() for i in ids):
+    def _existing_messages(self, conn: Connection, ids: list[str],
+                           chats: list[str] | None = None
+                           ) -> dict[tuple[str, str], StoredMessage]:
+        """The stored messages with an id among `ids` (in one of `chats`, when given), by
+        (chat, id), with what a conflict check compares.
+
+        The key's index is (id, chat_id): the ids pick the rows, the chats only narrow them,
+        so a batch of one chat never reads back the other chats' messages numbered alike.
+        """
+        ascii_ = all(i.isascii() and i.isprintable() for i in (*ids, *(chats or ())))
+        if conn.dialect.name == "sqlite" and len(ids) > CHUNK and ascii_:
             # One statement for a whole bulk batch: the ids as one JSON array that SQLite
             # unpacks itself (json_each), instead of 40 IN lists of 500 bound parameters
             # that SQLAlchemy expands one by one. Only for plain ASCII ids (platform ids and
             # our "h:" hashes), whose JSON text SQLite reads back exactly.
-            rows: Any = conn.execute(_BatchQ.message_ids_json, {"ids": _json_dumps(ids)})
-            return {r[0]: StoredMessage(*r[1:]) for r in rows}
-        found: dict[str, StoredMessage] = {}
+            query = _BatchQ.message_ids_json if chats is None else _BatchQ.chat_message_ids_json
+            params = {"ids": _json_dumps(ids)}
+            if chats is not None:
+                params["chats"] = _json_dumps(chats)
+            rows: Any = conn.execute(query, params)
+            return {(r[1], r[0]): StoredMessage(*r[1:]) for r in rows}
+        found: dict[tuple[str, str], StoredMessage] = {}
         for part in chunks(ids):
-            for r in driver.rows(conn, _BatchQ.message_ids, {"ids": list(part)}):
-                found[r[0]] = StoredMessage(*r[1:])
+            if chats is None:
+                rows = driver.rows(conn, _BatchQ.message_ids, {"ids": list(part)})
+            else:
+                rows = []
+                for few in chunks(chats):
+                    rows.extend(driver.rows(conn, _BatchQ.chat_message_ids,
+                                            {"ids": list(part), "chats": list(few)}))
+            for r in rows:
+                found[r[1], r[0]] = StoredMessage(*r[1:])
         return found
 
     def _extend_spans(self, conn: Connection, spans: dict[int, list[Any]]) -> None:
@@ -274,14 +294,14 @@ def _as_stored(m: NewMessage, pks: dict[tuple[str, str], int]) -> StoredMessage:
 
 
 def _differ(m: NewMessage, member_pk: int, stored: StoredMessage) -> tuple[str, ...]:
-    """Where `m` differs from the message `stored` already holds; () when it is the same."""
-    if (m.chat_id == stored.chat_id and member_pk == stored.member_pk and m.ts == stored.ts
-            and m.type == stored.type and m.text == stored.text):
+    """Where `m` differs from the message `stored` already holds under the same (chat, id);
+    () when it is the same."""
+    if (member_pk == stored.member_pk and m.ts == stored.ts and m.type == stored.type
+            and m.text == stored.text):
         return ()
     return tuple(name for name, same in (
-        ("chat", m.chat_id == stored.chat_id), ("sender", member_pk == stored.member_pk),
-        ("ts", m.ts == stored.ts), ("type", m.type == stored.type),
-        ("text", m.text == stored.text)) if not same)
+        ("sender", member_pk == stored.member_pk), ("ts", m.ts == stored.ts),
+        ("type", m.type == stored.type), ("text", m.text == stored.text)) if not same)
 def _without_suppressed(conn: Connection, batch: Batch, result: BatchResult) -> Batch:
     """The batch without forgotten people: their messages (counted in `opted_out`), their
     names, and private chats named after them. Returns `batch` itself when nobody is."""
@@ -345,8 +365,9 @@ def _insert_sqlite_messages(conn: Connection, messages: Sequence[NewMessage],
 
 
 def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]],
-                key: str) -> list[dict[str, Any]]:
-    """Insert rows whose `key` the caller found absent; returns the rows really stored.
+                key: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Insert rows whose `key` (the table's primary key columns) the caller found absent;
+    returns the rows really stored.
 
     On SQLite, writers are serialised, so what was absent at the check is still absent: a
     plain executemany, every row stored. On PostgreSQL another process can store the same
@@ -358,11 +379,12 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict[str, Any]],
     if conn.dialect.name != "postgresql":
         conn.execute(insert(table), rows)
         return rows
-    rows = sorted(rows, key=lambda r: r[key])
-    stmt = (postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
-            .returning(table.c[key]))
-    stored = set(conn.scalars(stmt, rows))
-    return [r for r in rows if pg_text(r[key]) in stored]  # keys come back as stored
+    rows = sorted(rows, key=lambda r: tuple(r[k] for k in key))
+    stmt = (postgresql.insert(table).on_conflict_do_nothing(index_elements=list(key))
+            .returning(*(table.c[k] for k in key)))
+    stored = set(map(tuple, conn.execute(stmt, rows)))
+    # keys come back as stored
+    return [r for r in rows if tuple(pg_text(r[k]) for k in key) in stored]
 
 
 class _BatchQ:
@@ -388,11 +410,18 @@ class _BatchQ:
     chats = Query(select(CHAT.c.id).where(CHAT.c.id.in_(bindparam("ids", expanding=True))))
     _stored = (MESSAGE.c.id, MESSAGE.c.chat_id, MESSAGE.c.member_pk, MESSAGE.c.ts,
                MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.origin)
-    # The stored ids among "ids", with what the conflict check compares.
+    # The stored messages with an id among "ids" (in one of "chats"), with what the
+    # conflict check compares.
     message_ids = Query(select(*_stored)
                         .where(MESSAGE.c.id.in_(bindparam("ids", expanding=True))))
-    # SQLite only (see `BatchWriter._existing_messages`): `ids` is one JSON array of strings.
+    chat_message_ids = Query(select(*_stored).where(
+        MESSAGE.c.id.in_(bindparam("ids", expanding=True)),
+        MESSAGE.c.chat_id.in_(bindparam("chats", expanding=True))))
+    # SQLite only (see `BatchWriter._existing_messages`): `ids` and `chats` are JSON arrays
+    # of strings.
     message_ids_json = select(*_stored).where(MESSAGE.c.id.in_(select(
         func.json_each(bindparam("ids", type_=String)).table_valued("value").c.value)))
+    chat_message_ids_json = message_ids_json.where(MESSAGE.c.chat_id.in_(select(
+        func.json_each(bindparam("chats", type_=String)).table_valued("value").c.value)))
     mark_stale = (update(MEMBER).where(MEMBER.c.id.in_(bindparam("pks", expanding=True)))
                   .values(tags_stale=True))

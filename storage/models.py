@@ -115,13 +115,20 @@ class Chat(SQLModel, table=True):
 
 
 class Message(SQLModel, table=True):
+    """One chat message. Its identity is (chat, platform message id): many exports number
+    their messages per chat, so "5" in two chats is two messages (issue 16; revision 0004).
+
+    The key is (id, chat_id), id first: evidence, suggestions and the live hook look messages
+    up by id, and the key's index serves those reads as the old key on id alone did.
+    """
+
     __table_args__ = (Index("ix_message_member_ts", "member_pk", "ts"),)
 
     id: str = Field(primary_key=True)
-    # Not indexed: no query selects messages by chat (per-chat counts group the member
-    # index), and an index kept in chat order cost every import a seventh of its insert time.
-    # Databases made before had ix_message_chat_id; upgrading them drops it (migrations).
-    chat_id: str
+    # Not indexed on its own: no query selects messages by chat (per-chat counts group the
+    # member index), and an index kept in chat order cost every import a seventh of its
+    # insert time. Databases made before had ix_message_chat_id; upgrading them drops it.
+    chat_id: str = Field(primary_key=True)
     member_pk: int = Field(foreign_key="member.id")
     ts: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     type: str

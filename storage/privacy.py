@@ -202,12 +202,13 @@ def _count(removed: dict[str, int], table: str, n: int) -> None:
 
 
 def _evidence_ids(conn: Connection, pk: int) -> set[str]:
-    """The text keys of the member's rows in every table keyed by one column beside
-    `member_pk` (message ids, order ids, …): what stored documents cite as evidence."""
+    """The text keys of the member's rows in every table with a member column (message ids,
+    order ids, …): what stored documents cite as evidence. A message's key is (id, chat_id);
+    documents cite its id, its first column, never the chat."""
     ids: set[str] = set()
     for table in SQLModel.metadata.sorted_tables:
         keys = [c for c in table.primary_key.columns if c.name != "member_pk"]
-        if "member_pk" in table.c and len(keys) == 1:
+        if "member_pk" in table.c and keys:
             ids.update(str(v) for v in conn.scalars(
                 select(keys[0]).where(table.c.member_pk == pk)) if isinstance(v, str))
     return ids

@@ -172,6 +172,28 @@ def test_missing_required_column_is_a_whole_file_error(tmp_path: Path) -> None:
         open_orders(gbk)
 
 
+def test_one_gbk_row_in_a_utf8_orders_file_is_one_reject_naming_line_and_column(
+        tmp_path: Path) -> None:
+    """Issue 16 item 4 for orders: a row pasted in from a GBK tool used to refuse the file."""
+    store = make_store(tmp_path)
+    path = tmp_path / "o.csv"
+    path.write_bytes(HEADER.encode() + "wxid_a,O1,1762000000,199,母婴用品,0\n".encode()
+                     + b"wxid_b,O2,1762000100,76.8," + "食品生鲜".encode("gbk")
+                     + b",0\n" + "wxid_b,O3,1762000200,39,食品生鲜,1\n".encode())
+    report = import_orders(store, open_orders(path), SETTINGS)
+    assert report.new == 2
+    assert [str(r) for r in report.rejects] == [
+        f"{path}:3: 列「category」不是 UTF-8 编码（看起来是 GBK 编码，"
+        "请用 UTF-8 重新导出或另存为 UTF-8）"]
+    assert sorted(BusinessStore.of(store).stored_orders(["O1", "O2", "O3"])) == ["O1", "O3"]
+    # A header that is not UTF-8 cannot be matched to fields: the file, in one line.
+    bad_header = tmp_path / "h.csv"
+    bad_header.write_bytes("会员".encode("gbk") + b",order_id,ts,amount\n"
+                           + "wxid_a,O9,1762000000,1,母婴用品\n".encode())
+    with pytest.raises(SourceError, match=r"h.csv:1: 表头不是 UTF-8 编码"):
+        open_orders(bad_header)
+
+
 def test_optional_columns_may_be_absent(tmp_path: Path) -> None:
     store = make_store(tmp_path)
     path = write(tmp_path / "o.csv", "order_id,member,amount,ts\nO1,wxid_a,10,1762000000\n")

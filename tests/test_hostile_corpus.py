@@ -6,9 +6,10 @@ control characters, huge fields, ids shared across chats and platforms — impor
 into one database through the real ingest path, and checks the import contract for each:
 
 - nothing raises: a file that cannot be used at all is one `SourceError` naming it;
-- every line written as a good message is stored, exactly once (a re-import adds nothing),
-  or — for a message whose id another message already holds — is a reported conflict naming
-  its line, never a silent duplicate;
+- every line written as a good message is stored, exactly once (a re-import adds nothing);
+  a message is (chat, platform id), so ids shared by other chats never cost it — only a
+  line written as a conflict (its chat already holds its id with other content) is one
+  reported conflict naming its line, never a silent duplicate;
 - every line written bad is exactly one reject naming ``file:line``, and no other line is.
 
 Each case is generated from a few seeds (lists of byte sequences, depths, characters), not
@@ -22,6 +23,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,9 +31,10 @@ from pg import fresh_database, require_postgres
 
 from bot.app import App
 from bot.sources import SourceError, open_source
-from handlers.events import MessageEvent, Reject
+from handlers.events import MessageEvent, Reject, stable_message_id
 from handlers.ingest import Ingestor, IngestReport
 from handlers.settings import Settings
+from storage.db import pg_text
 
 T0 = 1763640000
 GOOD_TEXTS = ["有没有优惠？", "我家宝宝8个月了😀", "好的", "坐标杭州，90后宝妈", "太贵了👍🏻"]
@@ -42,8 +45,9 @@ class Case:
     """One generated file and what each of its lines must become."""
 
     path: Path
-    # line → "message" (stored, or a reported conflict), "reject" (one reject at that line),
-    # "item" (exactly one of either: a cut CSV row may still be a row)
+    # line → "message" (stored), "conflict" (a message whose chat already holds its id with
+    # other content: one reported conflict), "reject" (one reject at that line), "item"
+    # (exactly one message or reject: a cut CSV row may still be a row)
     lines: dict[int, str] = field(default_factory=dict)
     fmt: str = "auto"
     # May the whole file be refused (one SourceError naming it)? E.g. a cut JSON document.
@@ -266,15 +270,50 @@ def huge_fields(corpus: Corpus) -> None:
 
 
 def id_collisions(corpus: Corpus) -> None:
-    """The same platform ids in two chats and on two platforms, with other content: each is
-    stored or a reported conflict; a true repeat is a duplicate."""
-    for chat, platform in (("碰撞群A", "wechat"), ("碰撞群B", "wechat"), ("碰撞群A", "wecom")):
-        lines = [header(chat, platform)]
+    """Ids shared across chats, platforms, encodings and our own hash ids.
+
+    Chats numbering their messages alike (groups and private chats, JSONL and JSON) are all
+    stored: a message is (chat, platform id). A true repeat is a duplicate. The same chat id
+    exported from another platform is the same chat (chats are keyed by id), so its other
+    content under the same ids is a conflict, reported. A platform id that spells one of our
+    stable hash ids ("h:…", made for messages without an id) is just an id: in another chat
+    it collides with nothing, and in the same chat with other content it is a conflict."""
+    chats = [(f"碰撞群{c}", "wechat", True) for c in "ABCDEFGH"]
+    chats += [("碰撞群A", "wecom", True), ("wxid_私聊甲", "wechat", False),
+              ("wxid_私聊乙", "wechat", False)]
+    for chat, platform, group in chats:
+        conflict = platform == "wecom"  # the wechat 碰撞群A file is generated first
+        head = header(chat, platform)
+        if not group:
+            head = json.dumps({"_type": "header", "meta": {"name": chat, "platform": platform,
+                                                           "type": "private", "groupId": chat}},
+                              ensure_ascii=False)
+        lines = [head]
         for i in range(1, 6):
             lines.append(message_line(i, f"{chat}{platform}第{i}条", platformMessageId=str(i)))
         lines.append(message_line(1, f"{chat}{platform}第1条", platformMessageId="1"))
-        corpus.add(f"ids-{chat}-{platform}.jsonl", "\n".join(lines).encode(),
-                   {n: "message" for n in range(2, 8)})
+        expect = {n: "conflict" if conflict else "message" for n in range(2, 7)}
+        expect[7] = "message"  # a repeat of line 2: a duplicate of it, never a second conflict
+        corpus.add(f"ids-{chat}-{platform}.jsonl", "\n".join(lines).encode(), expect)
+    # The same numbering in a JSON document of yet another chat: five more messages.
+    doc = ('{"chatlab": {}, "meta": {"name": "碰撞文档群", "type": "group", '
+           '"groupId": "碰撞文档群"},\n"messages": [\n' + ",\n".join(
+               message_line(i, f"文档第{i}条", platformMessageId=str(i)) for i in range(1, 6))
+           + "\n]}")
+    corpus.add("ids-doc.json", doc.encode(), {n: "message" for n in range(3, 8)})
+    # Ids spelling the stable hash of a message without an id: in its own chat (other
+    # content: a conflict), and in another chat (a message).
+    bare = json.loads(message_line(1, "没有 id 的消息"))
+    spelt = stable_message_id("碰撞哈希群@chatroom", bare["sender"],
+                              datetime.fromtimestamp(bare["timestamp"], UTC), bare["content"])
+    for chat, want in (("碰撞哈希群", "conflict"), ("碰撞哈希群二", "message")):
+        lines = [header("碰撞哈希群"), json.dumps(bare, ensure_ascii=False)]
+        if chat != "碰撞哈希群":
+            lines = [header(chat)]
+        lines.append(message_line(2, "冒充哈希的消息", platformMessageId=spelt))
+        expect = {n: "message" for n in range(2, len(lines))}
+        expect[len(lines)] = want
+        corpus.add(f"ids-hash-{chat}.jsonl", "\n".join(lines).encode(), expect)
 
 
 def build(root: Path) -> Corpus:
@@ -312,7 +351,7 @@ def check(app: App, corpus: Corpus) -> None:
         for n, want in case.lines.items():
             got = per_line.pop(n, [])
             assert len(got) == 1, (case.path.name, n, want, got)
-            if want == "message":
+            if want in ("message", "conflict"):
                 assert isinstance(got[0], MessageEvent), (case.path.name, n, got[0])
             elif want == "reject":
                 assert isinstance(got[0], Reject), (case.path.name, n, got[0])
@@ -320,24 +359,29 @@ def check(app: App, corpus: Corpus) -> None:
         assert per_line == {} or (set(per_line) == {0} and not case.lines), (
             case.path.name, per_line)
         for item in items:
-            if isinstance(item, MessageEvent):
-                events.setdefault(item.id, item)
+            if isinstance(item, MessageEvent) and case.lines.get(
+                    line_no(item.origin, case.path)) != "conflict":
+                events.setdefault((item.chat, item.id), item)
         before = len(report.rejects)
         ingestor.ingest(source, report)
         assert len(report.rejects) - before == sum(isinstance(i, Reject) for i in items)
     ingestor.finish(report)
 
-    # Every good message is stored once, or its line is a reported conflict.
-    stored = app.store.messages_by_id(events)
+    # Every good message is stored once, under its (chat, id); a conflict is exactly a line
+    # written as one.
+    stored = {(m.chat_id, m.id): m for ms in app.store.messages_for().values() for m in ms}
+    postgres = app.store.engine.dialect.name == "postgresql"
     conflicts = {c.origin for c in report.conflicts}
     assert all(c.reason.startswith("消息 id") for c in report.conflicts)
-    for mid, ev in events.items():
-        assert mid in stored, (ev.origin, mid)
-    assert report.new == len(stored) == app.store.counts()["messages"]
-    for case in corpus.cases:
-        for n, want in case.lines.items():
-            if want == "message" and f"{case.path}:{n}" in conflicts:
-                assert "ids-" in case.path.name, case.path.name  # only where ids collide
+    for key, ev in events.items():
+        assert key in stored, (ev.origin, key)
+        # The message of this chat, not another's under the same id (PostgreSQL text holds
+        # no NUL: it is stored as storage/db.py's pg_text makes it).
+        want = pg_text(ev.text) if postgres and ev.text is not None else ev.text
+        assert stored[key].text == want, (ev.origin, key)
+    assert report.new == len(stored) == len(events) == app.store.counts()["messages"]
+    assert conflicts == {f"{case.path}:{n}" for case in corpus.cases
+                         for n, want in case.lines.items() if want == "conflict"}
     # Importing it all again adds nothing and loses nothing.
     again = IngestReport()
     for case in corpus.cases:
@@ -376,3 +420,4 @@ def test_the_corpus_is_wide(corpus: Corpus) -> None:
     assert sum(n.startswith("enc-") for n in names) == 5 * len(BAD_BYTES)
     assert sum(n.startswith("deep-") for n in names) == 10
     assert sum(n.startswith("surrogates-") for n in names) == 2 * len(SURROGATE_ESCAPES)
+    assert sum(n.startswith("ids-") for n in names) == 14

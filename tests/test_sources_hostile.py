@@ -157,27 +157,57 @@ def test_unreadable_subfolder_is_reported_and_the_rest_imported(
 
 # ---- item 7: a different message under a stored id ---------------------------------------------
 def test_a_different_message_under_a_stored_id_is_a_reported_conflict(tmp_path: Path) -> None:
-    """Counted and named one line each, like an order conflict; never silently 重复."""
+    """Counted and named one line each, like an order conflict; never silently 重复. The id
+    is the chat's: a later export of the same chat that changed a message conflicts."""
     one = tmp_path / "one.jsonl"
     one.write_text("\n".join([HEADER, line(1, platformMessageId="7"),
                               line(2, platformMessageId="8")]) + "\n")
-    other = tmp_path / "other.jsonl"  # another export numbering its messages alike
-    other.write_text("\n".join([
-        HEADER.replace("g1@chatroom", "g2@chatroom"),
-        line(1, platformMessageId="7"),  # same message, other chat
+    later = tmp_path / "later.jsonl"  # the same chat exported again, one message edited
+    later.write_text("\n".join([
+        HEADER,
+        line(1, platformMessageId="7"),  # the same message: a duplicate
         line(5, "不一样的内容", platformMessageId="8"),
         line(6, platformMessageId="9"), line(6, platformMessageId="9"),  # a true repeat
         line(7, "后来的", platformMessageId="9")]) + "\n")  # same id again, in the file
-    app, report = ingest(tmp_path, one, other)
-    assert (report.new, report.duplicate) == (3, 1)
-    assert [c.origin for c in report.conflicts] == [f"{other}:2", f"{other}:3", f"{other}:6"]
+    app, report = ingest(tmp_path, one, later)
+    assert (report.new, report.duplicate) == (3, 2)
+    assert [c.origin for c in report.conflicts] == [f"{later}:3", f"{later}:6"]
     assert report.conflicts[0].reason == (
-        f"消息 id '7' 已导入过（来自 {one}:2）但内容不同：chat 'g1@chatroom' → 'g2@chatroom'；"
-        "已有消息不会被覆盖")
-    assert "内容 '第2条，有没有优惠？' → '不一样的内容'" in report.conflicts[1].reason
-    assert f"（来自 {other}:4）" in report.conflicts[2].reason
-    assert report.to_json()["conflicts"][0]["origin"] == f"{other}:2"
+        f"消息 id '8' 已导入过（来自 {one}:3）但内容不同："
+        "ts 2025-11-20T12:00:02+00:00 → 2025-11-20T12:00:05+00:00；"
+        "内容 '第2条，有没有优惠？' → '不一样的内容'；已有消息不会被覆盖")
+    assert f"（来自 {later}:4）" in report.conflicts[1].reason
+    assert report.to_json()["conflicts"][0]["origin"] == f"{later}:3"
     assert app.store.messages_by_id(["8"])["8"].text == "第2条，有没有优惠？"
+
+
+# ---- item 2: message ids are per chat -----------------------------------------------------------
+def numbered(path: Path, chat: str, sender: str) -> Path:
+    """A chat export numbering its five messages 1..5, as many exporters do."""
+    header = HEADER.replace("g1@chatroom", chat).replace("宝妈群", chat)
+    path.write_text("\n".join([header, *(json.dumps(
+        {"_type": "message", "sender": sender, "timestamp": 1763640000 + i, "type": 0,
+         "content": f"{chat} 第{i}条", "platformMessageId": str(i)}, ensure_ascii=False)
+        for i in range(1, 6))]) + "\n")
+    return path
+
+
+def test_two_chats_numbering_their_messages_alike_are_both_imported(tmp_path: Path) -> None:
+    """Identity is (chat, platform id): the second chat is five new messages, not 重复 5,
+    and a re-import of either is 重复 5."""
+    a = numbered(tmp_path / "a.jsonl", "g1@chatroom", "wxid_a")
+    b = numbered(tmp_path / "b.jsonl", "g2@chatroom", "wxid_b")
+    app, first = ingest(tmp_path, a)
+    assert (first.new, first.duplicate, first.conflicts) == (5, 0, [])
+    _, second = ingest(tmp_path, b)
+    assert (second.new, second.duplicate, second.conflicts) == (5, 0, [])
+    for path in (a, b):
+        _, again = ingest(tmp_path, path)
+        assert (again.new, again.duplicate, again.conflicts) == (0, 5, [])
+    texts = {(m.chat_id, m.id): m.text for ms in app.store.messages_for().values() for m in ms}
+    assert len(texts) == 10
+    assert texts["g1@chatroom", "3"] == "g1@chatroom 第3条"
+    assert texts["g2@chatroom", "3"] == "g2@chatroom 第3条"
 
 
 def test_the_cli_names_each_conflict(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -6,11 +6,13 @@ already stored, and duplicates across the file are the importer's business
 (`handlers/business.py`), because they need storage or the whole file.
 
 Two rules, as for chat exports:
-- what makes the whole file unusable — not UTF-8, empty, no header, a required column missing,
-  a `--map` naming a column the header does not have — is a `SourceError`, one line, raised
-  when the file is opened, before anything is imported;
+- what makes the whole file unusable — another encoding (a GBK export), empty, no header, a
+  required column missing, a `--map` naming a column the header does not have — is a
+  `SourceError`, one line, raised when the file is opened, before anything is imported;
 - a bad row is a `Reject` naming ``path:LINE`` (the physical line, quoted line breaks counted)
-  and the field at fault, and the rest of the file goes on.
+  and the field at fault, and the rest of the file goes on. A row holding bytes that are not
+  UTF-8 (one row pasted from a GBK tool into a UTF-8 file) is such a row: the file is read
+  with surrogateescape and the row rejected naming the field (bot/sources/encoding.py).
 
 Real exports name columns their own way (下单时间, 实付金额 …), so every file is read through a
 column map: `--map 下单时间=ts` says which column holds which field. Reasons name the field
@@ -38,12 +40,12 @@ from bot.sources.common import (
     BadItem,
     SourceError,
     check_head,
-    checked_lines,
     csv_rows,
     read_head,
     short,
 )
 from bot.sources.csv_records import csv_records
+from bot.sources.encoding import ESCAPED, ByteScan, escaped_reason, scanned_lines
 from handlers.events import Reject
 from handlers.rows import EventRow, LinkRow, OrderRow, normalize_phone
 from persona.commerce import CONTENT_ACTIONS, CONTENT_TYPES, ContentEventRecord
@@ -219,11 +221,18 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
     """Check the file and its header now; return the lazy row reader."""
     where = str(path)
     head = read_head(path)
-    check_head(path, head)
-    # A pre-pass over bytes: a GBK line deep in the file fails here, before any import, and it
-    # counts lines for the caller.
-    lines = sum(1 for _ in checked_lines(path))
-    header_line, header = _header(path)
+    check_head(path, head, utf8=False)
+    # A pre-pass over bytes: it counts lines for the caller and notes those that are not
+    # UTF-8; a file in another encoding as a whole fails here, before any import.
+    scan = ByteScan()
+    try:
+        lines = sum(1 for _ in scanned_lines(path, scan))
+    except OSError as exc:
+        raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
+    refusal = scan.refusal(path)
+    if refusal is not None:
+        raise SourceError(*refusal)
+    header_line, header = _header(path, scan)
     if header is None:
         raise SourceError(where, "文件为空（应有表头行，如 " + ",".join(fields) + "）")
     columns = _columns(header, fields, required, column_map or {}, f"{where}:{header_line}")
@@ -239,7 +248,7 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
 
     def rows() -> Iterator[T | Reject]:
         try:
-            with path.open(encoding="utf-8-sig", newline="") as fh:
+            with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
                 # A stray opening quote costs its own row (bot/sources/csv_records.py).
                 reader = csv_records(fh, lambda row: len(row) == width)
                 for line, row in reader:
@@ -249,6 +258,11 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
                     if isinstance(row, str):
                         yield Reject(origin, row)
                         continue
+                    if scan.bad_lines:
+                        bad = _undecodable(row, header, scan)
+                        if bad is not None:
+                            yield Reject(origin, bad)
+                            continue
                     if not any(c.strip() for c in row):
                         continue  # a row of empty cells: Excel leaves these at the end
                     extra = [c for c in row[width:] if c.strip()]
@@ -266,21 +280,34 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
                             yield build(cells, display, origin)
                     except BadItem as exc:
                         yield Reject(origin, exc.reason)
-        except UnicodeDecodeError as exc:  # the file changed since it was opened
-            raise SourceError(where, f"不是 UTF-8 编码（{exc.reason}）") from None
         except OSError as exc:
             raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
 
     return BusinessFile(path, kind, columns, lines, rows)
 
 
-def _header(path: Path) -> tuple[int, list[str] | None]:
-    """(line, header cells) of the first non-blank row."""
-    with path.open(encoding="utf-8-sig", newline="") as fh:
+def _undecodable(row: Sequence[str], header: Sequence[str], scan: ByteScan) -> str | None:
+    """The reject reason for a row holding bytes that are not UTF-8, naming the column."""
+    for i, cell in enumerate(row):
+        reason = escaped_reason(cell, scan.cut_at_end)
+        if reason is not None:
+            column = f"列「{header[i]}」" if i < len(header) else f"第 {i + 1} 列"
+            return f"{column}{reason}"
+    return None
+
+
+def _header(path: Path, scan: ByteScan) -> tuple[int, list[str] | None]:
+    """(line, header cells) of the first non-blank row; a header that is not UTF-8 fails
+    the file (its columns cannot be matched)."""
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
         for line, row in csv_rows(csv.reader(fh)):
             if isinstance(row, str):
                 raise SourceError(f"{path}:{line}", f"表头无法解析：{row}")
             if any(c.strip() for c in row):
+                bad = next((c for c in row if ESCAPED.search(c)), None)
+                if bad is not None:
+                    reason = escaped_reason(bad, scan.cut_at_end) or "不是 UTF-8 编码"
+                    raise SourceError(f"{path}:{line}", f"表头{reason}")
                 return line, [c.strip().removeprefix("\ufeff") for c in row]
     return 0, None
 

@@ -26,12 +26,10 @@ from handlers.rows import short as _short
 HEAD_SIZE = 64 * 1024
 # 2100-01-01T00:00:00Z: later timestamps are typos or milliseconds, never real chat history.
 MAX_EPOCH = 4_102_444_800
-_CHUNK = 1 << 20
 # Longest id (sender, message, member, chat) a source passes on. Real ones are under 100
 # characters; the database indexes them, and PostgreSQL refuses an index entry over 2,704
 # bytes (a whole batch with it), so a longer one is a reject of its line, not a crash.
 MAX_ID_CHARS = 512
-_BOM = codecs.BOM_UTF8
 
 
 class SourceError(Exception):
@@ -228,51 +226,6 @@ def encoding_error(path: Path, data: bytes, pos: int, first_line: int) -> Source
     end = data.find(b"\n", pos)
     sample = data[start: end if end >= 0 else len(data)]
     return SourceError(f"{path}:{line}", byte_reason(sample, cut_at_end=end < 0))
-
-
-def checked_lines(path: Path) -> Iterator[bytes]:
-    """The raw lines of `path` (split on b"\\n", BOM removed), checking UTF-8 as it goes.
-
-    This is the cheap pre-pass that counts items for the progress bar: it works on bytes in
-    1 MiB blocks, so a 200k-message file costs a fraction of a second, and a GBK line deep in
-    the file is reported at open time instead of half-way through an import.
-    """
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    lineno = 1  # line on which `pending` starts
-    pending = b""
-    first = True
-    try:
-        with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                if first:
-                    chunk = chunk.removeprefix(_BOM)
-                    first = False
-                block = pending + chunk
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    raise _block_error(path, block, lineno) from None
-                lines = block.split(b"\n")
-                pending = lines.pop()
-                lineno += len(lines)
-                yield from lines
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                raise _block_error(path, pending, lineno) from None
-    except OSError as exc:
-        raise SourceError(str(path), f"无法读取（{exc.strerror or exc}）") from None
-    if pending:
-        yield pending
-
-
-def _block_error(path: Path, block: bytes, lineno: int) -> SourceError:
-    try:
-        block.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return encoding_error(path, block, exc.start, lineno)
-    # The bad sequence is cut at the end of the file.
-    return encoding_error(path, block, len(block), lineno)
 
 
 def epoch(value: object, name: str) -> datetime:
