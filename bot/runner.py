@@ -245,6 +245,7 @@ class Bot:
             await self.transport.run(self.dispatcher.feed)
         finally:
             await self.jobs.shutdown()
+            await self.context.drain()
             # Flush: whatever the live path marked stale is rebuilt before we exit, and the
             # suggestion hook's watermark is written.
             try:

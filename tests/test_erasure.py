@@ -239,6 +239,28 @@ def test_after_delete_in_chat_the_bot_ignores_her_until_she_opts_back_in(
     assert rows(db, "SELECT count(*) FROM suppression") == [(0,)]
 
 
+def test_delete_in_chat_answers_first_and_recomputes_her_runs_in_the_background(
+        tmp_path: Path) -> None:
+    """/删除 must not hold every group for a segmentation per stored run: her rows go at
+    once and the reply says the runs are being recomputed; by the time the bot has stopped
+    they are, and no stored document keeps her words."""
+    from test_bot import CONFIG, rows, run_console
+
+    lines = [f"小李: {line}" for line in HER_LINES]
+    lines += [f"{name}: {text}" for _, name, texts in OTHERS[:3] for text in texts]
+    lines += ["私聊 王经理: /分群", "私聊 小李: /删除", "朵朵妈: 奶粉到了，谢谢"]
+    out, db = run_console(tmp_path, "\n".join(lines) + "\n", config=CONFIG)
+    reply = out[out.index("已删除关于你的全部数据"):].split("\n", 1)[0]
+    assert "1 份历史分群统计正在后台重新计算" in reply, reply
+    assert rows(db, "SELECT count(*) FROM member WHERE name = '小李'") == [(0,)]
+    # the group went on: the message after /删除 is stored
+    assert rows(db, "SELECT count(*) FROM message WHERE text = '奶粉到了，谢谢'") == [(1,)]
+    (doc,) = rows(db, "SELECT result FROM segment_run")
+    assert HER_WORD not in str(doc[0]) and HER_CITY not in str(doc[0])
+    everything = b"".join(Path(p).read_bytes() for p in glob.glob(f"{db}*"))
+    assert HER_WORD.encode() not in everything
+
+
 def test_at_a_terminal_forget_asks_and_only_yes_erases(tmp_path: Path) -> None:
     import os
     import pty

@@ -10,7 +10,7 @@ from bot.dispatcher import CommandContext, Reply, Router
 from bot.render import ATTRIBUTE_LABELS, local, segment_line
 from bot.roles import EVERYONE
 from bot.routers.context import BotContext
-from handlers.privacy import forget as forget_member
+from handlers.privacy import erase_now, finish_forget
 from storage.suppression import SuppressionStore
 
 
@@ -60,9 +60,22 @@ def make_router(bot: BotContext) -> Router:
         member = bot.member_of_sender(ctx.event.sender)
         if member is None:
             return Reply("目前没有保存你的任何数据，无需删除。")
-        done = forget_member(bot.app.store, bot.settings, bot.app.labels, member)
-        return Reply(f"已删除关于你的全部数据（消息 {done.messages} 条、订单 {done.orders} 笔，"
-                     "以及所有标签、画像和分群记录）。从现在起不会再记录你的发言，"
+        # Her rows go now, so her next message already finds her suppressed; the runs that
+        # counted her are recomputed in the background (one segmentation each: 10–35 s
+        # measured, docs/privacy.md) so no group waits for it.
+        erasure = erase_now(bot.app.store, member)
+        removed = erasure.removed
+        if erasure.runs:
+            bot.in_background("forget-recompute", lambda: finish_forget(
+                bot.app.store, bot.settings, bot.app.labels, erasure))
+            runs = (f"；含有你的 {len(erasure.runs)} 份历史分群统计正在后台重新计算，"
+                    "算完后其中也不再有你")
+        else:
+            bot.in_background("forget-wipe", bot.privacy.wipe_files)
+            runs = ""
+        return Reply(f"已删除关于你的全部数据（消息 {removed.get('message', 0)} 条、"
+                     f"订单 {removed.get('orders', 0)} 笔，以及所有标签和画像{runs}）。"
+                     "从现在起不会再记录你的发言，"
                      "导入的聊天记录也会跳过你；我们只留下一个无法还原成你账号的摘要，用来认出"
                      "并跳过你。如果以后想重新加入，请发送 /恢复。")
 
