@@ -3,6 +3,7 @@
     python scripts/bench_live.py [--rate 200] [--seconds 5] [--trigger-share 0.2]
                                  [--dup-share 0.01] [--drain-seconds 30] [--notify-cap N]
                                  [--profile] [--quick] [--keep DIR]
+                                 [--llm-delay SECONDS] [--llm-timeout SECONDS]
 
 Why this shape:
 * The path measured is exactly the one a Wechaty message takes: `Dispatcher.feed(event)` →
@@ -23,6 +24,12 @@ Why this shape:
   makes suggestions. A `--dup-share` of deliveries are re-deliveries of an earlier message
   (same platform id), as a reconnecting transport produces; the database must hold exactly the
   messages fed minus those duplicates, and the script checks it.
+
+* `--llm-delay S` turns the optional LLM polish on (`[llm]` in the temporary siyu.toml) against a
+  local OpenAI-compatible server in a child process that answers every request after S seconds
+  (a local model's pace; issue 18 used 2 s), so the measurement shows whether a polish holds
+  up the messages. The server runs in its own process, as a real one would, so its threads do
+  not compete with the bot for the interpreter.
 
 The machine is shared and noisy: read percentiles and ratios from one run, never compare
 absolute numbers across runs. `--profile` runs cProfile over the feeding phase (latencies are
@@ -351,7 +358,77 @@ def statement_lines(d: Sequence[Delivery]) -> list[str]:
     return lines
 
 
-def write_config(work: Path, notify_cap: int | None) -> Path:
+class SlowLLM:
+    """A local OpenAI-compatible endpoint in a child process: each answer after `delay`
+    seconds, the user's text prefixed; `requests` counts what it was asked."""
+
+    def __init__(self, delay: float) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")  # nothing of the bot's state in the child
+        self.count = ctx.Value("i", 0)
+        ports = ctx.Queue()
+        self.process = ctx.Process(target=_serve_llm, args=(delay, ports, self.count),
+                                   daemon=True)
+        self.process.start()
+        self.url = f"http://127.0.0.1:{ports.get(timeout=30)}"
+
+    @property
+    def requests(self) -> int:
+        return int(self.count.value)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.join(5)
+
+
+def _serve_llm(delay: float, ports: Any, count: Any) -> None:
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            with count.get_lock():
+                count.value += 1
+            req = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            time.sleep(delay)
+            content = "【润色】" + req["messages"][-1]["content"]
+            body = json.dumps({"choices": [{"message": {"role": "assistant",
+                                                        "content": content}}]}).encode()
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the bot gave up on this one (its timeout)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    ports.put(server.server_address[1])
+    server.serve_forever()
+
+
+class LlmLog(logging.Handler):
+    """The polish's own warnings (timeouts, a full backlog): counted, the first kept."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = record.getMessage()
+
+
+def write_config(work: Path, notify_cap: int | None, llm: str | None = None,
+                 llm_timeout: float = 3.0) -> Path:
     """A temporary siyu.toml: one manager, one operator; the clock jobs that are not part of
     the message path (segmentation, weekly report, reactivation pass) are off so a scheduled
     run cannot land inside the measurement. The tag refresh job stays at its default."""
@@ -359,6 +436,9 @@ def write_config(work: Path, notify_cap: int | None) -> Path:
              "segment_every_hours = 0", "reactivation_every_hours = 0", 'weekly_report = ""']
     if notify_cap is not None:
         lines += ["", "[suggest]", f"per_operator_per_hour = {notify_cap}"]
+    if llm is not None:
+        lines += ["", "[llm]", f'base_url = "{llm}"', 'model = "bench"',
+                  f"timeout = {llm_timeout}"]
     cfg = work / "siyu.toml"
     cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return cfg
@@ -384,6 +464,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="count the SQL statements SQLite runs per message (its trace callback;"
                          " slows every statement a little)")
     ap.add_argument("--keep", type=Path, help="keep the database and config here")
+    ap.add_argument("--llm-delay", type=float, default=None,
+                    help="turn the LLM polish on against a local endpoint answering after this "
+                         "many seconds")
+    ap.add_argument("--llm-timeout", type=float, default=3.0, help="[llm] timeout")
     args = ap.parse_args(argv)
     if args.quick:
         args.rate, args.seconds, args.pool = 50.0, 2.0, 1500
@@ -397,6 +481,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     errors = ErrorCounter()
     logging.getLogger().addHandler(errors)
+    llm_log = LlmLog()
+    logging.getLogger("siyu.llm").addHandler(llm_log)
+    llm = SlowLLM(args.llm_delay) if args.llm_delay is not None else None
 
     from bot.config import load_settings
     from bot.runner import Bot
@@ -407,7 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = work / "live.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    cfg = write_config(work, args.notify_cap)
+    cfg = write_config(work, args.notify_cap, llm.url if llm else None, args.llm_timeout)
     settings = load_settings(str(cfg), db=f"sqlite:///{db}")
 
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
@@ -430,7 +517,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"plan: {n} deliveries at {args.rate:g}/s over {args.seconds:g}s "
           f"(trigger share {args.trigger_share:g}, duplicate share {args.dup_share:g}, "
           f"drain limit {args.drain_seconds:g}s); [bot] managers={MANAGER}, "
-          f"operators={OPERATOR}; db {db.name}")
+          f"operators={OPERATOR}; db {db.name}"
+          + (f"; [llm] a local endpoint answering in {args.llm_delay:g}s (timeout "
+             f"{args.llm_timeout:g}s)" if llm else ""))
 
     # Time the tag refresh (job and shutdown flush) apart from the messages.
     refresh_times: list[float] = []
@@ -494,7 +583,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts = db_counts(db)
     cap = suggest_config(settings).per_operator_per_hour
     expected = fed - transport.duplicates_fed
-    to_operator = [s for s in transport.sent if s[0] == "private" and s[1] == OPERATOR]
+    to_operator = [s for s in transport.sent if s[0] == "private" and s[1] == OPERATOR
+                   and "润色版" not in s[2]]
+    follow_ups = [s for s in transport.sent if "润色版" in s[2]]
     match = counts["messages"] == expected
 
     print()
@@ -550,7 +641,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'suggestion rows notified (DB)':32} {counts['notified']:10d}")
     print(f"{'suggestions sent to operator':32} {len(to_operator):10d}   "
           f"(hourly cap per operator: {cap}; the rest wait in the queue)")
-    print(f"{'other sends':32} {len(transport.sent) - len(to_operator):10d}")
+    if llm is not None:
+        print(f"{'LLM polish requests (endpoint)':32} {llm.requests:10d}")
+        print(f"{'polished follow-ups sent':32} {len(follow_ups):10d}")
+        print(f"{'polish warnings (logged)':32} {llm_log.count:10d}"
+              + (f"   first: {llm_log.first}" if llm_log.first else ""))
+        llm.stop()
+    print(f"{'other sends':32} {len(transport.sent) - len(to_operator) - len(follow_ups):10d}")
     print(f"{'handler errors (logged)':32} {errors.count:10d}"
           + (f"   first: {errors.first}" if errors.first else ""))
     if len(to_operator) > cap:
