@@ -63,6 +63,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from bench_llm_endpoint import SlowLLM  # noqa: E402
 from sample_community import (  # noqa: E402
     BULK_GROUP_NAME,
     _operators,  # the brand accounts: their announcements are not member chat
@@ -358,61 +359,6 @@ def statement_lines(d: Sequence[Delivery]) -> list[str]:
     return lines
 
 
-class SlowLLM:
-    """A local OpenAI-compatible endpoint in a child process: each answer after `delay`
-    seconds, the user's text prefixed; `requests` counts what it was asked."""
-
-    def __init__(self, delay: float) -> None:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("spawn")  # nothing of the bot's state in the child
-        self.count = ctx.Value("i", 0)
-        ports = ctx.Queue()
-        self.process = ctx.Process(target=_serve_llm, args=(delay, ports, self.count),
-                                   daemon=True)
-        self.process.start()
-        self.url = f"http://127.0.0.1:{ports.get(timeout=30)}"
-
-    @property
-    def requests(self) -> int:
-        return int(self.count.value)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.join(5)
-
-
-def _serve_llm(delay: float, ports: Any, count: Any) -> None:
-    import json
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_POST(self) -> None:
-            with count.get_lock():
-                count.value += 1
-            req = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            time.sleep(delay)
-            content = "【润色】" + req["messages"][-1]["content"]
-            body = json.dumps({"choices": [{"message": {"role": "assistant",
-                                                        "content": content}}]}).encode()
-            try:
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the bot gave up on this one (its timeout)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    ports.put(server.server_address[1])
-    server.serve_forever()
-
-
 class LlmLog(logging.Handler):
     """The polish's own warnings (timeouts, a full backlog): counted, the first kept."""
 
@@ -425,6 +371,15 @@ class LlmLog(logging.Handler):
         self.count += 1
         if self.first is None:
             self.first = record.getMessage()
+
+
+def report_llm(llm: SlowLLM, follow_ups: int, log: LlmLog) -> None:
+    """The polish's counts (--llm-delay), then the endpoint stopped."""
+    print(f"{'LLM polish requests (endpoint)':32} {llm.requests:10d}")
+    print(f"{'polished follow-ups sent':32} {follow_ups:10d}")
+    print(f"{'polish warnings (logged)':32} {log.count:10d}"
+          + (f"   first: {log.first}" if log.first else ""))
+    llm.stop()
 
 
 def write_config(work: Path, notify_cap: int | None, llm: str | None = None,
@@ -642,11 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'suggestions sent to operator':32} {len(to_operator):10d}   "
           f"(hourly cap per operator: {cap}; the rest wait in the queue)")
     if llm is not None:
-        print(f"{'LLM polish requests (endpoint)':32} {llm.requests:10d}")
-        print(f"{'polished follow-ups sent':32} {len(follow_ups):10d}")
-        print(f"{'polish warnings (logged)':32} {llm_log.count:10d}"
-              + (f"   first: {llm_log.first}" if llm_log.first else ""))
-        llm.stop()
+        report_llm(llm, len(follow_ups), llm_log)
     print(f"{'other sends':32} {len(transport.sent) - len(to_operator) - len(follow_ups):10d}")
     print(f"{'handler errors (logged)':32} {errors.count:10d}"
           + (f"   first: {errors.first}" if errors.first else ""))
