@@ -44,7 +44,9 @@ class LivePolish:
         self.polisher = polisher
         self.send = send
         self.backlog = backlog
-        self._slots = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+        # Made on the running loop at the first polish (a semaphore belongs to one loop).
+        self._slots: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.skipped = 0  # scripts left plain: the backlog was full, or they waited too long
 
@@ -70,16 +72,19 @@ class LivePolish:
                 log.warning("LLM polish backlog full (%d); #%s stays plain", self.backlog,
                             view.row.id)
                 continue
-            task = asyncio.get_running_loop().create_task(self._polish(view, to))
+            if self._slots is None:
+                self._slots = asyncio.Semaphore(self.concurrency)
+            task = asyncio.get_running_loop().create_task(self._polish(view, to, self._slots))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return list(out)
 
-    async def _polish(self, view: SuggestionView, to: list[str]) -> None:
+    async def _polish(self, view: SuggestionView, to: list[str],
+                      slots: asyncio.Semaphore) -> None:
         loop = asyncio.get_running_loop()
         queued = loop.time()
         try:
-            async with self._slots:
+            async with slots:
                 if loop.time() - queued > self.polisher.config.timeout:
                     self.skipped += 1
                     log.info("LLM polish of #%s waited too long for its turn; plain script "
@@ -109,4 +114,5 @@ class LivePolish:
                 task.cancel()
             if late:
                 await asyncio.gather(*late, return_exceptions=True)
+        self._slots = None
         await self.polisher.aclose()

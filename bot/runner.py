@@ -249,10 +249,10 @@ class Bot:
         try:
             await self.transport.run(self.dispatcher.feed)
         finally:
+            await self.jobs.shutdown()
             if self.polish is not None:
                 # The last scripts' polish may still be on its way: up to one request's time.
                 await self.polish.close(self.polish.polisher.config.timeout)
-            await self.jobs.shutdown()
             # Flush: whatever the live path marked stale is rebuilt before we exit, and the
             # suggestion hook's watermark is written.
             try:
