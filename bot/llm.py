@@ -121,14 +121,63 @@ def _unmask(text: str, restore: Mapping[str, str]) -> str:
 
 
 class Polisher:
-    """Rewrites one script through the configured endpoint; falls back to the template."""
+    """Rewrites one script through the configured endpoint; falls back to the template.
 
-    def __init__(self, config: LlmConfig, client: httpx.Client | None = None) -> None:
+    Two ways in over one request and one answer check: `polish` blocks (the CLI, which waits
+    for its answer anyway) and `apolish` awaits (the live bot, where a blocking call held every
+    group's messages for as long as the endpoint took: bot/polish.py). Each keeps one client
+    for the polisher's life, so a burst of scripts reuses the connection instead of opening
+    one per script.
+    """
+
+    def __init__(self, config: LlmConfig, client: httpx.Client | None = None,
+                 aclient: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self._client = client
+        self._aclient = aclient
 
     def polish(self, text: str, *, name: str | None = None,
                secrets: Iterable[str] = ()) -> Polished:
+        request = self._request(text, name, secrets)
+        if isinstance(request, Polished):
+            return request
+        if self._client is None:
+            self._client = httpx.Client()
+        try:
+            resp = self._client.post(request.url, json=request.body, headers=request.headers,
+                                     timeout=httpx.Timeout(self.config.timeout))
+        except httpx.HTTPError as exc:
+            return _failed(text, exc, self.config.timeout)
+        return _checked(resp, text, request)
+
+    async def apolish(self, text: str, *, name: str | None = None,
+                      secrets: Iterable[str] = ()) -> Polished:
+        """`polish` without blocking the event loop; the client belongs to the running loop."""
+        request = self._request(text, name, secrets)
+        if isinstance(request, Polished):
+            return request
+        if self._aclient is None:
+            self._aclient = httpx.AsyncClient()
+        try:
+            resp = await self._aclient.post(request.url, json=request.body,
+                                            headers=request.headers,
+                                            timeout=httpx.Timeout(self.config.timeout))
+        except httpx.HTTPError as exc:
+            return _failed(text, exc, self.config.timeout)
+        return _checked(resp, text, request)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        if self._aclient is not None:
+            await self._aclient.aclose()
+            self._aclient = None
+
+    def _request(self, text: str, name: str | None, secrets: Iterable[str]
+                 ) -> _Request | Polished:
         cfg = self.config
         if not cfg.active:
             log.info("LLM polish skipped: no endpoint configured")
@@ -144,28 +193,35 @@ class Polisher:
         base = (cfg.base_url or "").rstrip("/")
         # OpenAI-style base URLs end in /v1; a bare host gets it added.
         url = base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
-        try:
-            client = self._client or httpx.Client()
-            try:
-                resp = client.post(url, json=body, headers=headers,
-                                   timeout=httpx.Timeout(cfg.timeout))
-            finally:
-                if self._client is None:
-                    client.close()
-        except httpx.TimeoutException:
-            log.warning("LLM polish timed out after %.1fs; template kept", cfg.timeout)
-            return Polished(text, False, "timeout")
-        except httpx.HTTPError as exc:
-            log.warning("LLM polish failed (%s); template kept", type(exc).__name__)
-            return Polished(text, False, "http_error")
-        if resp.status_code != 200:
-            log.warning("LLM polish got HTTP %s; template kept", resp.status_code)
-            return Polished(text, False, "http_error")
-        answer = _answer_text(resp)
-        if answer is None or not _keeps_placeholders(answer, masked, len(text)):
-            log.warning("LLM polish answer malformed; template kept")
-            return Polished(text, False, "malformed")
-        return Polished(_unmask(answer, restore), True)
+        return _Request(url, body, headers, masked, restore)
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    url: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    masked: str
+    restore: dict[str, str]
+
+
+def _failed(text: str, exc: httpx.HTTPError, timeout: float) -> Polished:
+    if isinstance(exc, httpx.TimeoutException):
+        log.warning("LLM polish timed out after %.1fs; template kept", timeout)
+        return Polished(text, False, "timeout")
+    log.warning("LLM polish failed (%s); template kept", type(exc).__name__)
+    return Polished(text, False, "http_error")
+
+
+def _checked(resp: httpx.Response, text: str, request: _Request) -> Polished:
+    if resp.status_code != 200:
+        log.warning("LLM polish got HTTP %s; template kept", resp.status_code)
+        return Polished(text, False, "http_error")
+    answer = _answer_text(resp)
+    if answer is None or not _keeps_placeholders(answer, request.masked, len(text)):
+        log.warning("LLM polish answer malformed; template kept")
+        return Polished(text, False, "malformed")
+    return Polished(_unmask(answer, request.restore), True)
 
 
 def _answer_text(resp: httpx.Response) -> str | None:

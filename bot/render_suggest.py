@@ -47,6 +47,15 @@ def suggestion_text(view: SuggestionView, tz: ZoneInfo) -> str:
     return "\n".join(lines)
 
 
+def polished_text(view: SuggestionView) -> str:
+    """The follow-up of a suggestion already sent plain (bot/polish.py): its handle, so the
+    operator knows which script it replaces, and the polished script."""
+    r = view.row
+    return "\n".join([f"#{r.id} {scenario_label(r.scenario)} · 润色版（替换上一条的话术）",
+                      f"  话术：{r.text}",
+                      f"  发送后回复「已发 {r.id}」，不合适回复「忽略 {r.id}」"])
+
+
 def suggestions_text(persona: Persona, views: Sequence[SuggestionView], tz: ZoneInfo,
                      as_of: datetime, opted_out: bool = False) -> str:
     lines = [f"{persona.name}（{persona.member_id}）  截至 {local(as_of, tz)}",

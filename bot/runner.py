@@ -20,6 +20,7 @@ from typing import IO, Any
 from bot.app import App
 from bot.dispatcher import Audit, Dispatcher
 from bot.llm import make_polisher
+from bot.polish import LivePolish
 from bot.roles import MEMBER, Roles
 from bot.routers import guide, manager, member, operator, staff
 from bot.routers.context import BotContext
@@ -113,9 +114,13 @@ class Bot:
         self.live = Live(self.app.store, self.app.analyzer, settings, self.app.labels,
                          Recipients(self.roles.operators | self.roles.managers,
                                     tuple(self.roles.operator_ids())),
-                         consent_notice=self.config.consent_notice, polisher=polisher)
+                         consent_notice=self.config.consent_notice)
+        # Its scripts are polished after they are sent, off the message path (bot/polish.py).
+        self.polish = (None if polisher is None
+                       else LivePolish(self.live, polisher, transport.send_private))
         self.audit = AuditStore(self.app.store.engine)
-        self.dispatcher = Dispatcher(transport, self.roles, self.live, self.config.prefix,
+        self.dispatcher = Dispatcher(transport, self.roles, self.polish or self.live,
+                                     self.config.prefix,
                                      self.config.manager_groups, audit=self._audit,
                                      tz=settings.tz)
         self.context = BotContext(self.app, settings, self.roles, polisher=polisher)
@@ -188,7 +193,7 @@ class Bot:
     async def reactivation(self) -> None:
         """Run the suggestion triggers on the clock: declining members surface without a
         message of their own."""
-        await self.dispatcher.send(self.live.due(datetime.now(UTC)))
+        await self.dispatcher.send((self.polish or self.live).due(datetime.now(UTC)))
 
     async def weekly_report(self) -> None:
         """The managers' report: text and chart to each manager, text to the webhook."""
@@ -246,6 +251,9 @@ class Bot:
         finally:
             await self.jobs.shutdown()
             await self.context.drain()
+            if self.polish is not None:
+                # The last scripts' polish may still be on its way: up to one request's time.
+                await self.polish.close(self.polish.polisher.config.timeout)
             # Flush: whatever the live path marked stale is rebuilt before we exit, and the
             # suggestion hook's watermark is written.
             try:

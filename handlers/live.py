@@ -92,13 +92,12 @@ class Live:
 
     def __init__(self, store: Store, analyzer: Analyzer, settings: Settings,
                  labels: Mapping[str, str], recipients: Recipients, *,
-                 consent_notice: str = "", polisher: Polisher | None = None) -> None:
+                 consent_notice: str = "") -> None:
         self.store = store
         self.settings = settings
         self.labels = labels
         self.recipients = recipients
         self.consent_notice = consent_notice
-        self.polisher = polisher
         self.ingestor = Ingestor(store, analyzer, settings, labels)
         self.notices = NoticeStore(store.engine)
         self._triggers: LiveTriggers | None = None
@@ -110,8 +109,7 @@ class Live:
         is active members' histories, checked against the database before each use
         (handlers/live_personas.py)."""
         if self._triggers is None:
-            self._triggers = LiveTriggers(self.store, self.settings, self.labels,
-                                          polisher=self.polisher)
+            self._triggers = LiveTriggers(self.store, self.settings, self.labels)
         return self._triggers
 
     def on_message(self, event: MessageEvent) -> list[Outgoing]:

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.bulk import paused_gc
-from handlers.settings import ConfigError, Settings, section
+from handlers.settings import SEGMENT_STORE_KEYS, ConfigError, Settings, section
 from handlers.staff import staff_of
 from persona.aggregate import build_persona
 from persona.kept import (
@@ -58,7 +58,8 @@ def segment_params(settings: Settings) -> SegmentParams:
     base: dict[str, Any] = {"new_days": settings.new_days,
                             "declining_days": settings.declining_days,
                             "goal": settings.goal, "timezone": settings.timezone}
-    overrides = section(settings, "segment")
+    overrides = {k: v for k, v in section(settings, "segment").items()
+                 if k not in SEGMENT_STORE_KEYS}
     known = set(SegmentParams.__dataclass_fields__)
     unknown = sorted(set(overrides) - known)
     if unknown:

@@ -25,7 +25,7 @@ import numpy as np
 
 from handlers.bulk import paused_gc
 from handlers.personas import persona_settings, segment_params, tag_from_row, to_record
-from handlers.settings import Settings
+from handlers.settings import Settings, keep_runs
 from handlers.staff import Staff, staff_of
 from persona.aggregate import build_persona
 from persona.member_columns import MemberColumns, columns_from_inputs, merge_tags
@@ -228,6 +228,7 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
                   as_of: datetime) -> SegmentOutcome:
     """Run segmentation as of `as_of` against the previous run, and store it."""
     params = segment_params(settings)
+    keep = keep_runs(settings)  # a wrong value is said before the run, not after it
     runs = SegmentStore(store.engine)
     previous = runs.latest_run(until=as_of)
     with paused_gc():
@@ -242,6 +243,8 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
         del table, prev_result
         # to_json and the stored rows are a million small dicts more: still no collections
         run_id = store_result(runs, as_of, params, pks, result)
+    # Older runs go (`[segment] keep_runs`); never this one, nor the one it was compared with.
+    runs.prune(keep, {run_id, *([previous.id] if previous else [])})
     return SegmentOutcome(run_id, result, previous)
 
 

@@ -117,3 +117,22 @@ class Settings:
 def section(settings: Settings, name: str) -> dict[str, Any]:
     """A feature's own table from siyu.toml (empty when absent)."""
     return dict(settings.sections.get(name, {}))
+
+
+# `[segment]` keys about storing runs rather than computing one (not run parameters).
+SEGMENT_STORE_KEYS = frozenset({"keep_runs"})
+DEFAULT_KEEP_RUNS = 4
+
+
+def keep_runs(settings: Settings) -> int:
+    """`[segment] keep_runs`: how many stored segmentation runs stay (the newest by as-of).
+
+    Each run stores a row per member, so at a million members a bot segmenting every few hours
+    grew its database by gigabytes a day. A report compares the latest run with the one before
+    it, so fewer than two is refused; the default leaves room for a look a few runs back.
+    """
+    value = section(settings, "segment").get("keep_runs", DEFAULT_KEEP_RUNS)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise ConfigError(f"{settings.source}: [segment] keep_runs 应为不小于 2 的整数"
+                          f"（保留最近几次分群结果）：{value!r}")
+    return value

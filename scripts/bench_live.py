@@ -3,6 +3,7 @@
     python scripts/bench_live.py [--rate 200] [--seconds 5] [--trigger-share 0.2]
                                  [--dup-share 0.01] [--drain-seconds 30] [--notify-cap N]
                                  [--profile] [--quick] [--keep DIR]
+                                 [--llm-delay SECONDS] [--llm-timeout SECONDS]
 
 Why this shape:
 * The path measured is exactly the one a Wechaty message takes: `Dispatcher.feed(event)` →
@@ -23,6 +24,12 @@ Why this shape:
   makes suggestions. A `--dup-share` of deliveries are re-deliveries of an earlier message
   (same platform id), as a reconnecting transport produces; the database must hold exactly the
   messages fed minus those duplicates, and the script checks it.
+
+* `--llm-delay S` turns the optional LLM polish on (`[llm]` in the temporary siyu.toml) against a
+  local OpenAI-compatible server in a child process that answers every request after S seconds
+  (a local model's pace; issue 18 used 2 s), so the measurement shows whether a polish holds
+  up the messages. The server runs in its own process, as a real one would, so its threads do
+  not compete with the bot for the interpreter.
 
 The machine is shared and noisy: read percentiles and ratios from one run, never compare
 absolute numbers across runs. `--profile` runs cProfile over the feeding phase (latencies are
@@ -56,6 +63,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from bench_llm_endpoint import SlowLLM  # noqa: E402
 from sample_community import (  # noqa: E402
     BULK_GROUP_NAME,
     _operators,  # the brand accounts: their announcements are not member chat
@@ -351,7 +359,31 @@ def statement_lines(d: Sequence[Delivery]) -> list[str]:
     return lines
 
 
-def write_config(work: Path, notify_cap: int | None) -> Path:
+class LlmLog(logging.Handler):
+    """The polish's own warnings (timeouts, a full backlog): counted, the first kept."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+        self.first: str | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = record.getMessage()
+
+
+def report_llm(llm: SlowLLM, follow_ups: int, log: LlmLog) -> None:
+    """The polish's counts (--llm-delay), then the endpoint stopped."""
+    print(f"{'LLM polish requests (endpoint)':32} {llm.requests:10d}")
+    print(f"{'polished follow-ups sent':32} {follow_ups:10d}")
+    print(f"{'polish warnings (logged)':32} {log.count:10d}"
+          + (f"   first: {log.first}" if log.first else ""))
+    llm.stop()
+
+
+def write_config(work: Path, notify_cap: int | None, llm: str | None = None,
+                 llm_timeout: float = 3.0) -> Path:
     """A temporary siyu.toml: one manager, one operator; the clock jobs that are not part of
     the message path (segmentation, weekly report, reactivation pass) are off so a scheduled
     run cannot land inside the measurement. The tag refresh job stays at its default."""
@@ -359,6 +391,9 @@ def write_config(work: Path, notify_cap: int | None) -> Path:
              "segment_every_hours = 0", "reactivation_every_hours = 0", 'weekly_report = ""']
     if notify_cap is not None:
         lines += ["", "[suggest]", f"per_operator_per_hour = {notify_cap}"]
+    if llm is not None:
+        lines += ["", "[llm]", f'base_url = "{llm}"', 'model = "bench"',
+                  f"timeout = {llm_timeout}"]
     cfg = work / "siyu.toml"
     cfg.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return cfg
@@ -384,6 +419,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="count the SQL statements SQLite runs per message (its trace callback;"
                          " slows every statement a little)")
     ap.add_argument("--keep", type=Path, help="keep the database and config here")
+    ap.add_argument("--llm-delay", type=float, default=None,
+                    help="turn the LLM polish on against a local endpoint answering after this "
+                         "many seconds")
+    ap.add_argument("--llm-timeout", type=float, default=3.0, help="[llm] timeout")
     args = ap.parse_args(argv)
     if args.quick:
         args.rate, args.seconds, args.pool = 50.0, 2.0, 1500
@@ -397,6 +436,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     errors = ErrorCounter()
     logging.getLogger().addHandler(errors)
+    llm_log = LlmLog()
+    logging.getLogger("siyu.llm").addHandler(llm_log)
+    llm = SlowLLM(args.llm_delay) if args.llm_delay is not None else None
 
     from bot.config import load_settings
     from bot.runner import Bot
@@ -407,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = work / "live.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    cfg = write_config(work, args.notify_cap)
+    cfg = write_config(work, args.notify_cap, llm.url if llm else None, args.llm_timeout)
     settings = load_settings(str(cfg), db=f"sqlite:///{db}")
 
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python "
@@ -430,7 +472,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"plan: {n} deliveries at {args.rate:g}/s over {args.seconds:g}s "
           f"(trigger share {args.trigger_share:g}, duplicate share {args.dup_share:g}, "
           f"drain limit {args.drain_seconds:g}s); [bot] managers={MANAGER}, "
-          f"operators={OPERATOR}; db {db.name}")
+          f"operators={OPERATOR}; db {db.name}"
+          + (f"; [llm] a local endpoint answering in {args.llm_delay:g}s (timeout "
+             f"{args.llm_timeout:g}s)" if llm else ""))
 
     # Time the tag refresh (job and shutdown flush) apart from the messages.
     refresh_times: list[float] = []
@@ -494,7 +538,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     counts = db_counts(db)
     cap = suggest_config(settings).per_operator_per_hour
     expected = fed - transport.duplicates_fed
-    to_operator = [s for s in transport.sent if s[0] == "private" and s[1] == OPERATOR]
+    to_operator = [s for s in transport.sent if s[0] == "private" and s[1] == OPERATOR
+                   and "润色版" not in s[2]]
+    follow_ups = [s for s in transport.sent if "润色版" in s[2]]
     match = counts["messages"] == expected
 
     print()
@@ -550,7 +596,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'suggestion rows notified (DB)':32} {counts['notified']:10d}")
     print(f"{'suggestions sent to operator':32} {len(to_operator):10d}   "
           f"(hourly cap per operator: {cap}; the rest wait in the queue)")
-    print(f"{'other sends':32} {len(transport.sent) - len(to_operator):10d}")
+    if llm is not None:
+        report_llm(llm, len(follow_ups), llm_log)
+    print(f"{'other sends':32} {len(transport.sent) - len(to_operator) - len(follow_ups):10d}")
     print(f"{'handler errors (logged)':32} {errors.count:10d}"
           + (f"   first: {errors.first}" if errors.first else ""))
     if len(to_operator) > cap:

@@ -145,3 +145,31 @@ def test_bench_ingest_tiny_run_prints_every_row_and_agrees_between_tokenizers() 
         assert re.search(rf"^  {re.escape(floor)} +[\d.]+ s$", out, re.M), out
     assert "jieba vs rjieba: identical" in out, out
     assert re.search(r"ingest rjieba: new=\d+ duplicate=0 ", out), out
+
+
+def test_bench_live_with_a_slow_llm_endpoint_polishes_after_sending() -> None:
+    """--llm-delay: the endpoint (a child process) is asked, follow-ups come back, and every
+    message is still stored once with no handler error."""
+    proc = run_script("bench_live.py", "--quick", "--llm-delay", "0.2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "[llm] a local endpoint answering in 0.2s" in out
+    asked = int(line(out, r"LLM polish requests \(endpoint\)\s+(\d+)")[1])
+    follow = int(line(out, r"polished follow-ups sent\s+(\d+)")[1])
+    sent = int(line(out, r"suggestions sent to operator\s+(\d+).*")[1])
+    assert 0 < follow <= asked <= sent
+    assert line(out, r"messages stored \(DB\)\s+\d+\s+\((\w+)\)")[1] == "matches"
+    line(out, r"handler errors \(logged\)\s+0")
+
+
+def test_bench_segment_keep_holds_the_rows_of_keep_runs(tmp_path: Path) -> None:
+    built = run_script("bench_segment.py", "--source", "db", "--build-db", "300",
+                       "--db-dir", str(tmp_path))
+    assert built.returncode == 0, built.stdout + built.stderr
+    proc = run_script("bench_segment_keep.py", "--members", "300", "--runs", "3", "--keep",
+                      "2", "--db-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = re.findall(r"^\s+(\d) +(keep|all) +(\d+) ", proc.stdout, re.M)
+    assert [(int(r), c, int(n)) for r, c, n in rows] == [
+        (1, "keep", 300), (1, "all", 300), (2, "keep", 600), (2, "all", 600),
+        (3, "keep", 600), (3, "all", 900)]

@@ -31,6 +31,7 @@ class FakeLLM(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.mode = "ok"
+        self.delay = 1.5  # seconds the "slow" mode takes, then answers as "ok" does
         self.requests: list[dict[str, Any]] = []
 
     @property
@@ -51,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
                                      "body": req, "raw": body.decode("utf-8")})
         mode = self.server.mode
         if mode == "slow":
-            time.sleep(1.5)
+            time.sleep(self.server.delay)
         if mode == "500":
             self._send(500, b'{"error": "boom"}')
             return

@@ -1,0 +1,205 @@
+"""Segmentation on PostgreSQL against SQLite: the same stored community, the product's run.
+
+    python scripts/bench_segment_pg.py --members 10000 --pg URL [--rounds 2]
+                                       [--db-dir /tmp/siyu-bench] [--seed 7]
+
+Why this shape:
+* The community is the one `scripts/bench_segment.py --source db` builds into a SQLite file
+  (`--build-db N`, kept in `--db-dir`); it is copied table by table into a fresh PostgreSQL
+  database on the server `--pg` names (created here, dropped at the end; the schema is the
+  product's own, made by `open_database`'s migrations), so both backends hold the same rows.
+* Each measured run is `handlers/segments.py: run_and_store` as the bot and `siyu segment`
+  call it (read, segment, store, prune), in a child process of its own so its peak RSS is its
+  own; the SQLite and PostgreSQL runs alternate, so a neighbour's load falls on both alike.
+  Stage times come from wrapping `gather_columns` (the read) and `store_result` (the store).
+* On PostgreSQL the columnar reader is not used (`storage/segment_rows.py: SqlRows.supported`
+  is SQLite only): the run takes the per-member path, every member's persona built from their
+  messages. That is what this measures; the ratio is what item 3 of issue 18 is about.
+
+The machine is shared and noisy: compare the ratios of one run of this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+RESULT_PREFIX = "RESULT "
+_COPY_ROWS = 20_000
+# What the tag rebuild keeps for the columnar reader: SQLite only (never written nor read on
+# PostgreSQL, where their microsecond columns are 32-bit integers and refuse the values).
+_SQLITE_ONLY = frozenset({"member_keywords", "member_activity", "member_tags"})
+
+
+def copy_to_postgres(sqlite_path: Path, url: str) -> dict[str, int]:
+    """Every table's rows from the SQLite file into the (empty, migrated) database at `url`,
+    parents first; each serial id's sequence moved past the copied ids."""
+    from sqlalchemy import func, insert, select, text
+    from sqlmodel import SQLModel
+
+    from storage.db import open_database, register_tables
+
+    register_tables()
+    metadata = SQLModel.metadata
+
+    src = open_database(f"sqlite:///{sqlite_path}")
+    dst = open_database(url)
+    counts: dict[str, int] = {}
+    try:
+        with src.connect() as read, dst.begin() as write:
+            for table in metadata.sorted_tables:
+                # the database's own rows (schema version, keys) are kept
+                if table.name in _SQLITE_ONLY or write.scalar(
+                        select(func.count()).select_from(table)):
+                    continue
+                n = 0
+                result = read.execution_options(yield_per=_COPY_ROWS).execute(select(table))
+                for part in result.partitions(_COPY_ROWS):
+                    write.execute(insert(table), [dict(r._mapping) for r in part])
+                    n += len(part)
+                counts[table.name] = n
+                serial = write.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"),
+                                      {"t": f'"{table.name}"'}) if "id" in table.c else None
+                if serial is not None and n:
+                    top = write.scalar(select(func.max(table.c.id)))
+                    write.execute(text("SELECT setval(:seq, :top)"), {"seq": serial, "top": top})
+    finally:
+        src.dispose()
+        dst.dispose()
+    return counts
+
+
+def child(url: str, as_of: str) -> dict[str, Any]:
+    """One `run_and_store`, stage by stage; times and peak RSS."""
+    from datetime import datetime
+
+    import handlers.segments as segments
+    from bot.app import App
+    from handlers.settings import Settings
+
+    out: dict[str, Any] = {}
+    real_gather, real_store = segments.gather_columns, segments.store_result
+
+    def gather(*args: Any, **kwargs: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return real_gather(*args, **kwargs)
+        finally:
+            out["read_s"] = time.perf_counter() - t
+
+    def store(*args: Any, **kwargs: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            return real_store(*args, **kwargs)
+        finally:
+            out["store_s"] = time.perf_counter() - t
+
+    segments.gather_columns, segments.store_result = gather, store  # type: ignore[assignment]
+    settings = Settings(db=url)
+    app = App(settings)
+    _ = app.store, app.labels
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    outcome = segments.run_and_store(app.store, settings, app.labels,
+                                     datetime.fromisoformat(as_of))
+    out["total_s"] = time.perf_counter() - t0
+    out["cpu_s"] = time.process_time() - c0
+    out["members"] = len(outcome.result.member_ids)
+    out["counts"] = outcome.result.counts()
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    app.store.engine.dispose()
+    return out
+
+
+def run_child(url: str, as_of: str, timeout: float) -> dict[str, Any]:
+    proc = subprocess.run([sys.executable, __file__, "--child", url, "--as-of", as_of],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    for line in proc.stdout.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            return json.loads(line[len(RESULT_PREFIX):])
+    return {"error": (proc.stderr.strip().splitlines() or ["no result"])[-1]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--members", type=int, default=10_000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--db-dir", type=Path, default=Path("/tmp/siyu-bench"))
+    ap.add_argument("--pg", help="a PostgreSQL URL whose role may create databases")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--as-of", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        print(RESULT_PREFIX + json.dumps(child(args.child, args.as_of), ensure_ascii=False))
+        return 0
+    if not args.pg:
+        ap.error("--pg URL is required")
+
+    from sample_community import SAMPLE_NOW
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    path = args.db_dir / f"segment-{args.members}-{args.seed}.db"
+    if not path.exists():
+        ap.error(f"{path} is missing: build it with scripts/bench_segment.py --source db "
+                 f"--build-db {args.members} --db-dir {args.db_dir}")
+    print(f"load {os.getloadavg()[0]:.2f}; {path} ({path.stat().st_size / 2**20:.0f} MB)")
+    name = f"siyu_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    pg_url = make_url(args.pg).set(database=name).render_as_string(hide_password=False)
+    try:
+        t0 = time.perf_counter()
+        counts = copy_to_postgres(path, pg_url)
+        print(f"copied into PostgreSQL in {time.perf_counter() - t0:.0f}s: "
+              + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+        # Runs alternate; each backend's first run stores a run, later ones compare with it.
+        header = (f"{'backend':10} {'round':>5} {'read s':>8} {'store s':>8} {'total s':>8} "
+                  f"{'CPU s':>7} {'peak RSS MB':>12} {'load':>5}")
+        print(header)
+        totals: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
+        docs: dict[str, Any] = {}
+        for r in range(1, args.rounds + 1):
+            for backend, url in (("sqlite", f"sqlite:///{path}"), ("postgresql", pg_url)):
+                res = run_child(url, SAMPLE_NOW.isoformat(), args.timeout)
+                load = os.getloadavg()[0]
+                if "error" in res:
+                    print(f"{backend:10} {r:5d} error: {res['error']}")
+                    continue
+                totals[backend].append(res["total_s"])
+                docs.setdefault(backend, res["counts"])
+                print(f"{backend:10} {r:5d} {res.get('read_s', 0):8.2f} "
+                      f"{res.get('store_s', 0):8.2f} {res['total_s']:8.2f} "
+                      f"{res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} {load:5.2f}")
+        if totals["sqlite"] and totals["postgresql"]:
+            ratio = min(totals["postgresql"]) / min(totals["sqlite"])
+            print(f"PostgreSQL ÷ SQLite, best runs: {ratio:.2f}×; segment counts "
+                  f"{'equal' if docs['sqlite'] == docs['postgresql'] else 'DIFFER'}")
+            for dim in sorted(set(docs["sqlite"]) | set(docs["postgresql"])):
+                a, b = docs["sqlite"].get(dim), docs["postgresql"].get(dim)
+                if a != b:
+                    print(f"  {dim}: SQLite {a} / PostgreSQL {b}")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
