@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,19 +61,27 @@ def run_report(args: argparse.Namespace, settings: Any) -> int:
     latest, previous = latest_or_new(app.store, settings, app.labels, as_of)
     doc, prev = latest.result, previous.result if previous else None
     feedback = feedback_lines(feedback_summary(app.store, as_of, settings))
-    if chart is not None:
-        title = f"社群分群报告 · 截至 {latest.as_of.astimezone(settings.tz):%Y-%m-%d %H:%M}"
-        try:
-            draw_report_chart(chart, title, chart_panels(doc, prev),
-                              section(settings, "report").get("font"))
-        except ChartError as exc:
-            raise CliError(str(exc)) from exc
+    # The report comes first and always: a chart that cannot be drawn costs the picture,
+    # never the text a manager came for.
     if args.json:
         print_json({"run_id": latest.id, "previous_run_id": previous.id if previous else None,
                     **run_document(app.store, latest), "feedback": feedback})
+    else:
+        say(report_text(doc, prev, settings.tz, feedback=feedback))
+    if chart is None:
         return 0
-    say(report_text(doc, prev, settings.tz, feedback=feedback))
-    if chart is not None:
+    title = f"社群分群报告 · 截至 {latest.as_of.astimezone(settings.tz):%Y-%m-%d %H:%M}"
+    try:
+        draw_report_chart(chart, title, chart_panels(doc, prev),
+                          section(settings, "report").get("font"))
+    except (ChartError, OSError) as exc:
+        # One line on stderr and exit 1 (DESIGN.md: errors name what failed); the text above
+        # is already out.
+        why = str(exc) if isinstance(exc, ChartError) else f"{type(exc).__name__}: {exc}"
+        sys.stdout.flush()  # the text first, then the reason, in a shared terminal too
+        say(f"图表没有生成：{visible(why)}", err=True)
+        return 1
+    if not args.json:
         say(f"\n图表已保存：{visible(str(chart))}")
     return 0
 
