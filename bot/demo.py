@@ -19,7 +19,7 @@ from bot.app import App
 from bot.llm import make_polisher
 from bot.render import local, persona_detail
 from bot.render_suggest import suggestion_text
-from bot.report import card_text, size_lines
+from bot.report import CARD_NOTE, card_text, size_lines
 from bot.sources import open_source
 from bot.sources.business import open_orders
 from handlers.business import import_orders
@@ -84,7 +84,7 @@ def run_demo(settings: Settings, keep: bool = False, db_given: bool = False) -> 
     print(f"  {_interest_heat(views)}")
     print(f"  {_spend(views)}")
     print()
-    print("二、重点人物卡")
+    print(f"二、重点人物卡（{CARD_NOTE}）")
     for card in [c for c in doc["cards"] if c.get("lead")][:2]:
         for line in card_text(card, tz, quotes=2):
             print(f"  {line}")
