@@ -110,8 +110,12 @@ def segment_line(segments: Mapping[str, str | None]) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def personas_table(views: Sequence[PersonaView], tz: ZoneInfo, as_of: datetime) -> str:
+def personas_table(views: Sequence[PersonaView], tz: ZoneInfo, as_of: datetime,
+                   title: str | None = None) -> str:
+    """The members as a table; `title` names the segment when the list is one segment."""
     if not views:
+        if title:
+            return f"{title}截至 {local(as_of, tz)} 没有成员。"
         return "还没有成员。先用 siyu ingest 导入聊天记录。"
     head = ["成员ID", "昵称", "消息", "分群", "主要标签"]
     rows = []
@@ -123,7 +127,7 @@ def personas_table(views: Sequence[PersonaView], tz: ZoneInfo, as_of: datetime) 
         rows.append([visible(p.member_id), visible(p.name), str(p.stats["messages"]),
                      segment_line(p.segments), visible("、".join(top)) or "—"])
     cols = [max(width(r[i]) for r in [head, *rows]) for i in range(4)]
-    lines = [f"画像概览（截至 {local(as_of, tz)}，共 {len(views)} 位成员）"]
+    lines = [f"{title or '画像概览'}（截至 {local(as_of, tz)}，共 {len(views)} 位成员）"]
     for r in [head, *rows]:
         lines.append("  ".join(pad(c, cols[i]) for i, c in enumerate(r[:4])) + "  " + r[4])
     return "\n".join(lines)

@@ -42,6 +42,7 @@ from persona.persona import (
 from persona.segment_params import SegmentParams
 from persona.segment_rules import member_segments
 from persona.signals import Signals
+from persona.suggest import is_segment_code, segment_codes
 from storage.business import BusinessStore
 from storage.members import MemberRow
 from storage.messages import HistoryRow, StoredMessage
@@ -141,6 +142,22 @@ def joined(persona: Persona, has_events: bool, member: MemberRow, as_of: datetim
     if persona.stats.get("first_seen") or persona.stats.get("orders") or has_events:
         return True
     return member.first_seen is None or member.first_seen <= as_of
+
+
+class SegmentCodeError(ValueError):
+    """A segment code nobody has: str() lists the codes there are."""
+
+
+def in_segment(views: Iterable[PersonaView], code: str) -> list[PersonaView]:
+    """The members of segment `code` (any value, lifecycle, motivation or layer code, or a
+    circle c1 …), by the segments every persona carries: the rules of
+    persona/segment_rules.py and the latest run's high tier and circles, so the list counts
+    what `siyu segment` counts as of the same moment."""
+    if not is_segment_code(code):
+        raise SegmentCodeError(f"未知分群代码 {code!r}，可用: " + ", ".join(segment_codes())
+                               + " 或兴趣圈代码 c1、c2…")
+    dim = segment_codes().get(code, "cluster")
+    return [v for v in views if v.persona.segments.get(dim) == code]
 
 
 def apply_run_segments(persona: Persona, seg: Mapping[str, str | None]) -> None:
