@@ -16,13 +16,14 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "segment", help="运行分群（价值/生命周期/动机/分层/兴趣圈），保存并输出人物卡")
     add_as_of(p)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="输出 JSON（分群契约格式）")
     p.set_defaults(run=run_segment, writes="保存本次分群结果")
 
     p = sub.add_parser("report", help="管理者报告：分群规模与变化、人物卡、模式、痛点")
     add_as_of(p)
-    p.add_argument("--chart", metavar="FILE.png", help="同时输出分群图表 (PNG)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--chart", metavar="FILE.png",
+                   help="同时输出分群图表 (PNG)；图表失败时文字报告照常输出")
+    p.add_argument("--json", action="store_true", help="输出 JSON（本次分群的完整文档）")
     # Reads the newest stored run; only a database that has none needs one stored first.
     p.set_defaults(run=run_report, writes="先运行并保存一次分群（还没有保存过分群结果）")
 

@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
     s = sub.add_parser("suggest", help="为成员最近的提问/抱怨/购买意向生成回复话术")
     s.add_argument("member", metavar="MEMBER", help="成员 ID、微信 ID 或昵称")
     add_as_of(s)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="输出 JSON（话术契约格式）")
     s.set_defaults(run=cmd_suggest, writes="保存话术草稿")
 
     s = sub.add_parser("invite", help="为一个分群的每位成员起草活动邀请")
@@ -44,7 +44,7 @@ def register(sub: Any) -> None:
     s.add_argument("--perk", metavar="TEXT",
                    help="参加福利，原样写进邀请；不给就不提任何福利，如「到场送试用装」")
     add_as_of(s)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="输出 JSON（邀请契约格式）")
     s.set_defaults(run=cmd_invite, writes="保存邀请草稿")
 
 
