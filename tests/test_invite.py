@@ -234,3 +234,18 @@ def test_cli_invite_flags_reach_the_text(tmp_path: Path) -> None:
     for item in doc["invites"]:
         assert item["text"].endswith("时间：12月12日 19:00；地点：门店二楼。")
         assert "福利" not in item["text"] and "券" not in item["text"]
+
+
+def test_chat_invite_carries_the_details_typed(tmp_path: Path) -> None:
+    """/邀请 in chat: the words after the segment code as 时间=… 地点=… 福利=…."""
+    from tests.test_bot import run_console
+
+    script = ("朵朵妈: 有没有优惠？太贵了\n"
+              "私聊 运营小美: /邀请 双十二 数码专场 new 时间=12月12日19点 地点=门店二楼\n")
+    out, _ = run_console(tmp_path, script)
+    assert "「双十二 数码专场」" in out
+    assert "时间：12月12日19点；地点：门店二楼。" in out
+    drafts = out.split("活动邀请草稿")[-1]
+    given = "时间：12月12日19点；地点：门店二楼。"
+    assert given in drafts
+    assert not [w for w in CLAIMS if w in drafts.replace(given, "")]
