@@ -1,13 +1,19 @@
 """The managers' report chart: segment sizes now and at the previous run, as one PNG.
 
-Chinese text needs a CJK font, which matplotlib does not ship. We look for a font the system
-has (WenQuanYi, Noto CJK, Source Han, …) or the file named in `[report] font`; without one
-the chart would show empty boxes, so we refuse with a sentence that says what to install.
+Chinese text needs a CJK font, which matplotlib does not ship. The install brings one
+(WenQuanYi Micro Hei, from the `paperang-p2-fonts-cjk` wheel in pyproject.toml), so the
+README's set-up alone draws the chart; `[report] font` picks another file, and a system font
+(WenQuanYi, Noto CJK, Source Han, …) is the last resort. Whichever file is chosen is
+registered with `font_manager.addfont` by path: matplotlib's font cache is written once and
+never learns of a font installed after it, so relying on it gave boxes (or a refusal) after
+`apt-get install fonts-wqy-microhei`. Without any font the chart would show empty boxes, so
+we refuse with a sentence that says what to do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +24,36 @@ CJK_FAMILIES = (
 )
 
 
+# The font the install brings (see pyproject.toml): the package, and its file inside it.
+BUNDLED_FONT = ("paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc")
+
+
 class ChartError(Exception):
     """The chart cannot be drawn; str() says why and what to do."""
 
 
+def bundled_font() -> str | None:
+    """The CJK font file installed with the package, or None when that wheel is missing."""
+    package, name = BUNDLED_FONT
+    try:
+        path = resources.files(package).joinpath(name)
+    except ModuleNotFoundError:
+        return None
+    return str(path) if path.is_file() else None
+
+
 def find_cjk_font(explicit: str | None = None) -> str:
-    """A font file that can draw Chinese: the configured one, else the first system match."""
+    """A font file that can draw Chinese: the configured one, else the bundled one, else the
+    first system match."""
     from matplotlib import font_manager
 
     if explicit:
         if not Path(explicit).is_file():
             raise ChartError(f"[report] font: 字体文件不存在 {explicit}")
         return explicit
+    shipped = bundled_font()
+    if shipped:
+        return shipped
     by_name = {f.name: f.fname for f in font_manager.fontManager.ttflist}
     for family in CJK_FAMILIES:
         if family in by_name:
@@ -37,9 +61,9 @@ def find_cjk_font(explicit: str | None = None) -> str:
     for f in font_manager.fontManager.ttflist:
         if "CJK" in f.name or "Han" in f.name or "WenQuanYi" in f.name:
             return f.fname
-    raise ChartError("没有可用的中文字体，图表会显示成方框：请安装 fonts-wqy-microhei "
-                     "(Debian/Ubuntu: apt-get install fonts-wqy-microhei)，或在 siyu.toml 的 "
-                     "[report] font 指定一个中文字体文件")
+    raise ChartError("没有可用的中文字体，图表会显示成方框：请重新安装本软件（pip install -e . "
+                     "会带上字体包 paperang-p2-fonts-cjk），或在 siyu.toml 的 [report] font "
+                     "指定一个中文字体文件 (.ttf/.otf/.ttc)")
 
 
 def draw_report_chart(path: Path, title: str,
@@ -89,8 +113,10 @@ def _panel(ax: Any, name: str, now: Mapping[str, int], before: Mapping[str, int]
     for bar, value in zip(bars, values, strict=True):
         ax.annotate(str(value), (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=9)
-    ax.set_xticks(list(xs), labels, rotation=0 if len(labels) <= 4 else 20, ha="center"
-                  if len(labels) <= 4 else "right", fontsize=10)
+    # Long circle labels ("c2 母婴育儿·宝宝·儿童") ran into each other when level.
+    level = len(labels) <= 4 and max(len(label) for label in labels) <= 8
+    ax.set_xticks(list(xs), labels, rotation=0 if level else 20,
+                  ha="center" if level else "right", fontsize=10)
     top = max([*values, *(before or {}).values(), 1])
     ax.set_ylim(0, top * 1.25)  # headroom for the value labels and the legend
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # people come in whole numbers

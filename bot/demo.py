@@ -19,7 +19,7 @@ from bot.app import App
 from bot.llm import make_polisher
 from bot.render import local, persona_detail
 from bot.render_suggest import suggestion_text
-from bot.report import card_text, size_lines
+from bot.report import CARD_NOTE, card_text, size_lines
 from bot.sources import open_source
 from bot.sources.business import open_orders
 from handlers.business import import_orders
@@ -73,8 +73,13 @@ def run_demo(settings: Settings, keep: bool = False, db_given: bool = False) -> 
 
     counts = app.store.counts()
     print("Siyu Companion 演示：小禾优选社群（内置示例数据，离线）")
-    print(f"导入 {len(files)} 个群聊/私聊，{counts['members']} 位成员，新增 {report.new} 条消息"
-          f"（重复 {report.duplicate}），拒绝 {len(report.rejects)} 行，用时 {elapsed:.1f} 秒")
+    # Staff (the groups' owner and admins, the shop's own accounts) are stored as members but
+    # never profiled or counted: said here, so 51 people and segments of 48 add up.
+    staff = counts["members"] - len(views)
+    print(f"导入 {len(files)} 个群聊/私聊，{counts['members']} 位成员"
+          + (f"（其中店员 {staff} 位，不计入分群与画像）" if staff else "")
+          + f"，新增 {report.new} 条消息（重复 {report.duplicate}），"
+          f"拒绝 {len(report.rejects)} 行，用时 {elapsed:.1f} 秒")
     print(f"导入订单 {orders.new} 笔（重复 {orders.duplicate}，拒绝 {len(orders.rejects)} 行）")
     print(f"一切以示例数据的最后一条消息为准：{local(as_of, tz)}；目标：{doc['goal_label']}")
     print()
@@ -84,7 +89,7 @@ def run_demo(settings: Settings, keep: bool = False, db_given: bool = False) -> 
     print(f"  {_interest_heat(views)}")
     print(f"  {_spend(views)}")
     print()
-    print("二、重点人物卡")
+    print(f"二、重点人物卡（{CARD_NOTE}）")
     for card in [c for c in doc["cards"] if c.get("lead")][:2]:
         for line in card_text(card, tz, quotes=2):
             print(f"  {line}")

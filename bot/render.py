@@ -73,6 +73,27 @@ def clip(text: str, cols: int) -> str:
     return "".join(out)
 
 
+# Where a long quote may end: after a sentence's mark, else after a clause's.
+_SENTENCE_ENDS = "。！？!?；;…～~"
+_CLAUSE_ENDS = "，,、："
+QUOTE_CHARS = 50
+
+
+def excerpt(text: str, limit: int = QUOTE_CHARS) -> str:
+    """A member's words as evidence: whole when short, else cut after the last sentence (or
+    clause) that fits, with "…". Quotes were cut at 20 characters, mid-word, which left
+    "来交作业了，奶粉的真实反馈：就是物流慢…" saying less than the member did."""
+    flat = visible(" ".join(text.split()))  # line breaks are spaces in a one-line quote
+    if len(flat) <= limit:
+        return flat
+    head = flat[:limit - 1]
+    for marks in (_SENTENCE_ENDS, _CLAUSE_ENDS):
+        cut = max(head.rfind(m) for m in marks)
+        if cut >= limit // 2:
+            return head[:cut + 1].rstrip("，,、：") + "…"
+    return head + "…"
+
+
 def local(ts: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return ts.astimezone(tz).strftime(fmt) if ts else "—"
 
@@ -89,18 +110,24 @@ def segment_line(segments: Mapping[str, str | None]) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def personas_table(views: Sequence[PersonaView], tz: ZoneInfo, as_of: datetime) -> str:
+def personas_table(views: Sequence[PersonaView], tz: ZoneInfo, as_of: datetime,
+                   title: str | None = None) -> str:
+    """The members as a table; `title` names the segment when the list is one segment."""
     if not views:
+        if title:
+            return f"{title}截至 {local(as_of, tz)} 没有成员。"
         return "还没有成员。先用 siyu ingest 导入聊天记录。"
     head = ["成员ID", "昵称", "消息", "分群", "主要标签"]
     rows = []
     for v in views:
         p = v.persona
         top = [t.label for t in p.tags if not _is_routine_tag(t)][:5]
-        rows.append([clip(p.member_id, 18), clip(p.name, 12), str(p.stats["messages"]),
+        # Names and ids whole: a cut name ("深圳-糖糖…") is a different person to an operator;
+        # the columns are padded by display width, CJK counting two.
+        rows.append([visible(p.member_id), visible(p.name), str(p.stats["messages"]),
                      segment_line(p.segments), visible("、".join(top)) or "—"])
     cols = [max(width(r[i]) for r in [head, *rows]) for i in range(4)]
-    lines = [f"画像概览（截至 {local(as_of, tz)}，共 {len(views)} 位成员）"]
+    lines = [f"{title or '画像概览'}（截至 {local(as_of, tz)}，共 {len(views)} 位成员）"]
     for r in [head, *rows]:
         lines.append("  ".join(pad(c, cols[i]) for i, c in enumerate(r[:4])) + "  " + r[4])
     return "\n".join(lines)
@@ -144,7 +171,7 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
                 continue
             text = msg.text or ("[原文已过保留期清除]" if msg.type == "text"
                                 else f"[{TYPE_LABELS.get(msg.type, msg.type)}]")
-            lines.append(f"        「{clip(text.replace(chr(10), ' '), 40)}」"
+            lines.append(f"        「{excerpt(text)}」"
                          f" {local(msg.ts, tz, '%m-%d %H:%M')}")
     if max_tags is not None and len(shown) > max_tags:
         lines.append(f"    ……另有 {len(shown) - max_tags} 个标签（siyu persona 查看全部）")

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cliutil import visible_lines
+from bot.render import excerpt
 
 DIMENSION_TITLES = {"value": "价值", "lifecycle": "生命周期", "motivation": "购买动机",
                     "layer": "分层", "cluster": "兴趣圈"}
@@ -57,14 +58,20 @@ def size_lines(doc: Mapping[str, Any], previous: Mapping[str, Any] | None = None
     return lines
 
 
+# A card's representative is made up (persona/card_names.py): said once above the cards and
+# beside each name, so nobody goes looking for 朱婉清 among the members.
+CARD_NOTE = "人物卡的名字是化名：每张卡代表一类成员，不是某一位真实成员"
+
+
 def card_text(card: Mapping[str, Any], tz: ZoneInfo, quotes: int = 3) -> list[str]:
     """A persona card as managers read it: who, what they want, in their words, where."""
     seg = card["segment"]
-    lines = [f"【{seg['label']}】{card['name']}（{card['size']} 人，占 {card['share']:.0%}）"]
+    lines = [f"【{seg['label']}】{card['name']}（化名，代表 {card['size']} 人，"
+             f"占 {card['share']:.0%}）"]
     lines += _who_lines(card)
     for q in card.get("quotes", [])[:quotes]:
         where = q.get("chat") or ""
-        lines.append(f"    「{q['text']}」（{q.get('intent_label', '')}，{where}）")
+        lines.append(f"    「{excerpt(q['text'])}」（{q.get('intent_label', '')}，{where}）")
     lines += _motive_lines(card)
     lines += _channel_lines(card)
     scene = card.get("scene", {})
@@ -173,7 +180,7 @@ def report_text(doc: Mapping[str, Any], previous: Mapping[str, Any] | None, tz: 
     lines.append("一、分群规模" + (f"（括号内为较 {prev_time} 的变化）" if prev_time else ""))
     lines += ["  " + line for line in size_lines(doc, previous)]
     lines.append("")
-    lines.append("二、重点人物卡")
+    lines.append(f"二、重点人物卡（{CARD_NOTE}）")
     lead = [c for c in doc.get("cards", []) if c.get("lead")] or doc.get("cards", [])
     for card in lead[:cards]:
         lines += ["  " + line for line in card_text(card, tz)]

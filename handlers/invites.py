@@ -1,10 +1,16 @@
 """Activity invites: a per-member draft for everyone in a segment, and why each other member
-is skipped (`siyu invite`, 邀请 in chat)."""
+is skipped (`siyu invite`, 邀请 in chat).
+
+An invite promises only what the operator gave: the playbook's invite templates word the
+activity's name for the persona (motivation, interest, lifecycle) and state no facts, and the
+time, place and perk the operator typed are appended word for word. An invite that promised a
+coupon or a children's corner nobody had planned cost the operator an apology.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +20,7 @@ from handlers.suggest import Polisher, Skip, Suggester, SuggestError, Suggestion
 from persona.playbook import (
     Playbook,
 )
+from persona.scripts import Script
 from persona.suggest import (
     draft_invite,
     is_segment_code,
@@ -21,6 +28,51 @@ from persona.suggest import (
 )
 from storage.repo import Store
 from storage.suggestion_rows import ACCEPTED
+
+
+@dataclass(frozen=True, slots=True)
+class InviteDetails:
+    """The facts of an activity the operator gave, each optional; nothing else is claimed."""
+
+    time: str | None = None
+    place: str | None = None
+    perk: str | None = None
+
+    def sentence(self) -> str:
+        """"时间：周六 10:00；地点：门店二楼；福利：到场送试用装。", or "" when none was given."""
+        parts = [f"{label}：{value.strip()}" for label, value in
+                 (("时间", self.time), ("地点", self.place), ("福利", self.perk))
+                 if value and value.strip()]
+        return "；".join(parts) + "。" if parts else ""
+
+
+# The chat command's spelling of the details: /邀请 周末烘焙课 new 时间=周六10点 地点=门店
+DETAIL_KEYS = {"时间": "time", "time": "time", "地点": "place", "place": "place",
+               "福利": "perk", "perk": "perk"}
+
+
+def split_details(args: Sequence[str]) -> tuple[list[str], InviteDetails]:
+    """The words of a chat command without its `时间=… 地点=… 福利=…` parts, and those parts."""
+    rest: list[str] = []
+    found: dict[str, str] = {}
+    for word in args:
+        key, sep, value = word.partition("=")
+        if not sep:
+            key, sep, value = word.partition("＝")
+        field_name = DETAIL_KEYS.get(key.strip().lower()) if sep else None
+        if field_name and value.strip():
+            found[field_name] = value.strip()
+        else:
+            rest.append(word)
+    return rest, InviteDetails(**found)
+
+
+def with_details(scripts: Sequence[Script], details: InviteDetails) -> tuple[Script, ...]:
+    """Each script followed by the operator's own facts, word for word."""
+    sentence = details.sentence()
+    if not sentence:
+        return tuple(scripts)
+    return tuple(replace(s, text=f"{s.text}{sentence}") for s in scripts)
 
 
 @dataclass(slots=True)
@@ -38,12 +90,14 @@ class InviteRun:
 
 def draft_invites(store: Store, settings: Settings, labels: Mapping[str, str], activity: str,
                   segment: str, as_of: datetime, *, playbook: Playbook | None = None,
-                  polisher: Polisher | None = None) -> InviteRun:
+                  polisher: Polisher | None = None,
+                  details: InviteDetails | None = None) -> InviteRun:
     """A per-member invite for everyone in `segment`, and why each other member is skipped.
 
     `segment` is any segment value code (high, new, price, core …) or a cluster code (c1 …),
     matched against each persona's segments. Drafts are stored as pending invites, so running
     the command again shows the same drafts with their handles instead of new ones.
+    `details` (time, place, perk) are appended to every script as given.
     """
     activity = activity.strip()
     if not activity:
@@ -63,6 +117,8 @@ def draft_invites(store: Store, settings: Settings, labels: Mapping[str, str], a
         d = draft_invite(persona, activity, segment, as_of, eng.env)
         if d is None:
             continue
+        if details is not None:
+            d = replace(d, scripts=with_details(d.scripts, details))
         row = existing.get(m.pk)
         sent_at = last_sent.get(m.pk)
         skip = eng.excluded(m)

@@ -42,6 +42,7 @@ from persona.persona import (
 from persona.segment_params import SegmentParams
 from persona.segment_rules import member_segments
 from persona.signals import Signals
+from persona.suggest import is_segment_code, segment_codes
 from storage.business import BusinessStore
 from storage.members import MemberRow
 from storage.messages import HistoryRow, StoredMessage
@@ -100,7 +101,13 @@ class PersonaView:
 def build_personas(store: Store, settings: Settings, labels: Mapping[str, str],
                    as_of: datetime, pks: Iterable[int] | None = None) -> list[PersonaView]:
     """Personas for the given members (every customer when None: staff are never listed,
-    handlers/staff.py), in member order."""
+    handlers/staff.py), in member order.
+
+    Listing everyone as of a past moment leaves out members with nothing up to then (no
+    message or join notice, order or content event): they had not joined yet, and were
+    shown as 潜在用户. A run leaves them out by the same rule
+    (handlers/segments.py: not_yet_rows). Asked for by pk, a member is always shown.
+    """
     members = store.members(pks)
     if pks is None:
         staff = staff_of(store, settings)
@@ -121,10 +128,37 @@ def build_personas(store: Store, settings: Settings, labels: Mapping[str, str],
         persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
                                 manual_tags=[tag_from_row(r) for r in manual.get(m.pk, ())],
                                 orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
+        if scope is None and not joined(persona, bool(events.get(m.pk)), m, as_of):
+            continue
         if m.pk in ranked:
             apply_run_segments(persona, ranked[m.pk])
         out.append(PersonaView(m, persona))
     return out
+
+
+def joined(persona: Persona, has_events: bool, member: MemberRow, as_of: datetime) -> bool:
+    """Whether the member existed as of `as_of`: a message or join notice, an order or a
+    content event up to then, or a first appearance no later (a member the store has no
+    time for is kept). The rule of handlers/segments.py: not_yet_rows."""
+    if persona.stats.get("first_seen") or persona.stats.get("orders") or has_events:
+        return True
+    return member.first_seen is None or member.first_seen <= as_of
+
+
+class SegmentCodeError(ValueError):
+    """A segment code nobody has: str() lists the codes there are."""
+
+
+def in_segment(views: Iterable[PersonaView], code: str) -> list[PersonaView]:
+    """The members of segment `code` (any value, lifecycle, motivation or layer code, or a
+    circle c1 …), by the segments every persona carries: the rules of
+    persona/segment_rules.py and the latest run's high tier and circles, so the list counts
+    what `siyu segment` counts as of the same moment."""
+    if not is_segment_code(code):
+        raise SegmentCodeError(f"未知分群代码 {code!r}，可用: " + ", ".join(segment_codes())
+                               + " 或兴趣圈代码 c1、c2…")
+    dim = segment_codes().get(code, "cluster")
+    return [v for v in views if v.persona.segments.get(dim) == code]
 
 
 def apply_run_segments(persona: Persona, seg: Mapping[str, str | None]) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from handlers.bulk import paused_gc
-from handlers.personas import persona_settings, segment_params, tag_from_row, to_record
+from handlers.personas import joined, persona_settings, segment_params, tag_from_row, to_record
 from handlers.settings import Settings, keep_runs
 from handlers.staff import Staff, staff_of
 from persona.aggregate import build_persona
@@ -56,7 +56,8 @@ class SegmentOutcome:
 
 def gather_inputs(store: Store, settings: Settings, labels: Mapping[str, str],
                   as_of: datetime) -> tuple[list[MemberRow], list[MemberInput]]:
-    """Every member's persona as of `as_of`, with orders, events, chats, quotes, keywords."""
+    """Every member's persona as of `as_of`, with orders, events, chats, quotes, keywords
+    (members who had not joined by then are left out: `handlers/personas.py: joined`)."""
     business = BusinessStore(store.engine)
     members = store.members()
     messages = store.messages_for(None, until=as_of)
@@ -66,18 +67,22 @@ def gather_inputs(store: Store, settings: Settings, labels: Mapping[str, str],
     chat_names = store.chat_names()
     ps = persona_settings(settings)
     inputs: list[MemberInput] = []
+    kept: list[MemberRow] = []
     for m in members:
         stored = messages.get(m.pk, [])
         records = [to_record(msg) for msg in stored]
         persona = build_persona(m.member_id, m.name, records, as_of, ps, labels,
                                 manual_tags=[tag_from_row(r) for r in manual.get(m.pk, ())],
                                 orders=orders.get(m.pk, ()), events=events.get(m.pk, ()))
+        if not joined(persona, bool(events.get(m.pk)), m, as_of):
+            continue  # not joined yet as of `as_of` (not_yet_rows, the column path's rule)
+        kept.append(m)
         detail = member_detail(stored, [r.signals for r in records], chat_names)
         inputs.append(MemberInput(
             persona=persona, orders=tuple(orders.get(m.pk, ())),
             events=tuple(events.get(m.pk, ())), chats=detail.chats,
             join_channel=detail.join_channel, quotes=detail.quotes, keywords=detail.keywords))
-    return members, inputs
+    return kept, inputs
 
 
 def member_detail(stored: list[StoredMessage], signals: list[Signals],
@@ -123,7 +128,8 @@ def gather_columns(store: Store, settings: Settings, labels: Mapping[str, str],
     read = reader.read(as_of)
     cols, pks = read.columns, read.pks
     _rebuild_unusable(store, settings, labels, as_of, read.unusable, pks, cols)
-    pks, cols = without_rows(pks, cols, _staff_rows(store, staff, pks))
+    drop = _staff_rows(store, staff, pks) | not_yet_rows(store, pks, cols, as_of)
+    pks, cols = without_rows(pks, cols, drop)
     cols.details = _DetailLoader(store, pks, as_of)
     return pks, cols
 
@@ -136,6 +142,20 @@ def _staff_rows(store: Store, staff: Staff, pks: np.ndarray) -> np.ndarray:
         by_id = {m.pk for m in store.members(rest) if m in staff} if rest else set()
         known |= np.isin(pks, np.fromiter(by_id, dtype=np.int64, count=len(by_id)))
     return known
+
+
+def not_yet_rows(store: Store, pks: np.ndarray, cols: MemberColumns, as_of: datetime
+                 ) -> np.ndarray:
+    """Rows of members who had not joined by the run's as_of: nothing up to then (no message
+    or join notice, order or content event) and a first appearance after it. A run in the
+    past counted them as 潜在用户; the rule is `handlers/personas.py: joined`. Only the
+    members with nothing up to then are looked up (none, as of now)."""
+    rows = np.arange(len(cols.ids))
+    empty = (np.isnan(cols.first_seen) & ~np.isin(rows, cols.order_member)
+             & ~np.isin(rows, cols.event_member))
+    later = {m.pk for m in store.members([int(p) for p in pks[empty]])
+             if m.first_seen is not None and m.first_seen > as_of} if empty.any() else set()
+    return empty & np.isin(pks, np.fromiter(later, dtype=np.int64, count=len(later)))
 
 
 def without_rows(pks: np.ndarray, cols: MemberColumns, drop: np.ndarray

@@ -175,3 +175,77 @@ def test_cli_invite_json_contract_and_text(tmp_path: Path) -> None:
     bad = siyu("invite", "周末亲子烘焙课", "--segment", "vip", cwd=tmp_path, ok=False)
     assert bad.returncode == 1 and bad.stdout == ""
     assert len(bad.stderr.strip().splitlines()) == 1 and "vip" in bad.stderr
+
+
+# ---- an invite promises only what the operator gave ----------------------------------------
+# Facts an invite must never state unless the operator typed them: perks, discounts, gifts,
+# who may come along, what happens there, how many seats.
+CLAIMS = ("券", "折扣", "福利", "礼", "送", "优惠", "特价", "满减", "免费", "专享", "试吃",
+          "亲子", "带宝宝", "带娃", "互动环节", "品牌方", "现场", "打卡", "名额", "报名了", "都在")
+
+
+def test_shipped_invite_templates_state_no_facts() -> None:
+    from persona.playbook import default_playbook
+
+    scenario = default_playbook().scenario("invite")
+    for variant in scenario.variants:
+        for template in variant.templates:
+            found = [w for w in CLAIMS if w in template]
+            assert not found, (variant.key, template, found)
+
+
+def test_invite_says_only_the_time_place_and_perk_given(tmp_path: Path) -> None:
+    from handlers.invites import InviteDetails
+
+    c = community(tmp_path)
+    c.say("wxid_parent", "宝宝最近老是夜醒，大家有什么办法吗？宝宝辅食怎么做", ago(2), "朵朵妈")
+    c.commit()
+    bare = invite(c, "双十二数码专场", "mature").invites
+    assert bare
+    for v in bare:
+        assert not [w for w in CLAIMS if w in v.row.text], v.row.text
+
+    details = InviteDetails(time="12月12日 19:00", place="门店二楼", perk="到场送试用装")
+    run = draft_invites(c.store, c.settings, c.labels, "双十二数码专场", "new", NOW,
+                        details=details)
+    assert run.invites
+    for v in run.invites:
+        assert v.row.text.endswith("时间：12月12日 19:00；地点：门店二楼；福利：到场送试用装。")
+        head = v.row.text.removesuffix(details.sentence())
+        assert not [w for w in CLAIMS if w in head], v.row.text
+
+
+def test_chat_details_are_split_from_the_command_words() -> None:
+    from handlers.invites import InviteDetails, split_details
+
+    words, details = split_details(["周末", "烘焙课", "new", "时间=周六10点", "地点＝门店",
+                                    "福利=到场送围裙", "备注=无"])
+    assert words == ["周末", "烘焙课", "new", "备注=无"]
+    assert details == InviteDetails("周六10点", "门店", "到场送围裙")
+    assert InviteDetails().sentence() == "" and InviteDetails(place=" ").sentence() == ""
+
+
+def test_cli_invite_flags_reach_the_text(tmp_path: Path) -> None:
+    community(tmp_path)
+    doc = json.loads(siyu("invite", "双十二数码专场", "--segment", "price", "--json",
+                          "--time", "12月12日 19:00", "--place", "门店二楼",
+                          "--as-of", "2026-11-20T20:00:00+08:00", cwd=tmp_path).stdout)
+    assert doc["invites"]
+    for item in doc["invites"]:
+        assert item["text"].endswith("时间：12月12日 19:00；地点：门店二楼。")
+        assert "福利" not in item["text"] and "券" not in item["text"]
+
+
+def test_chat_invite_carries_the_details_typed(tmp_path: Path) -> None:
+    """/邀请 in chat: the words after the segment code as 时间=… 地点=… 福利=…."""
+    from tests.test_bot import run_console
+
+    script = ("朵朵妈: 有没有优惠？太贵了\n"
+              "私聊 运营小美: /邀请 双十二 数码专场 new 时间=12月12日19点 地点=门店二楼\n")
+    out, _ = run_console(tmp_path, script)
+    assert "「双十二 数码专场」" in out
+    assert "时间：12月12日19点；地点：门店二楼。" in out
+    drafts = out.split("活动邀请草稿")[-1]
+    given = "时间：12月12日19点；地点：门店二楼。"
+    assert given in drafts
+    assert not [w for w in CLAIMS if w in drafts.replace(given, "")]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from importlib import resources
 from pathlib import Path
 
@@ -55,8 +53,7 @@ def test_second_run_reports_changes_and_keeps_circle_codes(sample_db: Path) -> N
 
 
 def test_report_text_and_chart(sample_db: Path) -> None:
-    if shutil.which("fc-list") is None and os.environ.get("CI") != "true":
-        pytest.skip("no fontconfig here; CI installs a CJK font")
+    # No skip: the install brings its CJK font, so the chart works on any machine.
     chart = sample_db / "r.png"
     proc = siyu("report", "--chart", str(chart), "--as-of", AS_OF, cwd=sample_db)
     out = proc.stdout
@@ -81,6 +78,20 @@ def test_missing_font_is_a_clear_error(sample_db: Path, tmp_path: Path) -> None:
         (sample_db / "siyu.toml").unlink()
     assert proc.returncode == 1 and "font" in proc.stderr
     assert len([line for line in proc.stderr.splitlines() if line.strip()]) == 1
+    # the chart failed, the report did not
+    for heading in ("一、分群规模", "二、重点人物卡", "五、变化"):
+        assert heading in proc.stdout
+
+
+def test_failed_chart_still_prints_the_json(sample_db: Path, tmp_path: Path) -> None:
+    (sample_db / "siyu.toml").write_text('[report]\nfont = "/nope/none.ttf"\n', encoding="utf-8")
+    try:
+        proc = siyu("report", "--json", "--chart", str(tmp_path / "x.png"), "--as-of", AS_OF,
+                    cwd=sample_db, check=False)
+    finally:
+        (sample_db / "siyu.toml").unlink()
+    assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1
+    assert "cards" in json.loads(proc.stdout)
 
 
 def test_report_json_carries_every_assignment_as_segment_json_did(sample_db: Path) -> None:

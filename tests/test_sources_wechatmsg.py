@@ -80,8 +80,9 @@ def test_group_file() -> None:
 def test_group_file_senders_names_and_time() -> None:
     got = messages(events(DATA / "wechatmsg_group.csv"))
     system, zhang, me = got[:3]
-    # A group notice has no sender: the chat itself speaks.
-    assert system.sender == ROOM and system.sender_name is None and not system.is_self
+    # A group notice has no sender: WeChat's own line, never a member (the chatroom was one).
+    assert system.sender == "self" and system.sender_name is None and system.is_self
+    assert ROOM not in {m.sender for m in got}
     assert (zhang.sender, zhang.sender_name) == ("wxid_zhangli01", "张姐")  # Remark over NickName
     assert (me.sender, me.sender_name, me.is_self) == ("wxid_xiaohe_op", "小禾优选-运营小禾", True)
     assert zhang.ts == datetime(2023, 11, 20, 1, 30, tzinfo=UTC)
@@ -107,8 +108,8 @@ def test_numeric_talker_group_file() -> None:
     got = messages(events(DATA / "宝妈群_utf8.csv"))
     chat = "wechatmsg:group:" + hashlib.sha1("宝妈群".encode()).hexdigest()[:12]
     assert {(m.chat, m.chat_name, m.is_group) for m in got} == {(chat, "宝妈群", True)}
-    assert [m.sender for m in got] == [chat, "wxid_zhangli01", "wxid_xiaohe_op", "wxid_xiaoli"]
-    assert [m.is_self for m in got] == [False, False, True, False]
+    assert [m.sender for m in got] == ["self", "wxid_zhangli01", "wxid_xiaohe_op", "wxid_xiaoli"]
+    assert [m.is_self for m in got] == [True, False, True, False]  # the join notice: no one's
 
 
 def test_numeric_talker_private_file() -> None:
@@ -252,3 +253,17 @@ def test_huge_field_does_not_stop_the_file(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "t.csv", row("49", "33", content=xml), row())
     got = messages(events(path))
     assert [m.text for m in got] == ["超长的小程序卡片", "好的"]
+
+
+def test_an_imported_group_has_no_chatroom_member(tmp_path: Path) -> None:
+    """End to end: `siyu ingest` of a group export with a join notice and a recall notice
+    lists people only, never `20231101888@chatroom`."""
+    import json
+
+    from cli_helpers import siyu
+
+    siyu("ingest", str(DATA / "wechatmsg_group.csv"), str(DATA / "宝妈群_utf8.csv"), cwd=tmp_path)
+    members = json.loads(siyu("personas", "--json", cwd=tmp_path).stdout)["members"]
+    ids = {m["member_id"] for m in members}
+    assert ids and not any(i.endswith("@chatroom") or i.startswith("wechatmsg:group:")
+                           for i in ids), ids

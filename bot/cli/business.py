@@ -33,21 +33,21 @@ _MAP_HELP = "列名=字段，可重复，或一次写多对（逗号分隔），
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "import-orders", help="导入订单 CSV（member, order_id, ts, amount, category, coupon_used）")
-    p.add_argument("csv", metavar="CSV")
+    p.add_argument("csv", metavar="CSV", help="订单 CSV 文件（UTF-8，带表头）")
     p.add_argument("--map", action="append", default=[], metavar="COL=FIELD", help=_MAP_HELP)
     p.add_argument("--json", action="store_true", help="输出 JSON 统计")
     p.set_defaults(run=run_orders)
 
     p = sub.add_parser(
         "import-events", help="导入内容互动 CSV（member, ts, content_type, action, duration）")
-    p.add_argument("csv", metavar="CSV")
+    p.add_argument("csv", metavar="CSV", help="内容互动 CSV 文件（UTF-8，带表头）")
     p.add_argument("--map", action="append", default=[], metavar="COL=FIELD", help=_MAP_HELP)
     p.add_argument("--json", action="store_true", help="输出 JSON 统计")
     p.set_defaults(run=run_events)
 
     p = sub.add_parser(
         "link", help="关联外部客户 ID / 手机号到成员（CSV 列 external_id 或 phone，以及 member）")
-    p.add_argument("csv", metavar="CSV")
+    p.add_argument("csv", metavar="CSV", help="ID 关联 CSV 文件（UTF-8，带表头）")
     p.add_argument("--map", action="append", default=[], metavar="COL=FIELD", help=_MAP_HELP)
     p.add_argument("--json", action="store_true", help="输出 JSON 统计")
     p.set_defaults(run=run_link)

@@ -17,11 +17,11 @@ def register(sub: Any) -> None:
         "db", help="数据库结构版本：查看（current）或升级到本程序的版本（upgrade）")
     actions = p.add_subparsers(dest="db_action", metavar="ACTION", required=True)
     s = actions.add_parser("current", help="显示数据库的结构版本，不做任何修改")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="输出 JSON")
     s.set_defaults(run=run_current)
     s = actions.add_parser("upgrade",
                            help="把数据库升级到本程序的结构版本（任何命令打开时也会自动升级）")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="输出 JSON")
     s.set_defaults(run=run_upgrade)
 
 

@@ -19,8 +19,10 @@ ORDER = 10
 
 def register(sub: Any) -> None:
     s = sub.add_parser("ingest", help="导入聊天记录文件或文件夹（可重复导入）")
-    s.add_argument("paths", nargs="+", metavar="PATH")
-    s.add_argument("--format", default="auto", choices=["auto", "chatlab", "wechatmsg-csv"])
+    s.add_argument("paths", nargs="+", metavar="PATH",
+                   help="聊天导出文件或文件夹（可多个；文件夹里的导出文件都会导入）")
+    s.add_argument("--format", default="auto", choices=["auto", "chatlab", "wechatmsg-csv"],
+                   help="文件格式：auto 自动识别（默认）、chatlab（JSON/JSONL）、wechatmsg-csv")
     s.add_argument("--json", action="store_true", help="输出 JSON 统计")
     s.set_defaults(run=cmd_ingest)
 

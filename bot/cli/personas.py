@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from bot.cliutil import add_as_of, parse_as_of, print_json, read_app, resolve_member, say
+from bot.cliutil import (
+    CliError,
+    add_as_of,
+    parse_as_of,
+    print_json,
+    read_app,
+    resolve_member,
+    say,
+)
 
 if TYPE_CHECKING:
     from handlers.settings import Settings
@@ -14,30 +22,42 @@ ORDER = 15
 
 
 def register(sub: Any) -> None:
-    s = sub.add_parser("personas", help="列出所有成员的画像摘要")
+    s = sub.add_parser("personas", help="列出所有成员的画像摘要（可只列一个分群）")
     add_as_of(s)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--segment", metavar="CODE",
+                   help="只列这个分群的成员：high/growth/general、potential/new/mature/"
+                        "declining、price/quality/service、core/ordinary 或兴趣圈 c1…")
+    s.add_argument("--json", action="store_true", help="输出 JSON（画像契约格式）")
     s.set_defaults(run=cmd_personas)
 
     s = sub.add_parser("persona", help="查看一位成员的画像与证据")
     s.add_argument("member", metavar="MEMBER", help="成员 ID、微信 ID 或昵称")
     add_as_of(s)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="输出 JSON（画像契约格式）")
     s.set_defaults(run=cmd_persona)
 
 
 def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render import personas_table
-    from handlers.personas import build_personas
+    from handlers.personas import SegmentCodeError, build_personas, in_segment
+    from persona.suggest import segment_label
 
     app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)
     views = build_personas(app.store, settings, app.labels, as_of)
+    if args.segment is not None:
+        try:
+            views = in_segment(views, args.segment)
+        except SegmentCodeError as exc:
+            raise CliError(f"--segment: {exc}") from exc
     if args.json:
-        print_json({"as_of": as_of.isoformat(timespec="seconds"),
-                     "members": [v.persona.to_json(settings.tz) for v in views]})
+        doc = {"as_of": as_of.isoformat(timespec="seconds")}
+        if args.segment is not None:
+            doc["segment"] = args.segment
+        print_json({**doc, "members": [v.persona.to_json(settings.tz) for v in views]})
     else:
-        say(personas_table(views, settings.tz, as_of))
+        title = f"分群「{segment_label(args.segment)}」" if args.segment is not None else None
+        say(personas_table(views, settings.tz, as_of, title=title))
     return 0
 
 

@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
         "forget", help="删除关于某位成员的全部数据（须与成员 ID、微信 ID 或昵称完全一致）")
     p.add_argument("member", metavar="MEMBER", help="成员 ID、微信 ID 或昵称（完全一致）")
     p.add_argument("--yes", action="store_true", help="不再询问，直接删除")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="输出 JSON（删除了什么）")
     p.set_defaults(run=run)
 
 

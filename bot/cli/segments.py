@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,14 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "segment", help="运行分群（价值/生命周期/动机/分层/兴趣圈），保存并输出人物卡")
     add_as_of(p)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="输出 JSON（分群契约格式）")
     p.set_defaults(run=run_segment, writes="保存本次分群结果")
 
     p = sub.add_parser("report", help="管理者报告：分群规模与变化、人物卡、模式、痛点")
     add_as_of(p)
-    p.add_argument("--chart", metavar="FILE.png", help="同时输出分群图表 (PNG)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--chart", metavar="FILE.png",
+                   help="同时输出分群图表 (PNG)；图表失败时文字报告照常输出")
+    p.add_argument("--json", action="store_true", help="输出 JSON（本次分群的完整文档）")
     # Reads the newest stored run; only a database that has none needs one stored first.
     p.set_defaults(run=run_report, writes="先运行并保存一次分群（还没有保存过分群结果）")
 
@@ -60,19 +62,27 @@ def run_report(args: argparse.Namespace, settings: Any) -> int:
     latest, previous = latest_or_new(app.store, settings, app.labels, as_of)
     doc, prev = latest.result, previous.result if previous else None
     feedback = feedback_lines(feedback_summary(app.store, as_of, settings))
-    if chart is not None:
-        title = f"社群分群报告 · 截至 {latest.as_of.astimezone(settings.tz):%Y-%m-%d %H:%M}"
-        try:
-            draw_report_chart(chart, title, chart_panels(doc, prev),
-                              section(settings, "report").get("font"))
-        except ChartError as exc:
-            raise CliError(str(exc)) from exc
+    # The report comes first and always: a chart that cannot be drawn costs the picture,
+    # never the text a manager came for.
     if args.json:
         print_json({"run_id": latest.id, "previous_run_id": previous.id if previous else None,
                     **run_document(app.store, latest), "feedback": feedback})
+    else:
+        say(report_text(doc, prev, settings.tz, feedback=feedback))
+    if chart is None:
         return 0
-    say(report_text(doc, prev, settings.tz, feedback=feedback))
-    if chart is not None:
+    title = f"社群分群报告 · 截至 {latest.as_of.astimezone(settings.tz):%Y-%m-%d %H:%M}"
+    try:
+        draw_report_chart(chart, title, chart_panels(doc, prev),
+                          section(settings, "report").get("font"))
+    except (ChartError, OSError) as exc:
+        # One line on stderr and exit 1 (DESIGN.md: errors name what failed); the text above
+        # is already out.
+        why = str(exc) if isinstance(exc, ChartError) else f"{type(exc).__name__}: {exc}"
+        sys.stdout.flush()  # the text first, then the reason, in a shared terminal too
+        say(f"图表没有生成：{visible(why)}", err=True)
+        return 1
+    if not args.json:
         say(f"\n图表已保存：{visible(str(chart))}")
     return 0
 

@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
     s = sub.add_parser("suggest", help="为成员最近的提问/抱怨/购买意向生成回复话术")
     s.add_argument("member", metavar="MEMBER", help="成员 ID、微信 ID 或昵称")
     add_as_of(s)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="输出 JSON（话术契约格式）")
     s.set_defaults(run=cmd_suggest, writes="保存话术草稿")
 
     s = sub.add_parser("invite", help="为一个分群的每位成员起草活动邀请")
@@ -39,8 +39,12 @@ def register(sub: Any) -> None:
     s.add_argument("--segment", required=True, metavar="CODE",
                    help="分群代码：high/growth/general、potential/new/mature/declining、"
                         "price/quality/service、core/ordinary 或兴趣圈 c1…")
+    s.add_argument("--time", metavar="TEXT", help="活动时间，原样写进邀请，如「12月12日 19:00」")
+    s.add_argument("--place", metavar="TEXT", help="活动地点，原样写进邀请，如「门店二楼」")
+    s.add_argument("--perk", metavar="TEXT",
+                   help="参加福利，原样写进邀请；不给就不提任何福利，如「到场送试用装」")
     add_as_of(s)
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="输出 JSON（邀请契约格式）")
     s.set_defaults(run=cmd_invite, writes="保存邀请草稿")
 
 
@@ -73,7 +77,7 @@ def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
     from bot.llm import make_polisher
     from bot.render_suggest import invites_text
-    from handlers.invites import draft_invites
+    from handlers.invites import InviteDetails, draft_invites
     from handlers.suggest import SuggestError
     from persona.suggest import segment_label
 
@@ -81,7 +85,8 @@ def cmd_invite(args: argparse.Namespace, settings: Settings) -> int:
     as_of = parse_as_of(args.as_of, settings.tz)
     try:
         run = draft_invites(app.store, settings, app.labels, args.activity, args.segment, as_of,
-                            polisher=make_polisher(settings))
+                            polisher=make_polisher(settings),
+                            details=InviteDetails(args.time, args.place, args.perk))
     except SuggestError as exc:
         raise CliError(str(exc)) from exc
     if args.json:

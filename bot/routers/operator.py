@@ -12,7 +12,7 @@ from bot.render_suggest import invites_text, suggestion_text
 from bot.roles import STAFF
 from bot.routers.context import BotContext
 from handlers.feedback import set_status
-from handlers.invites import draft_invites
+from handlers.invites import draft_invites, split_details
 from handlers.suggest import SuggestError, suggest_for_member
 
 
@@ -34,15 +34,18 @@ def make_router(bot: BotContext) -> Router:
         return Reply("\n\n".join(suggestion_text(v, tz) for v in views))
 
     @router.command("邀请", "invite", roles=STAFF, example="/邀请 周末亲子烘焙课 new",
-                    help="为一个分群生成活动邀请草稿（活动名 + 分群代码）")
+                    help="为一个分群生成活动邀请草稿（活动名 + 分群代码，可加 时间=… 地点=… "
+                         "福利=…，只写进你给的）")
     async def invite(ctx: CommandContext) -> Reply:
-        if len(ctx.args) < 2:
-            return Reply("用法：/邀请 周末亲子烘焙课 new"
-                         "（分群代码如 new、declining、price、high、c1）")
-        activity, segment = " ".join(ctx.args[:-1]), ctx.args[-1]
+        words, details = split_details(ctx.args)
+        if len(words) < 2:
+            return Reply("用法：/邀请 周末亲子烘焙课 new 时间=周六10点 地点=门店二楼 "
+                         "福利=到场送试吃（分群代码如 new、declining、price、high、c1；"
+                         "时间/地点/福利可省略）")
+        activity, segment = " ".join(words[:-1]), words[-1]
         try:
             run = draft_invites(store, settings, labels, activity, segment, ctx.now,
-                               polisher=bot.polisher)
+                               polisher=bot.polisher, details=details)
         except SuggestError as exc:
             return Reply(str(exc))
         return Reply(invites_text(run, segment, tz, ctx.now))

@@ -328,8 +328,11 @@ def _iter_rows(path: Path, tz: ZoneInfo, scan: ByteScan) -> Iterator[SourceItem]
                         contact_names.setdefault(talker, sender_name)
                     chat, chat_name, is_group = talker, contact_names.get(talker, name), False
                 if not sender:
-                    # Private rows without Sender are the contact's; group notices have no
-                    # sender, so the chat itself speaks.
+                    # Private rows without Sender are the contact's. A group notice ("…加入了
+                    # 群聊", "…撤回了一条消息") has none either: WeChat's own line, not a
+                    # member's. Said by the chat it made the chatroom a member, so it is kept
+                    # on the account's side (is_self), which no import stores as anyone's.
+                    is_self = is_self or is_group
                     sender = "self" if is_self else chat
 
                 if code == APP_MESSAGE:
