@@ -244,6 +244,7 @@ def test_chat_invite_carries_the_details_typed(tmp_path: Path) -> None:
               "私聊 运营小美: /邀请 双十二 数码专场 new 时间=12月12日19点 地点=门店二楼\n")
     out, _ = run_console(tmp_path, script)
     assert "「双十二 数码专场」" in out
+    assert "分群 新用户（new）" in out  # the segment's name, not its code twice
     assert "时间：12月12日19点；地点：门店二楼。" in out
     drafts = out.split("活动邀请草稿")[-1]
     given = "时间：12月12日19点；地点：门店二楼。"

@@ -14,6 +14,7 @@ from bot.routers.context import BotContext
 from handlers.feedback import set_status
 from handlers.invites import draft_invites, split_details
 from handlers.suggest import SuggestError, suggest_for_member
+from persona.suggest import segment_label
 
 
 def make_router(bot: BotContext) -> Router:
@@ -48,7 +49,7 @@ def make_router(bot: BotContext) -> Router:
                                polisher=bot.polisher, details=details)
         except SuggestError as exc:
             return Reply(str(exc))
-        return Reply(invites_text(run, segment, tz, ctx.now))
+        return Reply(invites_text(run, segment_label(segment), tz, ctx.now))
 
     async def feedback(ctx: CommandContext, status: str, done: str) -> Reply:
         if not ctx.args:
