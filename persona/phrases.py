@@ -30,6 +30,7 @@ from persona.phrases_lexicon import (
     NEGATABLE,
     NEGATIONS,
     NOT_PRODUCTS,
+    ONLY_MEI,
     OPINIONS,
     SYMPTOMS,
 )
@@ -63,6 +64,7 @@ _CLAUSE_RE = re.compile(r"[，,。.！!？?；;：:~～\n…、]+|\s{2,}")
 _QUESTION_END_RE = re.compile(r"[?？]")
 _ASCII_WORD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+\-]{1,15}$")
 _CJK_RE = re.compile(r"^[\u4e00-\u9fff]{2,6}$")
+_NAME_PART_RE = re.compile(r"^[A-Za-z0-9]{1,4}$")
 # "和图片不一样", "跟描述不符": the goods are not what was shown.
 _MISMATCH_RE = re.compile(r"(?:和|跟|与)(图片|描述|详情页|宣传|实物|照片|介绍)[^，,。]{0,4}?"
                           r"(?:不一样|不符|不同|差太多|差很多|差别很大)")
@@ -76,7 +78,9 @@ _NEED_CUES = ("有没有", "有无", "能不能", "可不可以", "是不是", "
               "适用", "能用", "能吃", "帮我留", "要一", "预定", "预订", "还有")
 # Characters that make a made-up word a phrase rather than a thing.
 _FUNCTION_CHARS = frozenset("的了吗呢么不没很太能会要想点些个一多少什怎哪几吧啊呀"
-                            "来去给帮留让被把在是有小这那好真挺蛮更最难")
+                            "来去给帮留让被把在是有小这那好真挺蛮更最难用买吃喝看中")
+# What a question asks about a product (现货, 多少钱) is no product.
+_NEED_WORDS = frozenset(c for cues in NEED_CATEGORIES.values() for c in cues)
 NEED_MAX_CHARS = 16
 # Question endings that read as broken without their "吗".
 _NEEDS_PARTICLE = ("有", "能", "可以", "行", "好", "对", "到", "在")
@@ -95,10 +99,15 @@ def _tools() -> tuple[Tokenizer, frozenset[str], frozenset[str]]:
     return make_tokenizer("auto", words), nouns, others
 
 
+def prepare() -> None:
+    """Read the dictionary now (about two seconds), so the first message that needs a phrase
+    does not wait for it: the live bot calls this while warming up."""
+    _tools()
+
+
 def _dictionary_tags() -> tuple[frozenset[str], frozenset[str]]:
     """jieba's dictionary words split by part of speech: common nouns, and everything else
-    (person, place and organisation names included). A word in neither was made up by the
-    HMM."""
+    but person names. A word in neither was made up by the HMM or is a "name"."""
     import jieba
 
     nouns: set[str] = set()
@@ -111,8 +120,10 @@ def _dictionary_tags() -> tuple[frozenset[str], frozenset[str]]:
             word, tag = parts[0], parts[2]
             if tag in ("n", "nz", "ng", "eng"):
                 nouns.add(word)
-            else:  # names of people, places and bodies are no products either
+            elif tag != "nr":  # places and organisations are no products either
                 others.add(word)
+            # "nr" (person names) holds many things mistagged (维生素, 太贵): judged like a
+            # word the dictionary does not know
     return frozenset(nouns), frozenset(others)
 
 
@@ -129,12 +140,14 @@ def _lexical(word: str) -> bool:
             or word in FILLERS or word in NEGATIONS)
 
 
+# Per word, not per message: a chat's vocabulary is small and its messages many.
+@lru_cache(maxsize=200_000)
 def is_product_word(word: str) -> bool:
     """A noun that can name a product in a script: a dictionary noun or an unknown word, never
     an aspect, opinion, person, time or chat filler (and never a fragment with a negation or
     degree word in front)."""
     _, nouns, others = _tools()
-    if word in NOT_PRODUCTS or _lexical(word) or _split(word)[2] != word:
+    if word in NOT_PRODUCTS or _lexical(word) or _split(word)[2] != word or word in _NEED_WORDS:
         return False
     if _ASCII_WORD_RE.match(word):
         return True
@@ -142,14 +155,13 @@ def is_product_word(word: str) -> bool:
         return False
     if word in nouns:
         return True
-    # a word the HMM made up: a noun unless it holds a function character ("便宜点", "能发")
-    # or begins or ends with a dictionary word that is no noun ("大闸蟹多少钱" never gets here,
-    # but "多少钱" alone does)
+    # a word the HMM made up (or a mistagged "name"): a noun unless it holds a function
+    # character ("便宜点", "能发") or ends in a dictionary word that is no noun
     return (word not in others and not any(c in _FUNCTION_CHARS for c in word)
-            and not any(word.startswith(w) or word.endswith(w)
-                        for w in (word[:2], word[-2:]) if w in others))
+            and word[-2:] not in others)
 
 
+@lru_cache(maxsize=200_000)
 def _split(word: str) -> tuple[str, str, str]:
     """(negation, degree, core) of one token: "不太好" → ("不", "太", "好"), "太慢" → ("", "太",
     "慢"). A token that is itself a lexicon word is its own core."""
@@ -211,7 +223,7 @@ def _spots(clause: Sequence[str]) -> list[_Spot]:
                              SYMPTOMS[core], True, False, deg))
         elif core in OPINIONS and not neg:
             out.append(_Spot(i, i, core, core, OPINIONS[core], False, False, deg))
-        elif core in NEGATABLE and neg:
+        elif core in NEGATABLE and neg and (core not in ONLY_MEI or "没" in neg):
             out.append(_Spot(i, start, neg + core, core, NEGATABLE[core], False, True, deg))
     return out
 
@@ -244,33 +256,46 @@ def _products(clauses: Iterable[Sequence[str]]) -> list[str]:
     for clause in clauses:
         run: list[str] = []
         for word in [*clause, ""]:
-            if word and is_product_word(word):
+            # a letter or digit inside a name holds it together: "维生素D滴剂", "iPhone 15 壳"
+            if word and (is_product_word(word) or (run and _NAME_PART_RE.match(word))):
                 run.append(word)
                 continue
+            while run and not is_product_word(run[-1]):
+                run.pop()
             if run and "".join(run) not in out:
                 out.append("".join(run))
             run = []
     return out
 
 
-def _pain(clause: Sequence[str], spot: _Spot, product: str | None) -> Phrase | None:
+# A lone one-character opinion of price or delivery reads as its usual aspect: "太贵了" →
+# "价格贵", "太慢了" → "物流慢", so it counts with the members who named the aspect.
+USUAL_ASPECT = {"price": "价格", "delivery": "物流"}
+
+
+def _pain(clause: Sequence[str], spot: _Spot, product: str | None,
+          earlier: str | None) -> Phrase | None:
+    """The phrase for one opinion: with its aspect, or the product it is about (in its
+    clause, else `earlier`, the last product named before it), or alone when it says it all."""
     aspect, is_aspect = _aspect(clause, spot)
     single = len(spot.core) == 1
     ends = clause[spot.index].endswith("了") or (spot.index + 1 < len(clause)
                                                  and clause[spot.index + 1] == "了")
     if aspect and is_aspect:
         return Phrase(aspect + spot.text, ASPECTS[aspect], aspect, product)
-    if aspect:  # a product: "瓶子破损", "芒果烂了", but "漏尿" alone reads best
-        text = spot.text if spot.symptom else aspect + spot.text + ("了" if single and ends
-                                                                   else "")
-        return Phrase(text, spot.category or "quality", aspect, product or aspect)
-    # alone, a negated verb of delivery, service or price says it all ("没发货", "不回复");
-    # a negated quality word ("不清楚", "不新鲜") needs the thing it is about
-    if (spot.symptom or (spot.negated and spot.category in ("delivery", "service", "price"))
-            or not (single or spot.negated)):
+    # alone, a negated verb of delivery, service or price says it all ("没发货", "不回复"),
+    # and so does a symptom ("漏尿": the product is kept beside it, not in it)
+    if spot.symptom or (spot.negated and spot.category in ("delivery", "service", "price")):
+        return Phrase(spot.text, spot.category or "other", aspect, product or aspect)
+    if single and not spot.negated and spot.category in USUAL_ASPECT and not aspect:
+        usual = USUAL_ASPECT[spot.category]
+        return Phrase(usual + spot.text, spot.category, usual, product)
+    thing = aspect or (earlier if spot.category in ("quality", None) else None)
+    if thing:  # "瓶子破损", "芒果烂了", "水果不新鲜"
+        text = thing + spot.text + ("了" if single and ends else "")
+        return Phrase(text, spot.category or "quality", thing, product or thing)
+    if not (single or spot.negated):  # "破损", "卡顿" with nothing named
         return Phrase(spot.text, spot.category or "other", None, product)
-    if spot.degree:  # "太贵", "太慢": a lone one-character opinion needs its degree word
-        return Phrase(spot.degree + spot.text, spot.category or "other", None, product)
     return None
 
 
@@ -283,11 +308,14 @@ def pains(text: str) -> tuple[Phrase, ...]:
     out: list[Phrase] = []
     for m in _MISMATCH_RE.finditer(normalise(text).text):
         out.append(Phrase(f"与{m.group(1)}不符", "quality", None, first))
+    earlier: str | None = None
     for clause in clauses:
         for spot in _spots(clause):
-            p = _pain(clause, spot, first)
+            p = _pain(clause, spot, first, earlier)
             if p and not any(p.text == q.text for q in out):
                 out.append(p)
+        named = _products([clause])
+        earlier = named[-1] if named else earlier
     return tuple(out)
 
 

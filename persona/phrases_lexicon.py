@@ -71,6 +71,9 @@ NEGATABLE: dict[str, str | None] = {
                         "结实 牢固 能用 好闻 保温 亮 灵 准 管用 顶用 匹配"),
     **dict.fromkeys(("好", "行", "满意", "对", "达标", "正常"), None),
 }
+# Negated only by the 没 family: "不到" is "less than" or "cannot" (想不到, 做不到), "不管" is
+# "regardless", but "没到", "还没收到", "没人管" are complaints.
+ONLY_MEI = frozenset({"到", "收到", "管", "送到", "到货"})
 NEGATIONS = ("还没有", "还没", "没有", "没", "不", "未", "别", "无法", "没法", "不能")
 # Degree words in front of an opinion ("太慢", "很差"): stripped for grouping.
 DEGREES = ("非常", "特别", "有点儿", "有点", "有些", "太", "很", "超", "好", "巨", "贼", "真",
@@ -81,6 +84,9 @@ FILLERS = frozenset(_list(
     "感觉 有点 有点儿 有些 太 很 超 特别 非常 比较 了 啦 呀 啊 的 得 地 着 过 是 都是 全 "
     "一点 一点儿 一些 好几天 几天 一半 这次 这回 这个 那个 这 那 也是 又是"))
 
+# People a chat is about: no product, but a topic ("宝宝" names a circle of parents).
+PEOPLE = frozenset(_list("宝宝 孩子 娃 小孩 宝妈 宝爸 老公 老婆 老人 妈妈 爸爸 家人 儿童 学生 "
+                         "孕妇 新生儿 婴儿 女儿 儿子"))
 # Nouns that are people, times or chat fillers, never a product or an aspect.
 NOT_PRODUCTS = frozenset(_list(
     "宝宝 孩子 娃 小孩 宝妈 宝爸 老公 老婆 家里 大家 姐妹 亲们 群里 同问 朋友 老人 "

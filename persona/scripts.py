@@ -19,7 +19,7 @@ from persona.persona import (
     MOTIVATION_SEGMENT_LABELS,
     VALUE_LABELS,
 )
-from persona.playbook import DEFAULT_FALLBACKS, FIELD_RE, Variant
+from persona.playbook import ABOUT_LABELS, DEFAULT_FALLBACKS, FIELD_RE, Variant
 
 # What a blank value can leave behind: doubled or leading punctuation, stray spaces.
 _DOUBLE_PUNCT_RE = re.compile(r"([，、。！？,])\1+")
@@ -95,6 +95,6 @@ def variant_label(key: str, labels: Mapping[str, str]) -> str:
     """Chinese name of a variant key: "price+new" → "价格敏感型+新用户"."""
     if key == "default":
         return "通用"
-    names = {**labels, **MOTIVATION_SEGMENT_LABELS, **LIFECYCLE_LABELS, **VALUE_LABELS,
-             **LAYER_LABELS}
+    names = {**labels, **ABOUT_LABELS, **MOTIVATION_SEGMENT_LABELS, **LIFECYCLE_LABELS,
+             **VALUE_LABELS, **LAYER_LABELS}
     return "+".join(names.get(c, c) for c in key.split("+"))
