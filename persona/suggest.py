@@ -39,7 +39,7 @@ from persona.persona import (
 )
 from persona.phrases import About, about
 from persona.playbook import ABOUT_CATEGORIES, ABOUT_LABELS, NEXT_ACTIONS, SCENARIO_LABELS, Playbook
-from persona.scripts import Script, pick_scripts, variant_label
+from persona.scripts import Script, choose_topic, pick_scripts, variant_label
 from persona.signals import Signals
 
 # Most urgent first: this is the order of `siyu suggest` output and of the notify queue.
@@ -55,13 +55,6 @@ _CLUSTER_RE = re.compile(r"^c\d+$")
 _JOIN_RE = re.compile(r"加入了?(?:群聊|本群|群)|进群了|joined (?:the )?group", re.IGNORECASE)
 # A reply that signs up for an activity ("报名", "算我一个", "+1").
 _SIGNUP_RE = re.compile(r"报名|参加|参与|接龙|算我一个|我要去|我去|预约|\+\s*1|＋1")
-# Keywords that are people or fillers rather than what the member is talking about.
-_NOT_TOPIC = frozenset({
-    "宝宝", "孩子", "娃", "小孩", "宝妈", "宝爸", "老公", "老婆", "家里", "大家", "姐妹",
-    "亲们", "群里", "同问",
-    "最近", "今天", "昨天", "明天", "现在", "上次", "这次", "下次", "时候", "一下", "东西",
-    "能用", "真实", "其他", "感觉", "还没到", "一直", "这款", "那款", "这个", "那个",
-})
 QUOTE_CHARS = 40
 
 
@@ -262,35 +255,6 @@ def last_words(records: Iterable[MessageRecord]) -> MessageRecord | None:
 
 
 # ---- drafting ----------------------------------------------------------------------------
-def choose_topic(keywords: Iterable[str], scenario: str, env: Drafting,
-                 products: Sequence[str] = (), concerns: bool = True) -> str | None:
-    """The thing the member talked about, or None to let the template's fallback speak.
-
-    A product the message names, as it names it: the run of nouns holding a taxonomy product
-    ("手机散热器", not "手机"), else a taxonomy product among the keywords ("奶粉"), else any
-    product noun the message names ("NAS"; persona/phrases.py never takes an opinion word or a
-    fragment for one). A concern word ("快递", "优惠") only where a script talks about a concern
-    (a question or complaint) that does not already say what it is about (`concerns`):
-    "想要快递的话" would be nonsense, and so would "客服从现在起我负责到底". One thing reads
-    naturally in "你问的{topic}"; a list would not.
-    """
-    named = [p for p in products if p not in _NOT_TOPIC]
-    known = next((p for p in named if _holds_product(p, env.products)), None)
-    if known:
-        return known
-    words = [k for k in keywords if len(k) >= 2 and k not in _NOT_TOPIC]
-    product = next((k for k in words if k in env.products), None) or next(iter(named), None)
-    if product or not concerns or scenario not in ("question", "complaint"):
-        return product
-    return next((k for k in words if k in env.concerns), None)
-
-
-def _holds_product(run: str, products: Container[str]) -> bool:
-    """Does a run of nouns hold a taxonomy product word ("手机散热器" holds "手机")?"""
-    return any(run[i:j] in products for i in range(len(run))
-               for j in range(i + 2, len(run) + 1))
-
-
 def _interest_order(persona: Persona, trigger: Trigger) -> list[str]:
     """The interests a script may speak to, most relevant first.
 
@@ -340,8 +304,9 @@ def draft(persona: Persona, trigger: Trigger, env: Drafting, activity: str | Non
     reasons.append(Reason("variant", f"{trigger.scenario}/{best.key}",
                           f"话术：{scenario.label} · {variant_label(best.key, env.labels)}"))
 
-    topic = choose_topic(sig.keywords, trigger.scenario, env, trigger.about.products,
-                         concerns=not any(d == "about" for d, _ in best.conditions))
+    topic = choose_topic(sig.keywords, trigger.scenario, trigger.about.products, env.products,
+                         env.concerns if not any(d == "about" for d, _ in best.conditions)
+                         else frozenset())
     values = {"name": persona.name, "topic": topic,
               "interest": env.labels.get(interest, interest) if interest else None,
               "activity": activity}
