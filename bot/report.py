@@ -9,6 +9,7 @@ through `visible`, so none of them can split a line or act on the terminal.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -94,10 +95,40 @@ def _who_lines(card: Mapping[str, Any]) -> list[str]:
     if card.get("interests"):
         lines.append("  兴趣：" + "、".join(i["label"] for i in card["interests"]))
     if card.get("needs"):
-        lines.append("  核心需求：" + "、".join(n["word"] for n in card["needs"]))
+        lines.append("  核心需求：" + "、".join(_counted(n) for n in card["needs"]))
     if card.get("pain_points"):
-        lines.append("  痛点：" + "、".join(n["word"] for n in card["pain_points"]))
+        lines.append("  痛点：" + "、".join(_counted(n) for n in card["pain_points"]))
+        lines += [f"    · {line}" for p in card["pain_points"][:PAIN_QUOTES]
+                  if (line := _quoted(p))]
     return lines
+
+
+# Pain points a card shows with the quote they came from (the rest by name only).
+PAIN_QUOTES = 3
+PAIN_QUOTE_CHARS = 36
+
+
+def _counted(item: Mapping[str, Any]) -> str:
+    """"物流慢（3 人）"; a phrase one member wrote is just the phrase."""
+    n = int(item.get("members", 1))
+    return f"{item['word']}（{n} 人）" if n > 1 else item["word"]
+
+
+def _quoted(item: Mapping[str, Any]) -> str | None:
+    """"物流慢：「就是物流慢了一点…」（宝妈群）", or None for a run stored before pain points
+    carried their quote."""
+    q = item.get("quote")
+    if not q:
+        return None
+    flat = " ".join(str(q.get("text", "")).split())
+    if len(flat) > PAIN_QUOTE_CHARS:
+        # a long review: the clause that says it ("…就是物流慢了一点…"), else its start
+        word = str(item.get("word", ""))[:2]
+        clause = next((c for c in re.split(r"[，,。！!？?；;：:]", flat) if word and word in c), "")
+        flat = (f"…{clause}…" if 0 < len(clause) < PAIN_QUOTE_CHARS
+                else flat[: PAIN_QUOTE_CHARS - 1] + "…")
+    where = f"（{q['chat']}）" if q.get("chat") else ""
+    return f"{item['word']}：「{flat}」{where}"
 
 
 def _motive_lines(card: Mapping[str, Any]) -> list[str]:
@@ -130,13 +161,23 @@ def _focus_value(value: Any) -> str:
 
 
 def pain_points(doc: Mapping[str, Any], top: int = 6) -> list[str]:
-    """Community-wide pain points: the lifecycle cards cover everyone once, so sum those."""
+    """Community-wide pain points, most members first, each with one member's words where
+    the run kept them: the lifecycle cards cover everyone once, so sum those."""
     counter: Counter[str] = Counter()
+    quotes: dict[str, Mapping[str, Any]] = {}
     for card in doc.get("cards", []):
         if card["segment"]["dimension"] == "lifecycle":
             for p in card.get("pain_points", []):
                 counter[p["word"]] += int(p.get("members", 1))
-    return [f"{word}（{n} 人提到）" for word, n in counter.most_common(top)]
+                if p.get("quote") and p["word"] not in quotes:
+                    quotes[p["word"]] = p
+    ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    out = []
+    for word, n in ranked:
+        quoted = _quoted(quotes[word]) if word in quotes else None
+        head = f"{word}（{n} 人提到）"
+        out.append(head + quoted[len(word):] if quoted else head)
+    return out
 
 
 def change_lines(doc: Mapping[str, Any]) -> list[str]:
@@ -193,7 +234,7 @@ def report_text(doc: Mapping[str, Any], previous: Mapping[str, Any] | None, tz: 
     lines += importance_lines(doc)
     lines.append("")
     lines.append("四、主要痛点")
-    lines.append("  " + ("、".join(pain_points(doc)) or "暂无"))
+    lines += [f"  · {line}" for line in pain_points(doc)] or ["  暂无"]
     lines.append("")
     lines.append("五、变化")
     lines += ["  " + line for line in change_lines(doc)]

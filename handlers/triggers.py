@@ -19,6 +19,7 @@ from handlers.personas import PersonaView, build_personas, to_record
 from handlers.settings import Settings
 from handlers.suggest import Polisher, Skip, Suggester, SuggestionView, member_texts
 from persona.persona import SILENT_TYPES, MessageRecord, Persona
+from persona.phrases import prepare as prepare_phrases
 from persona.playbook import (
     Playbook,
 )
@@ -93,6 +94,9 @@ class SuggestHook:
     def __init__(self, store: Store, settings: Settings, labels: Mapping[str, str], *,
                  playbook: Playbook | None = None, polisher: Polisher | None = None) -> None:
         self.eng = Suggester(store, settings, labels, playbook, polisher)
+        # Every triggering message is read for what it is about (persona/phrases.py): load
+        # its dictionary with the rest of the hook, not while the first complaint waits.
+        prepare_phrases()
         # The shared watermark as last read (see `_since`).
         self._watermark: datetime | None = None
 

@@ -13,8 +13,10 @@ Rules:
   shows first (e.g. repurchase: repeat rate, AOV, coupon share, days since the last order).
 - Modes (age range, city, life stage …) count only members where the value is known, and say
   how many that was, so a mode of one is visibly thin.
-- Needs and pain points are the member keywords that occur in their question / purchase and
-  complaint quotes; quotes are chosen to show those words, from different members first.
+- Needs and pain points are phrases as members write them (persona/phrases.py): "物流慢",
+  "客服不回", "有没有大码" from their question / purchase and complaint quotes, counted once
+  per member, each with the quote it came from; the card's quotes show those first, from
+  different members first. They are read from at most `PHRASE_SAMPLE` members of the sample.
 - The representative's name is derived from the segment code (a hash into surname and given-
   name tables), so it is the same every run; collisions inside one run are resolved in a
   fixed order. The given name follows the segment's dominant gender when one is clear.
@@ -25,7 +27,8 @@ Rules:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,6 +37,8 @@ from persona.card_names import card_role, name_cards
 from persona.commerce import CONTENT_TYPES
 from persona.member_table import MemberTable
 from persona.persona import TIME_LABELS
+from persona.phrases import needs, pains
+from persona.phrases_lexicon import CATEGORY_LABELS
 from persona.segment_params import (
     CONTENT_KIND_LABELS,
     CONTENT_KINDS,
@@ -77,6 +82,9 @@ INTENT_LABELS = {"question": "提问", "complaint": "抱怨投诉", "purchase_in
                  "praise": "好评"}
 NEED_INTENTS = ("question", "purchase_intent")
 PAIN_INTENTS = ("complaint",)
+# Members whose quotes a card reads for needs and pain points (≈ 1 ms a quote, ten quotes a
+# member): enough to rank the common ones, bounded for a million-member run.
+PHRASE_SAMPLE = 500
 QUOTE_RANK = {"question": 0, "complaint": 1, "purchase_intent": 2, "praise": 3}
 TIME_SCENE = {"morning": "早上", "daytime": "白天", "evening": "晚上", "late_night": "深夜"}
 
@@ -107,6 +115,29 @@ def _mode(values: Sequence[str | None]) -> tuple[str | None, int, int]:
 
 def _top(counter: Counter[str], n: int) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+@dataclass(slots=True)
+class _Group:
+    """One need or pain point of a card: who wrote it, how, and the first quote of it."""
+
+    category: str
+    members: set[str] = field(default_factory=set)
+    texts: Counter[str] = field(default_factory=Counter)
+    quote: Any = None
+    quote_member: str = ""
+
+    def add(self, member_id: str, text: str, quote: Any) -> None:
+        if member_id in self.members:
+            return
+        self.members.add(member_id)
+        self.texts[text] += 1
+        if self.quote is None:
+            self.quote, self.quote_member = quote, member_id
+
+    def text(self) -> str:
+        """The wording most members used; ties: the shorter, then the first in order."""
+        return min(self.texts.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0]
 
 
 class _CardBuilder:
@@ -141,9 +172,13 @@ class _CardBuilder:
         profile = self._profile(sample)
         interests = self._interests(idx)
         motivation = self._motivation(idx)
-        needs, pains = self._needs(members)
-        quotes = self._quotes([t.ids[i] for i in sample.tolist()], members,
-                              [w["word"] for w in needs + pains])
+        sample_ids = [t.ids[i] for i in sample.tolist()]
+        # phrases cost a tokenisation per quote: read them from an evenly spaced part
+        some = _sample(np.arange(len(sample_ids)), PHRASE_SAMPLE).tolist()
+        member_needs, member_pains = self._needs([sample_ids[i] for i in some],
+                                                 [members[i] for i in some])
+        quotes = self._quotes(sample_ids, members,
+                              {w["quote"]["id"] for w in member_needs + member_pains})
         channels = self._channels(sample, members)
         scene = self._scene(idx, sample, channels, interests)
         goals = []
@@ -160,7 +195,8 @@ class _CardBuilder:
             dimension=dimension, code=code, label=label, size=len(idx),
             share=round(len(idx) / self.n, 4) if self.n else 0.0, name="", role=role,
             persona_name="", focus=self._focus(idx, channels, interests, scene),
-            profile=profile, interests=interests, needs=needs, pain_points=pains,
+            profile=profile, interests=interests, needs=member_needs,
+            pain_points=member_pains,
             quotes=quotes, goals=goals, motivation=motivation, channels=channels,
             scene=scene, example_members=[t.ids[i] for i in examples],
         )
@@ -193,25 +229,39 @@ class _CardBuilder:
                 "share": round(count / len(idx), 2),
                 "counts": {c: counts.get(c, 0) for c in MOTIVATION_CODES}}
 
-    def _needs(self, members: Sequence[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """Member keywords found in their own question/purchase (needs) and complaint (pains)
-        quotes, counted once per member."""
-        need: Counter[str] = Counter()
-        pain: Counter[str] = Counter()
-        for m in members:
-            words = [w for w in m.keywords[:30] if len(w) >= 2 and w not in self.t.stop_words]
-            if not words or not m.quotes:
-                continue
-            need_text = " ".join(q.text for q in m.quotes if set(q.intents) & set(NEED_INTENTS))
-            pain_text = " ".join(q.text for q in m.quotes if set(q.intents) & set(PAIN_INTENTS))
-            need.update({w for w in words if need_text and w in need_text})
-            pain.update({w for w in words if pain_text and w in pain_text})
-        return ([{"word": w, "members": c} for w, c in _top(need, 5)],
-                [{"word": w, "members": c} for w, c in _top(pain, 5)])
+    def _needs(self, ids: Sequence[str], members: Sequence[Any]
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Needs (from question and purchase quotes) and pain points (from complaint quotes)
+        as the members put them, each counted once per member and shown with a quote."""
+        need: dict[Any, _Group] = {}
+        pain: dict[Any, _Group] = {}
+        for member_id, m in zip(ids, members, strict=True):
+            for q in m.quotes:
+                intents = set(q.intents)
+                if intents & set(PAIN_INTENTS):
+                    for p in pains(q.text):
+                        pain.setdefault(p.text, _Group(p.category)).add(member_id, p.text, q)
+                if intents & set(NEED_INTENTS):
+                    for p in needs(q.text):
+                        # one product and concern, however it was asked: "大闸蟹多少钱一盒" and
+                        # "大闸蟹什么价" are one need
+                        key = (p.category, p.product) if p.product else p.text
+                        need.setdefault(key, _Group(p.category)).add(member_id, p.text, q)
+        return self._phrase_list(need), self._phrase_list(pain)
+
+    def _phrase_list(self, groups: Mapping[Any, _Group]) -> list[dict[str, Any]]:
+        tz = self.params.tz
+        ranked = sorted(groups.values(), key=lambda g: (-len(g.members), g.text()))[:5]
+        return [{"word": g.text(), "members": len(g.members), "category": g.category,
+                 "category_label": CATEGORY_LABELS[g.category],
+                 "quote": {"id": g.quote.id, "text": g.quote.text, "member_id": g.quote_member,
+                           "chat": g.quote.chat,
+                           "ts": g.quote.ts.astimezone(tz).isoformat(timespec="seconds")}}
+                for g in ranked]
 
     def _quotes(self, ids: Sequence[str], members: Sequence[Any],
-                words: Sequence[str]) -> list[dict[str, Any]]:
-        """2–3 real quotes: those naming a top need/pain word first, then by intent and
+                first: Container[str]) -> list[dict[str, Any]]:
+        """2–3 real quotes: those behind a top need or pain point first, then by intent and
         recency; one per member before any member is quoted twice."""
         tz = self.params.tz
         cands = []
@@ -221,7 +271,7 @@ class _CardBuilder:
                 if not intents or not q.text.strip():
                     continue
                 intent = min(intents, key=QUOTE_RANK.__getitem__)
-                hit = any(w in q.text for w in words)
+                hit = q.id in first
                 cands.append(((0 if hit else 1, QUOTE_RANK[intent], -q.ts.timestamp(), q.id),
                               member_id, intent, q))
         cands.sort(key=lambda c: c[0])

@@ -19,7 +19,8 @@ How (all deterministic for a given `seed`):
    fit the final model with MiniBatchKMeans above `minibatch_threshold` members.
 3. Names: the circle's most distinctive interest (in-circle mean score minus the mean of the
    other profiled members) and keywords (share of members using the word, same difference),
-   joined with "·", e.g. "母婴育儿·辅食·奶粉".
+   joined with "·", e.g. "母婴育儿·辅食·奶粉"; opinion words and fragments ("好难", "不慢")
+   and shopping aspects (发货, 客服) name no circle.
 4. Stable codes: with a previous run, new circles are matched to old ones by member overlap
    (Jaccard, optimal one-to-one assignment) and keep the old code when the overlap is at least
    `min_jaccard`; other circles get fresh codes that never reuse an old one, so "c2" in last
@@ -42,6 +43,8 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
 from persona.member_table import MemberTable
+from persona.phrases import is_opinion_word, is_product_word
+from persona.phrases_lexicon import ASPECTS, PEOPLE
 from persona.segment_params import SegmentParams
 from persona.segment_result import Circle, SegmentResult
 
@@ -302,13 +305,23 @@ def _distinct_words(words: sp.csr_matrix, vocab: tuple[str, ...], inside: np.nda
                  else np.zeros_like(share_in))
     diff_w = share_in - share_out
     cand_w = [j for j in range(len(vocab)) if share_in[j] >= NAME_MIN_WORD_SHARE
-              and count_in[j] >= 2 and diff_w[j] > 0 and vocab[j] not in taken]
+              and count_in[j] >= 2 and diff_w[j] > 0 and vocab[j] not in taken
+              and _topic(vocab[j])]
     cand_w.sort(key=lambda j: (-round(float(diff_w[j]), 6), -float(share_in[j]), vocab[j]))
     if not cand_w:  # no distinctive word: the words most of the circle uses
         cand_w = sorted((j for j in range(len(vocab)) if count_in[j] >= 2
-                         and vocab[j] not in taken),
+                         and vocab[j] not in taken and _topic(vocab[j])),
                         key=lambda j: (-float(share_in[j]), vocab[j]))
     return [vocab[j] for j in cand_w[:3]]
+
+
+def _topic(word: str) -> bool:
+    """Can the word name what a circle talks about? Not an opinion or fragment ("好难", "不慢")
+    and not how shopping went (发货, 客服, 价格): every circle complains about those."""
+    if is_opinion_word(word) or ASPECTS.get(word) in ("delivery", "service", "price"):
+        return False
+    # a thing ("螺蛳粉", "油烟机") or a person the circle is about ("宝宝"), not a time (周末)
+    return is_product_word(word) or word in ASPECTS or word in PEOPLE
 
 
 def _dedupe_labels(circles: list[Circle]) -> None:

@@ -22,9 +22,11 @@ Shape of the file::
     next_action = "coupon"       # optional, overrides the scenario's
     templates = ["……"]
 
-A variant matches a member when each of its codes does (motivation, lifecycle, value, layer or
-an interest of the taxonomy); the most specific match wins, so "price+new+parenting" beats
-"price" beats "default". Templates fill `{name}`, `{topic}`, `{interest}` and `{activity}`;
+A variant matches a member when each of its codes does (what the message is about —
+about_quality, about_delivery, about_service, about_price —, motivation, lifecycle, value, layer
+or an interest of the taxonomy); a variant for what the message is about wins, then the most
+specific match, so "price+new+parenting" beats "price" beats "default". Templates fill
+`{name}`, `{topic}`, `{interest}` and `{activity}`;
 `{topic|这款}` carries its own fallback. Nothing here ever shows a literal "{topic}" to a
 member: an unknown value falls back, and a template that names an unknown placeholder is
 refused when the file is read, with the file, line and key in the message.
@@ -52,6 +54,10 @@ from persona.persona import (
 )
 
 PLAYBOOK_FILE = "playbooks.toml"
+# The aspect categories a variant can answer ("about_delivery"); "other" has no script.
+ABOUT_CATEGORIES = ("quality", "delivery", "service", "price")
+ABOUT_LABELS = {"about_quality": "品质问题", "about_delivery": "物流问题",
+                "about_service": "服务问题", "about_price": "价格问题"}
 
 SCENARIOS = ("question", "complaint", "purchase_intent", "welcome", "reactivate", "invite")
 SCENARIO_LABELS = {
@@ -74,14 +80,19 @@ DEFAULT_FALLBACKS = {"name": "亲", "topic": "这个问题", "interest": "咱们
                      "activity": "近期的活动"}
 # The segment dimensions a variant can name, with their codes (DESIGN.md, persona JSON).
 DIMENSIONS: dict[str, tuple[str, ...]] = {
+    # what the triggering message is about (persona/phrases.py): a quality complaint gets the
+    # quality-recovery script whoever sends it
+    "about": tuple(f"about_{c}" for c in ABOUT_CATEGORIES),
     "motivation": tuple(MOTIVATION_SEGMENT_LABELS),
     "lifecycle": tuple(LIFECYCLE_LABELS),
     "value": tuple(VALUE_LABELS),
     "layer": tuple(LAYER_LABELS),
 }
 # How much a matched condition says about the member, for ties between equally long keys:
-# motivation decides how to talk, lifecycle and interest what to talk about.
-DIMENSION_WEIGHT = {"motivation": 3, "lifecycle": 2, "interest": 2, "value": 1, "layer": 1}
+# what the message is about decides what to answer, motivation how to talk, lifecycle and
+# interest what else to talk about.
+DIMENSION_WEIGHT = {"about": 4, "motivation": 3, "lifecycle": 2, "interest": 2, "value": 1,
+                    "layer": 1}
 DEFAULT_INTERESTS = (
     "travel", "digital", "reading", "parenting", "beauty", "fitness", "food", "fashion", "home",
     "pets", "education", "finance", "auto", "entertainment", "games", "health",
@@ -117,9 +128,11 @@ class Variant:
     next_action: str | None = None
 
     @property
-    def specificity(self) -> tuple[int, int]:
-        """More conditions first; among equals, the weightier dimensions."""
-        return (len(self.conditions),
+    def specificity(self) -> tuple[int, int, int]:
+        """A variant written for what the message is about first (a delivery complaint is
+        answered as one, whatever the member's segments); then more conditions; among equals,
+        the weightier dimensions."""
+        return (int(any(d == "about" for d, _ in self.conditions)), len(self.conditions),
                 sum(DIMENSION_WEIGHT[d] for d, _ in self.conditions))
 
     def matches(self, facts: Mapping[str, str | None], interests: Iterable[str]) -> bool:

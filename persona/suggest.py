@@ -11,7 +11,9 @@ A trigger is one moment worth the operator's attention:
 
 A draft fills the scenario's best-matching playbook variant for the member: the persona's
 motivation (or, when the persona has none yet, the motivation the message itself shows),
-lifecycle, value, layer and interests pick the variant; the message's keywords fill {topic}.
+lifecycle, value, layer and interests pick the variant, and what the message is about
+(persona/phrases.py: a quality, delivery, service or price complaint or question) picks it
+first; the product the message names fills {topic}.
 Every draft says why, as reasons that carry a Chinese sentence for the operator and a code for
 machines, so an operator can see at a glance why 朵朵妈 gets the coupon script and 老周 the
 after-sales one.
@@ -35,8 +37,9 @@ from persona.persona import (
     Persona,
     Tag,
 )
-from persona.playbook import NEXT_ACTIONS, SCENARIO_LABELS, Playbook
-from persona.scripts import Script, pick_scripts, variant_label
+from persona.phrases import About, about
+from persona.playbook import ABOUT_CATEGORIES, ABOUT_LABELS, NEXT_ACTIONS, SCENARIO_LABELS, Playbook
+from persona.scripts import Script, choose_topic, pick_scripts, variant_label
 from persona.signals import Signals
 
 # Most urgent first: this is the order of `siyu suggest` output and of the notify queue.
@@ -52,13 +55,6 @@ _CLUSTER_RE = re.compile(r"^c\d+$")
 _JOIN_RE = re.compile(r"加入了?(?:群聊|本群|群)|进群了|joined (?:the )?group", re.IGNORECASE)
 # A reply that signs up for an activity ("报名", "算我一个", "+1").
 _SIGNUP_RE = re.compile(r"报名|参加|参与|接龙|算我一个|我要去|我去|预约|\+\s*1|＋1")
-# Keywords that are people or fillers rather than what the member is talking about.
-_NOT_TOPIC = frozenset({
-    "宝宝", "孩子", "娃", "小孩", "宝妈", "宝爸", "老公", "老婆", "家里", "大家", "姐妹",
-    "亲们", "群里", "同问",
-    "最近", "今天", "昨天", "明天", "现在", "上次", "这次", "下次", "时候", "一下", "东西",
-    "能用", "真实", "其他", "感觉", "还没到", "一直", "这款", "那款", "这个", "那个",
-})
 QUOTE_CHARS = 40
 
 
@@ -66,7 +62,8 @@ QUOTE_CHARS = 40
 class Reason:
     """One ground for a suggestion: a code for machines, a sentence for the operator."""
 
-    # intent | event | lifecycle | motivation | interest | value | layer | segment | variant
+    # intent | event | lifecycle | motivation | interest | value | layer | segment | aspect |
+    # variant
     code: str
     value: str
     label: str
@@ -98,6 +95,8 @@ class Trigger:
     chat_id: str | None = None
     quote: str | None = None
     signals: Signals = field(default_factory=Signals)
+    # what the message is about: its first pain or need, and the products it names
+    about: About = field(default_factory=About)
 
 
 @dataclass(frozen=True)
@@ -177,7 +176,8 @@ def message_trigger(rec: MessageRecord, text: str | None) -> Trigger | None:
         return None
     label = f"{INTENT_LABELS[scenario]}：「{clip(text)}」" if text else INTENT_LABELS[scenario]
     return Trigger(scenario, rec.id, rec.ts, Reason("intent", scenario, label, (rec.id,)),
-                   rec.id, rec.chat_id, clip(text), rec.signals)
+                   rec.id, rec.chat_id, clip(text), rec.signals,
+                   about(text, complaint=scenario == "complaint"))
 
 
 def welcome_trigger(persona: Persona, first: MessageRecord | None, as_of: datetime
@@ -255,20 +255,6 @@ def last_words(records: Iterable[MessageRecord]) -> MessageRecord | None:
 
 
 # ---- drafting ----------------------------------------------------------------------------
-def choose_topic(keywords: Iterable[str], scenario: str, env: Drafting) -> str | None:
-    """The thing the member talked about, or None to let the template's fallback speak.
-
-    A product word first ("奶粉", "辅食"); a concern word ("快递", "优惠") only where a
-    script talks about a concern (a question or complaint): "想要快递的话" would be nonsense.
-    One word reads naturally in "你问的{topic}"; a list would not.
-    """
-    words = [k for k in keywords if len(k) >= 2 and k not in _NOT_TOPIC]
-    product = next((k for k in words if k in env.products), None)
-    if product or scenario not in ("question", "complaint"):
-        return product
-    return next((k for k in words if k in env.concerns), None)
-
-
 def _interest_order(persona: Persona, trigger: Trigger) -> list[str]:
     """The interests a script may speak to, most relevant first.
 
@@ -292,8 +278,10 @@ def draft(persona: Persona, trigger: Trigger, env: Drafting, activity: str | Non
     reasons: list[Reason] = [trigger.reason, *extra]
 
     motivation = _motivation(persona, trigger, env, tags, reasons)
+    category = trigger.about.category
     facts = {"motivation": motivation, "lifecycle": seg.get("lifecycle"),
-             "value": seg.get("value"), "layer": seg.get("layer")}
+             "value": seg.get("value"), "layer": seg.get("layer"),
+             "about": f"about_{category}" if category in ABOUT_CATEGORIES else None}
     interests = _interest_order(persona, trigger)
     ranked = scenario.ranked(facts, interests)
     best = ranked[0]
@@ -308,11 +296,18 @@ def draft(persona: Persona, trigger: Trigger, env: Drafting, activity: str | Non
         reasons.append(Reason("interest", interest,
                               f"{source}：{env.labels.get(interest, interest)}{score}",
                               tuple(itag.evidence[:3]) if itag else ()))
+    if any(d == "about" for d, _ in best.conditions) and category:
+        reasons.append(Reason("aspect", category,
+                              f"本条消息说的是{ABOUT_LABELS[f'about_{category}']}：「{trigger.about.phrase}」",
+                              (trigger.message_id,) if trigger.message_id else ()))
     _segment_reasons(facts, best.conditions, reasons)
     reasons.append(Reason("variant", f"{trigger.scenario}/{best.key}",
                           f"话术：{scenario.label} · {variant_label(best.key, env.labels)}"))
 
-    values = {"name": persona.name, "topic": choose_topic(sig.keywords, trigger.scenario, env),
+    topic = choose_topic(sig.keywords, trigger.scenario, trigger.about.products, env.products,
+                         env.concerns if not any(d == "about" for d, _ in best.conditions)
+                         else frozenset())
+    values = {"name": persona.name, "topic": topic,
               "interest": env.labels.get(interest, interest) if interest else None,
               "activity": activity}
     scripts = pick_scripts(ranked, values, env.playbook.fallbacks,

@@ -86,13 +86,22 @@ def test_copied_quotes_are_shown_once(result: SegmentResult) -> None:
 
 def test_needs_and_pain_points_come_from_the_quotes(result: SegmentResult) -> None:
     high = card(result, "value", "high")
-    pains = [p["word"] for p in high.pain_points]
-    needs = [n["word"] for n in high.needs]
-    assert pains[0] == "纸尿裤" and high.pain_points[0]["members"] == 2
-    assert "优惠券" in needs and "奶粉" in needs
-    assert "上次" not in pains  # chat filler names no pain
-    # the quotes shown name the top pain
-    assert any("纸尿裤" in q["text"] for q in high.quotes)
+    pains = {p["word"]: p for p in high.pain_points}
+    needs = {n["word"]: n for n in high.needs}
+    # phrases as members write them, counted once per member, not keywords
+    top = high.pain_points[0]
+    assert top["word"] == "纸尿裤漏了" and top["members"] == 2 and top["category"] == "quality"
+    assert pains["客服不回"]["category"] == "service"
+    assert needs["有没有纸尿裤的优惠券"]["category"] == "price"
+    assert needs["奶粉什么时候到货"]["category"] == "delivery"
+    assert "上次" not in pains and "纸尿裤" not in pains  # no fragment is a pain
+    # each with the quote it came from, and the card's quotes show it
+    by_id = {q.id: q.text for m in community() for q in m.quotes}
+    assert all(by_id[p["quote"]["id"]] == p["quote"]["text"] for p in high.pain_points)
+    assert top["quote"]["chat"] == "宝妈群" and top["quote"]["member_id"] in {"hi-1", "hi-2"}
+    # the card's quotes are those behind its needs and pain points
+    behind = {p["quote"]["id"] for p in high.pain_points + high.needs}
+    assert {q["id"] for q in high.quotes} <= behind
 
 
 def test_names_are_deterministic_and_distinct(result: SegmentResult) -> None:

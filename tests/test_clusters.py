@@ -164,3 +164,10 @@ def test_k_prefers_fewer_circles_when_silhouettes_are_close() -> None:
     floor = max(tried.values()) * (1 - P.k_tolerance)
     assert tried["3"] >= floor > tried["2"]
     assert np.isclose(r.clustering["silhouette"], tried["3"])
+
+
+def test_circles_are_named_by_topics_not_opinions() -> None:
+    from persona.clusters import _topic
+
+    assert not any(_topic(w) for w in ("好难", "不慢", "太贵", "发货", "客服", "周末", "用券"))
+    assert all(_topic(w) for w in ("螺蛳粉", "油烟机", "厨房", "宝宝", "成分表", "NAS"))

@@ -160,12 +160,23 @@ def test_lifecycle_and_interest_pick_more_specific_variants(tmp_path: Path) -> N
 def test_message_motivation_is_used_when_the_persona_has_none(tmp_path: Path) -> None:
     c = Community(tmp_path)
     c.say("wxid_x", "大家好", ago(30), "小明")
-    c.say("wxid_x", "快递什么时候能到？", ago(hours=1), "小明")
+    c.say("wxid_x", "这款面霜的成分安全吗？", ago(hours=1), "小明")
     c.commit()
     (v,) = suggest(c, "wxid_x")
-    assert v.row.variant == "service"
-    assert any("本条消息关注" in w and "[motivation=service]" in w for w in v.row.why)
-    assert "快递" in v.row.text
+    assert v.row.variant == "quality"
+    assert any("本条消息关注" in w and "[motivation=quality]" in w for w in v.row.why)
+    assert "面霜" in v.row.text
+
+
+def test_a_delivery_question_gets_the_delivery_script_whoever_asks(tmp_path: Path) -> None:
+    c = Community(tmp_path)
+    price_mom(c)
+    c.say("wxid_price", "快递什么时候能到？", ago(hours=1))
+    c.commit()
+    (v,) = suggest(c, "wxid_price")
+    assert v.row.variant == "about_delivery"
+    assert any("物流问题" in w and "[aspect=delivery]" in w for w in v.row.why)
+    assert "快递" not in v.row.text.split("，")[1]  # a concern word is no product
 
 
 def test_draft_is_pure_and_deterministic(tmp_path: Path) -> None:
@@ -543,7 +554,8 @@ def test_cli_suggest_json_contract_end_to_end(tmp_path: Path) -> None:
                            cwd=tmp_path).stdout)
     (z,) = zhou["suggestions"]
     assert z["scenario"] == "complaint" and z["message_id"] == "pm-6"
-    assert z["variant"].startswith("service") and z["text"] != s["text"]
+    # 快递还没到 first: a delivery complaint gets the delivery script, whoever sends it
+    assert z["variant"] == "about_delivery" and z["text"] != s["text"]
     assert any("服务依赖型" in w for w in z["why"])
 
     new = json.loads(siyu("suggest", "小透明", "--json", "--as-of", as_of,
