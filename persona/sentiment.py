@@ -28,9 +28,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from io import BytesIO
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from persona.signals import COMPLAINT_DIGITS
 
 NGRAM_MIN = 1
 NGRAM_MAX = 3
@@ -119,27 +121,44 @@ def load_model(npz: bytes, meta_text: str) -> SentimentModel:
 NO_ASPECT_AT_LEAST = 0.6
 
 
-def complaint_verdict(text: str, rule: bool, settled: bool, aspect: bool = True,
-                      model: SentimentModel | None = None) -> bool:
-    """The analyser's complaint decision: the cue rules, widened and corrected by the model.
+# A complaint the cue rules found ("太贵了", "还没发货") is about this sure, or surer when the model
+# says more: the rules scope negation, which character n-grams cannot, and they rarely misfire.
+RULE_CONFIDENCE = 0.9
+
+
+class Judgement(NamedTuple):
+    """The analyser's complaint decision on one message and how sure it is of it."""
+
+    complaint: bool
+    # 0..1, or None when the message voices no opinion to judge (see `complaint_judgement`)
+    confidence: float | None
+
+
+def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = True,
+                        opinion: bool = True, model: SentimentModel | None = None) -> Judgement:
+    """The cue rules, widened and corrected by the model: a complaint flag and its confidence.
 
     `rule` is the cue rules' verdict, and it stands: the rules scope negation ("不是很满意" is a
-    complaint, which character n-grams cannot tell from "很满意"). `settled` says the rules know
-    what the message is without it being a complaint (a question, a purchase request, praise, a
-    negated cue such as "不贵", a fixed idiom such as "没问题", a self-disclosure such as
-    "我是90后宝妈"); there the model adds nothing, because a model trained on reviews hears a
-    grumble in "有没有优惠？" (reviews never ask) and in people introducing themselves.
+    complaint, which character n-grams cannot tell from "很满意"). `opinion` says the message
+    voices a view at all: a question, a purchase request or the speaker saying who they are does
+    not, and gets no confidence (a model trained on reviews hears a grumble in "有没有优惠？",
+    reviews never ask, and in people introducing themselves). `settled` says the rules know what
+    the message is without it being a complaint (also praise, a negated cue such as "不贵", a
+    fixed idiom such as "没问题"); there the model sets the confidence but adds no flag.
     `aspect` says the message names a product or service (see NO_ASPECT_AT_LEAST). Everywhere
     else, measured on held-out review domains (docs/quality.md), the model finds the many
     complaints that name no cue word ("似乎散热不太好", "线头很多").
     """
+    scored = len(text) >= MIN_CHARS
     if rule:
-        return True
-    if settled or len(text) < MIN_CHARS:
-        return False
+        p = (model or default_model()).negative_probability(text) if scored else 0.0
+        return Judgement(True, round(max(p, RULE_CONFIDENCE), COMPLAINT_DIGITS))
+    if not (opinion and scored):
+        return Judgement(False, None)
     m = model or default_model()
+    p = m.negative_probability(text)
     floor = ALONE_AT_LEAST if aspect else NO_ASPECT_AT_LEAST
-    return m.negative_probability(text) >= max(m.threshold, floor)
+    return Judgement(not settled and p >= max(m.threshold, floor), round(p, COMPLAINT_DIGITS))
 
 
 @cache
