@@ -196,17 +196,16 @@ class Analyzer:
 
     def _learned_complaint(self, found: _Found, text: str, toks: list[str]) -> float | None:
         """The shipped negative-review model (persona/sentiment.py) may add a complaint the cue
-        rules missed, never take one away, and only where the rules have not already said what
-        the message is: a question, an order, praise, a negated cue, a fixed idiom or the
-        speaker saying who they are. Returns the message's complaint confidence (None: the
-        message voices no opinion)."""
+        rules missed, never take one away: not to a question, an order, the speaker saying who
+        they are, a negated cue ("一点都不难用") or a fixed idiom, and to praise only when it is
+        sure. Returns the message's complaint confidence (None: no opinion voiced)."""
         flags, facts = found.intent, found.facts
         about_self = bool(facts.attrs) or facts.city is not None or facts.age is not None
         opinion = not (flags.question or flags.purchase or about_self)
-        settled = (not opinion or flags.praise or flags.negated
-                   or not self._lx.fixed.isdisjoint(toks))
+        settled = not opinion or flags.negated or not self._lx.fixed.isdisjoint(toks)
         verdict = complaint_judgement(text, flags.complaint, settled,
-                                      bool(found.interests or found.motives), opinion)
+                                      bool(found.interests or found.motives), opinion,
+                                      flags.praise)
         flags.complaint = verdict.complaint
         return verdict.confidence
 

@@ -119,6 +119,10 @@ def load_model(npz: bytes, meta_text: str) -> SentimentModel:
 # about the product even when it names none. A hard "must name something" gate was measured in
 # docs/quality.md and cost recall on held-out reviews; this margin keeps most of it.
 NO_ASPECT_AT_LEAST = 0.6
+# ...and far more in a message the rules read as praise: mixed reviews ("外观不错，但是电池不耐用")
+# are complaints too, but "好看，就是有点贵" from a happy buyer should stay praise. Chosen with
+# the other gates by leave-one-domain-out on the training domains (docs/quality.md).
+PRAISE_AT_LEAST = 0.8
 
 
 # A complaint the cue rules found ("太贵了", "还没发货") is about this sure, or surer when the model
@@ -135,7 +139,8 @@ class Judgement(NamedTuple):
 
 
 def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = True,
-                        opinion: bool = True, model: SentimentModel | None = None) -> Judgement:
+                        opinion: bool = True, praise: bool = False,
+                        model: SentimentModel | None = None) -> Judgement:
     """The cue rules, widened and corrected by the model: a complaint flag and its confidence.
 
     `rule` is the cue rules' verdict, and it stands: the rules scope negation ("不是很满意" is a
@@ -143,8 +148,10 @@ def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = Tru
     voices a view at all: a question, a purchase request or the speaker saying who they are does
     not, and gets no confidence (a model trained on reviews hears a grumble in "有没有优惠？",
     reviews never ask, and in people introducing themselves). `settled` says the rules know what
-    the message is without it being a complaint (also praise, a negated cue such as "不贵", a
-    fixed idiom such as "没问题"); there the model sets the confidence but adds no flag.
+    the message is without it being a complaint (a negated cue such as "一点都不难用", a fixed
+    idiom such as "没问题", "贵点没关系");
+    there the model sets the confidence but adds no flag. `praise` (the rules found praise) asks
+    the model for more (PRAISE_AT_LEAST): "外观不错，但是电池不耐用" is praise and a complaint.
     `aspect` says the message names a product or service (see NO_ASPECT_AT_LEAST). Everywhere
     else, measured on held-out review domains (docs/quality.md), the model finds the many
     complaints that name no cue word ("似乎散热不太好", "线头很多").
@@ -158,6 +165,8 @@ def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = Tru
     m = model or default_model()
     p = m.negative_probability(text)
     floor = ALONE_AT_LEAST if aspect else NO_ASPECT_AT_LEAST
+    if praise:
+        floor = max(floor, PRAISE_AT_LEAST)
     return Judgement(not settled and p >= max(m.threshold, floor), round(p, COMPLAINT_DIGITS))
 
 

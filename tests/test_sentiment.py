@@ -80,7 +80,7 @@ def test_confidence_rule_complaints_are_sure_and_non_opinions_carry_none() -> No
     assert complaint_judgement("好好", False, False, model=tiny).confidence is None
     assert complaint_judgement("差差差差差", False, True, opinion=False,
                                model=tiny) == (False, None)
-    # settled by praise: no flag, but the model's confidence is kept (rounded) for the mean
+    # settled by an idiom: no flag, but the model's confidence is kept (rounded) for the mean
     assert complaint_judgement("差差差差差", False, True, model=tiny) == (False, 1.0)
     assert complaint_judgement("好好好好好", False, True, model=tiny) == (False, 0.0)
     even = SentimentModel.from_arrays(["好"], np.array([0.0]), np.ones(1), 0.0, 0.2)
@@ -98,8 +98,14 @@ def test_verdict_rules_stand_and_the_model_adds_only_unsettled_complaints() -> N
     assert complaint_judgement("好好好好好", False, False, model=even).complaint is True  # p = 0.5
     shy = SentimentModel.from_arrays(["好"], np.array([-0.1]), np.ones(1), 0.0, 0.2)
     assert complaint_judgement("好好好好好", False, False, model=shy).complaint is False
-    # settled by the rules (a question, praise, a negated cue): the model adds nothing
+    # settled by the rules (a fixed idiom): the model adds nothing
     assert complaint_judgement("差差差差差", False, True, model=tiny).complaint is False
+    # praise: only a sure model makes it a complaint too ("外观不错，但是电池不耐用")
+    assert complaint_judgement("差差差差差", False, False, praise=True, model=tiny).complaint
+    fair = SentimentModel.from_arrays(["差"], np.array([1.0]), np.ones(1), 0.0, 0.2)  # p 0.73
+    assert complaint_judgement("差差差差差", False, False, model=fair).complaint is True
+    assert complaint_judgement("差差差差差", False, False, praise=True,
+                               model=fair).complaint is False
     # a message about no product or service needs more than an even chance
     assert complaint_judgement("好好好好好", False, False, False, model=even).complaint is False
     assert complaint_judgement("差差差差差", False, False, False, model=tiny).complaint is True
