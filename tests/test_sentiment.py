@@ -74,8 +74,7 @@ def test_verdict_short_text_is_the_rules_alone() -> None:
 def test_confidence_rule_complaints_are_sure_and_non_opinions_carry_none() -> None:
     tiny = SentimentModel.from_arrays(["好", "差"], np.array([-9.0, 9.0]), np.ones(2), 0.0, 0.2)
     assert complaint_judgement("太贵了", True, False, model=tiny) == (True, RULE_CONFIDENCE)
-    # the model may be surer than the rule's floor
-    assert complaint_judgement("差差差差差", True, False, model=tiny) == (True, 1.0)
+    assert complaint_judgement("好好好好好", True, False, model=tiny) == (True, RULE_CONFIDENCE)
     # too short to judge, or no opinion voiced (a question, an order, a self-introduction)
     assert complaint_judgement("好好", False, False, model=tiny).confidence is None
     assert complaint_judgement("差差差差差", False, True, opinion=False,
