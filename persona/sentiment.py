@@ -119,9 +119,10 @@ def load_model(npz: bytes, meta_text: str) -> SentimentModel:
 # about the product even when it names none. A hard "must name something" gate was measured in
 # docs/quality.md and cost recall on held-out reviews; this margin keeps most of it.
 NO_ASPECT_AT_LEAST = 0.6
-# ...and far more in a message the rules read as praise: mixed reviews ("外观不错，但是电池不耐用")
-# are complaints too, but "好看，就是有点贵" from a happy buyer should stay praise. Chosen with
-# the other gates by leave-one-domain-out on the training domains (docs/quality.md).
+# ...and far more in a message the rules read as praise: a mixed line is a complaint too, but the
+# praise words pull the model's p down, so only a sure p overrides them. Most mixed lines are the
+# cue rules' anyway ("酒店位置不错，但是房间隔音太差"); this catches the rest of what the model is
+# sure of. Chosen with the other gates on the training domains (docs/quality.md).
 PRAISE_AT_LEAST = 0.8
 
 
@@ -150,9 +151,9 @@ def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = Tru
     not, and gets no confidence (a model trained on reviews hears a grumble in "有没有优惠？",
     reviews never ask, and in people introducing themselves). `settled` says the rules know what
     the message is without it being a complaint (a negated cue such as "一点都不难用", a fixed
-    idiom such as "没问题", "贵点没关系");
-    there the model sets the confidence but adds no flag. `praise` (the rules found praise) asks
-    the model for more (PRAISE_AT_LEAST): "外观不错，但是电池不耐用" is praise and a complaint.
+    idiom such as "没问题", "贵点没关系"); there the model sets the confidence but adds no flag.
+    `praise` (the rules found praise) asks the model for more (PRAISE_AT_LEAST): praise and a
+    complaint can share a line.
     `aspect` says the message names a product or service (see NO_ASPECT_AT_LEAST). Everywhere
     else, measured on held-out review domains (docs/quality.md), the model finds the many
     complaints that name no cue word ("似乎散热不太好", "线头很多").
