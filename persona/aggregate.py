@@ -7,7 +7,8 @@ and the settings. The same inputs always give the same persona, which is what ma
 Scoring in one paragraph: each supporting message contributes its hit strength times a decay
 weight 0.5 ** (age / half_life); the decayed sum w becomes a 0..1 score through
 1 - exp(-w / 2), so one fresh mention scores about 0.4, three fresh mentions about 0.8, and a
-single mention half a year old fades below the reporting floor. Evidence lists the ids of the
+single mention half a year old fades below the reporting floor (the complaint tag is a mean
+of confidences instead: persona/complaint.py). Evidence lists the ids of the
 most recent supporting messages, newest first.
 
 Business facts join the same scoring when given (`orders`, `events`; see persona/commerce.py):
@@ -40,6 +41,7 @@ from persona.commerce import (
     order_stats,
     recent_purchases,
 )
+from persona.complaint import MEAN_SCORED, ComplaintMean
 from persona.persona import (
     FREQUENCY_LABELS,
     GENDER_LABELS,
@@ -128,7 +130,7 @@ def build_persona(
 
     support = _message_support(recs, as_of, half_life, settings.tz)
     _business_support(support.buckets, past_orders, past_events, as_of, half_life)
-    tags = _signal_tags(support.buckets, as_of, settings, labels)
+    tags = _signal_tags(support.buckets, as_of, settings, labels, support.complaint.score())
     tags.extend(_bought_tags(past_orders, as_of, half_life, n_ev))
     attributes = _attribute_tags(support.attr_votes, labels, n_ev, tags)
     tags.extend(_time_tags(support.tod, len(recs), n_ev))
@@ -173,6 +175,7 @@ class _Support(NamedTuple):
     buckets: dict[tuple[str, str], _Evidence]  # (kind, code) → support
     attr_votes: dict[str, dict[str, _Evidence]]  # attribute field → value → support
     tod: dict[str, _Evidence]  # time-of-day bucket → support
+    complaint: ComplaintMean  # the complaint tag's score (persona/complaint.py)
 
 
 def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: float,
@@ -182,6 +185,7 @@ def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: 
     attr_votes: dict[str, dict[str, _Evidence]] = {f: defaultdict(_Evidence) for f in
                                                     ATTRIBUTE_FIELDS}
     tod: dict[str, _Evidence] = defaultdict(_Evidence)
+    complaint = ComplaintMean()
     for rec in recs:
         age = (as_of - rec.ts).total_seconds()
         decay = 0.5 ** (age / half_life)
@@ -193,6 +197,7 @@ def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: 
             buckets["interest", code].add(hits * decay, rec)
         for code in sig.intents:
             buckets["intent", code].add(decay, rec)
+        complaint.add(decay, sig)
         for code, hits in sig.motivations.items():
             buckets["motivation", code].add(hits * decay, rec)
         if sig.content:
@@ -201,7 +206,7 @@ def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: 
             if fld in attr_votes:
                 attr_votes[fld][value].add(stable, rec)
         tod[time_bucket(rec.ts, tz)].add(decay, rec)
-    return _Support(buckets, attr_votes, tod)
+    return _Support(buckets, attr_votes, tod, complaint)
 
 
 def _business_support(buckets: dict[tuple[str, str], _Evidence],
@@ -221,13 +226,16 @@ def _business_support(buckets: dict[tuple[str, str], _Evidence],
 
 
 def _signal_tags(buckets: Mapping[tuple[str, str], _Evidence], as_of: datetime,
-                 settings: PersonaSettings, labels: Mapping[str, str]) -> list[Tag]:
-    """Interest, intent, motivation and content tags that reach the reporting floor."""
+                 settings: PersonaSettings, labels: Mapping[str, str],
+                 complaint_score: float) -> list[Tag]:
+    """Interest, intent, motivation and content tags that reach the reporting floor; the
+    complaint tag scores `complaint_score` (persona/complaint.py), with no floor."""
     tags: list[Tag] = []
     intent_ttl = timedelta(days=settings.intent_ttl_days)
     for (kind, code), ev in buckets.items():
-        score = saturate(ev.weight)
-        if score < SCORE_FLOOR:
+        mean = (kind, code) == MEAN_SCORED
+        score = complaint_score if mean else saturate(ev.weight)
+        if score < SCORE_FLOOR and not mean:
             continue
         expires = None
         if kind == "intent":

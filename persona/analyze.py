@@ -29,7 +29,7 @@ from datetime import datetime
 from persona.attributes import COHORT_RE, AttributeRules, SelfFacts
 from persona.intents import IntentFlags, IntentRules
 from persona.lexicon import Lexicon
-from persona.sentiment import complaint_verdict
+from persona.sentiment import complaint_judgement
 from persona.signals import Signals
 from persona.text import Tokenizer, normalise
 from persona.token_roles import (
@@ -146,8 +146,8 @@ class Analyzer:
         raw = self._cut(norm.text)
         toks = [t.lower() for t in raw]
         found = self._scan(toks, self._token_infos(toks), ts)
-        self._learned_complaint(found, norm.text, toks)
-        return self._signals(found, content, raw, toks)
+        confidence = self._learned_complaint(found, norm.text, toks)
+        return self._signals(found, content, raw, toks, confidence)
 
     def _token_infos(self, toks: list[str]) -> list[TokenInfo]:
         """`_token_info` of each token, worked out once per distinct token."""
@@ -194,17 +194,20 @@ class Analyzer:
                     rules.attribute(toks, s, e, i, ts, facts)
         return found
 
-    def _learned_complaint(self, found: _Found, text: str, toks: list[str]) -> None:
+    def _learned_complaint(self, found: _Found, text: str, toks: list[str]) -> float | None:
         """The shipped negative-review model (persona/sentiment.py) may add a complaint the cue
-        rules missed, never take one away, and only where the rules have not already said what
-        the message is: a question, an order, praise, a negated cue, a fixed idiom or the
-        speaker saying who they are."""
+        rules missed, never take one away: not to a question, an order, the speaker saying who
+        they are, a negated cue ("一点都不难用") or a fixed idiom, and to praise only when it is
+        sure. Returns the message's complaint confidence (None: no opinion voiced)."""
         flags, facts = found.intent, found.facts
-        settled = (flags.question or flags.purchase or flags.praise or flags.negated
-                   or bool(facts.attrs) or facts.city is not None or facts.age is not None
-                   or not self._lx.fixed.isdisjoint(toks))
-        flags.complaint = complaint_verdict(text, flags.complaint, settled,
-                                            bool(found.interests or found.motives))
+        about_self = bool(facts.attrs) or facts.city is not None or facts.age is not None
+        opinion = not (flags.question or flags.purchase or about_self)
+        settled = not opinion or flags.negated or not self._lx.fixed.isdisjoint(toks)
+        verdict = complaint_judgement(text, flags.complaint, settled,
+                                      bool(found.interests or found.motives), opinion,
+                                      flags.praise)
+        flags.complaint = verdict.complaint
+        return verdict.confidence
 
     def _interest(self, toks: list[str], s: int, e: int, i: int, t: str, found: _Found) -> None:
         """An interest keyword (not negated) counts unless it is a form of address."""
@@ -215,7 +218,7 @@ class Analyzer:
             found.interests.setdefault(code, set()).add(t)
 
     def _signals(self, found: _Found, content: str | None, raw: list[str],
-                 toks: list[str]) -> Signals:
+                 toks: list[str], complaint: float | None) -> Signals:
         lx = self._lx
         return Signals(
             interests={
@@ -232,6 +235,7 @@ class Analyzer:
             content=content,
             attributes=found.facts.as_dict(),
             keywords=self._keywords(raw, toks),
+            complaint=complaint,
         )
 
     # ----------------------------------------------------------------------------------------

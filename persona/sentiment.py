@@ -28,9 +28,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from io import BytesIO
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+
+from persona.signals import COMPLAINT_DIGITS
 
 NGRAM_MIN = 1
 NGRAM_MAX = 3
@@ -117,29 +119,55 @@ def load_model(npz: bytes, meta_text: str) -> SentimentModel:
 # about the product even when it names none. A hard "must name something" gate was measured in
 # docs/quality.md and cost recall on held-out reviews; this margin keeps most of it.
 NO_ASPECT_AT_LEAST = 0.6
+# ...and far more in a message the rules read as praise: a mixed line is a complaint too, but the
+# praise words pull the model's p down, so only a sure p overrides them. Most mixed lines are the
+# cue rules' anyway ("酒店位置不错，但是房间隔音太差"); this catches the rest of what the model is
+# sure of. Chosen with the other gates on the training domains (docs/quality.md).
+PRAISE_AT_LEAST = 0.8
 
 
-def complaint_verdict(text: str, rule: bool, settled: bool, aspect: bool = True,
-                      model: SentimentModel | None = None) -> bool:
-    """The analyser's complaint decision: the cue rules, widened and corrected by the model.
+# A complaint the cue rules found ("太贵了", "还没发货") is about this sure: the rules scope
+# negation, which character n-grams cannot, and they rarely misfire. (Asking the model too, for a
+# surer figure, cost a model call on every rule complaint for a ranking it barely changed.)
+RULE_CONFIDENCE = 0.9
+
+
+class Judgement(NamedTuple):
+    """The analyser's complaint decision on one message and how sure it is of it."""
+
+    complaint: bool
+    # 0..1, or None when the message voices no opinion to judge (see `complaint_judgement`)
+    confidence: float | None
+
+
+def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = True,
+                        opinion: bool = True, praise: bool = False,
+                        model: SentimentModel | None = None) -> Judgement:
+    """The cue rules, widened and corrected by the model: a complaint flag and its confidence.
 
     `rule` is the cue rules' verdict, and it stands: the rules scope negation ("不是很满意" is a
-    complaint, which character n-grams cannot tell from "很满意"). `settled` says the rules know
-    what the message is without it being a complaint (a question, a purchase request, praise, a
-    negated cue such as "不贵", a fixed idiom such as "没问题", a self-disclosure such as
-    "我是90后宝妈"); there the model adds nothing, because a model trained on reviews hears a
-    grumble in "有没有优惠？" (reviews never ask) and in people introducing themselves.
+    complaint, which character n-grams cannot tell from "很满意"). `opinion` says the message
+    voices a view at all: a question, a purchase request or the speaker saying who they are does
+    not, and gets no confidence (a model trained on reviews hears a grumble in "有没有优惠？",
+    reviews never ask, and in people introducing themselves). `settled` says the rules know what
+    the message is without it being a complaint (a negated cue such as "一点都不难用", a fixed
+    idiom such as "没问题", "贵点没关系"); there the model sets the confidence but adds no flag.
+    `praise` (the rules found praise) asks the model for more (PRAISE_AT_LEAST): praise and a
+    complaint can share a line.
     `aspect` says the message names a product or service (see NO_ASPECT_AT_LEAST). Everywhere
     else, measured on held-out review domains (docs/quality.md), the model finds the many
     complaints that name no cue word ("似乎散热不太好", "线头很多").
     """
     if rule:
-        return True
-    if settled or len(text) < MIN_CHARS:
-        return False
+        return Judgement(True, RULE_CONFIDENCE)
+    if not opinion or len(text) < MIN_CHARS:
+        return Judgement(False, None)
     m = model or default_model()
+    p = m.negative_probability(text)
     floor = ALONE_AT_LEAST if aspect else NO_ASPECT_AT_LEAST
-    return m.negative_probability(text) >= max(m.threshold, floor)
+    if praise:
+        floor = max(floor, PRAISE_AT_LEAST)
+    return Judgement(not settled and p >= max(m.threshold, floor), round(p, COMPLAINT_DIGITS))
 
 
 @cache

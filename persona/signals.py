@@ -15,6 +15,9 @@ INTENT_CODES = ("question", "complaint", "purchase_intent", "praise")
 MOTIVATION_CODES = ("price", "quality", "service")
 CONTENT_CODES = ("link", "video", "image", "mini_program")
 ATTRIBUTE_FIELDS = ("city", "age_range", "gender", "life_stage", "occupation")
+# Stored complaint confidences are rounded to this many decimals: finer says nothing more about
+# a chat line and costs bytes on every stored message.
+COMPLAINT_DIGITS = 2
 
 
 @dataclass(slots=True)
@@ -35,6 +38,11 @@ class Signals:
     keywords: list[str] = field(default_factory=list)
     # a join notice: {"channel": "invite" | "qrcode" | "unknown", "inviter": name}
     join: dict[str, str] | None = None
+    # how sure the analyser is that this message is a complaint (0..1, COMPLAINT_DIGITS
+    # decimals), for messages that voice an opinion; None where nothing was judged (questions,
+    # orders, self-introductions, short chat) and on messages stored before it existed. The
+    # complaint tag's score is a mean of these (persona/aggregate.py), not a count of flags.
+    complaint: float | None = None
 
     def is_empty(self) -> bool:
         return not (
@@ -45,6 +53,7 @@ class Signals:
             or self.attributes
             or self.keywords
             or self.join
+            or self.complaint is not None
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -64,6 +73,8 @@ class Signals:
             out["k"] = self.keywords
         if self.join:
             out["j"] = self.join
+        if self.complaint is not None:
+            out["p"] = round(self.complaint, COMPLAINT_DIGITS)
         return out
 
     @classmethod
@@ -78,4 +89,5 @@ class Signals:
             attributes=dict(data.get("a", {})),
             keywords=list(data.get("k", [])),
             join=dict(data["j"]) if data.get("j") else None,
+            complaint=float(data["p"]) if data.get("p") is not None else None,
         )

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from persona.commerce import CONTENT_TYPES
+from persona.complaint import MEAN_SCORED
 from persona.member_columns import MemberColumns, columns_from_inputs
 from persona.member_table import DynamicTag, MemberInput, MemberTable
 from persona.persona import SCORE_FLOOR, TAG_KINDS, TIME_LABELS
@@ -41,7 +42,8 @@ from persona.segment_params import (
 )
 from persona.signals import ATTRIBUTE_FIELDS, MOTIVATION_CODES
 
-# Kinds whose score is a saturated decayed sum (projectable to a later as_of).
+# Kinds whose score is a saturated decayed sum (projectable to a later as_of), except the
+# complaint tag (persona/complaint.py: MEAN_SCORED).
 DECAYED_KINDS = frozenset({"interest", "content", "motivation", "intent"})
 
 
@@ -149,6 +151,11 @@ def _live_tags(c: MemberColumns, now: float, half_life_days: float) -> _LiveTags
     kinds = np.array([k[0] for k in c.tag_keys] or [""], dtype=object)
     tkind = kinds[c.tag_key] if len(c.tag_key) else np.zeros(0, dtype=object)
     decayed = np.isin(tkind, list(DECAYED_KINDS)) if len(tkind) else np.zeros(0, dtype=bool)
+    # the complaint tag's score is a mean whose decay cancels (persona/complaint.py): as stored,
+    # and with no floor, as build_persona scores it
+    mean_key = np.array([k[:2] == MEAN_SCORED for k in c.tag_keys] or [False], dtype=bool)
+    if len(tkind):
+        decayed &= ~mean_key[c.tag_key]
     score = c.tag_score.astype(np.float64)
     if decayed.any():
         score[decayed] = project_score(score[decayed], c.tag_age[decayed], half_life_days)

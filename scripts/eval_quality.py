@@ -11,8 +11,10 @@ personas --as-of. Then, from the personas and the per-message signals stored by 
   complaint AUC   member level, members with >= 2 reviews inside the intent window; truth: at
                   least half of those reviews negative. Ours: the complaint tag's score (0
                   without one); also "ours (share)", the share of the member's window messages
-                  the analyser flagged. Peers: the share of window messages with a negative
-                  word (lexicon), the mean probability over window messages (classifier).
+                  the analyser flagged, and "ours (mean)", the tag's mean over the stored
+                  confidences of every window message, flagged or not (what the score would
+                  be if the tag did not need a flag). Peers: the share of window messages with
+                  a negative word (lexicon), the mean probability over window messages (classifier).
   negative F1     message level, every labelled line (small talk counts as not negative).
   interest top-1  the highest interest tag is the truth domain's interest.
   no interest     members with >= 5 reviews (all on their domain's topic) and no interest tag.
@@ -48,6 +50,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import adjusted_rand_score, f1_score, roc_auc_score  # noqa: E402
+
+from persona.complaint import PRIOR  # noqa: E402
 
 NEGATIVE_WORDS = (
     "差", "不好", "失望", "垃圾", "慢", "贵", "坏", "退", "问题", "不满", "糟糕", "后悔", "投诉",
@@ -162,6 +166,11 @@ def evaluate(folder: Path, train_holdout: set[str] | None = None,
             ns = window_lines[m["member"]]
             return sum(flags[n] for n in ns) / len(ns) if ns else 0.0
 
+        def mean_confidence(m: dict) -> float:
+            ps = [signals[n][1]["p"] for n in window_lines[m["member"]]
+                  if signals[n][1].get("p") is not None]
+            return sum(ps) / (len(ps) + PRIOR)
+
         ours = [(tag(by_member.get(m["member"]), "intent", "complaint") or {}).get("score", 0.0)
                 for m in auc_ms]
         msg_n = [n for n in order if group == "all" or domain_of[lines[n][0]] == group]
@@ -186,6 +195,7 @@ def evaluate(folder: Path, train_holdout: set[str] | None = None,
             "complaint_auc": {
                 "ours": auc(y, ours),
                 "ours_share": auc(y, [share(m, ours_msg) for m in auc_ms]),
+                "ours_mean": auc(y, [mean_confidence(m) for m in auc_ms]),
                 "lexicon": auc(y, [share(m, lex_msg) for m in auc_ms]),
                 "classifier": auc(y, [sum(probs[n] for n in window_lines[m["member"]])
                                       / max(1, len(window_lines[m["member"]]))
@@ -214,14 +224,16 @@ def fmt(x: float | None) -> str:
 
 def print_report(rep: dict[str, Any]) -> None:
     print(f"{rep['members']} members, {rep['messages']} labelled messages")
-    head = (f"{'group':10s} {'AUC n':>5s} {'ours':>6s} {'share':>6s} {'lexic':>6s} {'clf':>6s}"
+    head = (f"{'group':10s} {'AUC n':>5s} {'ours':>6s} {'share':>6s} {'mean':>6s}"
+            f" {'lexic':>6s} {'clf':>6s}"
             f" | {'F1 ours':>7s} {'lexic':>6s} {'clf':>6s} | {'top1':>6s} {'none5':>5s}"
             f" {'ARI':>6s} {'even':>6s} {'life':>6s}")
     print(head)
     for group, r in rep["by"].items():
         a, f = r["complaint_auc"], r["negative_f1"]
         print(f"{group:10s} {r['auc_members']:5d} {fmt(a['ours']):>6s} {fmt(a['ours_share']):>6s}"
-              f" {fmt(a['lexicon']):>6s} {fmt(a['classifier']):>6s} | {fmt(f['ours']):>7s}"
+              f" {fmt(a['ours_mean']):>6s} {fmt(a['lexicon']):>6s} {fmt(a['classifier']):>6s}"
+              f" | {fmt(f['ours']):>7s}"
               f" {fmt(f['lexicon']):>6s} {fmt(f['classifier']):>6s} |"
               f" {fmt(r['interest_top1']):>6s} {r['no_interest_5plus']:5d}"
               f" {fmt(r['circles_ari']):>6s} {fmt(r['evening']):>6s} {fmt(r['lifecycle']):>6s}")

@@ -10,9 +10,10 @@ import pytest
 from persona.analyze import Analyzer
 from persona.resources import default_lexicon
 from persona.sentiment import (
+    RULE_CONFIDENCE,
     SentimentModel,
     char_grams,
-    complaint_verdict,
+    complaint_judgement,
     default_model,
     load_model,
 )
@@ -66,26 +67,47 @@ def test_model_is_calm_about_praise_and_small_talk(text: str) -> None:
 
 def test_verdict_short_text_is_the_rules_alone() -> None:
     tiny = SentimentModel.from_arrays(["差"], np.array([9.0]), np.ones(1), 0.0, 0.2)
-    assert complaint_verdict("太贵了", True, False, model=tiny) is True
-    assert complaint_verdict("差差差", False, False, model=tiny) is False
+    assert complaint_judgement("太贵了", True, False, model=tiny).complaint is True
+    assert complaint_judgement("差差差", False, False, model=tiny).complaint is False
+
+
+def test_confidence_rule_complaints_are_sure_and_non_opinions_carry_none() -> None:
+    tiny = SentimentModel.from_arrays(["好", "差"], np.array([-9.0, 9.0]), np.ones(2), 0.0, 0.2)
+    assert complaint_judgement("太贵了", True, False, model=tiny) == (True, RULE_CONFIDENCE)
+    assert complaint_judgement("好好好好好", True, False, model=tiny) == (True, RULE_CONFIDENCE)
+    # too short to judge, or no opinion voiced (a question, an order, a self-introduction)
+    assert complaint_judgement("好好", False, False, model=tiny).confidence is None
+    assert complaint_judgement("差差差差差", False, True, opinion=False,
+                               model=tiny) == (False, None)
+    # settled by an idiom: no flag, but the model's confidence is kept (rounded) for the mean
+    assert complaint_judgement("差差差差差", False, True, model=tiny) == (False, 1.0)
+    assert complaint_judgement("好好好好好", False, True, model=tiny) == (False, 0.0)
+    even = SentimentModel.from_arrays(["好"], np.array([0.0]), np.ones(1), 0.0, 0.2)
+    assert complaint_judgement("好好好好好", False, False, model=even) == (True, 0.5)
 
 
 def test_verdict_rules_stand_and_the_model_adds_only_unsettled_complaints() -> None:
     tiny = SentimentModel.from_arrays(["好", "差"], np.array([-9.0, 9.0]), np.ones(2), 0.0, 0.2)
     # a negation: the rules know
-    assert complaint_verdict("不是很满意", True, False, model=tiny) is True
-    assert complaint_verdict("差差差差差", False, False, model=tiny) is True
-    assert complaint_verdict("好好好好好", False, False, model=tiny) is False
+    assert complaint_judgement("不是很满意", True, False, model=tiny).complaint is True
+    assert complaint_judgement("差差差差差", False, False, model=tiny).complaint is True
+    assert complaint_judgement("好好好好好", False, False, model=tiny).complaint is False
     # a low tuned threshold does not make a coin flip a complaint
     even = SentimentModel.from_arrays(["好"], np.array([0.0]), np.ones(1), 0.0, 0.2)
-    assert complaint_verdict("好好好好好", False, False, model=even) is True  # p = 0.5
+    assert complaint_judgement("好好好好好", False, False, model=even).complaint is True  # p = 0.5
     shy = SentimentModel.from_arrays(["好"], np.array([-0.1]), np.ones(1), 0.0, 0.2)
-    assert complaint_verdict("好好好好好", False, False, model=shy) is False
-    # settled by the rules (a question, praise, a negated cue): the model adds nothing
-    assert complaint_verdict("差差差差差", False, True, model=tiny) is False
+    assert complaint_judgement("好好好好好", False, False, model=shy).complaint is False
+    # settled by the rules (a fixed idiom): the model adds nothing
+    assert complaint_judgement("差差差差差", False, True, model=tiny).complaint is False
+    # praise: only a sure model makes it a complaint too ("外观不错，但是电池不耐用")
+    assert complaint_judgement("差差差差差", False, False, praise=True, model=tiny).complaint
+    fair = SentimentModel.from_arrays(["差"], np.array([1.0]), np.ones(1), 0.0, 0.2)  # p 0.73
+    assert complaint_judgement("差差差差差", False, False, model=fair).complaint is True
+    assert complaint_judgement("差差差差差", False, False, praise=True,
+                               model=fair).complaint is False
     # a message about no product or service needs more than an even chance
-    assert complaint_verdict("好好好好好", False, False, False, model=even) is False
-    assert complaint_verdict("差差差差差", False, False, False, model=tiny) is True
+    assert complaint_judgement("好好好好好", False, False, False, model=even).complaint is False
+    assert complaint_judgement("差差差差差", False, False, False, model=tiny).complaint is True
 
 
 def test_load_model_round_trip(tmp_path) -> None:
