@@ -21,7 +21,7 @@ siyu.toml `[learned]`: `enabled` (default true), `reject = ["词", …]` (never 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -85,12 +85,13 @@ def learn_as_of(store: Store, settings: Settings, as_of: datetime
     if not config.enabled:
         return (), {}
     lexicon = load_lexicon(settings)
+    params = replace(config.params, never=frozenset(lexicon.cities))
     learned = LearnedStore(store.engine)
     staff = staff_of(store, settings).pks
     messages = list(learned.learning_messages(as_of, skip=staff))
     bought = {pk: cats for pk, cats in learned.bought(as_of).items() if pk not in staff}
     words = learn_interests(messages, bought, lexicon.interest_index,
-                            [i.code for i in lexicon.interests], config.params)
+                            [i.code for i in lexicon.interests], params)
     index = learned_index(words)
     used: dict[int, set[str]] = defaultdict(set)
     for m in messages:

@@ -39,6 +39,12 @@ LEARNED_CAP = 1.0
 
 SOURCES = ("company", "bought", "pinned")
 
+# A candidate that starts with an adverb or a negation ("很快", "还累", "不停") describes, it
+# does not name; one that ends in a particle, a copula or a verb complement ("液是", "裤有",
+# "看过") is a tokenizer's fragment of a longer phrase. Neither is a product word.
+_HEAD_CHARS = frozenset("很太还都也就又再更最挺蛮超好不没别")
+_TAIL_CHARS = frozenset("的了是有到用吗呢啊吧呀哦嘛着过得地")
+
 
 @dataclass(frozen=True, slots=True)
 class LearnParams:
@@ -50,6 +56,7 @@ class LearnParams:
     min_lift: float = 2.0  # share of the group among its users / share in the population
     min_precision: float = 0.5  # share of the word's users (or messages) inside the group
     max_quotes: int = 2
+    never: frozenset[str] = frozenset()  # words no evidence makes an interest (city names)
     reject: frozenset[str] = frozenset()
     pin: Mapping[str, str] = field(default_factory=dict)  # word -> interest code
 
@@ -145,7 +152,12 @@ def learn_interests(messages: Sequence[LearnMessage], bought: Mapping[int, Itera
 def _candidates(corpus: _Corpus, p: LearnParams) -> list[str]:
     return sorted(w for w, users in corpus.word_users.items()
                   if len(users) >= p.min_members and len(corpus.word_msgs[w]) >= p.min_messages
-                  and len(w) >= 2)
+                  and naming(w) and w not in p.never)
+
+
+def naming(word: str) -> bool:
+    """Whether a word can name a thing at all (see _HEAD_CHARS / _TAIL_CHARS)."""
+    return len(word) >= 2 and word[0] not in _HEAD_CHARS and word[-1] not in _TAIL_CHARS
 
 
 def _passes(a: int, row: int, col: int, n: int, p: LearnParams) -> float | None:

@@ -95,6 +95,19 @@ def test_a_quote_or_two_newest_first_from_the_supporting_members() -> None:
     assert by_id[quotes[0]].ts > by_id[quotes[1]].ts
 
 
+def test_adverbs_fragments_and_city_names_are_never_learned() -> None:
+    c = Corpus()
+    for m in range(8):
+        c.say(m, ("小说",), ("reading",))
+        c.say(m, ("很快", "液是", "看过", "杭州", "译本"))
+        c.say(m + 10, ("酒店",), ("travel",))
+        c.say(m + 20, ("手机",), ("digital",))
+    words = {w.word for w in learn_interests(c.messages, {}, KNOWN, CODES,
+                                             LearnParams(never=frozenset({"杭州"})))}
+    assert words == {"译本"}
+    assert {w.word for w in learn_interests(c.messages, {}, KNOWN, CODES)} == {"译本", "杭州"}
+
+
 def test_too_few_members_is_not_evidence() -> None:
     c = Corpus()
     for m in range(6):
