@@ -178,10 +178,8 @@ class _Support(NamedTuple):
 
 def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: float,
                      tz: ZoneInfo, learned: Mapping[str, str]) -> _Support:
-    """One pass over the member's messages (the rebuild's inner loop: kept in one place).
-
-    Interest words learned from the community (`learned`, persona/learned.py) count beside
-    the hand keywords, at a lower weight, with the message as their evidence like any hit."""
+    """One pass over the member's messages (the rebuild's inner loop: kept in one place);
+    words learned from the community (persona/learned.py) are interest hits too."""
     buckets: dict[tuple[str, str], _Evidence] = defaultdict(_Evidence)
     attr_votes: dict[str, dict[str, _Evidence]] = {f: defaultdict(_Evidence) for f in
                                                     ATTRIBUTE_FIELDS}
