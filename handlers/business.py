@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from handlers.events import Reject
+from handlers.learn import relearn
 from handlers.personas import refresh_stale_tags
 from handlers.rows import EventRow, LinkRow, OrderRow, normalize_phone, short
 from handlers.settings import Settings
@@ -245,7 +246,9 @@ def import_links(store: Store, rows: Iterable[LinkRow | Reject], settings: Setti
 
 def finish(store: Store, settings: Settings, labels: Mapping[str, str],
            report: ImportReport | None = None) -> int:
-    """Rebuild the stored tags of members whose orders or events changed."""
+    """Learn interest words again (orders say who bought what), then rebuild the stored
+    tags of members whose orders, events or learned words changed."""
+    relearn(store, settings)
     updated = refresh_stale_tags(store, settings, labels)
     if report is not None:
         report.personas_updated = updated

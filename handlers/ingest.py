@@ -28,6 +28,7 @@ from typing import Any
 
 from handlers.bulk import paused_gc
 from handlers.events import MemberInfo, MessageEvent, Reject, SourceItem
+from handlers.learn import relearn
 from handlers.personas import refresh_stale_tags
 from handlers.rows import short
 from handlers.settings import Settings
@@ -119,6 +120,7 @@ class Ingestor:
             progress(pending)
 
     def finish(self, report: IngestReport) -> IngestReport:
+        relearn(self.store, self.settings)
         report.personas_updated = refresh_stale_tags(self.store, self.settings, self.labels)
         return report
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from handlers.learn import latest_learned
 from handlers.personas import (
     DECODED_MAX,
     PersonaView,
@@ -82,7 +83,7 @@ class LivePersonas:
     def __init__(self, store: Store, settings: Settings, labels: Mapping[str, str],
                  max_members: int = MAX_MEMBERS) -> None:
         self.store, self.settings, self.labels = store, settings, labels
-        self.ps = persona_settings(settings)
+        self.ps = persona_settings(settings, latest_learned(store, settings))
         self.facts = LiveFactStore(store.engine)
         self.business = BusinessStore.of(store)
         self.max_members = max_members

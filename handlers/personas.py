@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from handlers.bulk import paused_gc
+from handlers.learn import learned_words
 from handlers.settings import SEGMENT_STORE_KEYS, ConfigError, Settings, section
 from handlers.staff import staff_of
 from persona.aggregate import build_persona
@@ -71,9 +72,11 @@ def segment_params(settings: Settings) -> SegmentParams:
         raise ConfigError(f"{settings.source}: [segment] {exc}") from exc
 
 
-def persona_settings(settings: Settings) -> PersonaSettings:
+def persona_settings(settings: Settings, learned: Mapping[str, str] | None = None
+                     ) -> PersonaSettings:
     """The persona's settings, with the segment rules' thresholds of the runs (a `[segment]`
-    override included), so a persona and a run put a member in the same segments."""
+    override included), so a persona and a run put a member in the same segments, and the
+    interest words learned from the community (handlers/learn.py: `learned_words`)."""
     return PersonaSettings(
         tz=settings.tz,
         half_life_days=settings.half_life_days,
@@ -81,6 +84,7 @@ def persona_settings(settings: Settings) -> PersonaSettings:
         declining_days=settings.declining_days,
         intent_ttl_days=settings.intent_ttl_days,
         rules=segment_params(settings).rules,
+        learned=dict(learned or {}),
     )
 
 
@@ -121,7 +125,7 @@ def build_personas(store: Store, settings: Settings, labels: Mapping[str, str],
     manual = store.tags_for(wanted, source="manual")
     run = SegmentStore(store.engine).latest_run(until=as_of)
     ranked = (SegmentStore(store.engine).member_segments(run.id, wanted) if run else {})
-    ps = persona_settings(settings)
+    ps = persona_settings(settings, learned_words(store, settings, as_of))
     out = []
     for m in members:
         records = [to_record(msg) for msg in messages.get(m.pk, ())]
@@ -211,7 +215,7 @@ def refresh_steps(store: Store, settings: Settings, labels: Mapping[str, str], *
     if not stale or not times:
         return  # no facts at all to judge from: the claims wait for the first ones
     as_of = max(times)
-    ps = persona_settings(settings)
+    ps = persona_settings(settings, learned_words(store, settings, as_of))
     decoded: dict[str, Signals] = {}
     # The history is loaded here anyway: keep what segmentation's columnar reader reads
     # too — the tags packed one row per member, top keywords and message aggregates

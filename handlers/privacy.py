@@ -11,6 +11,9 @@ predecessor. Recomputing rather than patching: only the pure segmentation knows 
 word or pattern she moved, and it is deterministic, so the result is what the run would have
 been without her.
 
+The interest words learned from the community (handlers/learn.py) are learned again
+without her first: their counts and quotes (message ids) must not keep her words.
+
 Then SQLite's WAL is checkpointed and truncated (storage/privacy.py: `wipe_files`) so her
 bytes are in neither file; the erasure and the rewrite ran with secure_delete on.
 """
@@ -21,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from handlers.bulk import paused_gc
+from handlers.learn import relearn
 from handlers.segments import gather_columns
 from handlers.settings import Settings
 from persona.segment import run_segmentation
@@ -73,6 +77,7 @@ def finish_forget(store: Store, settings: Settings, labels: Mapping[str, str],
     """Step two, slow (one segmentation per stored run she was in, then VACUUM: 10–35 s
     measured in docs/privacy.md): the runs that counted her recomputed, the files cleaned.
     The live bot runs it off the message path; False when the file stayed busy."""
+    relearn(store, settings)  # the learned words' counts and quotes, without her
     recompute_runs(store, settings, labels, erasure.runs)
     return PrivacyStore(store.engine).wipe_files()
 

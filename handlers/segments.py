@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from handlers.bulk import paused_gc
+from handlers.learn import learned_words
 from handlers.personas import joined, persona_settings, segment_params, tag_from_row, to_record
 from handlers.settings import Settings, keep_runs
 from handlers.staff import Staff, staff_of
@@ -65,7 +66,7 @@ def gather_inputs(store: Store, settings: Settings, labels: Mapping[str, str],
     events = business.events_for(None, until=as_of)
     manual = store.tags_for([m.pk for m in members], source="manual")
     chat_names = store.chat_names()
-    ps = persona_settings(settings)
+    ps = persona_settings(settings, learned_words(store, settings, as_of))
     inputs: list[MemberInput] = []
     kept: list[MemberRow] = []
     for m in members:
@@ -198,7 +199,7 @@ def _rebuild_unusable(store: Store, settings: Settings, labels: Mapping[str, str
     """Personas as of `as_of` for the members whose stored tags cannot be used, in chunks
     of a thousand so memory stays flat even when that is everyone (a run in the past)."""
     business = BusinessStore(store.engine)
-    ps = persona_settings(settings)
+    ps = persona_settings(settings, learned_words(store, settings, as_of))
     for start in range(0, len(rows), 1000):
         part_rows = rows[start : start + 1000].tolist()
         part = [int(pks[r]) for r in part_rows]

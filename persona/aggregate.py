@@ -42,6 +42,7 @@ from persona.commerce import (
     recent_purchases,
 )
 from persona.complaint import MEAN_SCORED, ComplaintMean
+from persona.learned import learned_hits
 from persona.persona import (
     FREQUENCY_LABELS,
     GENDER_LABELS,
@@ -128,7 +129,7 @@ def build_persona(
     half_life = settings.half_life_days * 86400.0
     n_ev = settings.max_evidence
 
-    support = _message_support(recs, as_of, half_life, settings.tz)
+    support = _message_support(recs, as_of, half_life, settings.tz, settings.learned)
     _business_support(support.buckets, past_orders, past_events, as_of, half_life)
     tags = _signal_tags(support.buckets, as_of, settings, labels, support.complaint.score())
     tags.extend(_bought_tags(past_orders, as_of, half_life, n_ev))
@@ -179,8 +180,9 @@ class _Support(NamedTuple):
 
 
 def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: float,
-                     tz: ZoneInfo) -> _Support:
-    """One pass over the member's messages (the rebuild's inner loop: kept in one place)."""
+                     tz: ZoneInfo, learned: Mapping[str, str]) -> _Support:
+    """One pass over the member's messages (the rebuild's inner loop: kept in one place);
+    words learned from the community (persona/learned.py) are interest hits too."""
     buckets: dict[tuple[str, str], _Evidence] = defaultdict(_Evidence)
     attr_votes: dict[str, dict[str, _Evidence]] = {f: defaultdict(_Evidence) for f in
                                                     ATTRIBUTE_FIELDS}
@@ -195,6 +197,9 @@ def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: 
         sig = rec.signals
         for code, hits in sig.interests.items():
             buckets["interest", code].add(hits * decay, rec)
+        if learned and sig.keywords:
+            for code, hits in learned_hits(sig.keywords, learned).items():
+                buckets["interest", code].add(hits * decay, rec)
         for code in sig.intents:
             buckets["intent", code].add(decay, rec)
         complaint.add(decay, sig)

@@ -7,6 +7,7 @@ from a member's messages, orders and content events is persona/aggregate.py.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -48,6 +49,8 @@ class PersonaSettings:
     # the segment rules' thresholds beyond new/declining days (a `[segment]` override);
     # None: the defaults, with this persona's new_days and declining_days
     rules: SegmentRules | None = None
+    # interest words learned from the community (persona/learned.py): word -> interest code
+    learned: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def segment_rules(self) -> SegmentRules:

@@ -448,6 +448,27 @@ class Suppression(SQLModel, table=True):
     hash: str = Field(primary_key=True)
 
 
+# ---- interest words learned from the community (storage/learned.py) ------------------------
+class LearnedInterest(SQLModel, table=True):
+    """One interest word learned from the community itself (persona/learned.py), with its
+    evidence: how many messages and members, the known words or category it came from, and
+    the ids of a quote or two (never the text: a forgotten member's message goes, and with it
+    the quote). The whole set is replaced by each learning; `meta` row `learned_as_of` says as
+    of when. Added by revision 0004."""
+
+    __tablename__ = "learned_interest"
+
+    word: str = Field(primary_key=True)
+    code: str
+    source: str
+    basis: list[str] = _json(list)
+    messages: int
+    members: int
+    support: int
+    score: float
+    quotes: list[str] = _json(list)
+
+
 # The tables as SQLAlchemy Core sees them: the repositories build their statements from these.
 MEMBER: Table = Member.__table__  # type: ignore[assignment]
 IDENTITY: Table = Identity.__table__  # type: ignore[assignment]
@@ -470,3 +491,4 @@ AUDIT: Table = AuditLog.__table__  # type: ignore[assignment]
 NOTICE: Table = ConsentNotice.__table__  # type: ignore[assignment]
 MEMBER_NAME: Table = MemberName.__table__  # type: ignore[assignment]
 SUPPRESSION: Table = Suppression.__table__  # type: ignore[assignment]
+LEARNED: Table = LearnedInterest.__table__  # type: ignore[assignment]
