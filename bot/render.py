@@ -18,12 +18,13 @@ from handlers.personas import PersonaView
 from persona.persona import (
     LAYER_LABELS,
     LIFECYCLE_LABELS,
-    MOTIVATION_SEGMENT_LABELS,
     VALUE_LABELS,
     Tag,
 )
+from persona.segment_params import NONE_KEY, SEGMENT_LABELS
 from storage.messages import StoredMessage
 
+MOTIVATION_NAMES = SEGMENT_LABELS["motivation"]
 KIND_LABELS = {
     "interest": "兴趣", "frequency": "频率", "time": "时段", "content": "内容",
     "intent": "意图", "motivation": "动机", "attribute": "属性", "lifecycle": "生命周期",
@@ -102,7 +103,8 @@ def segment_line(segments: Mapping[str, str | None]) -> str:
     parts = [
         VALUE_LABELS.get(segments.get("value") or "", ""),
         LIFECYCLE_LABELS.get(segments.get("lifecycle") or "", ""),
-        MOTIVATION_SEGMENT_LABELS.get(segments.get("motivation") or "", "动机未明"),
+        # the run's own name for "no motivation", so a member reads as the summary counts her
+        MOTIVATION_NAMES.get(segments.get("motivation") or NONE_KEY, MOTIVATION_NAMES[NONE_KEY]),
         LAYER_LABELS.get(segments.get("layer") or "", ""),
     ]
     if segments.get("cluster"):

@@ -220,3 +220,13 @@ def test_the_rules_decide_alike_on_one_member_and_on_columns() -> None:
     assert one == columns
     for dim in DIMENSIONS:  # the draw reaches every code
         assert len({seg[dim] for seg in one}) == len(SEGMENT_LABELS[dim]), dim
+
+
+def test_a_member_without_a_motivation_reads_as_the_summary_counts_her() -> None:
+    """/画像 and `siyu personas` said 动机未明 where /分群 and the report count 动机不明."""
+    from bot.render import segment_line
+    from persona.segment_params import NONE_KEY, SEGMENT_LABELS
+
+    line = segment_line({"value": "general", "lifecycle": "mature", "motivation": None})
+    assert SEGMENT_LABELS["motivation"][NONE_KEY] in line
+    assert "价格敏感型" in segment_line({"motivation": "price"})
