@@ -221,13 +221,19 @@ class MessageReads:
                 out.update(conn.execute(_MessageQ.history_sizes, {"pks": list(part)}).all())
         return out
 
-    def messages_by_id(self, ids: Iterable[str]) -> dict[str, StoredMessage]:
+    def messages_by_id(self, ids: Iterable[str],
+                       member_pk: int | None = None) -> dict[str, StoredMessage]:
+        """Stored messages by platform id. A message is (chat, id), so two chats may share an
+        id: a member's evidence quotes pass `member_pk`, which picks her own message."""
         cols = (MESSAGE.c.id, MESSAGE.c.member_pk, MESSAGE.c.ts, MESSAGE.c.chat_id,
                 MESSAGE.c.type, MESSAGE.c.text, MESSAGE.c.signals)
         out: dict[str, StoredMessage] = {}
         with self.engine.connect() as conn:
             for part in chunks(sorted(set(ids))):
-                for row in conn.execute(select(*cols).where(MESSAGE.c.id.in_(part))):
+                q = select(*cols).where(MESSAGE.c.id.in_(part))
+                if member_pk is not None:
+                    q = q.where(MESSAGE.c.member_pk == member_pk)
+                for row in conn.execute(q):
                     out[row[0]] = StoredMessage(*row)
         return out
 

@@ -177,3 +177,19 @@ def test_0004_goes_back_to_the_id_key_when_no_id_is_shared(old_url: str) -> None
     finally:
         engine.dispose()
     assert _snapshot(old_url) == before
+
+
+def test_an_evidence_quote_is_the_members_own_message_when_chats_share_ids(
+        tmp_path: Path) -> None:
+    """Two chats both number from 1: a member's evidence id "1" must quote her own line, not
+    the other chat's "1" from somebody else."""
+    app = App(Settings(db=f"sqlite:///{tmp_path / 'quotes.db'}"))
+    try:
+        app_ingest(app, [said("1", "g1@chatroom", "wxid_b", "群里有人用过这款吗"),
+                         said("1", "g2@chatroom", "wxid_a", "有没有优惠？太贵了", minutes=1)])
+        (her,) = app.store.find_members("wxid_a")
+        (other,) = app.store.find_members("wxid_b")
+        assert app.store.messages_by_id(["1"], her.pk)["1"].text == "有没有优惠？太贵了"
+        assert app.store.messages_by_id(["1"], other.pk)["1"].text == "群里有人用过这款吗"
+    finally:
+        app.store.engine.dispose()

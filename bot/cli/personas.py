@@ -73,6 +73,6 @@ def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
         print_json(view.persona.to_json(settings.tz))
         return 0
     evidence_ids = {e for t in view.persona.tags for e in t.evidence[:2]}
-    quotes = app.store.messages_by_id(evidence_ids)
+    quotes = app.store.messages_by_id(evidence_ids, member.pk)
     say(persona_detail(view, quotes, settings.tz, as_of))
     return 0

@@ -33,7 +33,7 @@ def make_router(bot: BotContext,
             return Reply(why)
         view = bot.persona(member, ctx.now)
         ids = {e for t in view.persona.tags for e in t.evidence[:2]}
-        quotes = bot.app.store.messages_by_id(ids)
+        quotes = bot.app.store.messages_by_id(ids, member.pk)
         return Reply(persona_detail(view, quotes, tz, ctx.now))
 
     @router.command("标签", "tag", roles=STAFF, example="/标签 @朵朵妈 +高意向 -待跟进",
