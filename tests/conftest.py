@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,3 +26,18 @@ def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
         eng = open_database(url)
         yield eng
         eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A copy of the 13a4b61 database (tests/data/migrations), on each backend: what every
+    revision since must upgrade without losing a row."""
+    from tests.test_migrations import DATA, load_pg_dump
+
+    if request.param == "sqlite":
+        shutil.copy(DATA / "siyu-13a4b61.db", tmp_path / "old.db")
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with fresh_database(require_postgres()) as url:
+        load_pg_dump(url)
+        yield url

@@ -7,7 +7,6 @@ generated in tests/test_hostile_corpus.py (ids colliding across chats and platfo
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,6 @@ from handlers.live import Live, Recipients
 from handlers.settings import Settings
 from storage import migrations
 from storage.db import make_engine, open_database, writing
-from tests.test_migrations import DATA, load_pg_dump
 
 T0 = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
 
@@ -94,15 +92,6 @@ def test_the_live_persona_cache_keeps_a_members_same_id_in_two_chats(tmp_path: P
 
 
 # ---- revision 0004 on a database 13a4b61 wrote ---------------------------------------------------
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        shutil.copy(DATA / "siyu-13a4b61.db", tmp_path / "old.db")
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with fresh_database(require_postgres()) as url:
-        load_pg_dump(url)
-        yield url
 
 
 def _snapshot(url: str) -> dict[str, list[tuple[object, ...]]]:

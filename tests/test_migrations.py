@@ -65,18 +65,6 @@ def load_pg_dump(url: str) -> None:
         conn.execute(sql)  # type: ignore[call-overload]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def old_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A copy of the 13a4b61 database, on each backend."""
-    if request.param == "sqlite":
-        shutil.copy(DATA / "siyu-13a4b61.db", tmp_path / "old.db")
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with fresh_database(require_postgres()) as url:
-        load_pg_dump(url)
-        yield url
-
-
 @contextmanager
 def nothing_yet(backend: str, tmp_path: Path) -> Iterator[str]:
     """A URL where nothing exists yet."""
