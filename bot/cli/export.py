@@ -70,18 +70,12 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _sheet(args: argparse.Namespace, settings: Settings, app: Any, as_of: Any) -> Sheet:
+    from bot.cli.personas import member_views
     from handlers import exports
-    from handlers.personas import SegmentCodeError, build_personas, in_segment
 
     tz = settings.tz
     if args.kind == "members":
-        views = build_personas(app.store, settings, app.labels, as_of)
-        if args.segment is not None:
-            try:
-                views = in_segment(views, args.segment)
-            except SegmentCodeError as exc:
-                raise CliError(f"--segment: {exc}") from exc
-        return exports.member_sheet(views, tz)
+        return exports.member_sheet(member_views(app, settings, as_of, args.segment), tz)
     if args.kind == "segments":
         from handlers.segments import latest_or_new
 

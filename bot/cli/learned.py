@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
     s = sub.add_parser("interests", help="查看从社群自己学到的兴趣词及其证据（可拒绝或指定）")
     s.add_argument("--relearn", action="store_true",
                    help="按 siyu.toml [learned] 的设置重新学习并更新画像")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--json", action="store_true", help="输出 JSON（英文编码，含每个词的证据）")
     s.set_defaults(run=cmd_interests, writes="保存重新学习的兴趣词")
 
 

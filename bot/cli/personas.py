@@ -16,6 +16,9 @@ from bot.cliutil import (
 )
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from handlers.personas import PersonaView
     from handlers.settings import Settings
 
 ORDER = 15
@@ -37,19 +40,28 @@ def register(sub: Any) -> None:
     s.set_defaults(run=cmd_persona)
 
 
+def member_views(app: Any, settings: Settings, as_of: datetime,
+                 segment: str | None) -> list[PersonaView]:
+    """Every customer's persona, or one segment's (`--segment`, the codes `siyu segment`
+    counts with): what `personas` lists and `export members` writes."""
+    from handlers.personas import SegmentCodeError, build_personas, in_segment
+
+    views = build_personas(app.store, settings, app.labels, as_of)
+    if segment is None:
+        return views
+    try:
+        return in_segment(views, segment)
+    except SegmentCodeError as exc:
+        raise CliError(f"--segment: {exc}") from exc
+
+
 def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render import personas_table
-    from handlers.personas import SegmentCodeError, build_personas, in_segment
     from persona.suggest import segment_label
 
     app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)
-    views = build_personas(app.store, settings, app.labels, as_of)
-    if args.segment is not None:
-        try:
-            views = in_segment(views, args.segment)
-        except SegmentCodeError as exc:
-            raise CliError(f"--segment: {exc}") from exc
+    views = member_views(app, settings, as_of, args.segment)
     if args.json:
         doc = {"as_of": as_of.isoformat(timespec="seconds")}
         if args.segment is not None:
