@@ -117,10 +117,12 @@ def test_scripts_differ_by_motivation_and_say_why(tmp_path: Path) -> None:
            ("wxid_price", "wxid_quality", "wxid_service", "wxid_plain")}
     for v in out.values():
         assert v.row.scenario == "question" and v.row.status == "pending"
-    assert out["wxid_price"].row.variant == "price"
-    assert out["wxid_quality"].row.variant == "quality"
-    assert out["wxid_service"].row.variant == "service"
-    assert out["wxid_plain"].row.variant in ("default", "beauty")
+    # a question about fit is answered first, whoever asks; the motivation shapes the rest
+    assert out["wxid_price"].row.variant == "about_quality+price"
+    assert out["wxid_quality"].row.variant == "about_quality+quality"
+    assert out["wxid_service"].row.variant == "about_quality+service"
+    assert out["wxid_plain"].row.variant == "about_quality"
+    assert len({v.row.text for v in out.values()}) == 4
     assert {v.row.next_action for v in out.values()} >= {"coupon", "product_info",
                                                          "private_chat"}
     texts = [v.row.text for v in out.values()]
@@ -129,7 +131,7 @@ def test_scripts_differ_by_motivation_and_say_why(tmp_path: Path) -> None:
     price_why = " ".join(out["wxid_price"].row.why)
     assert "价格敏感型" in price_why and "[motivation=price]" in price_why
     assert "[intent=question]" in price_why and "面霜适合什么年龄用" in price_why
-    assert "[variant=question/price]" in price_why
+    assert "[variant=question/about_quality+price]" in price_why
     assert "品质追求型" in " ".join(out["wxid_quality"].row.why)
     # Alternatives are real, different scripts.
     for v in out.values():
@@ -163,7 +165,7 @@ def test_message_motivation_is_used_when_the_persona_has_none(tmp_path: Path) ->
     c.say("wxid_x", "这款面霜的成分安全吗？", ago(hours=1), "小明")
     c.commit()
     (v,) = suggest(c, "wxid_x")
-    assert v.row.variant == "quality"
+    assert v.row.variant == "about_quality+quality"
     assert any("本条消息关注" in w and "[motivation=quality]" in w for w in v.row.why)
     assert "面霜" in v.row.text
 
@@ -461,13 +463,13 @@ def test_feedback_summary_rates_per_variant_and_segment(tmp_path: Path) -> None:
     assert t["outcome_known"] == 2 and t["replied"] == 1 and t["response_rate"] == 0.5
     assert summary["window_days"] == 7
     rows = {(r["scenario"], r["variant"]): r for r in summary["by_variant"]}
-    assert rows["question", "price"]["acceptance_rate"] == 1.0
-    assert rows["question", "price"]["response_rate"] == 1.0
-    assert rows["question", "service"]["acceptance_rate"] == 0.0
+    assert rows["question", "about_quality+price"]["acceptance_rate"] == 1.0
+    assert rows["question", "about_quality+price"]["response_rate"] == 1.0
+    assert rows["question", "about_quality+service"]["acceptance_rate"] == 0.0
     seg = {(r["variant"], r["dimension"], r["segment"]): r
            for r in summary["by_variant_segment"]}
-    assert seg["price", "motivation", "price"]["replied"] == 1
-    assert seg["quality", "lifecycle", "mature"]["edited"] == 1
+    assert seg["about_quality+price", "motivation", "price"]["replied"] == 1
+    assert seg["about_quality+quality", "lifecycle", "mature"]["edited"] == 1
     assert json.dumps(summary)  # plain JSON for `siyu report`
 
 
