@@ -200,12 +200,16 @@ class MemoryTransport(RecordingSends):
         self._stopped = True
 
 
-class ErrorCounter(logging.Handler):
-    """Dispatcher.feed logs and swallows handler failures; a benchmark must not report the
-    latency of a crash as a fast message, so failures are counted and shown."""
+class LogCounter(logging.Handler):
+    """Log records at or above `level`, counted, the first one's text kept.
 
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
+    Dispatcher.feed logs and swallows handler failures (ERROR): a benchmark must not report
+    the latency of a crash as a fast message, so failures are counted and shown. The polish
+    logs its timeouts and full backlog (WARNING) the same way.
+    """
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
         self.count = 0
         self.first: str | None = None
 
@@ -359,21 +363,7 @@ def statement_lines(d: Sequence[Delivery]) -> list[str]:
     return lines
 
 
-class LlmLog(logging.Handler):
-    """The polish's own warnings (timeouts, a full backlog): counted, the first kept."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.count = 0
-        self.first: str | None = None
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-        if self.first is None:
-            self.first = record.getMessage()
-
-
-def report_llm(llm: SlowLLM, follow_ups: int, log: LlmLog) -> None:
+def report_llm(llm: SlowLLM, follow_ups: int, log: LogCounter) -> None:
     """The polish's counts (--llm-delay), then the endpoint stopped."""
     print(f"{'LLM polish requests (endpoint)':32} {llm.requests:10d}")
     print(f"{'polished follow-ups sent':32} {follow_ups:10d}")
@@ -434,9 +424,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         ap.error(f"rate × seconds must give 1..{MAX_MESSAGES} messages (got {n})")
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    errors = ErrorCounter()
+    errors = LogCounter(logging.ERROR)
     logging.getLogger().addHandler(errors)
-    llm_log = LlmLog()
+    llm_log = LogCounter(logging.WARNING)
     logging.getLogger("siyu.llm").addHandler(llm_log)
     llm = SlowLLM(args.llm_delay) if args.llm_delay is not None else None
 

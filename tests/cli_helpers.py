@@ -3,10 +3,12 @@ inherited SIYU_DB. Shared by the CLI tests."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def siyu(*args: str, cwd: Path, check: bool = True, timeout: float = 300,
@@ -19,3 +21,15 @@ def siyu(*args: str, cwd: Path, check: bool = True, timeout: float = 300,
     if check and proc.returncode != 0:
         raise AssertionError(f"siyu {' '.join(args)} → {proc.returncode}\n{proc.stderr}")
     return proc
+
+
+def ingest_group(folder: Path, people: list[dict[str, Any]],
+                 messages: list[dict[str, Any]]) -> None:
+    """Write one ChatLab group export (宝妈群, 1@chatroom) as chat.json in `folder` and
+    `siyu ingest` it there, as an operator with their own small export would."""
+    export = {"chatlab": {"version": "0.0.2", "exportedAt": 1763700000},
+              "meta": {"name": "宝妈群", "platform": "wechat", "type": "group",
+                       "groupId": "1@chatroom"},
+              "members": people, "messages": messages}
+    (folder / "chat.json").write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    siyu("ingest", "chat.json", cwd=folder)

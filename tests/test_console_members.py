@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import sqlite3
 from pathlib import Path
 
-from cli_helpers import siyu
+from cli_helpers import ingest_group, siyu
 
 from bot.config import load_settings
 from bot.runner import Bot
@@ -29,14 +28,8 @@ def _community(tmp_path: Path) -> Path:
                  "groupNickname": p.get("groupNickname"), "timestamp": 1763640000 + 60 * i,
                  "type": 0, "content": "宝宝8个月了"}
                 for i, p in enumerate(people)]
-    export = {"chatlab": {"version": "0.0.2", "exportedAt": 1763700000},
-              "meta": {"name": "宝妈群", "platform": "wechat", "type": "group",
-                       "groupId": "1@chatroom"},
-              "members": people, "messages": messages}
-    (tmp_path / "chat.json").write_text(json.dumps(export, ensure_ascii=False),
-                                        encoding="utf-8")
     (tmp_path / "siyu.toml").write_text(CONFIG, encoding="utf-8")
-    siyu("ingest", "chat.json", cwd=tmp_path)
+    ingest_group(tmp_path, people, messages)
     return tmp_path / "siyu.db"
 
 

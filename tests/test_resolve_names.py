@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_helpers import siyu
+from cli_helpers import ingest_group, siyu
 
 
 def _member(pid: str, account: str, nickname: str | None = None,
@@ -28,13 +28,7 @@ def _community(tmp_path: Path) -> None:
                  "groupNickname": m.get("groupNickname"), "timestamp": 1763640000 + i * 60,
                  "type": 0, "content": "有没有优惠？我家宝宝8个月了"}
                 for i, m in enumerate(people)]
-    export = {"chatlab": {"version": "0.0.2", "exportedAt": 1763700000},
-              "meta": {"name": "宝妈群", "platform": "wechat", "type": "group",
-                       "groupId": "1@chatroom"},
-              "members": people, "messages": messages}
-    (tmp_path / "chat.json").write_text(json.dumps(export, ensure_ascii=False),
-                                        encoding="utf-8")
-    siyu("ingest", "chat.json", cwd=tmp_path)
+    ingest_group(tmp_path, people, messages)
 
 
 def _orders(tmp_path: Path, members: list[str]) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_helpers import siyu
+from cli_helpers import ingest_group, siyu
 
 from tests.test_bot import rows, run_console
 
@@ -37,14 +37,8 @@ def _export(tmp_path: Path) -> None:
     messages = [{"sender": p["platformId"], "accountName": p["accountName"],
                  "timestamp": 1763640000 + 600 * i + j, "type": 0, "content": texts[j % 2]}
                 for i, p in enumerate(people) for j in range(6)]
-    export = {"chatlab": {"version": "0.0.2", "exportedAt": 1763700000},
-              "meta": {"name": "宝妈群", "platform": "wechat", "type": "group",
-                       "groupId": "1@chatroom"},
-              "members": people, "messages": messages}
-    (tmp_path / "chat.json").write_text(json.dumps(export, ensure_ascii=False),
-                                        encoding="utf-8")
     (tmp_path / "siyu.toml").write_text(CONFIG, encoding="utf-8")
-    siyu("ingest", "chat.json", cwd=tmp_path)
+    ingest_group(tmp_path, people, messages)
 
 
 def test_staff_are_not_listed_counted_or_scripted(tmp_path: Path) -> None:
