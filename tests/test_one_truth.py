@@ -10,10 +10,8 @@ managers' numbers (the report's and 分群's size lines) count them.
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import random
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
@@ -45,20 +43,10 @@ from persona.segment_rules import (
 )
 from persona.signals import MOTIVATION_CODES
 from storage.segments import SegmentStore
+from tests.test_crash_safety import _sample_community
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "bot" / "data" / "sample"
-
-
-def _generator():  # type: ignore[no-untyped-def]
-    name = "sample_community"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def _community(folder: Path, db: Path) -> tuple[App, datetime]:
@@ -84,7 +72,7 @@ def community(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     folder = SAMPLE
     if request.param != "sample":
         folder = tmp / "chats"
-        _generator().write_sample(folder, seed=7)
+        _sample_community().write_sample(folder, seed=7)
     app, as_of = _community(folder, tmp / "siyu.db")
     yield app, as_of
 
