@@ -54,6 +54,7 @@ from persona.token_roles import (
     VERDICT,
     TokenInfo,
     a_not_a,
+    compound_interest,
     verb_negation,
 )
 
@@ -89,6 +90,8 @@ class Analyzer:
         lx = lexicon
         self._lx = lx
         self._cut = tokenizer.cut
+        # jieba dictionary words containing a lexicon word (persona/text.py): 手机电池 → 手机
+        self._compounds: frozenset[str] = getattr(tokenizer, "compounds", frozenset())
 
         roles: dict[str, int] = {}
 
@@ -280,6 +283,10 @@ class Analyzer:
                 stem = t[1:]  # "吃火锅" → "火锅"
             if stem and roles.get(stem, 0) & INTEREST:
                 t, role = stem, INTEREST
+            elif t in self._compounds:
+                part = compound_interest(t, roles)
+                if part:
+                    t, role = part, INTEREST
         q = 0
         if roles.get(token, 0) & QMARK:
             q |= Q_ASKS

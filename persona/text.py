@@ -141,7 +141,9 @@ class Tokenizer(Protocol):
 
     The tokenizers built by `make_tokenizer` also carry `places`: a frozenset of place names
     (jieba dictionary words tagged `ns` that end in 市/县) used as a fallback for the city
-    attribute; analyzers read it with getattr so a minimal test double needs only `cut`.
+    attribute, and `compounds`: the dictionary's words that contain a lexicon word as a
+    part (手机电池, 鲜牛奶), which the analyser may read through that part. Analyzers read both
+    with getattr so a minimal test double needs only `cut`.
     """
 
     name: str
@@ -190,18 +192,27 @@ def make_tokenizer(engine: str = "auto", words: Iterable[tuple[str, int]] = ()) 
 
 @cache
 def _build(engine: str, words: tuple[tuple[str, int], ...]) -> Tokenizer:
-    base, places = _jieba_dictionary(frozenset(w for w, _ in words))
+    base, places, compounds = _jieba_dictionary(frozenset(w for w, _ in words))
     # Only raise frequencies: lowering a common word ("喜欢") would change how unrelated
     # sentences are cut. Both engines receive exactly this list.
     additions = tuple((w, f) for w, f in words if f > base.get(w, 0))
     if engine == "rjieba":
-        return _RJiebaTokenizer(additions, places)
-    return _JiebaTokenizer(additions, base, places)
+        tk: _RJiebaTokenizer | _JiebaTokenizer = _RJiebaTokenizer(additions, places)
+    else:
+        tk = _JiebaTokenizer(additions, base, places)
+    tk.compounds = compounds
+    return tk
 
 
 @cache
-def _jieba_dictionary(wanted: frozenset[str]) -> tuple[dict[str, int], frozenset[str]]:
-    """Frequencies of `wanted` in jieba's bundled dict.txt, and its 市/县 place names.
+def _jieba_dictionary(wanted: frozenset[str]
+                      ) -> tuple[dict[str, int], frozenset[str], frozenset[str]]:
+    """Frequencies of `wanted` in jieba's bundled dict.txt, its 市/县 place names, and its
+    compounds of a `wanted` word (see `_compound_of`).
+
+    Only dictionary words count as compounds: a token jieba's HMM glued together from unknown
+    characters ("来交作业", shop slang for posting a review) is not a noun phrase to read
+    through its parts.
 
     Reading jieba's own dictionary (inside the library) is the one way to know the base
     frequency of a word for *both* engines: jieba-rs embeds the same dict.txt but exposes no
@@ -211,6 +222,7 @@ def _jieba_dictionary(wanted: frozenset[str]) -> tuple[dict[str, int], frozenset
 
     freqs: dict[str, int] = {}
     places: set[str] = set()
+    compounds: set[str] = set()
     with jieba.get_dict_file() as fh:
         for raw in fh:
             parts = raw.decode("utf-8").split()
@@ -219,9 +231,21 @@ def _jieba_dictionary(wanted: frozenset[str]) -> tuple[dict[str, int], frozenset
             word = parts[0]
             if word in wanted:
                 freqs[word] = int(parts[1])
+            elif len(word) >= 3 and _compound_of(word, wanted):
+                compounds.add(word)
             if len(parts) > 2 and parts[2] == "ns" and len(word) >= 3 and word[-1] in "市县":
                 places.add(word)
-    return freqs, frozenset(places)
+    return freqs, frozenset(places), frozenset(compounds)
+
+
+def _compound_of(word: str, wanted: frozenset[str]) -> bool:
+    """Is `word` one character before a wanted word, or two parts of at least two characters
+    of which one is wanted? (The analyser decides which parts are interest keywords.)"""
+    if not "\u4e00" <= word[0] <= "\u9fff":
+        return False
+    if len(word) == 3:
+        return word[1:] in wanted
+    return any(word[k:] in wanted or word[:k] in wanted for k in range(2, len(word) - 1))
 
 
 class _JiebaTokenizer:
@@ -246,6 +270,7 @@ class _JiebaTokenizer:
             tk.total -= base.get(word, 0)
         self._tk = tk
         self.places = places
+        self.compounds: frozenset[str] = frozenset()
 
     def cut(self, text: str) -> list[str]:
         return self._tk.lcut(text, HMM=True)
@@ -264,6 +289,7 @@ class _RJiebaTokenizer:
             jb.add_word(word, freq, None)
         self._cut = jb.cut
         self.places = places
+        self.compounds: frozenset[str] = frozenset()
 
     def cut(self, text: str) -> list[str]:
         return self._cut(text, True)

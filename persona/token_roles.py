@@ -33,10 +33,39 @@ Q_CJK = 1 << 1
 Q_NOT_START = 1 << 2
 
 NOT_PAIR = ("不", "没")  # the middle of an A-not-A question split over tokens
+# Single characters that describe the noun they are glued to (鲜牛奶, 新手机, 大酒店, 女明星):
+# size, age, freshness, taste, colour, sex. A closed class of Chinese, not a product list.
+MODIFIERS = frozenset("新旧老大小巨迷嫩鲜纯生熟冷热冰温甜酸辣咸香淡浓白黑红绿黄蓝紫灰粉"
+                      "男女童长短厚薄高低宽窄软硬干湿真假好")
 # Single-character verbs that jieba glues to what follows: "吃火锅", "看电影" carry the keyword,
 # "不看", "没玩" negate like 不 + verb.
 LIGHT_VERBS = frozenset("吃喝玩看打买学练追听读做去逛养带穿用刷泡")
 NUMERAL_START = frozenset("0123456789零〇一二三四五六七八九十两几半")
+
+
+def compound_interest(token: str, roles: dict[str, int]) -> str | None:
+    """The interest keyword inside a compound jieba keeps whole: "手机电池" → 手机,
+    "中央空调" → 空调, "鲜牛奶" → 牛奶. Called only for jieba dictionary words (the
+    tokenizer's `compounds`), never for what its HMM glued together.
+
+    jieba's dictionary holds many noun-noun compounds, so a shopper's "手机电池一天要充三次"
+    never shows the keyword 手机 as a token of its own. Only splits into two parts of at least
+    two characters count, so a keyword followed by a suffix ("宝宝们", a form of address) is
+    not read as one; a three-character word counts only as a describing character before a
+    keyword (鲜牛奶, 新手机), never a verb before one (洗衣服). The last part is tried first:
+    in a Chinese compound it names the thing, the first part what it is for.
+    """
+    if len(token) == 3:
+        # 纯牛奶, 新手机: a describing character before a keyword; not 洗衣服, a chore
+        tail = token[1:]
+        return tail if token[0] in MODIFIERS and roles.get(tail, 0) & INTEREST else None
+    for k in range(2, len(token) - 1):
+        if roles.get(token[k:], 0) & INTEREST:
+            return token[k:]
+    for k in range(len(token) - 2, 1, -1):
+        if roles.get(token[:k], 0) & INTEREST:
+            return token[:k]
+    return None
 
 
 def verb_negation(token: str) -> bool:
