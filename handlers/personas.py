@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from handlers.bulk import paused_gc
 from handlers.learn import learned_words
+from handlers.lexicon import load_lexicon
 from handlers.settings import SEGMENT_STORE_KEYS, ConfigError, Settings, section
 from handlers.staff import staff_of
 from persona.aggregate import build_persona
@@ -85,7 +86,20 @@ def persona_settings(settings: Settings, learned: Mapping[str, str] | None = Non
         intent_ttl_days=settings.intent_ttl_days,
         rules=segment_params(settings).rules,
         learned=dict(learned or {}),
+        interest_keywords=interest_keywords(settings),
     )
+
+
+def category_namer(settings: Settings) -> Callable[[str], tuple[str, ...]]:
+    """The interests an order category names (persona/commerce.py: category_interests), for
+    segmentation's patterns; remembered per label like the persona's."""
+    return PersonaSettings(tz=settings.tz,
+                           interest_keywords=interest_keywords(settings)).category_codes
+
+
+def interest_keywords(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """The taxonomy's interest keywords (keyword → codes), for reading order categories."""
+    return {word: tuple(codes) for word, codes in load_lexicon(settings).interest_index.items()}
 
 
 def to_record(msg: StoredMessage) -> MessageRecord:

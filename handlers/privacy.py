@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from handlers.bulk import paused_gc
 from handlers.learn import relearn
+from handlers.personas import category_namer
 from handlers.segments import gather_columns
 from handlers.settings import Settings
 from persona.segment import run_segmentation
@@ -99,7 +100,8 @@ def recompute_runs(store: Store, settings: Settings, labels: Mapping[str, str],
             table = tabulate(columns, run.as_of, params, settings.half_life_days)
             del columns
             result = run_segmentation(table, run.as_of, params, previous=prev_result,
-                                      half_life_days=settings.half_life_days)
+                                      half_life_days=settings.half_life_days,
+                                      category_interests=category_namer(settings))
             del table, prev_result
             codes = SegmentColumns(pks.tolist(), result.value, result.lifecycle,
                                    result.motivation, result.layer, result.cluster)

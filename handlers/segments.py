@@ -25,7 +25,14 @@ import numpy as np
 
 from handlers.bulk import paused_gc
 from handlers.learn import learned_words
-from handlers.personas import joined, persona_settings, segment_params, tag_from_row, to_record
+from handlers.personas import (
+    category_namer,
+    joined,
+    persona_settings,
+    segment_params,
+    tag_from_row,
+    to_record,
+)
 from handlers.settings import Settings, keep_runs
 from handlers.staff import Staff, staff_of
 from persona.aggregate import build_persona
@@ -260,7 +267,8 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
         table = tabulate(columns, as_of, params, settings.half_life_days)
         del columns
         result = run_segmentation(table, as_of, params, previous=prev_result,
-                                  half_life_days=settings.half_life_days)
+                                  half_life_days=settings.half_life_days,
+                                  category_interests=category_namer(settings))
         del table, prev_result
         # to_json and the stored rows are a million small dicts more: still no collections
         run_id = store_result(runs, as_of, params, pks, result)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from persona.commerce import (
     CONTENT_LABELS,
     COUPON_WEIGHT,
+    ORDER_INTEREST_WEIGHT,
     PURCHASE_WEIGHT,
     RECENT_PURCHASE_DAYS,
     ContentEventRecord,
@@ -130,7 +131,8 @@ def build_persona(
     n_ev = settings.max_evidence
 
     support = _message_support(recs, as_of, half_life, settings.tz, settings.learned)
-    _business_support(support.buckets, past_orders, past_events, as_of, half_life)
+    _business_support(support.buckets, past_orders, past_events, as_of, half_life,
+                      settings.category_codes)
     tags = _signal_tags(support.buckets, as_of, settings, labels, support.complaint.score())
     tags.extend(_bought_tags(past_orders, as_of, half_life, n_ev))
     attributes = _attribute_tags(support.attr_votes, labels, n_ev, tags)
@@ -217,13 +219,19 @@ def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: 
 def _business_support(buckets: dict[tuple[str, str], _Evidence],
                       past_orders: Sequence[OrderRecord],
                       past_events: Sequence[ContentEventRecord], as_of: datetime,
-                      half_life: float) -> None:
-    """Behaviour outside the chat, decayed exactly like chat cues so old habits fade alike."""
+                      half_life: float,
+                      category_codes: Callable[[str], tuple[str, ...]]) -> None:
+    """Behaviour outside the chat, decayed exactly like chat cues so old habits fade alike:
+    a coupon is a price cue, an order of a category that names an interest a mention of it."""
     for order in past_orders:
+        decay = 0.5 ** ((as_of - order.ts).total_seconds() / half_life)
         if order.coupon_used:
-            decay = 0.5 ** ((as_of - order.ts).total_seconds() / half_life)
             buckets["motivation", "price"].add_at(COUPON_WEIGHT * decay, order.ts,
                                                   order.order_id)
+        if order.category:
+            for code in category_codes(order.category):
+                buckets["interest", code].add_at(ORDER_INTEREST_WEIGHT * decay, order.ts,
+                                                 order.order_id)
     for event in past_events:
         decay = 0.5 ** ((as_of - event.ts).total_seconds() / half_life)
         buckets["content", event.content_type].add_at(event_weight(event) * decay, event.ts,

@@ -11,7 +11,7 @@ clock; `as_of` is always passed in.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -49,6 +49,10 @@ BOUNCE_FACTOR = 0.2
 
 # One order paid with a coupon weighs as much as one price cue in chat ("有没有优惠").
 COUPON_WEIGHT = 1.0
+# An order whose category names an interest (母婴用品, 食品生鲜, 数码配件) weighs as much as one
+# mention of it in chat: what a member buys says what they care about, even if they never
+# talk about it, but one order is one fact among their words.
+ORDER_INTEREST_WEIGHT = 1.0
 # "Recently bought category X" is a dynamic tag: true for this many days after the last order.
 RECENT_PURCHASE_DAYS = 30
 # One order is a harder fact than one chat mention, so it weighs two before decay.
@@ -90,6 +94,23 @@ def order_stats(orders: Iterable[OrderRecord]) -> dict[str, float | int]:
     monetary = round(total, 2)
     return {"orders": count, "monetary": monetary,
             "aov": round(monetary / count, 2) if count else 0.0}
+
+
+def category_interests(category: str, keywords: Mapping[str, Iterable[str]]
+                       ) -> tuple[str, ...]:
+    """The interest codes a shop's category label names through the taxonomy's keywords:
+    "母婴用品" → parenting (母婴), "食品生鲜" → food (生鲜), "苹果手机" → digital only.
+
+    A label is short and written by the shop, so keywords are found inside it; a keyword that
+    lies within a longer one found ("苹果" in "苹果手机") does not count, so the longer, more
+    specific word decides. A label that names no keyword names no interest.
+    """
+    found = sorted((w for w in keywords if w and w in category), key=len, reverse=True)
+    kept: list[str] = []
+    for word in found:
+        if not any(word in longer for longer in kept):
+            kept.append(word)
+    return tuple(sorted({code for word in kept for code in keywords[word]}))
 
 
 def bought_code(category: str) -> str:

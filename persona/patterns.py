@@ -23,7 +23,7 @@ grows linearly with members.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -88,8 +88,15 @@ def _antecedents(t: MemberTable, params: SegmentParams) -> tuple[list[Item], np.
     return items, matrix
 
 
-def association_rules(t: MemberTable, params: SegmentParams) -> list[dict[str, Any]]:
-    """Rules X → bought category W that pass support, count and lift (module docstring)."""
+def association_rules(t: MemberTable, params: SegmentParams,
+                      category_interests: Callable[[str], Sequence[str]] | None = None
+                      ) -> list[dict[str, Any]]:
+    """Rules X → bought category W that pass support, count and lift (module docstring).
+
+    An order of a category that names an interest is evidence of that interest
+    (persona/aggregate.py), so "talks about 运动健身 → bought 运动健身" would be the purchases
+    finding themselves: such a pair is skipped, like a category with itself."""
+    named = category_interests or (lambda category: ())
     n = len(t)
     if n == 0 or not t.categories:
         return []
@@ -103,6 +110,8 @@ def association_rules(t: MemberTable, params: SegmentParams) -> list[dict[str, A
     for i, j in zip(*np.nonzero(both >= params.min_count), strict=True):
         item = items[i]
         if item["kind"] == "category" and item["code"] == t.categories[j]:
+            continue
+        if item["kind"] == "interest" and item["code"] in named(t.categories[j]):
             continue
         count = int(both[i, j])
         support = count / n
@@ -168,9 +177,11 @@ def contrasts(t: MemberTable, params: SegmentParams) -> list[dict[str, Any]]:
     return out[: params.max_contrasts]
 
 
-def find_patterns(t: MemberTable, params: SegmentParams) -> list[dict[str, Any]]:
+def find_patterns(t: MemberTable, params: SegmentParams,
+                  category_interests: Callable[[str], Sequence[str]] | None = None
+                  ) -> list[dict[str, Any]]:
     """Association rules first (strongest lift first), then contrasts."""
-    return association_rules(t, params) + contrasts(t, params)
+    return association_rules(t, params, category_interests) + contrasts(t, params)
 
 
 def feature_matrix(t: MemberTable, rows: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from persona.commerce import category_interests
 from persona.segment_rules import MemberFacts, SegmentRules
 from persona.signals import Signals
 
@@ -51,6 +52,21 @@ class PersonaSettings:
     rules: SegmentRules | None = None
     # interest words learned from the community (persona/learned.py): word -> interest code
     learned: Mapping[str, str] = field(default_factory=dict)
+    # the taxonomy's interest keywords (keyword -> codes), read in order categories
+    # (persona/commerce.py: category_interests); empty: orders name no interest
+    interest_keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # category label -> its interest codes, worked out once per label (a memo, not a setting)
+    _by_category: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False,
+                                                     repr=False)
+
+    def category_codes(self, category: str) -> tuple[str, ...]:
+        """`category_interests` of one order category, remembered: a rebuild meets the same
+        few labels on every order."""
+        codes = self._by_category.get(category)
+        if codes is None:
+            codes = self._by_category[category] = category_interests(category,
+                                                                     self.interest_keywords)
+        return codes
 
     @property
     def segment_rules(self) -> SegmentRules:

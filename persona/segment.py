@@ -66,7 +66,7 @@ segment for their text parts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -119,9 +119,13 @@ def layers(t: MemberTable, value: np.ndarray, lifecycle: np.ndarray,
 def run_segmentation(members: Sequence[MemberInput] | MemberColumns | MemberTable,
                      as_of: datetime, params: SegmentParams,
                      previous: SegmentResult | None = None,
-                     half_life_days: float = 30.0) -> SegmentResult:
+                     half_life_days: float = 30.0,
+                     category_interests: Callable[[str], Sequence[str]] | None = None
+                     ) -> SegmentResult:
     """Segment the community as of `as_of`; with `previous`, keep circle codes and say what
-    changed (under `changes`).
+    changed (under `changes`). `category_interests` names the interests an order category
+    stands for (persona/commerce.py), so "talks about X → bought X" is not reported as a
+    pattern when the purchases themselves are part of the interest.
 
     `members` may already be tabulated (`tabulate` with the same as_of, params and half-life):
     a caller holding a million members' columns can then drop them before the rest of the
@@ -138,7 +142,7 @@ def run_segmentation(members: Sequence[MemberInput] | MemberColumns | MemberTabl
     segments = {"value": value, "lifecycle": lifecycle, "motivation": motivation,
                 "layer": layer, "cluster": circles.assignment}
     persona_cards = cards.build_cards(table, segments, circles.circles, params)
-    shared = patterns.find_patterns(table, params)
+    shared = patterns.find_patterns(table, params, category_interests)
     importance = patterns.feature_importance(table, segments, params)
     result = SegmentResult(
         as_of=as_of, params=params, member_ids=list(table.ids),

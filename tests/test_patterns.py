@@ -126,3 +126,17 @@ def test_feature_importance_names_what_separates_value_tiers() -> None:
     assert len(top) <= P.importance_top
     tiny = run_segmentation(shop()[:3], AS_OF, P)
     assert tiny.importance == {"value": [], "cluster": []}
+
+
+def test_talk_and_purchase_of_the_interest_a_category_names_is_not_a_pattern() -> None:
+    # An order of 母婴用品 is itself parenting evidence (persona/aggregate.py), so "talks about
+    # parenting → bought 母婴用品" would be the purchases finding themselves; a category that
+    # names no interest keeps its rules.
+    def names(category: str) -> tuple[str, ...]:
+        return ("parenting",) if category == "母婴用品" else ()
+
+    lenient = replace(P, min_count=2)
+    found = [p for p in run_segmentation(shop(), AS_OF, lenient, category_interests=names).patterns
+             if p["kind"] == "association"]
+    assert rule(found, "parenting", "母婴用品") is None
+    assert rule(found, "fitness", "运动健身") is not None

@@ -72,12 +72,14 @@ def test_next_run_compares_against_the_stored_previous_as_against_the_result(
     assert second.result.changes is not None
     assert second.result.changes["moves"]["lifecycle"]["moved"] > 0
     # the same run against the first result straight from memory
+    from handlers.personas import category_namer
     from handlers.segments import gather_columns
 
     _, cols = gather_columns(store, settings, LABELS, later)
     want = run_segmentation(cols, later, segment_params(settings),
                             previous=SegmentResult.from_json(first.result.to_json()),
-                            half_life_days=settings.half_life_days)
+                            half_life_days=settings.half_life_days,
+                            category_interests=category_namer(settings))
     assert _canon(second.result.to_json()) == _canon(want.to_json())
 
 
