@@ -42,6 +42,9 @@ class Background:
         self._lanes: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
         # Lane work queued or running, by name: "is a segmentation on its way?"
         self._pending: Counter[str] = Counter()
+        # Run on the loop after each piece of lane work, whatever its outcome (the bot
+        # reloads the learned words a recompute may have changed).
+        self.after: Callable[[], Awaitable[None]] | None = None
 
     def start(self, name: str, work: Coroutine[Any, Any, Any], *,
               bounded: bool = False) -> asyncio.Task[Any]:
@@ -81,6 +84,7 @@ class Background:
                     return result
             finally:
                 self._pending[name] -= 1
+                await self._quietly(name, self.after() if self.after is not None else None)
 
         return self.start(name, run())
 

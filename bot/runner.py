@@ -30,6 +30,7 @@ from bot.routers.context import BotContext
 from bot.scheduler import JobQueue
 from bot.transports.base import Transport
 from bot.transports.console import Speaker
+from handlers.learn import latest_learned
 from handlers.live import Live, Recipients
 from handlers.personas import refresh_stale_tags, refresh_steps
 from handlers.settings import ConfigError, Settings, section
@@ -121,6 +122,7 @@ class Bot:
                          consent_notice=self.config.consent_notice)
         # Slow work started by commands and jobs, answered before it ends; one shutdown wait.
         self.background = Background()
+        self.background.after = self.reload_learned
         # Its scripts are polished after they are sent, off the message path (bot/polish.py).
         self.polish = (None if polisher is None
                        else LivePolish(self.live, polisher, transport.send_private,
@@ -195,6 +197,14 @@ class Bot:
                                chunk_members=LIVE_REFRESH_MEMBERS):
             await asyncio.sleep(0)
 
+    async def reload_learned(self) -> None:
+        """The live personas take the learned words a relearn stored while the bot runs (an
+        erasure's recompute here, an import by another process): read in a worker thread,
+        swapped on the loop. Runs after each background job and on the tag-refresh clock."""
+        words = await asyncio.to_thread(latest_learned, self.app.store, self.settings)
+        if self.live.use_learned(words):
+            log.info("学到的兴趣词已更新（%d 个），实时画像按新词计算", len(words))
+
     async def segment(self) -> None:
         """The scheduled segmentation, on the background lane like /分群 (one at a time:
         skipped when one is already on its way)."""
@@ -238,6 +248,7 @@ class Bot:
     def schedule(self) -> None:
         c = self.config
         self.jobs.every("refresh_tags", c.tag_refresh_seconds, self.refresh_live)
+        self.jobs.every("learned_words", c.tag_refresh_seconds, self.reload_learned)
         self.jobs.every("retention", 86400, self.purge, first=60)
         if c.segment_every_hours > 0:
             self.jobs.every("segment", c.segment_every_hours * 3600, self.segment)

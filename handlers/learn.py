@@ -150,7 +150,8 @@ def learned_words(store: Store, settings: Settings, as_of: datetime) -> dict[str
 
 def latest_learned(store: Store, settings: Settings) -> dict[str, str]:
     """Word → interest code of the last learning: what the live bot judges new messages
-    with (its moment is always after the last import's)."""
+    with (its moment is always after the last import's); the bot reloads it after a
+    relearn while it runs (bot/runner.py: `Bot.reload_learned`)."""
     if not learn_config(settings).enabled:
         return {}
     saved = LearnedStore(store.engine).saved()
