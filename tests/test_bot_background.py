@@ -187,3 +187,55 @@ def test_suggest_and_invites_answer_plain_and_the_polish_follows(
     con = sqlite3.connect(tmp_path / "bot.db")
     assert con.execute("SELECT count(*) FROM suggestion WHERE polished").fetchone()[0] >= 1
     con.close()
+
+
+def test_a_segmentation_overlapping_an_erasure_is_run_again_without_her(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/删除 typed while /分群's worker has read the community and not yet stored the run: the
+    run's rows name a member who is gone, so storing it fails (a foreign key) and it is run
+    once more, without her; the manager gets the summary, never her."""
+    import bot.routers.member as member_router
+    from storage.segments import SegmentStore
+
+    real, outcomes, read = SegmentStore.save_run, [], threading.Event()
+    real_erase = member_router.erase_now
+
+    def erase_after_the_reads(*args: Any) -> Any:
+        read.wait(GATE_LIMIT)  # on the loop: the worker needs it not
+        return real_erase(*args)
+
+    def held(self: SegmentStore, *args: Any, **kwargs: Any) -> int:
+        if not outcomes:  # the first run: read, and stored only once she is erased
+            read.set()
+            deadline = time.monotonic() + GATE_LIMIT
+            while time.monotonic() < deadline and member_count(tmp_path, "小李"):
+                time.sleep(0.02)
+        try:
+            run_id = real(self, *args, **kwargs)
+        except Exception as exc:
+            outcomes.append(type(exc).__name__)
+            raise
+        outcomes.append("stored")
+        return run_id
+
+    monkeypatch.setattr(SegmentStore, "save_run", held)
+    monkeypatch.setattr(member_router, "erase_now", erase_after_the_reads)
+    her = ["小李: 我在杭州，我家宝宝8个月了", "小李: 奶粉有没有优惠？"]
+    out, _ = run_console(tmp_path, [*COMMUNITY, *her, "私聊 王经理: /分群", "私聊 小李: /删除"])
+    assert outcomes == ["IntegrityError", "stored"]
+    assert "[私聊→王经理] 分群摘要（第 1 次" in out and "没有完成" not in out
+    assert "[私聊→小李] 已删除关于你的全部数据" in out
+    con = sqlite3.connect(tmp_path / "bot.db")
+    (doc,) = con.execute("SELECT result FROM segment_run").fetchone()
+    assert con.execute("SELECT count(*) FROM member_segment ms LEFT JOIN member m "
+                       "ON m.id = ms.member_pk WHERE m.id IS NULL").fetchone()[0] == 0
+    con.close()
+    assert "小李" not in doc and "杭州" not in doc
+
+
+def member_count(tmp_path: Path, name: str) -> int:
+    con = sqlite3.connect(tmp_path / "bot.db")
+    try:
+        return con.execute("SELECT count(*) FROM member WHERE name = ?", (name,)).fetchone()[0]
+    finally:
+        con.close()
