@@ -23,6 +23,7 @@ group (people use "/" in chat: that stays chat); a refusal says how to get the r
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import re
 import time
@@ -65,6 +66,9 @@ class CommandContext:
     mention_ids: list[str]  # platform ids mentioned (from the platform)
     mention_names: list[str]  # names typed after @ (when the platform gives no ids)
     now: datetime
+    # Sends a later reply the way the command's own reply goes (privately, or into a
+    # managers' group): for work a command answers before it ends (bot/background.py).
+    answer: Callable[[Reply], Awaitable[None]]
     extras: dict[str, Any] = field(default_factory=dict)
     # The command's own example ("/建议 @朵朵妈"), for a usage line that names this command.
     example: str = ""
@@ -230,7 +234,7 @@ class Dispatcher:
                                            + _how_to_get(cmd.roles, event.sender)))
             return True
         ctx = CommandContext(event, role, name, args, list(event.mentions), names, self.clock(),
-                             example=cmd.example)
+                             functools.partial(self._reply, event), example=cmd.example)
         result = await cmd.handler(ctx)
         replies = result if isinstance(result, list) else [result] if result else []
         for reply in replies:

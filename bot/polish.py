@@ -14,6 +14,9 @@ The endpoint is asked about a few scripts at once (`concurrency`); at most `back
 wait, and one that waited longer than the endpoint's own timeout before its turn stays plain:
 a burst's scripts are not queued into minutes of requests whose answers would arrive after
 the operator moved on.
+
+The tasks are the bot's background work (bot/background.py): its one shutdown wait gives
+polishes in flight up to one request's time, then cancels them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
+from bot.background import Background
 from bot.llm import Polisher
 from bot.render_suggest import polished_text
 from handlers.events import JoinEvent, MessageEvent
@@ -38,16 +42,17 @@ Send = Callable[[str, str], Awaitable[None]]
 class LivePolish:
     """`Live` as the dispatcher sees it, with each sent suggestion polished afterwards."""
 
-    def __init__(self, live: Live, polisher: Polisher, send: Send, *,
+    def __init__(self, live: Live, polisher: Polisher, send: Send, background: Background, *,
                  concurrency: int = 4, backlog: int = 64) -> None:
         self.live = live
         self.polisher = polisher
         self.send = send
+        self.background = background
         self.backlog = backlog
         self.concurrency = concurrency
         # Made on the running loop at the first polish (a semaphore belongs to one loop).
         self._slots: asyncio.Semaphore | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._waiting = 0  # polishes started and not finished
         self.skipped = 0  # scripts left plain: the backlog was full, or they waited too long
 
     def on_message(self, event: MessageEvent) -> list[Outgoing]:
@@ -67,16 +72,17 @@ class LivePolish:
             if o.suggestion is not None and not o.suggestion.row.polished:
                 recipients.setdefault(o.suggestion.row.id, (o.suggestion, []))[1].append(o.to)
         for view, to in recipients.values():
-            if len(self._tasks) >= self.backlog:
+            if self._waiting >= self.backlog:
                 self.skipped += 1
                 log.warning("LLM polish backlog full (%d); #%s stays plain", self.backlog,
                             view.row.id)
                 continue
             if self._slots is None:
                 self._slots = asyncio.Semaphore(self.concurrency)
-            task = asyncio.get_running_loop().create_task(self._polish(view, to, self._slots))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._waiting += 1
+            task = self.background.start(f"polish-{view.row.id}",
+                                         self._polish(view, to, self._slots), bounded=True)
+            task.add_done_callback(self._finished)
         return list(out)
 
     async def _polish(self, view: SuggestionView, to: list[str],
@@ -105,14 +111,10 @@ class LivePolish:
         except Exception:
             log.exception("LLM polish of #%s failed; plain script stands", view.row.id)
 
-    async def close(self, wait: float) -> None:
-        """At shutdown: let polishes in flight finish for up to `wait` seconds, cancel the
-        rest, close the client."""
-        if self._tasks:
-            _, late = await asyncio.wait(set(self._tasks), timeout=wait)
-            for task in late:
-                task.cancel()
-            if late:
-                await asyncio.gather(*late, return_exceptions=True)
+    def _finished(self, _: object) -> None:
+        self._waiting -= 1
+
+    async def close(self) -> None:
+        """At shutdown, after the background work drained: close the client."""
         self._slots = None
         await self.polisher.aclose()

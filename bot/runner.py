@@ -12,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import signal
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import IO, Any
 
 from bot.app import App
+from bot.background import Background
 from bot.dispatcher import Audit, Dispatcher
 from bot.llm import make_polisher
 from bot.polish import LivePolish
@@ -27,9 +30,9 @@ from bot.routers.context import BotContext
 from bot.scheduler import JobQueue
 from bot.transports.base import Transport
 from bot.transports.console import Speaker
+from handlers.learn import latest_learned
 from handlers.live import Live, Recipients
 from handlers.personas import refresh_stale_tags, refresh_steps
-from handlers.segments import run_and_store
 from handlers.settings import ConfigError, Settings, section
 from storage.audit import AuditStore
 from storage.db import sqlite_path
@@ -38,6 +41,8 @@ from storage.wal import WalCheckpointer
 # The live tag refresh's chunks (see `Bot.refresh_live`): history messages, members.
 LIVE_REFRESH_MESSAGES = 1_000
 LIVE_REFRESH_MEMBERS = 10
+
+log = logging.getLogger("siyu.run")
 
 
 @dataclass(frozen=True)
@@ -115,15 +120,20 @@ class Bot:
                          Recipients(self.roles.operators | self.roles.managers,
                                     tuple(self.roles.operator_ids())),
                          consent_notice=self.config.consent_notice)
+        # Slow work started by commands and jobs, answered before it ends; one shutdown wait.
+        self.background = Background()
+        self.background.after = self.reload_learned
         # Its scripts are polished after they are sent, off the message path (bot/polish.py).
         self.polish = (None if polisher is None
-                       else LivePolish(self.live, polisher, transport.send_private))
+                       else LivePolish(self.live, polisher, transport.send_private,
+                                       self.background))
         self.audit = AuditStore(self.app.store.engine)
         self.dispatcher = Dispatcher(transport, self.roles, self.polish or self.live,
                                      self.config.prefix,
                                      self.config.manager_groups, audit=self._audit,
                                      tz=settings.tz)
-        self.context = BotContext(self.app, settings, self.roles, polisher=polisher)
+        self.context = BotContext(self.app, settings, self.roles,
+                                  background=self.background, polish=self.polish)
         # Order matters only for readability: command names are unique across routers.
         self.dispatcher.include_router(member.make_router(self.context))
         self.dispatcher.include_router(
@@ -187,8 +197,24 @@ class Bot:
                                chunk_members=LIVE_REFRESH_MEMBERS):
             await asyncio.sleep(0)
 
-    def segment(self) -> None:
-        run_and_store(self.app.store, self.settings, self.app.labels, datetime.now(UTC))
+    async def reload_learned(self) -> None:
+        """The live personas take the learned words a relearn stored while the bot runs (an
+        erasure's recompute here, an import by another process): read in a worker thread,
+        swapped on the loop. Runs after each background job and on the tag-refresh clock."""
+        words = await asyncio.to_thread(latest_learned, self.app.store, self.settings)
+        if self.live.use_learned(words):
+            log.info("学到的兴趣词已更新（%d 个），实时画像按新词计算", len(words))
+
+    async def segment(self) -> None:
+        """The scheduled segmentation, on the background lane like /分群 (one at a time:
+        skipped when one is already on its way)."""
+        if self.background.pending(manager.SEGMENT):
+            log.info("定时分群跳过：已有一次分群正在进行")
+            return
+        task = self.background.in_thread(
+            manager.SEGMENT, lambda: manager.segment_now(self.context, datetime.now(UTC)))
+        # Shielded: a shutdown cancelling this job must not cut the stored run short.
+        await asyncio.shield(task)
 
     async def reactivation(self) -> None:
         """Run the suggestion triggers on the clock: declining members surface without a
@@ -196,14 +222,23 @@ class Bot:
         await self.dispatcher.send((self.polish or self.live).due(datetime.now(UTC)))
 
     async def weekly_report(self) -> None:
-        """The managers' report: text and chart to each manager, text to the webhook."""
-        text, chart = manager.build_report(self.context, datetime.now(UTC))
-        for manager_id in sorted(self.roles.managers):
-            await self.transport.send_private(manager_id, text)
-            if chart is not None:
-                await self.transport.send_image(manager_id, chart)
-        if self.config.report_webhook:
-            await post_webhook(self.config.report_webhook, text)
+        """The managers' report: text and chart to each manager, text to the webhook. Drawn
+        on the background lane (a segmentation when none is stored, a chart: seconds)."""
+
+        async def send(result: tuple[str, Path | None]) -> None:
+            # On the lane: the chart file is sent before another report draws over it.
+            text, chart = result
+            for manager_id in sorted(self.roles.managers):
+                await self.transport.send_private(manager_id, text)
+                if chart is not None:
+                    await self.transport.send_image(manager_id, chart)
+
+        task = self.background.in_thread(
+            "weekly-report", lambda: manager.build_report(self.context, datetime.now(UTC)),
+            done=send)
+        result = await asyncio.shield(task)
+        if result is not None and self.config.report_webhook:
+            await post_webhook(self.config.report_webhook, result[0])
 
     def purge(self) -> int:
         """Retention: raw text older than `retention_days` goes; derived tags stay."""
@@ -213,6 +248,7 @@ class Bot:
     def schedule(self) -> None:
         c = self.config
         self.jobs.every("refresh_tags", c.tag_refresh_seconds, self.refresh_live)
+        self.jobs.every("learned_words", c.tag_refresh_seconds, self.reload_learned)
         self.jobs.every("retention", 86400, self.purge, first=60)
         if c.segment_every_hours > 0:
             self.jobs.every("segment", c.segment_every_hours * 3600, self.segment)
@@ -250,10 +286,12 @@ class Bot:
             await self.transport.run(self.dispatcher.feed)
         finally:
             await self.jobs.shutdown()
-            await self.context.drain()
+            # Background work runs to its end; the last scripts' polish may still be on its
+            # way: up to one request's time.
+            await self.background.drain(
+                0.0 if self.polish is None else self.polish.polisher.config.timeout)
             if self.polish is not None:
-                # The last scripts' polish may still be on its way: up to one request's time.
-                await self.polish.close(self.polish.polisher.config.timeout)
+                await self.polish.close()
             # Flush: whatever the live path marked stale is rebuilt before we exit, and the
             # suggestion hook's watermark is written.
             try:

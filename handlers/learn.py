@@ -138,8 +138,10 @@ def _users_of(store: Store, as_of: datetime, words: set[str]) -> set[int]:
 
 def learned_words(store: Store, settings: Settings, as_of: datetime) -> dict[str, str]:
     """Word → interest code for judging personas as of `as_of` (see the module text)."""
+    if not learn_config(settings).enabled:
+        return {}  # switched off: no need to read the stored set at all
     saved = LearnedStore(store.engine).saved()
-    if saved is None or not learn_config(settings).enabled:
+    if saved is None:
         return {}
     if saved.as_of <= as_of:
         return learned_index(saved.words)
@@ -148,9 +150,12 @@ def learned_words(store: Store, settings: Settings, as_of: datetime) -> dict[str
 
 def latest_learned(store: Store, settings: Settings) -> dict[str, str]:
     """Word → interest code of the last learning: what the live bot judges new messages
-    with (its moment is always after the last import's)."""
+    with (its moment is always after the last import's); the bot reloads it after a
+    relearn while it runs (bot/runner.py: `Bot.reload_learned`)."""
+    if not learn_config(settings).enabled:
+        return {}
     saved = LearnedStore(store.engine).saved()
-    if saved is None or not learn_config(settings).enabled:
+    if saved is None:
         return {}
     return learned_index(saved.words)
 

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from handlers.events import JoinEvent, MessageEvent, MessageType
 from handlers.ingest import Ingestor
 from handlers.live_personas import LivePersonas
-from handlers.personas import to_record
+from handlers.personas import persona_settings, to_record
 from handlers.settings import Settings
 from handlers.suggest import Polisher, SuggestionView
 from handlers.triggers import (
@@ -154,6 +154,17 @@ class Live:
             for to in [op] if op in staff else everyone:
                 out.append(Outgoing(to, suggestion=view))
         return out
+
+    def use_learned(self, words: Mapping[str, str]) -> bool:
+        """Judge personas with `words` (handlers/learn.py: `latest_learned`) from now on; True
+        when they changed. The words were loaded at start; a relearn while the bot runs (an
+        erasure's recompute, an import by another process) changes them, and a persona
+        judged with the old set would differ from `build_personas`'."""
+        personas = self.triggers.personas
+        if personas.ps.learned == dict(words):
+            return False
+        personas.ps = persona_settings(self.settings, words)
+        return True
 
     def flush(self) -> None:
         """At shutdown: write what the suggestion hook held back (its newest watermark)."""

@@ -248,8 +248,11 @@ def test_delete_in_chat_answers_first_and_recomputes_her_runs_in_the_background(
 
     lines = [f"小李: {line}" for line in HER_LINES]
     lines += [f"{name}: {text}" for _, name, texts in OTHERS[:3] for text in texts]
-    lines += ["私聊 王经理: /分群", "私聊 小李: /删除", "朵朵妈: 奶粉到了，谢谢"]
+    lines += ["私聊 王经理: /分群"]
+    # /分群 answers at once and segments in the background: the bot stops when it is stored.
     out, db = run_console(tmp_path, "\n".join(lines) + "\n", config=CONFIG)
+    assert "分群摘要（第 1 次" in out
+    out, db = run_console(tmp_path, "私聊 小李: /删除\n朵朵妈: 奶粉到了，谢谢\n", config=CONFIG)
     reply = out[out.index("已删除关于你的全部数据"):].split("\n", 1)[0]
     assert "1 份历史分群统计正在后台重新计算" in reply, reply
     assert rows(db, "SELECT count(*) FROM member WHERE name = '小李'") == [(0,)]

@@ -103,7 +103,8 @@ def test_reactivation_reaches_operators(tmp_path: Path) -> None:
 def test_jobs_are_scheduled_from_config(tmp_path: Path) -> None:
     bot, _ = make_bot(tmp_path, 'weekly_report = "fri 18:30"\nsegment_every_hours = 12\n')
     bot.schedule()
-    assert bot.jobs.names == ["refresh_tags", "retention", "segment", "reactivation",
+    assert bot.jobs.names == ["refresh_tags", "learned_words", "retention", "segment",
+                              "reactivation",
                               "weekly_report"]
     assert parse_weekly("fri 18:30", "x") == ("fri", 18, 30)
     with pytest.raises(ConfigError, match="weekly_report"):

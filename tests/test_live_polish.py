@@ -167,6 +167,7 @@ def test_a_burst_beyond_the_endpoint_stays_plain() -> None:
     long after the operator saw the plain script)."""
     from types import SimpleNamespace
 
+    from bot.background import Background
     from bot.llm import Polished
     from bot.polish import LivePolish
     from handlers.live import Outgoing
@@ -185,12 +186,15 @@ def test_a_burst_beyond_the_endpoint_stays_plain() -> None:
             return None
 
     async def run() -> LivePolish:
-        lp = LivePolish(None, SlowPolisher(), None, concurrency=1, backlog=3)  # type: ignore[arg-type]
+        background = Background()
+        lp = LivePolish(None, SlowPolisher(), None, background,  # type: ignore[arg-type]
+                        concurrency=1, backlog=3)
         out = [Outgoing(OPERATOR, suggestion=SimpleNamespace(  # type: ignore[arg-type]
             row=SimpleNamespace(id=i, polished=False, text=f"话术{i}"), name="x",
             member_id=f"m{i}")) for i in range(4)]
         assert lp.follow(out) == out  # the plain scripts go out unchanged, at once
-        await lp.close(2.0)
+        await background.drain(2.0)
+        await lp.close()
         return lp
 
     lp = asyncio.run(run())

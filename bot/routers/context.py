@@ -1,24 +1,20 @@
-"""What chat-command routers share: the app, settings, roles, and member lookup."""
+"""What chat-command routers share: the app, settings, roles, member lookup, and the bot's
+background work (bot/background.py) for commands that answer before their work is done."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from bot.app import App
+from bot.background import Background
 from bot.dispatcher import CommandContext
+from bot.polish import LivePolish
 from bot.roles import Roles
 from handlers.personas import PersonaView, build_personas
 from handlers.settings import Settings
-from handlers.suggest import Polisher
 from storage.members import MemberRow
 from storage.privacy import PrivacyStore
-
-log = logging.getLogger("siyu.bot")
 
 
 @dataclass
@@ -27,35 +23,19 @@ class BotContext:
     settings: Settings
     roles: Roles
     platform: str = "wechat"
-    # The optional LLM polish of `[llm]` (bot/llm.py), handed to the suggestion use cases.
-    polisher: Polisher | None = None
+    # Slow work commands start and answer before it ends (/分群, /报告, /邀请, /删除's
+    # recompute, the polish): one registry, awaited when the bot stops.
+    background: Background = field(default_factory=Background)
+    # The live polish of `[llm]` (bot/polish.py): a script goes out plain at once, the
+    # polished one follows. None when no endpoint is configured.
+    polish: LivePolish | None = None
     privacy: PrivacyStore = field(init=False)
-    # Slow work a command started and answered before it finished (the recompute after
-    # /删除): held here so it is not collected mid-run, and awaited when the bot stops.
-    background: set[asyncio.Task[Any]] = field(init=False, default_factory=set)
+    # Erasures done in chat: a segmentation that overlapped one is run again (see
+    # bot/routers/manager.py: segment_now).
+    erasures: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.privacy = PrivacyStore(self.app.store.engine)
-
-    def in_background(self, name: str, work: Callable[[], Any]) -> None:
-        """Run blocking `work` in a worker thread, off the message path: chat events are
-        handled one after another, so a command that waits holds every group."""
-
-        async def run() -> None:
-            try:
-                await asyncio.to_thread(work)
-            except Exception:
-                log.exception("后台任务 %s 失败", name)
-
-        task = asyncio.get_running_loop().create_task(run(), name=name)
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
-
-    async def drain(self) -> None:
-        """Wait for the background work still running (shutdown: a recompute cut short
-        would leave a stored run counting an erased member)."""
-        while self.background:
-            await asyncio.gather(*list(self.background))
 
     def member_of_sender(self, sender: str) -> MemberRow | None:
         return self.app.store.member_by_platform_id(sender)

@@ -3,6 +3,11 @@
 All answers carry community data, so they go privately (or into a configured managers'
 group). `分群` runs a fresh segmentation and stores it; the others read the latest stored run
 (running one first when there is none), so a report in chat matches `siyu report`.
+
+`分群` and `报告` take seconds (a segmentation, a matplotlib chart): they answer at once and
+run on the bot's background lane (bot/background.py), sending the result when it is ready, so
+members' messages keep flowing meanwhile. One segmentation at a time: a second `分群` while
+one is on its way (asked in chat or the scheduled one) is told so.
 """
 
 from __future__ import annotations
@@ -13,17 +18,21 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from bot.background import failure_line
 from bot.chart import ChartError, draw_report_chart
 from bot.dispatcher import CommandContext, Reply, Router
 from bot.report import card_text, change_lines, chart_panels, report_text, size_lines
 from bot.roles import MANAGER
 from bot.routers.context import BotContext
 from handlers.feedback import feedback_summary
-from handlers.segments import latest_or_new, run_and_store
+from handlers.segments import SegmentOutcome, latest_or_new, run_and_store
 from handlers.settings import section
 from persona.suggest import scenario_label
 
 MANAGERS = frozenset({MANAGER})
+# The background work's names: one segmentation at a time (`Background.pending`).
+SEGMENT = "segment"
+REPORT = "report"
 
 
 def feedback_lines(summary: dict[str, object]) -> list[str]:
@@ -62,6 +71,32 @@ def build_report(bot: BotContext, now: datetime) -> tuple[str, Path | None]:
     return text, chart
 
 
+def segment_now(bot: BotContext, now: datetime) -> SegmentOutcome:
+    """A segmentation stored, for a worker thread.
+
+    An erasure in chat (/删除, on the loop) between the run's reads and its write makes the
+    write fail: the run's member rows name a member who is gone (a foreign key), so a run
+    never counts an erased member, but the asker would get a failure. Run once more then.
+    """
+    store, settings, labels = bot.app.store, bot.settings, bot.app.labels
+    erasures = bot.erasures
+    try:
+        return run_and_store(store, settings, labels, now)
+    except Exception:
+        if bot.erasures == erasures:
+            raise
+        return run_and_store(store, settings, labels, now)
+
+
+def segment_summary(outcome: SegmentOutcome) -> str:
+    """What /分群 sends when the run is stored: sizes against the run it compared with."""
+    doc = outcome.result.to_stored_json()  # the summary: no member's assignment
+    prev = outcome.previous.result if outcome.previous else None
+    lines = [f"分群摘要（第 {outcome.run_id} 次，目标：{doc.get('goal_label', '')}）"]
+    lines += size_lines(doc, prev)
+    return "\n".join(lines)
+
+
 def make_router(bot: BotContext) -> Router:
     router = Router("manager")
     store, settings, labels = bot.app.store, bot.settings, bot.app.labels
@@ -73,18 +108,32 @@ def make_router(bot: BotContext) -> Router:
     @router.command("分群", "segments", roles=MANAGERS, example="/分群",
                     help="重新分群并给出摘要")
     async def segments(ctx: CommandContext) -> Reply:
-        outcome = run_and_store(store, settings, labels, ctx.now)
-        doc = outcome.result.to_stored_json()  # the summary: no member's assignment
-        prev = outcome.previous.result if outcome.previous else None
-        lines = [f"分群摘要（第 {outcome.run_id} 次，目标：{doc.get('goal_label', '')}）"]
-        lines += size_lines(doc, prev)
-        return Reply("\n".join(lines))
+        if bot.background.pending(SEGMENT):
+            return Reply("已经有一次分群正在进行，完成后会发出结果；请稍后再发 /分群。")
+
+        async def done(outcome: SegmentOutcome) -> None:
+            await ctx.answer(Reply(segment_summary(outcome)))
+
+        async def failed(exc: Exception) -> None:
+            await ctx.answer(Reply(failure_line("重新分群", exc)))
+
+        bot.background.in_thread(SEGMENT, lambda: segment_now(bot, ctx.now),
+                                 done=done, failed=failed)
+        return Reply("正在重新分群，完成后发给你…")
 
     @router.command("报告", "report", roles=MANAGERS, example="/报告",
                     help="分群报告（文字+图表）")
     async def report(ctx: CommandContext) -> Reply:
-        text, chart = build_report(bot, ctx.now)
-        return Reply(text, image=chart)
+        async def done(result: tuple[str, Path | None]) -> None:
+            text, chart = result
+            await ctx.answer(Reply(text, image=chart))
+
+        async def failed(exc: Exception) -> None:
+            await ctx.answer(Reply(failure_line("分群报告", exc)))
+
+        bot.background.in_thread(REPORT, lambda: build_report(bot, ctx.now),
+                                 done=done, failed=failed)
+        return Reply("正在生成分群报告（文字+图表），完成后发给你…")
 
     @router.command("模式", "patterns", roles=MANAGERS, example="/模式",
                     help="兴趣与购买之间的关联")

@@ -64,14 +64,15 @@ def make_router(bot: BotContext) -> Router:
         # counted her are recomputed in the background (one segmentation each: 10–35 s
         # measured, docs/privacy.md) so no group waits for it.
         erasure = erase_now(bot.app.store, member)
+        bot.erasures += 1
         removed = erasure.removed
         if erasure.runs:
-            bot.in_background("forget-recompute", lambda: finish_forget(
+            bot.background.in_thread("forget-recompute", lambda: finish_forget(
                 bot.app.store, bot.settings, bot.app.labels, erasure))
             runs = (f"；含有你的 {len(erasure.runs)} 份历史分群统计正在后台重新计算，"
                     "算完后其中也不再有你")
         else:
-            bot.in_background("forget-wipe", bot.privacy.wipe_files)
+            bot.background.in_thread("forget-wipe", bot.privacy.wipe_files)
             runs = ""
         return Reply(f"已删除关于你的全部数据（消息 {removed.get('message', 0)} 条、"
                      f"订单 {removed.get('orders', 0)} 笔，以及所有标签和画像{runs}）。"
