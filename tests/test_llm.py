@@ -33,6 +33,11 @@ class FakeLLM(ThreadingHTTPServer):
         self.mode = "ok"
         self.delay = 1.5  # seconds the "slow" mode takes, then answers as "ok" does
         self.requests: list[dict[str, Any]] = []
+        # "gate" mode holds every answer until the test opens the gate (or `delay` passes,
+        # counted in `gate_timeouts`): what happens before the answers is then an order of
+        # events, not a race against a clock
+        self.gate = threading.Event()
+        self.gate_timeouts = 0
 
     @property
     def url(self) -> str:
@@ -53,6 +58,8 @@ class _Handler(BaseHTTPRequestHandler):
         mode = self.server.mode
         if mode == "slow":
             time.sleep(self.server.delay)
+        if mode == "gate" and not self.server.gate.wait(self.server.delay):
+            self.server.gate_timeouts += 1
         if mode == "500":
             self._send(500, b'{"error": "boom"}')
             return
