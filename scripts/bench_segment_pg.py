@@ -162,6 +162,23 @@ def run_child(url: str, as_of: str, timeout: float) -> dict[str, Any]:
     return {"error": (proc.stderr.strip().splitlines() or ["no result"])[-1]}
 
 
+def drop_database(admin: Any, name: str, tries: int = 40) -> None:
+    """DROP … WITH (FORCE), again while an autovacuum worker of the server's own is in the
+    new database (FORCE may end only our role's sessions; seen after the 100k copy)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
+
+    for attempt in range(tries):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError as exc:
+            if "must be a member of the role" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--members", type=int, default=10_000)
@@ -228,8 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                 if a != b:
                     print(f"  {dim}: SQLite {a} / PostgreSQL {b}")
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
         admin.dispose()
     return 0
 
