@@ -22,9 +22,18 @@ from test_segment_columns import LABELS, NOW, _community
 
 import handlers.segments
 from handlers.personas import refresh_stale_tags
-from handlers.segments import gather_columns, segment_params
+from handlers.segments import (
+    MAX_KEYWORDS,
+    MAX_QUOTES,
+    QUOTE_INTENTS,
+    gather_columns,
+    member_detail,
+    segment_params,
+)
 from handlers.settings import Settings
 from persona.segment import run_segmentation
+from persona.signals import Signals
+from storage.batches import Batch, NewMessage
 from storage.db import open_database
 from storage.repo import Store
 from storage.segment_inputs import ColumnReader
@@ -140,3 +149,35 @@ def test_siyu_segment_and_personas_print_the_same_on_both_backends(tmp_path: Pat
         lite, pg = out.values()
         assert '"clusters"' in lite[0] and '"members"' in lite[1]
         assert pg == lite
+
+
+def test_ties_of_one_moment_go_by_insertion_order(any_engine: Engine) -> None:
+    """Three messages of one second in three chats, in a batch whose order their ids do
+    not sort in: keywords, chats and quotes tie on count and time, and SQL breaks the ties
+    by insertion (rowid, ctid), as the per-member path does by the order it read them.
+
+    Insertion is the batch's order on SQLite; on PostgreSQL the ingest inserts a batch in
+    key order (storage/batches.py: `_insert_new`, so concurrent writers never deadlock)."""
+    store = Store(any_engine)
+    chats = {"c1": "一群", "c2": "二群", "c3": "三群"}
+    words = ("甲", "乙", "丙")
+    batch = Batch(chats={c: (n, True, "wechat") for c, n in chats.items()},
+                  people={("wechat", "wxid_tie"): "同秒"})
+    for mid, chat, word in zip(("z", "y", "x"), chats, words, strict=True):
+        batch.messages.append(NewMessage(mid, chat, "wechat", "wxid_tie", NOW, "text",
+                                         f"{word}怎么样？", {"k": [word], "n": ["question"]},
+                                         "t"))
+    store.write_batch(batch)
+    pk = store.members()[0].pk
+    reader = ColumnReader(any_engine)
+    names = store.chat_names()
+    detail = reader.details([pk], NOW, names, QUOTE_INTENTS, MAX_QUOTES, MAX_KEYWORDS)[pk]
+    stored = store.messages_for([pk])[pk]
+    want = member_detail(stored, [Signals.from_json(m.signals) for m in stored], names)
+    inserted = [0, 1, 2] if any_engine.dialect.name == "sqlite" else [2, 1, 0]
+    assert detail.keywords == want.keywords == tuple(words[i] for i in inserted)
+    assert detail.chats == want.chats == tuple(list(chats.values())[i] for i in inserted)
+    assert [q.id for q in detail.quotes] == [q.id for q in want.quotes] \
+        == [("z", "y", "x")[i] for i in inserted]
+    assert reader._count_keywords([pk], reader.sql.time(NOW), MAX_KEYWORDS) == {
+        pk: list(detail.keywords)}
