@@ -2,8 +2,8 @@
 
 Segmentation needs a few numbers per member (message counts and first/last times, orders,
 content events) and the member's derived tags; building one Python persona per member to get
-them cost minutes and gigabytes at a million members. Here SQLite does the grouping (counts,
-min/max, each member's top keywords with a window function) and rows are streamed in chunks
+them cost minutes and gigabytes at a million members. Here the database does the grouping
+(counts, min/max, each member's top keywords with a window function) and rows are streamed in chunks
 into typed arrays (`persona.member_columns.MemberColumns`), so no per-member object is ever held for
 the whole population. What the tag rebuild kept for segmentation (storage/segment_kept.py) is
 read instead of counting wherever it still stands; the derived tags are storage/segment_tags.py.
