@@ -49,7 +49,6 @@ from storage.business import BusinessStore
 from storage.members import MemberRow
 from storage.messages import HistoryRow, StoredMessage
 from storage.repo import Store
-from storage.segment_inputs import ColumnReader
 from storage.segment_kept import KEPT_KEYWORDS, keep_member_activity, keep_member_keywords
 from storage.segments import SegmentStore
 from storage.tags import TagRow
@@ -231,25 +230,20 @@ def refresh_steps(store: Store, settings: Settings, labels: Mapping[str, str], *
     as_of = max(times)
     ps = persona_settings(settings, learned_words(store, settings, as_of))
     decoded: dict[str, Signals] = {}
-    # The history is loaded here anyway: keep what segmentation's columnar reader reads
-    # too — the tags packed one row per member, top keywords and message aggregates
-    # (SQLite only; elsewhere nothing reads them).
-    columnar = ColumnReader(store.engine).supported
     sizes = store.history_sizes(stale)
     yield 0  # the claims are taken: a step of their own
     for part in _rebuild_chunks(stale, sizes, chunk_messages, chunk_members):
         with paused_gc():
-            done = _rebuild(store, part, as_of, ps, labels, decoded, columnar)
+            done = _rebuild(store, part, as_of, ps, labels, decoded)
         gc.collect(1)  # what this chunk made and dropped (see paused_gc)
         yield done
 
 
 def _rebuild(store: Store, part: list[int], as_of: datetime, ps: PersonaSettings,
-             labels: Mapping[str, str], decoded: dict[str, Signals], columnar: bool
-             ) -> int:
-    """Rebuild and store one chunk of members' derived tags (and, where segmentation's
-    columnar reader reads them, the tags packed one row per member, kept keywords and
-    message aggregates)."""
+             labels: Mapping[str, str], decoded: dict[str, Signals]) -> int:
+    """Rebuild and store one chunk of members' derived tags, and, from the history loaded
+    anyway, what segmentation's columnar reader reads on every backend: the tags packed one
+    row per member, top keywords and message aggregates."""
     business = BusinessStore.of(store)
     messages = store.message_history(part, until=as_of)
     orders = business.orders_for(part, until=as_of)
@@ -267,18 +261,16 @@ def _rebuild(store: Store, part: list[int], as_of: datetime, ps: PersonaSettings
         kept = kept_keywords(records, KEPT_KEYWORDS)
         if kept is not None:
             words[m.pk] = kept
-        if columnar:
-            activity[m.pk] = kept_activity(records, as_of)
-            tags = kept_tags(persona.tags, {o.order_id for o in orders.get(m.pk, ())}, as_of)
-            if tags is not None:
-                packed[m.pk] = tags
+        activity[m.pk] = kept_activity(records, as_of)
+        tags = kept_tags(persona.tags, {o.order_id for o in orders.get(m.pk, ())}, as_of)
+        if tags is not None:
+            packed[m.pk] = tags
     # the packed tags go in the tags' own transaction: they can never disagree
     store.replace_derived_tags(rows, computed_at=as_of, kept=packed)
-    if columnar:
-        keep_member_keywords(store.engine, words)
-        # after the tags: a crash in between leaves rows whose computed_us no longer
-        # matches the tags', which a run then counts in SQL instead of trusting
-        keep_member_activity(store.engine, activity)
+    keep_member_keywords(store.engine, words)
+    # after the tags: a crash in between leaves rows whose computed_us no longer
+    # matches the tags', which a run then counts in SQL instead of trusting
+    keep_member_activity(store.engine, activity)
     return len(part)
 
 

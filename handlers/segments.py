@@ -122,8 +122,8 @@ def gather_columns(store: Store, settings: Settings, labels: Mapping[str, str],
                    as_of: datetime) -> tuple[np.ndarray, MemberColumns]:
     """Every member as columns for `run_segmentation`, with each row's member pk.
 
-    On SQLite the bulk reader does it without a per-member object; elsewhere (PostgreSQL)
-    the per-member inputs are turned into the same columns.
+    On SQLite and PostgreSQL the bulk reader does it without a per-member object; on any
+    other engine the per-member inputs are turned into the same columns.
     """
     staff = staff_of(store, settings)
     reader = ColumnReader(store.engine)

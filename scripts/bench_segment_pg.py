@@ -7,14 +7,19 @@ Why this shape:
 * The community is the one `scripts/bench_segment.py --source db` builds into a SQLite file
   (`--build-db N`, kept in `--db-dir`); it is copied table by table into a fresh PostgreSQL
   database on the server `--pg` names (created here, dropped at the end; the schema is the
-  product's own, made by `open_database`'s migrations), so both backends hold the same rows.
+  product's own, made by `open_database`'s migrations) with COPY, in rowid order (so the
+  insertion order both backends break ties by is the same), then VACUUM ANALYZE'd, so both
+  backends hold the same rows, the kept tables (member_keywords, member_activity,
+  member_tags) included.
 * Each measured run is `handlers/segments.py: run_and_store` as the bot and `siyu segment`
   call it (read, segment, store, prune), in a child process of its own so its peak RSS is its
   own; the SQLite and PostgreSQL runs alternate, so a neighbour's load falls on both alike.
   Stage times come from wrapping `gather_columns` (the read) and `store_result` (the store).
-* On PostgreSQL the columnar reader is not used (`storage/segment_rows.py: SqlRows.supported`
-  is SQLite only): the run takes the per-member path, every member's persona built from their
-  messages. That is what this measures; the ratio is what item 3 of issue 18 is about.
+  On PostgreSQL the child also reads its server backends' CPU time and peak RSS from /proc
+  (the server runs on this machine; parallel query workers, gone by then, are not counted;
+  a backend's RSS includes the shared buffers it touched).
+* Both backends take the columnar path (`storage/segment_inputs.py`); the segment counts of
+  the two runs are compared.
 
 The machine is shared and noisy: compare the ratios of one run of this script.
 """
@@ -37,48 +42,71 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 RESULT_PREFIX = "RESULT "
-_COPY_ROWS = 20_000
-# What the tag rebuild keeps for the columnar reader: SQLite only (never written nor read on
-# PostgreSQL, where their microsecond columns are 32-bit integers and refuse the values).
-_SQLITE_ONLY = frozenset({"member_keywords", "member_activity", "member_tags"})
 
 
 def copy_to_postgres(sqlite_path: Path, url: str) -> dict[str, int]:
-    """Every table's rows from the SQLite file into the (empty, migrated) database at `url`,
-    parents first; each serial id's sequence moved past the copied ids."""
-    from sqlalchemy import func, insert, select, text
+    """Every table's rows from the SQLite file into the (empty, migrated) database at `url`
+    with COPY, parents first, each in rowid order; each serial id's sequence moved past the
+    copied ids; then VACUUM ANALYZE, as a database long in use would have its statistics."""
+    import sqlite3
+
+    import psycopg
     from sqlmodel import SQLModel
 
     from storage.db import open_database, register_tables
 
     register_tables()
-    metadata = SQLModel.metadata
-
-    src = open_database(f"sqlite:///{sqlite_path}")
-    dst = open_database(url)
+    open_database(url).dispose()  # the product's schema, by its migrations
+    src = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
+    dsn = url.replace("postgresql+psycopg://", "postgresql://", 1)
     counts: dict[str, int] = {}
     try:
-        with src.connect() as read, dst.begin() as write:
-            for table in metadata.sorted_tables:
+        with psycopg.connect(dsn) as dst:
+            dst.execute("SET TIME ZONE 'UTC'")  # SQLite holds times as naive UTC text
+            for table in SQLModel.metadata.sorted_tables:
+                name = f'"{table.name}"'
                 # the database's own rows (schema version, keys) are kept
-                if table.name in _SQLITE_ONLY or write.scalar(
-                        select(func.count()).select_from(table)):
+                row = dst.execute(f"SELECT count(*) FROM {name}").fetchone()
+                if row is None or row[0]:
                     continue
+                cols = ", ".join(f'"{c.name}"' for c in table.c)
                 n = 0
-                result = read.execution_options(yield_per=_COPY_ROWS).execute(select(table))
-                for part in result.partitions(_COPY_ROWS):
-                    write.execute(insert(table), [dict(r._mapping) for r in part])
-                    n += len(part)
+                with dst.cursor().copy(f"COPY {name} ({cols}) FROM STDIN") as copy:
+                    for values in src.execute(f"SELECT {cols} FROM {name} ORDER BY rowid"):
+                        copy.write_row(values)
+                        n += 1
                 counts[table.name] = n
-                serial = write.scalar(text("SELECT pg_get_serial_sequence(:t, 'id')"),
-                                      {"t": f'"{table.name}"'}) if "id" in table.c else None
-                if serial is not None and n:
-                    top = write.scalar(select(func.max(table.c.id)))
-                    write.execute(text("SELECT setval(:seq, :top)"), {"seq": serial, "top": top})
+                if n and "id" in table.c and table.c.id.type.python_type is int:
+                    dst.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+                                f"(SELECT max(id) FROM {name}))", (name,))
+        with psycopg.connect(dsn, autocommit=True) as dst:
+            dst.execute("VACUUM ANALYZE")
     finally:
-        src.dispose()
-        dst.dispose()
+        src.close()
     return counts
+
+
+def server_usage(engine: Any) -> dict[str, float]:
+    """CPU seconds and summed peak RSS of this database's client backends (from /proc: the
+    server runs on this machine), read before the pool's connections close."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        pids = conn.execute(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend'")).scalars().all()
+    tick = os.sysconf("SC_CLK_TCK")
+    cpu = hwm = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    hwm += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return {"server_cpu_s": cpu, "server_rss_mb": hwm, "backends": len(pids)}
 
 
 def child(url: str, as_of: str) -> dict[str, Any]:
@@ -119,6 +147,8 @@ def child(url: str, as_of: str) -> dict[str, Any]:
     out["members"] = len(outcome.result.member_ids)
     out["counts"] = outcome.result.counts()
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if app.store.engine.dialect.name == "postgresql":
+        out.update(server_usage(app.store.engine))
     app.store.engine.dispose()
     return out
 
@@ -130,6 +160,23 @@ def run_child(url: str, as_of: str, timeout: float) -> dict[str, Any]:
         if line.startswith(RESULT_PREFIX):
             return json.loads(line[len(RESULT_PREFIX):])
     return {"error": (proc.stderr.strip().splitlines() or ["no result"])[-1]}
+
+
+def drop_database(admin: Any, name: str, tries: int = 40) -> None:
+    """DROP … WITH (FORCE), again while an autovacuum worker of the server's own is in the
+    new database (FORCE may end only our role's sessions; seen after the 100k copy)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
+
+    for attempt in range(tries):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except ProgrammingError as exc:
+            if "must be a member of the role" not in str(exc) or attempt == tries - 1:
+                raise
+            time.sleep(0.5)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
         # Runs alternate; each backend's first run stores a run, later ones compare with it.
         header = (f"{'backend':10} {'round':>5} {'read s':>8} {'store s':>8} {'total s':>8} "
-                  f"{'CPU s':>7} {'peak RSS MB':>12} {'load':>5}")
+                  f"{'CPU s':>7} {'peak RSS MB':>12} {'load':>5} {'server CPU s':>12} "
+                  f"{'server RSS MB':>13}")
         print(header)
         totals: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
         docs: dict[str, Any] = {}
@@ -185,7 +233,9 @@ def main(argv: list[str] | None = None) -> int:
                 docs.setdefault(backend, res["counts"])
                 print(f"{backend:10} {r:5d} {res.get('read_s', 0):8.2f} "
                       f"{res.get('store_s', 0):8.2f} {res['total_s']:8.2f} "
-                      f"{res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} {load:5.2f}")
+                      f"{res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} {load:5.2f}"
+                      + (f" {res['server_cpu_s']:12.2f} {res['server_rss_mb']:13.0f}"
+                         if "server_cpu_s" in res else ""))
         if totals["sqlite"] and totals["postgresql"]:
             ratio = min(totals["postgresql"]) / min(totals["sqlite"])
             print(f"PostgreSQL ÷ SQLite, best runs: {ratio:.2f}×; segment counts "
@@ -195,8 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                 if a != b:
                     print(f"  {dim}: SQLite {a} / PostgreSQL {b}")
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop_database(admin, name)
         admin.dispose()
     return 0
 

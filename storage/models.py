@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     DateTime,
     ForeignKey,
@@ -201,7 +202,8 @@ class MemberKeywords(SQLModel, table=True):
     __tablename__ = "member_keywords"
 
     member_pk: int = Field(foreign_key="member.id", primary_key=True)
-    through_us: int  # newest chat message counted, microseconds since the epoch
+    # newest chat message counted, microseconds since the epoch (64-bit: revision 0006)
+    through_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     messages: int  # chat messages counted
     words: str = Field(default="", sa_column=Column(Text, nullable=False))
 
@@ -223,11 +225,12 @@ class MemberActivity(SQLModel, table=True):
     __tablename__ = "member_activity"
 
     member_pk: int = Field(foreign_key="member.id", primary_key=True)
-    computed_us: int  # the rebuild's as_of (the tags' computed_at), microseconds
+    # the rebuild's as_of (the tags' computed_at), microseconds (64-bit: revision 0006)
+    computed_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     messages: int
-    first_us: int | None = None
-    last_us: int | None = None
-    joined_us: int | None = None
+    first_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    last_us: int | None = Field(default=None, sa_column=Column(BigInteger))
+    joined_us: int | None = Field(default=None, sa_column=Column(BigInteger))
     recent: str = Field(default="", sa_column=Column(Text, nullable=False))
 
 
@@ -255,7 +258,8 @@ class MemberTags(SQLModel, table=True):
     __tablename__ = "member_tags"
 
     member_pk: int = Field(foreign_key="member.id", primary_key=True)
-    computed_us: int  # the tags' computed_at, microseconds since the epoch
+    # the tags' computed_at, microseconds since the epoch (64-bit: revision 0006)
+    computed_us: int = Field(sa_column=Column(BigInteger, nullable=False))
     keys: str = Field(default="", sa_column=Column(Text, nullable=False))
     numbers: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
     intents: str = Field(default="", sa_column=Column(Text, nullable=False))

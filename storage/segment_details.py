@@ -11,7 +11,7 @@ from typing import Any
 
 from persona.member_table import POPULATION_KEYWORDS, Detail, Quote, join_channel
 from storage.segment_kept import _SEP, KEPT_KEYWORDS, keep_keywords
-from storage.segment_rows import _EPOCH, SqlRows, _db_time, _us
+from storage.segment_rows import _EPOCH, SqlRows
 
 
 class CardDetails(SqlRows):
@@ -24,7 +24,7 @@ class CardDetails(SqlRows):
         gathered in SQL rather than by parsing every message: chats by use (ties: the chat
         used first), quotes newest first, top keywords, the channel of the last join notice.
         Same result as handlers.segments.member_detail on the members' messages."""
-        at = _db_time(as_of)
+        at = self.sql.time(as_of)
         out: dict[int, Detail] = {}
         for start in range(0, len(pks), 500):
             part = [int(pk) for pk in pks[start : start + 500]]
@@ -42,11 +42,12 @@ class CardDetails(SqlRows):
                                  keywords=tuple(words.get(pk, ())))
         return out
 
-    def _chats_by_use(self, where: str, at: str, chat_names: dict[str, str | None]
+    def _chats_by_use(self, where: str, at: Any, chat_names: dict[str, str | None]
                       ) -> dict[int, tuple[str, ...]]:
         """Each member's chats (by name) most used first; ties: the chat used first."""
         chats: dict[int, dict[str, list[int]]] = {}
-        sql = (f"SELECT member_pk, chat_id, count(*), {_us('min(ts)')}, min(rowid) "
+        sql = (f"SELECT member_pk, chat_id, count(*), {self.sql.us('min(ts)')}, "
+               f"min({self.sql.row()}) "
                f"FROM message WHERE {where} AND type != 'system' "
                "GROUP BY member_pk, chat_id")
         for chunk in self._rows(sql, {"at": at}):
@@ -62,15 +63,14 @@ class CardDetails(SqlRows):
                     used.items(), key=lambda kv: (-kv[1][0], kv[1][1], kv[1][2])))
                 for pk, used in chats.items()}
 
-    def _quotes(self, where: str, at: str, chat_names: dict[str, str | None],
+    def _quotes(self, where: str, at: Any, chat_names: dict[str, str | None],
                 quote_intents: frozenset[str], max_quotes: int) -> dict[int, list[Quote]]:
         """Each member's newest messages with one of `quote_intents`, up to `max_quotes`."""
         quotes: dict[int, list[Quote]] = {}
-        sql = (f"SELECT member_pk, id, {_us('ts')}, text, chat_id, "
-               "json_extract(signals, '$.n') FROM message "
-               f"WHERE {where} AND text IS NOT NULL AND text != '' "
-               "AND json_extract(signals, '$.n') IS NOT NULL "
-               "ORDER BY member_pk, ts DESC, rowid")
+        intents = self.sql.field("signals", "n")
+        sql = (f"SELECT member_pk, id, {self.sql.us('ts')}, text, chat_id, {intents} "
+               f"FROM message WHERE {where} AND text IS NOT NULL AND text != '' "
+               f"AND {intents} IS NOT NULL ORDER BY member_pk, ts DESC, {self.sql.row()}")
         for chunk in self._rows(sql, {"at": at}):
             for pk, mid, ts_us, text, chat_id, intents in chunk:
                 got = quotes.setdefault(pk, [])
@@ -82,19 +82,19 @@ class CardDetails(SqlRows):
                                      chat_names.get(chat_id) or chat_id))
         return quotes
 
-    def _last_joins(self, where: str, at: str) -> dict[int, tuple[str, str, str]]:
+    def _last_joins(self, where: str, at: Any) -> dict[int, tuple[Any, str, str]]:
         """Each member's last join notice: (stored time, message id, its join signal)."""
-        joins: dict[int, tuple[str, str, str]] = {}
-        sql = (f"SELECT member_pk, ts, id, json_extract(signals, '$.j') FROM message "
-               f"WHERE {where} AND type = 'system' "
-               "AND json_extract(signals, '$.j') IS NOT NULL")
+        joins: dict[int, tuple[Any, str, str]] = {}
+        join = self.sql.field("signals", "j")
+        sql = (f"SELECT member_pk, ts, id, {join} FROM message "
+               f"WHERE {where} AND type = 'system' AND {join} IS NOT NULL")
         for chunk in self._rows(sql, {"at": at}):
             for pk, ts, mid, join in chunk:
                 if pk not in joins or (ts, mid) > joins[pk][:2]:
                     joins[pk] = (ts, mid, join)
         return joins
 
-    def _kept_keywords(self, pks: Sequence[int], at: str, top: int) -> dict[int, list[str]]:
+    def _kept_keywords(self, pks: Sequence[int], at: Any, top: int) -> dict[int, list[str]]:
         """Top keywords from member_keywords, which `read` has just brought up to date for
         the same as_of; counted from the messages when not kept or when more are asked for."""
         marks = ", ".join(str(int(pk)) for pk in pks)
@@ -109,18 +109,24 @@ class CardDetails(SqlRows):
             out.update(self._count_keywords(missing, at, top))
         return out
 
-    def _count_keywords(self, pks: Sequence[int], at: str, top: int = POPULATION_KEYWORDS
+    def _count_keywords(self, pks: Sequence[int], at: Any, top: int = POPULATION_KEYWORDS
                         ) -> dict[int, list[str]]:
         """Top keywords of these members from their messages up to `at`: most used first,
         ties by the newest use (the order a newest-first scan of the messages meets them)."""
         marks = ", ".join(str(int(pk)) for pk in pks)
+        # each word's first meeting in a newest-first scan: its newest message, the first
+        # stored of that moment's, the word's first place in it
+        if self.sql.pg:  # arrays compare element by element
+            first = (f"max(ARRAY[{self.sql.us('m.ts')}, -{self.sql.row('m.')}, -j.key])")
+        else:
+            first = ("max(printf('%s%012d%04d', m.ts, 999999999999 - m.rowid, 9999 - j.key))")
         sql = ("SELECT pk, w FROM (SELECT pk, w, row_number() OVER (PARTITION BY pk "
                "ORDER BY c DESC, firstkey DESC) AS r FROM ("
-               "SELECT m.member_pk AS pk, j.value AS w, count(*) AS c, "
-               "max(printf('%s%012d%04d', m.ts, 999999999999 - m.rowid, 9999 - j.key)) "
-               "AS firstkey FROM message m, json_each(m.signals, '$.k') j "
+               f"SELECT m.member_pk AS pk, j.value AS w, count(*) AS c, {first} AS firstkey "
+               f"FROM message m, {self.sql.items('m.signals', 'j', 'k')} "
                f"WHERE m.member_pk IN ({marks}) AND m.ts <= :at "
-               "GROUP BY m.member_pk, j.value)) WHERE r <= :top ORDER BY pk, r")
+               "GROUP BY m.member_pk, j.value) AS counted) AS ranked "
+               "WHERE r <= :top ORDER BY pk, r")
         out: dict[int, list[str]] = {}
         for chunk in self._rows(sql, {"at": at, "top": top}):
             for pk, w in chunk:

@@ -2,15 +2,15 @@
 
 Segmentation needs a few numbers per member (message counts and first/last times, orders,
 content events) and the member's derived tags; building one Python persona per member to get
-them cost minutes and gigabytes at a million members. Here SQLite does the grouping (counts,
-min/max, each member's top keywords with a window function) and rows are streamed in chunks
+them cost minutes and gigabytes at a million members. Here the database does the grouping
+(counts, min/max, each member's top keywords with a window function) and rows are streamed in chunks
 into typed arrays (`persona.member_columns.MemberColumns`), so no per-member object is ever held for
 the whole population. What the tag rebuild kept for segmentation (storage/segment_kept.py) is
 read instead of counting wherever it still stands; the derived tags are storage/segment_tags.py.
 
-SQLite only: the queries use `json_each`, `strftime` and the stored text layout of times.
-`ColumnReader.supported` says whether the engine qualifies; callers fall back to the
-per-member path elsewhere (PostgreSQL), which gives the same result, only slower.
+On SQLite and PostgreSQL (what their SQL spells differently: storage/segment_rows.py:
+`SqlDialect`); `ColumnReader.supported` says whether the engine qualifies, and callers fall
+back to the per-member path elsewhere, which gives the same result, only slower.
 """
 
 from __future__ import annotations
@@ -31,11 +31,9 @@ from storage.segment_kept import _NO_US, _SEP, _STAMP, KEPT_KEYWORDS
 from storage.segment_rows import (
     _EPOCH,
     Population,
-    _db_time,
     _KeyNumbers,
     _seconds,
     _seconds_of,
-    _us,
 )
 from storage.segment_tags import Tags, read_tags
 
@@ -68,11 +66,11 @@ class ColumnReader(CardDetails):
 
     def read(self, as_of: datetime) -> ColumnRead:
         """Every member as of `as_of`, in member-id order."""
-        at = _db_time(as_of)
+        at = self.sql.time(as_of)
         members = self._members()
         orders = self._orders(members, at)
         events = self._events(members, at)
-        tags = read_tags(self._rows, members, as_of, at)
+        tags = read_tags(self._rows, self.sql, members, as_of, at)
         activity = self._activity(members, as_of, at, tags)
         keywords = self._keywords(members, at, activity)
         cols = MemberColumns(
@@ -87,12 +85,13 @@ class ColumnReader(CardDetails):
         return ColumnRead(cols, members.pks, np.flatnonzero(tags.bad))
 
     def _members(self) -> Population:
-        """Every member, in member-id order (UTF-8 byte order is code point order)."""
+        """Every member, in member-id order: code point order, as Python sorts them (SQLite
+        compares UTF-8 bytes, which is that order; PostgreSQL is told to)."""
         ids: list[str] = []
         pk_arr = array("q")
         stale = array("b")
         for chunk in self._rows("SELECT id, member_id, tags_stale FROM member "
-                                "ORDER BY member_id", {}):
+                                f"ORDER BY member_id{self.sql.by_code_point}", {}):
             pk, mid, st = zip(*chunk, strict=True)
             pk_arr.extend(pk)
             ids.extend(mid)
@@ -106,12 +105,12 @@ class ColumnReader(CardDetails):
                       else np.zeros(0, bool))
         return Population(ids, pks, stale_rows, row_of)
 
-    def _orders(self, members: Population, at: str) -> dict[str, Any]:
+    def _orders(self, members: Population, at: Any) -> dict[str, Any]:
         """Orders up to as_of, as `MemberColumns`' order columns."""
         om, ots, oamt, ocpn = array("q"), [], array("d"), array("b")
         ocat: list[str | None] = []
         oid: list[str] = []
-        sql = (f"SELECT member_pk, order_id, {_us('ts')}, amount, category, coupon_used "
+        sql = (f"SELECT member_pk, order_id, {self.sql.us('ts')}, amount, category, coupon_used "
                "FROM orders WHERE ts <= :at")
         for chunk in self._rows(sql, {"at": at}):
             pk, order_id, ts, amount, category, coupon = zip(*chunk, strict=True)
@@ -130,13 +129,13 @@ class ColumnReader(CardDetails):
             else np.zeros(0, bool),
             "order_category": ocat, "order_id": oid}
 
-    def _events(self, members: Population, at: str) -> dict[str, Any]:
+    def _events(self, members: Population, at: Any) -> dict[str, Any]:
         """Content events up to as_of, as `MemberColumns`' event columns."""
         # content types as their index in SQL: no Python per event
         positions = " ".join(f"WHEN '{c}' THEN {j}" for j, c in enumerate(CONTENT_TYPES))
         known_types = ", ".join(f"'{c}'" for c in CONTENT_TYPES)
         em, ets, etype = array("q"), [], array("q")
-        sql = (f"SELECT member_pk, {_us('ts')}, CASE content_type {positions} END "
+        sql = (f"SELECT member_pk, {self.sql.us('ts')}, CASE content_type {positions} END "
                f"FROM content_event WHERE ts <= :at AND content_type IN ({known_types})")
         for chunk in self._rows(sql, {"at": at}):
             pk, ts, pos = zip(*chunk, strict=True)
@@ -150,7 +149,7 @@ class ColumnReader(CardDetails):
             "event_type": np.frombuffer(etype, dtype=np.int64).copy() if len(etype)
             else np.zeros(0, np.int64)}
 
-    def _activity(self, members: Population, as_of: datetime, at: str, tags: Tags
+    def _activity(self, members: Population, as_of: datetime, at: Any, tags: Tags
                   ) -> _Activity:
         """Messages: counts, first/last, last 30 days (system notices and recalls are not
         chat), the first join notice, which also starts "first seen"; from the rows the tag
@@ -164,7 +163,7 @@ class ColumnReader(CardDetails):
         todo = np.flatnonzero(~known)
         act.messages[todo], act.hi_us[todo], act.recent[todo] = 0, 0, 0
         act.first[todo], act.last[todo] = np.nan, np.nan
-        self._count_activity(members, todo, at, _db_time(as_of - timedelta(days=30)), act)
+        self._count_activity(members, todo, at, self.sql.time(as_of - timedelta(days=30)), act)
         return act
 
     def _kept_activity(self, members: Population, as_of: datetime, tags: Tags,
@@ -201,16 +200,17 @@ class ColumnReader(CardDetails):
             act.recent[r] = np.minimum(newer[ok], 30)
         return known
 
-    def _count_activity(self, members: Population, todo: np.ndarray, at: str, cut: str,
+    def _count_activity(self, members: Population, todo: np.ndarray, at: Any, cut: Any,
                         act: _Activity) -> None:
         """Fill `act` for the rows `todo` from the message table."""
         chat = "type NOT IN ('system', 'recall')"
-        agg = (f"SELECT member_pk, cnt, {_us('lo')}, {_us('hi')}, rec, {_us('joined')} FROM ("
+        us, join = self.sql.us, self.sql.field("signals", "j")
+        agg = (f"SELECT member_pk, cnt, {us('lo')}, {us('hi')}, rec, {us('joined')} FROM ("
                f"SELECT member_pk, count(*) FILTER (WHERE {chat}) AS cnt, "
                f"min(ts) FILTER (WHERE {chat}) AS lo, max(ts) FILTER (WHERE {chat}) AS hi, "
                f"count(*) FILTER (WHERE {chat} AND ts > :cut) AS rec, "
-               "min(ts) FILTER (WHERE type = 'system' AND json_extract(signals, '$.j') "
-               "IS NOT NULL) AS joined FROM message WHERE ts <= :at{} GROUP BY member_pk)")
+               f"min(ts) FILTER (WHERE type = 'system' AND {join} IS NOT NULL) AS joined "
+               "FROM message WHERE ts <= :at{} GROUP BY member_pk) AS counted")
         # many to count: one pass over the table; a few: through the (member_pk, ts) index
         if len(todo) > members.n // 4:
             queries = [agg.format("")]
@@ -231,7 +231,7 @@ class ColumnReader(CardDetails):
                 # the persona's frequency tag caps its count at 30; so do the rules reading it
                 act.recent[r] = np.minimum(np.asarray(rec, dtype=np.int64), 30)
 
-    def _keywords(self, members: Population, at: str, act: _Activity) -> dict[str, Any]:
+    def _keywords(self, members: Population, at: Any, act: _Activity) -> dict[str, Any]:
         """Each member's top keywords, as `MemberColumns`' keyword columns: kept rows where
         they still hold, counted again in SQL (a chunk of members at a time) where not."""
         vocab = _KeyNumbers(first=0)

@@ -1,14 +1,17 @@
 """What the segmentation readers share: the population, stored times in SQL, chunk helpers.
 
-SQLite only: the queries use `strftime` and the stored text layout of times. Times leave SQL
-as integer microseconds since the epoch and become POSIX seconds with one division, which is
-exactly what `datetime.timestamp()` gives, so boundaries (new_days, declining_days) compare
+The readers run on SQLite and PostgreSQL; what the two spell differently (times as
+microseconds, JSON fields, a row's insertion order, parameters) is `SqlDialect`. Times leave
+SQL as integer microseconds since the epoch and become POSIX seconds with one division, which
+is exactly what `datetime.timestamp()` gives, so boundaries (new_days, declining_days) compare
 the same as on the per-member path.
 """
 
 from __future__ import annotations
 
+import itertools
 import operator
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -98,20 +101,93 @@ class _KeyNumbers(dict[Any, int]):
         return number
 
 
+# A `:name` parameter (not a `::type` cast), as psycopg's `%(name)s`.
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+_cursor_names = itertools.count()
+
+
+class SqlDialect:
+    """What the readers' SQL spells differently on SQLite and PostgreSQL.
+
+    The two give the same rows: times as the same microseconds, JSON fields as the same
+    text, and a row's insertion order (SQLite's rowid; on PostgreSQL the heap position,
+    `ctid`, which is insertion order for rows never updated or moved) for the ties the
+    per-member path breaks by the order it read messages in."""
+
+    def __init__(self, name: str) -> None:
+        self.pg = name == "postgresql"
+
+    def us(self, col: str) -> str:
+        """A stored time as integer microseconds since the epoch (NULL stays NULL);
+        PostgreSQL's extract gives an exact numeric."""
+        if self.pg:
+            return f"(extract(epoch from {col}) * 1000000)::bigint"
+        return _us(col)
+
+    def time(self, ts: datetime) -> Any:
+        """A time to bind: the stored text layout on SQLite, the aware time elsewhere."""
+        return ts if self.pg else _db_time(ts)
+
+    def field(self, col: str, key: str) -> str:
+        """A top-level field of a JSON document as its JSON text (NULL when absent)."""
+        if self.pg:
+            return f"({col} -> '{key}')::text"
+        return f"json_extract({col}, '$.{key}')"
+
+    def doc(self, col: str) -> str:
+        """A JSON column as its text (psycopg would decode it)."""
+        return f"{col}::text" if self.pg else col
+
+    def items(self, col: str, alias: str, key: str | None = None) -> str:
+        """A FROM item with the elements of a JSON array (the document in `col`, or its
+        field `key`): `alias.value` (text) and `alias.key` (the position, in array order)."""
+        if self.pg:
+            arr = col if key is None else f"{col} -> '{key}'"
+            # anything but an array (absent, null) has no elements, as json_each's none
+            arr = f"CASE json_typeof({arr}) WHEN 'array' THEN {arr} END"
+            return f"json_array_elements_text({arr}) WITH ORDINALITY AS {alias}(value, key)"
+        return (f"json_each({col}) {alias}" if key is None
+                else f"json_each({col}, '$.{key}') {alias}")
+
+    def row(self, alias: str = "") -> str:
+        """A number ordering rows as they were inserted."""
+        if self.pg:
+            tid = f"({alias}ctid::text::point)"
+            return f"({tid}[0]::bigint * 65536 + {tid}[1]::bigint)"
+        return f"{alias}rowid"
+
+    @property
+    def by_code_point(self) -> str:
+        """Text ordered by code point (PostgreSQL's default is the locale's collation)."""
+        return ' COLLATE "C"' if self.pg else ""
+
+    @property
+    def unit_sep(self) -> str:
+        return "chr(31)" if self.pg else "char(31)"
+
+
 class SqlRows:
-    """The segmentation readers' one way to SQL: raw rows in chunks, on SQLite."""
+    """The segmentation readers' one way to SQL: raw rows in chunks."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.sql = SqlDialect(engine.dialect.name)
 
     @property
     def supported(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
+        return self.engine.dialect.name in ("sqlite", "postgresql")
 
     def _rows(self, sql: str, params: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]:
-        """Chunks of raw DB-API rows: no Row objects, no type processing per value."""
+        """Chunks of raw DB-API rows: no Row objects, no type processing per value. On
+        PostgreSQL through a server-side cursor, so the client holds one chunk at a time
+        (a plain cursor receives the whole result at once)."""
         with self.engine.connect() as conn:
-            cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            raw: Any = conn.connection.dbapi_connection
+            if self.sql.pg:
+                cur = raw.cursor(name=f"siyu_rows_{next(_cursor_names)}")
+                sql = _PARAM.sub(r"%(\1)s", sql)
+            else:
+                cur = raw.cursor()
             try:
                 cur.execute(sql, params)
                 while True:

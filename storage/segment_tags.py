@@ -13,13 +13,13 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from persona.member_table import TAG_KINDS_READ
 from storage.segment_kept import _NO_US, _TAG_RECORD, intent_evidence
-from storage.segment_rows import Population, Rows, _KeyNumbers, _taker, _us
+from storage.segment_rows import Population, Rows, SqlDialect, _KeyNumbers, _taker
 
 
 class Tags(NamedTuple):
@@ -40,8 +40,9 @@ class Tags(NamedTuple):
     claimed: np.ndarray  # per member: claimed by a running rebuild
 
 
-def read_tags(rows: Rows, members: Population, as_of: datetime, at: str) -> Tags:
-    """The derived tags segmentation reads, as of `as_of` (`at`: its stored text)."""
+def read_tags(rows: Rows, sql: SqlDialect, members: Population, as_of: datetime, at: Any
+              ) -> Tags:
+    """The derived tags segmentation reads, as of `as_of` (`at`: it as bound in `sql`)."""
     now_us = round(as_of.timestamp() * 1e6)
     claimed = _claimed(rows, members)
     keys = _KeyNumbers({None: -1}, first=0)
@@ -50,7 +51,7 @@ def read_tags(rows: Rows, members: Population, as_of: datetime, at: str) -> Tags
     packed = np.zeros(members.n, dtype=bool)
     seen = _packed_tags(rows, members.row_of, members.stale | claimed, now_us, keys, parts,
                         tev, packed)
-    _tag_table(rows, members, packed, at, keys, parts, tev, seen)
+    _tag_table(rows, sql, members, packed, at, keys, parts, tev, seen)
     del keys[None]
     tpk, tkey, tscore, texp, tchat, tlen = _joined(parts)
     # usable stored tags: not stale, present, computed no later than as_of
@@ -92,7 +93,8 @@ def _claimed(rows: Rows, members: Population) -> np.ndarray:
     return claimed
 
 
-def _tag_table(rows: Rows, members: Population, packed: np.ndarray, at: str,
+def _tag_table(rows: Rows, dialect: SqlDialect, members: Population, packed: np.ndarray,
+               at: Any,
                keys: _KeyNumbers, parts: list[tuple[np.ndarray, ...]],
                tev: dict[int, tuple[str, ...]], seen: int) -> None:
     """Append to `parts` (and `tev`) the tags of every member without a packed row that
@@ -102,16 +104,18 @@ def _tag_table(rows: Rows, members: Population, packed: np.ndarray, at: str,
     max_pk = len(members.row_of)
     rest = np.flatnonzero(~packed)
     kinds = ", ".join(f"'{k}'" for k in (*TAG_KINDS_READ, "lifecycle"))
+    us, sep = dialect.us, dialect.unit_sep
     sql = ("SELECT t.member_pk, CASE t.kind WHEN 'lifecycle' THEN NULL ELSE "
-           "t.kind || char(31) || t.code || char(31) || t.label END, "
-           f"t.score, CASE t.kind WHEN 'intent' THEN coalesce({_us('t.expires_at')}, "
-           f"{_NO_US}) WHEN 'lifecycle' THEN coalesce({_us('t.computed_at')}, -1) "
+           f"t.kind || {sep} || t.code || {sep} || t.label END, "
+           f"t.score, CASE t.kind WHEN 'intent' THEN coalesce({us('t.expires_at')}, "
+           f"{_NO_US}) WHEN 'lifecycle' THEN coalesce({us('t.computed_at')}, -1) "
            f"ELSE {_NO_US} END, "
-           "CASE t.kind WHEN 'motivation' THEN (SELECT count(*) FROM json_each(t.evidence) e "
+           "CASE t.kind WHEN 'motivation' THEN (SELECT count(*) FROM "
+           f"{dialect.items('t.evidence', 'e')} "
            "WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.order_id = e.value "
            "AND o.member_pk = t.member_pk AND o.ts <= :at)) ELSE 0 END, "
            "CASE t.kind WHEN 'motivation' THEN json_array_length(t.evidence) ELSE 0 END, "
-           "CASE t.kind WHEN 'intent' THEN t.evidence END "
+           f"CASE t.kind WHEN 'intent' THEN {dialect.doc('t.evidence')} END "
            f"FROM tag t WHERE t.source = 'derived' AND t.kind IN ({kinds}) "
            "AND (t.kind != 'intent' OR t.expires_at > :at){}")
     # many left: one pass over the tag table (rows of packed members skipped); a few:

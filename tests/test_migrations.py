@@ -387,3 +387,62 @@ def test_0002_adds_the_suppression_table_to_a_13a4b61_database_and_goes_back(
         assert revision(engine) == migrations.BASELINE
     finally:
         engine.dispose()
+
+
+# ---- 0006: the kept tables' microsecond times are 64-bit ---------------------------------------
+KEPT_US = {"member_keywords": ("through_us",),
+           "member_activity": ("computed_us", "first_us", "last_us", "joined_us"),
+           "member_tags": ("computed_us",)}
+
+
+def _us_types(engine: Engine) -> set[str]:
+    insp = inspect(engine)
+    return {str(c["type"]) for table, cols in KEPT_US.items()
+            for c in insp.get_columns(table) if c["name"] in cols}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_0006_widens_the_microsecond_columns_and_keeps_every_row(backend: str,
+                                                                 tmp_path: Path) -> None:
+    """A database at 0005 with kept rows (times small enough for 0005's 32-bit columns on
+    PostgreSQL) upgrades with every row as it was; afterwards a real microsecond time fits,
+    and going back to 0005 leaves 32-bit columns again."""
+    with nothing_yet(backend, tmp_path) as url:
+        engine = make_engine(url)
+        try:
+            with writing(engine) as conn:
+                command.upgrade(migrations.config(conn), "0005")
+            assert _us_types(engine) == {"INTEGER"}
+            with engine.begin() as conn:
+                for pk in (1, 2):
+                    conn.execute(text("INSERT INTO member (id, member_id, name, opted_out, "
+                                      "tags_stale) VALUES (:pk, :mid, '', false, false)"),
+                                 {"pk": pk, "mid": f"wxid_{pk}"})
+                conn.execute(text("INSERT INTO member_keywords VALUES (1, 2000000000, 3, "
+                                  "'a\x1fb'), (2, 7, 1, '')"))
+                conn.execute(text("INSERT INTO member_activity VALUES (1, 2000000001, 3, "
+                                  "5, 6, NULL, '0000000000000006'), "
+                                  "(2, 9, 0, NULL, NULL, 4, '')"))
+                conn.execute(text("INSERT INTO member_tags VALUES (1, 2000000001, "
+                                  "'k\x1fc\x1fl', :blob, '')"), {"blob": b"\x01\x02"})
+            before = {t: dump_table(engine, t) for t in KEPT_US}
+            with writing(engine) as conn:
+                command.upgrade(migrations.config(conn), "head")
+            assert {t: dump_table(engine, t) for t in KEPT_US} == before
+            assert _us_types(engine) == {"BIGINT"} and differences(engine) == []
+            now_us = 1_795_000_000_000_000  # 2026-11: past 32 bits by far
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE member_activity SET computed_us = :us, "
+                                  "last_us = :us WHERE member_pk = 1"), {"us": now_us})
+                assert conn.scalar(text("SELECT last_us FROM member_activity "
+                                        "WHERE member_pk = 1")) == now_us
+            with writing(engine) as conn:
+                command.downgrade(migrations.config(conn), "0005")
+            assert _us_types(engine) == {"INTEGER"}
+        finally:
+            engine.dispose()
+
+
+def dump_table(engine: Engine, table: str) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table} ORDER BY 1"))]

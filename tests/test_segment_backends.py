@@ -1,0 +1,183 @@
+"""Segmentation's columnar path on PostgreSQL as on SQLite: one generated community
+(tests/test_segment_columns.py's) stored on both backends, the rows the tag rebuild keeps
+for segmentation, the columns the bulk reader gives and the runs' documents compared.
+
+PostgreSQL's tests skip without a server, except on CI (tests/pg.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_helpers import siyu
+from pg import fresh_database, require_postgres
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from test_segment_columns import LABELS, NOW, _community
+
+import handlers.segments
+from handlers.personas import refresh_stale_tags
+from handlers.segments import (
+    MAX_KEYWORDS,
+    MAX_QUOTES,
+    QUOTE_INTENTS,
+    gather_columns,
+    member_detail,
+    segment_params,
+)
+from handlers.settings import Settings
+from persona.segment import run_segmentation
+from persona.signals import Signals
+from storage.batches import Batch, NewMessage
+from storage.db import open_database
+from storage.repo import Store
+from storage.segment_inputs import ColumnReader
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "bot" / "data" / "sample"
+
+KEPT = {"member_keywords": "through_us, messages, words",
+        "member_activity": "computed_us, messages, first_us, last_us, joined_us, recent",
+        "member_tags": "computed_us, keys, numbers, intents"}
+
+
+def built(url: str) -> Store:
+    """The community stored at `url`, its tags rebuilt as an import leaves them."""
+    store = Store(open_database(url))
+    _community(store)
+    refresh_stale_tags(store, Settings(db=url), LABELS)
+    return store
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Store]]:
+    """The same community on SQLite and on a fresh PostgreSQL database."""
+    lite = built(f"sqlite:///{tmp_path_factory.mktemp('lite') / 'c.db'}")
+    with fresh_database(require_postgres()) as url:
+        pg = built(url)
+        try:
+            yield lite, pg
+        finally:
+            pg.engine.dispose()
+            lite.engine.dispose()
+
+
+def kept_rows(engine: Engine, table: str) -> dict[str, tuple[Any, ...]]:
+    """A kept table's rows by member id (pks may differ between databases)."""
+    with engine.connect() as conn:
+        return {mid: tuple(bytes(v) if isinstance(v, memoryview) else v for v in rest)
+                for mid, *rest in conn.execute(text(
+                    f"SELECT m.member_id, {KEPT[table]} FROM {table} k "
+                    "JOIN member m ON m.id = k.member_pk"))}
+
+
+@pytest.mark.parametrize("table", list(KEPT))
+def test_the_tag_rebuild_keeps_the_same_rows_on_postgresql(pair: tuple[Store, Store],
+                                                           table: str) -> None:
+    lite, pg = pair
+    rows = kept_rows(lite.engine, table)
+    assert len(rows) > 40  # most of the 80 members chat
+    assert kept_rows(pg.engine, table) == rows
+
+
+def run_document(store: Store, as_of: datetime) -> str:
+    """A run's result document from the columns (cards' quotes, chats, keywords and join
+    channels included), as text."""
+    settings = Settings(db=store.engine.url.render_as_string(hide_password=False))
+    _, cols = gather_columns(store, settings, LABELS, as_of)
+    result = run_segmentation(cols, as_of, segment_params(settings),
+                              half_life_days=settings.half_life_days)
+    return json.dumps(result.to_json(), ensure_ascii=False)
+
+
+@pytest.fixture
+def columns_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-member path refused: a run must take the columnar one on both backends."""
+
+    def refuse(*_args: Any) -> None:
+        raise AssertionError("gather_inputs: the per-member path was taken")
+
+    monkeypatch.setattr(handlers.segments, "gather_inputs", refuse)
+
+
+@pytest.mark.parametrize("shift_days", [0.0, 12.5, -9.0])
+def test_postgresql_reads_the_columns_sqlite_reads(pair: tuple[Store, Store], shift_days: float,
+                                                   columns_only: None) -> None:
+    """As of the newest fact (kept rows and stored tags), 12.5 days later (projected) and 9
+    days earlier (every member's tags unusable: rebuilt): the same document."""
+    lite, pg = pair
+    assert ColumnReader(pg.engine).supported
+    as_of = NOW + timedelta(days=shift_days)
+    doc = run_document(lite, as_of)
+    assert '"quotes"' in doc and "邀请:小禾助手" in doc  # cards with their text parts
+    assert run_document(pg, as_of) == doc
+
+
+@pytest.mark.parametrize("gone", [7, None])
+def test_members_without_kept_rows_are_counted_alike(pair: tuple[Store, Store], gone: int | None,
+                                                    columns_only: None) -> None:
+    """Kept rows missing for a few members (counted through the member index, in lists of
+    pks) or for everyone (one pass over the message and tag tables): SQL counts them the
+    same on both backends. Runs last: the counts are kept again, as a run keeps them."""
+    lite, pg = pair
+    for store in pair:
+        with store.engine.begin() as conn:
+            for table in KEPT:
+                where = "" if gone is None else f" WHERE member_pk % {gone} = 0"
+                conn.execute(text(f"DELETE FROM {table}{where}"))
+    doc = run_document(lite, NOW)
+    assert run_document(pg, NOW) == doc
+
+
+def test_siyu_segment_and_personas_print_the_same_on_both_backends(tmp_path: Path) -> None:
+    """The shipped sample community imported on each backend: `siyu segment --json` and
+    `siyu personas --json` print the same bytes."""
+    as_of = "2026-11-20T18:08:00+08:00"
+    files = sorted(str(p) for p in SAMPLE.glob("*.json"))
+    with fresh_database(require_postgres()) as url:
+        out: dict[str, tuple[str, str]] = {}
+        for db in (f"sqlite:///{tmp_path / 'lite.db'}", url):
+            siyu("--db", db, "ingest", *files, cwd=tmp_path)
+            siyu("--db", db, "import-orders", str(SAMPLE / "orders.csv"), cwd=tmp_path)
+            out[db] = tuple(siyu("--db", db, cmd, "--json", "--as-of", as_of,
+                                 cwd=tmp_path).stdout for cmd in ("segment", "personas"))
+        lite, pg = out.values()
+        assert '"clusters"' in lite[0] and '"members"' in lite[1]
+        assert pg == lite
+
+
+def test_ties_of_one_moment_go_by_insertion_order(any_engine: Engine) -> None:
+    """Three messages of one second in three chats, in a batch whose order their ids do
+    not sort in: keywords, chats and quotes tie on count and time, and SQL breaks the ties
+    by insertion (rowid, ctid), as the per-member path does by the order it read them.
+
+    Insertion is the batch's order on SQLite; on PostgreSQL the ingest inserts a batch in
+    key order (storage/batches.py: `_insert_new`, so concurrent writers never deadlock)."""
+    store = Store(any_engine)
+    chats = {"c1": "一群", "c2": "二群", "c3": "三群"}
+    words = ("甲", "乙", "丙")
+    batch = Batch(chats={c: (n, True, "wechat") for c, n in chats.items()},
+                  people={("wechat", "wxid_tie"): "同秒"})
+    for mid, chat, word in zip(("z", "y", "x"), chats, words, strict=True):
+        batch.messages.append(NewMessage(mid, chat, "wechat", "wxid_tie", NOW, "text",
+                                         f"{word}怎么样？", {"k": [word], "n": ["question"]},
+                                         "t"))
+    store.write_batch(batch)
+    pk = store.members()[0].pk
+    reader = ColumnReader(any_engine)
+    names = store.chat_names()
+    detail = reader.details([pk], NOW, names, QUOTE_INTENTS, MAX_QUOTES, MAX_KEYWORDS)[pk]
+    stored = store.messages_for([pk])[pk]
+    want = member_detail(stored, [Signals.from_json(m.signals) for m in stored], names)
+    inserted = [0, 1, 2] if any_engine.dialect.name == "sqlite" else [2, 1, 0]
+    assert detail.keywords == want.keywords == tuple(words[i] for i in inserted)
+    assert detail.chats == want.chats == tuple(list(chats.values())[i] for i in inserted)
+    assert [q.id for q in detail.quotes] == [q.id for q in want.quotes] \
+        == [("z", "y", "x")[i] for i in inserted]
+    assert reader._count_keywords([pk], reader.sql.time(NOW), MAX_KEYWORDS) == {
+        pk: list(detail.keywords)}
