@@ -214,18 +214,25 @@ def _insert_rows(conn: Connection, run_id: int,
         pairs = assignments.items()
     else:
         pairs = assignments
-    if conn.dialect.name == "sqlite":
-        # the driver's executemany with plain tuples: a million rows through the
-        # Core statement's per-row parameter processing took most of the store time
+    if conn.dialect.name in ("sqlite", "postgresql"):
+        # Plain tuples straight to the driver: a million rows through the Core statement's
+        # per-row parameter processing took most of the store time. SQLite takes them by
+        # executemany; PostgreSQL by COPY, one stream instead of a round trip per chunk
+        # (10–12 s against SQLite's 2–2.6 s at 100k members with row inserts).
         cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        sql = (f"INSERT INTO {MEMBER_SEGMENT.name} (run_id, member_pk, "
-               f"{', '.join(SEGMENT_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        columns = f"(run_id, member_pk, {', '.join(SEGMENT_FIELDS)})"
         tuples = (zip(itertools.repeat(run_id), *assignments, strict=False)
                   if isinstance(assignments, SegmentColumns) else
                   ((run_id, pk, *(seg.get(f) for f in SEGMENT_FIELDS))
                    for pk, seg in pairs))
         try:
-            cur.executemany(sql, tuples)
+            if conn.dialect.name == "sqlite":
+                cur.executemany(f"INSERT INTO {MEMBER_SEGMENT.name} {columns} "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?)", tuples)
+            else:
+                with cur.copy(f"COPY {MEMBER_SEGMENT.name} {columns} FROM STDIN") as copy:
+                    for row in tuples:
+                        copy.write_row(row)
         finally:
             cur.close()
         return
