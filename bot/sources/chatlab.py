@@ -8,20 +8,20 @@ only in how the chat's `meta` is found and how each item's line number is known:
   the chat for the lines before it too (a header written late, or a file where a tool
   prepended a few lines, still imports as one chat); a later header switches the chat for
   the lines after it. No header at all: the chat is named after the file.
-- JSON is one document and is loaded whole (the format's own advice: < 1M messages). To name
-  the line of each message in a reject, the top-level object is walked by hand and every
-  element of `members` / `messages` is decoded with `JSONDecoder.raw_decode` at its offset.
-  Anything that walk cannot follow falls back to `json.loads`, whose error is then the
-  authority, and to `path:messages[INDEX]` origins.
+- JSON is one document, read twice and never held whole (bot/sources/json_stream.py): when
+  the file is opened, a first pass checks the whole document (a broken one fails then, with
+  json.loads' own message and line:column), keeps `meta` (which may come after the
+  messages), counts `members` / `messages` and notes where each array starts and whether
+  its elements start on lines of their own. Each iteration then reads the arrays again from
+  those places, one element at a time, members first; origins are `path:LINE`, or
+  `path:messages[INDEX]` when lines cannot tell the elements apart (minified JSON).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -33,21 +33,21 @@ from bot.sources.common import (
     loads_bounded,
     short,
 )
-from bot.sources.encoding import ByteScan, byte_reason, escaped_in, escaped_reason, scanned_lines
+from bot.sources.encoding import (
+    ByteScan,
+    byte_reason,
+    escaped_in,
+    escaped_reason,
+    scanned_lines,
+    utf8_scan,
+)
+from bot.sources.json_stream import JsonSyntax, JsonWindow, Mark
 from handlers.events import (
     Reject,
     SourceItem,
 )
 
 FORMAT = "chatlab"
-
-_decoder = json.JSONDecoder()
-_ws = re.compile(r"[ \t\n\r]*").match
-_separator = re.compile(r"[ \t\n\r]*([,\]])[ \t\n\r]*").match
-# What `_skip_value` stops at: a bracket or the start of a string.
-_structural = re.compile(r'[\[\]{}"]')
-_string_end = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-
 
 class TooDeep:
     """An element of a JSON document nested deeper than the decoder can follow.
@@ -167,194 +167,156 @@ def _iter_jsonl(path: Path, first_header: dict[str, Any] | None,
         raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
 
 
-# ---- JSON --------------------------------------------------------------------------------
+# ---- JSON ----------------------------------------------------------------------------------
 
-class _Layout(Exception):
-    """The hand walk met something it does not follow; json.loads decides instead."""
+@dataclass(frozen=True, slots=True)
+class _Array:
+    """A `members` / `messages` array as the first pass found it."""
+
+    mark: Mark  # just past its "["
+    count: int
+    # Every element starts on a later line than the one before, so `path:LINE` names each;
+    # else (minified JSON puts everything on one line) `path:key[INDEX]` does.
+    by_line: bool
 
 
 @dataclass(slots=True)
 class _Document:
-    top: dict[str, Any]
-    # (origin, element) pairs for the two arrays; origins already formatted.
-    members: list[tuple[str, Any]]
-    messages: list[tuple[str, Any]]
+    """What the first pass keeps of a JSON document: the meta, where its arrays are, the
+    blocks read (to seek back to them) — never the messages."""
+
+    meta: Any
+    members: _Array | None
+    messages: _Array
     problems: list[Reject]
+    blocks: list[tuple[int, int, tuple[bytes, int]]]
     # Bytes that are not UTF-8 were read as lone surrogates; the elements holding them are
     # rejected. (`cut_at_end`: the file ends inside a character.)
     escaped: bool = False
     cut_at_end: bool = False
 
+    @property
+    def total(self) -> int:
+        return len(self.problems) + self.messages.count + (
+            self.members.count if self.members else 0)
 
-def _walk_array(text: str, idx: int) -> tuple[list[Any], list[int], int]:
-    """Decode the array starting at text[idx] == "[", keeping each element's start offset.
 
-    Calls the decoder's C scanner directly and eats "<ws>,<ws>" with one regex: this loop
-    runs once per message, so it is kept to about json.loads' own cost.
+def _survey_array(window: JsonWindow) -> _Array:
+    window.pos += 1  # the "["
+    mark = window.mark()
+    count, by_line, last = 0, True, 0
+    for line, _ in window.elements(True, TooDeep):
+        count += 1
+        by_line = by_line and line > last
+        last = line
+    return _Array(mark, count, by_line)
+
+
+def _top_level(window: JsonWindow) -> Any:
+    """The top-level value; in an object, `members` and `messages` arrays are `_Array`s.
+
+    Keys repeat as json.loads has them: the last one wins, in the first one's place.
     """
-    values: list[Any] = []
-    offsets: list[int] = []
-    scan = _decoder.scan_once
-    sep = _separator
-    idx = _ws(text, idx + 1).end()
-    if text.startswith("]", idx):
-        return values, offsets, idx + 1
-    while True:
-        offsets.append(idx)
-        try:
-            value, idx = scan(text, idx)
-        except StopIteration:
-            raise _Layout from None
-        except RecursionError:
-            value, idx = TooDeep(), _skip_value(text, idx)
-        values.append(value)
-        match = sep(text, idx)
-        if match is None:
-            raise _Layout
-        idx = match.end()
-        if match.group(1) == "]":
-            return values, offsets, idx
-
-
-def _skip_value(text: str, idx: int) -> int:
-    """The end of the array or object starting at text[idx], found without recursion."""
-    depth = 0
-    while True:
-        match = _structural.search(text, idx)
-        if match is None:
-            raise _Layout
-        char = match.group()
-        if char == '"':
-            string = _string_end.match(text, match.start())
-            if string is None:
-                raise _Layout
-            idx = string.end()
-            continue
-        idx = match.end()
-        depth += 1 if char in "[{" else -1
-        if depth == 0:
-            return idx
-        if depth < 0:
-            raise _Layout
-
-
-def _walk(text: str) -> tuple[dict[str, Any], dict[str, list[int]]]:
-    """Parse the top-level object, recording element offsets of `members` and `messages`."""
-    top: dict[str, Any] = {}
-    offsets: dict[str, list[int]] = {}
-    idx = _ws(text, 0).end()
-    if not text.startswith("{", idx):
-        raise _Layout
-    idx = _ws(text, idx + 1).end()
-    if text.startswith("}", idx):
-        idx += 1
+    if window.peek() != "{":
+        value = _whole(window, "")
     else:
-        while True:
-            if not text.startswith('"', idx):
-                raise _Layout
-            key, idx = _decoder.raw_decode(text, idx)
-            idx = _ws(text, idx).end()
-            if not text.startswith(":", idx):
-                raise _Layout
-            idx = _ws(text, idx + 1).end()
-            if key in ("members", "messages") and text.startswith("[", idx):
-                top[key], offsets[key], idx = _walk_array(text, idx)
+        window.pos += 1
+        value = {}
+        state = "{"
+        char = window.peek()
+        if char == "}":
+            window.pos += 1
+        while char != "}":
+            if char != '"':
+                raise window.fail(state)
+            key = window.value(state)
+            if window.peek() != ":":
+                raise window.fail('{""')
+            window.pos += 1
+            if window.peek() == "[" and key in ("members", "messages"):
+                value[key] = _survey_array(window)
             else:
-                top[key], idx = _decoder.raw_decode(text, idx)
-                offsets.pop(key, None)
-            idx = _ws(text, idx).end()
-            sep = text[idx: idx + 1]
-            if sep == ",":
-                idx = _ws(text, idx + 1).end()
-            elif sep == "}":
-                idx += 1
-                break
+                value[key] = _whole(window, '{"":')
+            char = window.peek()
+            if char == ",":
+                window.comma()
+                char, state = window.peek(), '{"":0,'
+                if char == "}":
+                    raise window.fail(state)
+            elif char == "}":
+                window.pos += 1
             else:
-                raise _Layout
-    if _ws(text, idx).end() != len(text):
-        raise _Layout
-    return top, offsets
+                raise window.fail('{"":0')
+    if window.peek():
+        raise window.fail("0")  # json.loads' "Extra data"
+    return value
 
 
-def _origins(where: str, key: str, text: str, count: int, offsets: list[int] | None) -> list[str]:
-    """`path:LINE` for each element, or `path:key[i]` when lines cannot tell them apart."""
-    if offsets is not None and len(offsets) == count:
-        lines: list[int] = []
-        line, last = 1, 0
-        for off in offsets:
-            line += text.count("\n", last, off)
-            last = off
-            lines.append(line)
-        # Minified JSON puts everything on one line; an index is more useful there.
-        if all(a < b for a, b in pairwise(lines)):
-            return [f"{where}:{n}" for n in lines]
-    return [f"{where}:{key}[{i}]" for i in range(count)]
+def _whole(window: JsonWindow, state: str) -> Any:
+    try:
+        return window.value(state)
+    except RecursionError:
+        raise JsonSyntax("嵌套层数过多") from None
 
 
 def _load_json(path: Path) -> _Document:
+    """The first pass: the document checked whole (a broken one fails here, as json.loads
+    would say it), its arrays counted and placed, nothing of them kept."""
     where = str(path)
     try:
-        data = path.read_bytes()
+        scan = utf8_scan(path)
     except OSError as exc:
         raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
-    scan: ByteScan | None = None
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        scan = ByteScan()
-        scan.check(data.removeprefix(b"\xef\xbb\xbf"), 1, at_end=True)
+    if scan is not None:
         refusal = scan.refusal(path)
         if refusal is not None:
-            raise SourceError(*refusal) from None
-        text = data.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
-    del data
-    offsets: dict[str, list[int]] = {}
+            raise SourceError(*refusal)
     try:
-        top, offsets = _walk(text)
-    except (_Layout, ValueError, RecursionError):
-        try:
-            top = loads_bounded(text)
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{where}:{exc.lineno}:{exc.colno}",
-                              f"不是有效的 JSON（{exc.msg}）") from None
-        except ValueError as exc:
-            # Not a syntax error but a value the decoder refuses: an integer of more than
-            # 4300 digits (Python's int/str conversion limit). The document cannot be loaded.
-            raise SourceError(where, f"不是有效的 JSON（{exc}）") from None
-        offsets = {}
+        with path.open("rb") as fh:
+            window = JsonWindow(fh)
+            top = _top_level(window)
+    except JsonSyntax as exc:
+        raise SourceError(f"{where}:{exc.line}:{exc.col}" if exc.line else where,
+                          f"不是有效的 JSON（{exc.msg}）") from None
+    except OSError as exc:
+        raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
     if not isinstance(top, dict):
         raise SourceError(where, "不是 ChatLab JSON（顶层应为对象，含 chatlab、meta、messages）")
     if "messages" not in top:
         raise SourceError(where, "不是 ChatLab JSON（缺少字段 messages）")
     messages = top["messages"]
-    if not isinstance(messages, list):
+    if not isinstance(messages, _Array):
         raise SourceError(where, f"messages 应为数组: {short(messages)}")
     problems: list[Reject] = []
     members = top.get("members")
-    if members is None:
-        members = []
-    elif not isinstance(members, list):
+    if members is not None and not isinstance(members, _Array):
         problems.append(Reject(where, f"members 应为数组，已忽略: {short(members)}"))
-        members = []
-    return _Document(
-        top=top,
-        members=list(zip(_origins(where, "members", text, len(members), offsets.get("members")),
-                         members, strict=True)),
-        messages=list(zip(_origins(where, "messages", text, len(messages),
-                                   offsets.get("messages")), messages, strict=True)),
-        problems=problems,
-        escaped=scan is not None,
-        cut_at_end=scan is not None and scan.cut_at_end,
-    )
+        members = None
+    return _Document(top.get("meta"), members, messages, problems, window.blocks,
+                     escaped=scan is not None, cut_at_end=scan is not None and scan.cut_at_end)
 
 
 def _iter_json(path: Path, doc: _Document) -> Iterator[SourceItem]:
-    chat = chat_from(path, doc.top)
+    """The second pass, once per iteration: each array read again from its place."""
+    where = str(path)
+    chat = chat_from(path, {"meta": doc.meta})
     yield from doc.problems
-    for origin, obj in doc.members:
-        yield _undecodable(obj, origin, doc) or member(obj, origin, chat)
-    for origin, obj in doc.messages:
-        yield _undecodable(obj, origin, doc) or message(obj, origin, chat)
+    for key, array, build in (("members", doc.members, member),
+                              ("messages", doc.messages, message)):
+        if array is None:
+            continue
+        try:
+            with path.open("rb") as fh:
+                window = JsonWindow(fh, doc.blocks)
+                window.seek(array.mark)
+                for i, (line, obj) in enumerate(window.elements(array.by_line, TooDeep)):
+                    origin = f"{where}:{line}" if array.by_line else f"{where}:{key}[{i}]"
+                    yield _undecodable(obj, origin, doc) or build(obj, origin, chat)
+        except JsonSyntax as exc:  # the file changed since it was opened
+            raise SourceError(f"{where}:{exc.line}:{exc.col}" if exc.line else where,
+                              f"不是有效的 JSON（{exc.msg}）") from None
+        except OSError as exc:
+            raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
 
 
 def _undecodable(obj: Any, origin: str, doc: _Document) -> Reject | None:
@@ -375,5 +337,4 @@ def open_chatlab(path: Path, head: bytes) -> Source:
         total, header, scan = _scan_jsonl(path)
         return Source(path, FORMAT, total, lambda: _iter_jsonl(path, header, scan))
     doc = _load_json(path)
-    total = len(doc.members) + len(doc.messages) + len(doc.problems)
-    return Source(path, FORMAT, total, lambda: _iter_json(path, doc))
+    return Source(path, FORMAT, doc.total, lambda: _iter_json(path, doc))

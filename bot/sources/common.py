@@ -98,8 +98,9 @@ def _no_items() -> Iterator[SourceItem]:
 class Source:
     """One opened file: what it is, roughly how big, and a way to walk its items.
 
-    Iterating reads the file again each time (JSON is kept parsed), so a Source can be
-    iterated twice and gives the same items, which is what makes re-imports no-ops.
+    Iterating reads the file again each time (a JSON document too: opening it kept only
+    where its arrays are), so a Source can be iterated twice and gives the same items, which
+    is what makes re-imports no-ops.
     """
 
     path: Path

@@ -136,25 +136,50 @@ def _is_gbk(raw: bytes) -> bool:
 
 def scanned_lines(path: Path, scan: ByteScan) -> Iterator[bytes]:
     """The raw lines of `path` (split on b"\\n", BOM removed), noting in `scan` which are not
-    UTF-8. Works on bytes in 1 MiB blocks: the cheap pre-pass that also counts items."""
-    lineno = 1  # line on which `pending` starts
-    pending = b""
-    first = True
+    UTF-8. Works on bytes in 1 MiB blocks: the cheap pre-pass that also counts items.
+
+    A line longer than a block (a single-line JSON document) is gathered in pieces and joined
+    once, not copied again with every block.
+    """
+    lineno = 1  # line on which the gathered `parts` start
+    parts: list[bytes] = []
     with path.open("rb") as fh:
+        if fh.read(len(_BOM)) != _BOM:
+            fh.seek(0)
         while chunk := fh.read(_CHUNK):
-            if first:
-                chunk = chunk.removeprefix(_BOM)
-                first = False
-            block = pending + chunk
-            cut = block.rfind(b"\n")
+            cut = chunk.rfind(b"\n")
             if cut < 0:
-                pending = block
+                parts.append(chunk)
                 continue
-            complete, pending = block[:cut], block[cut + 1:]
+            if parts:
+                cut += sum(map(len, parts))
+                parts.append(chunk)
+                chunk = b"".join(parts)
+            complete, rest = chunk[:cut], chunk[cut + 1:]
+            parts = [rest] if rest else []
             scan.check(complete, lineno, at_end=False)
             lines = complete.split(b"\n")
             lineno += len(lines)
             yield from lines
-    if pending:
+    if parts:
+        pending = b"".join(parts)
         scan.check(pending, lineno, at_end=True)
         yield pending
+
+
+def utf8_scan(path: Path) -> ByteScan | None:
+    """None when `path` is UTF-8 throughout (the usual case: decoded block by block, no line
+    kept); else what `scanned_lines` finds in it, line by line. OSError when unreadable."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as fh:
+        try:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+            return None
+        except UnicodeDecodeError:
+            pass
+    scan = ByteScan()
+    for _ in scanned_lines(path, scan):
+        pass
+    return scan
