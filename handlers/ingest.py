@@ -87,6 +87,8 @@ class _Sent:
     unresolved: list[tuple[NewMessage, CacheKey]]
     job: AnalysisJob | None
     items: int
+    # Set while its completion runs and left set if that raised: never written twice.
+    failed: bool = False
 
 
 _UNRESOLVED: tuple[dict[str, Any], str | None] = ({}, None)
@@ -156,20 +158,32 @@ class Ingestor:
                 else:
                     _add_other(batch, item, report)
                 if len(batch.messages) >= size:
-                    current = self._send(pool, batch, unresolved, keys, pending)
-                    if sent is not None:
-                        self._complete(sent, report, progress)
-                    sent = current
+                    sent = self._advance(pool, sent, batch, unresolved, keys, pending, report,
+                                         progress)
                     batch, unresolved, keys, pending = Batch(), [], {}, 0
-            current = self._send(pool, batch, unresolved, keys, pending)
-            if sent is not None:
-                self._complete(sent, report, progress)
-            sent = current
+            sent = self._advance(pool, sent, batch, unresolved, keys, pending, report, progress)
             self._complete(sent, report, progress)
             sent = None
+        except Exception:
+            # The reader failed after `sent` was cut: one process had written that batch
+            # already, so it is written here too (unless writing it is what failed).
+            if sent is not None and not sent.failed:
+                self._complete(sent, report, progress)
+                sent = None
+            raise
         finally:
             if sent is not None and sent.job is not None:
                 sent.job.cancel()
+
+    def _advance(self, pool: AnalysisPool, sent: _Sent | None, batch: Batch,
+                 unresolved: list[tuple[NewMessage, CacheKey]], keys: dict[CacheKey, Key],
+                 items: int, report: IngestReport,
+                 progress: Callable[[int], None] | None) -> _Sent:
+        """Send the batch just cut, then complete the one sent before it."""
+        current = self._send(pool, batch, unresolved, keys, items)
+        if sent is not None:
+            self._complete(sent, report, progress)
+        return current
 
     def _send(self, pool: AnalysisPool, batch: Batch,
               unresolved: list[tuple[NewMessage, CacheKey]],
@@ -183,6 +197,7 @@ class Ingestor:
         sent by the batch before, whose results are in the cache by now (the cache starts
         over only here, after the batch is filled); the in-process analysis is the last
         resort, and gives the same result."""
+        sent.failed = True  # until it is written
         fresh = sent.job.result() if sent.job is not None else {}
         cache = self._analysed
         for message, key in sent.unresolved:
@@ -195,6 +210,7 @@ class Ingestor:
             cache.clear()
         cache.update(fresh)
         self._flush(sent.batch, report)
+        sent.failed = False
         gc.collect(1)  # what this batch made and dropped (see paused_gc)
         if progress and sent.items:
             progress(sent.items)

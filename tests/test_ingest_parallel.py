@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -31,7 +32,8 @@ import handlers.ingest as ingest_mod
 import handlers.ingest_pool as pool_mod
 from bot.app import App
 from bot.cli import main
-from bot.sources import open_source
+from bot.sources import SourceError, open_source
+from handlers.events import SourceItem
 from handlers.ingest import Ingestor, IngestReport
 from handlers.ingest_pool import AnalysisPool, IngestWorkerError, workers_setting
 from handlers.settings import ConfigError, Settings
@@ -120,6 +122,35 @@ def test_the_cli_uses_the_pool_and_the_setting(export: Path, tmp_path: Path,
     assert main([*base, "--db", f"sqlite:///{pooled}", "ingest", str(export),
                  "--workers", "0"]) == 1
     assert "--workers 0" in capsys.readouterr().err
+
+
+def test_a_reader_failing_mid_file_leaves_what_one_process_leaves(export: Path,
+                                                                  tmp_path: Path) -> None:
+    """The batch cut before the failure is written (one process had written it already);
+    the one being read is not, in either path."""
+
+    def broken() -> Iterator[SourceItem]:
+        for n, item in enumerate(open_source(export)):
+            if n == int(BATCH * 2.5):
+                raise SourceError(str(export), "读到一半坏了")
+            yield item
+
+    dbs = []
+    for workers in (1, 2):
+        db = tmp_path / f"w{workers}.db"
+        app = App(settings_for(db))
+        pool = AnalysisPool(app.analyzer, workers) if workers > 1 else None
+        try:
+            ingestor = Ingestor(app.store, app.analyzer, app.settings, app.labels, pool=pool)
+            with pytest.raises(SourceError, match="读到一半坏了"):
+                ingestor.ingest(broken())
+        finally:
+            if pool is not None:
+                pool.close()
+            app.store.engine.dispose()
+        dbs.append(db)
+    assert message_count(dbs[0]) == batch_bounds(export, BATCH)[1]
+    assert_same_database(dbs[1], dbs[0])
 
 
 @pytest.mark.parametrize("value", [0, -1, 1_000, "2", True])
