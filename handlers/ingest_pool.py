@@ -124,11 +124,11 @@ class AnalysisJob:
     def __init__(self, sent: dict[CacheKey, Key], futures: list[Future[list[str]]]) -> None:
         # What the batch sent, by cache key: a later batch does not send these again.
         self.sent = sent
-        self.keys = list(sent.values())
         self._futures = futures
 
     def result(self) -> dict[CacheKey, Analysed]:
         out: dict[CacheKey, Analysed] = {}
+        names = list(self.sent)
         start = 0
         for fut in self._futures:
             try:
@@ -142,7 +142,7 @@ class AnalysisJob:
                     f"分析进程出错：{type(exc).__name__}: {exc}；已写入的批次完整保存，"
                     "重新运行 siyu ingest 会从中断处继续（或加 --workers 1 单进程导入）"
                 ) from exc
-            for key, text_json in zip(list(self.sent)[start:start + len(texts)], texts,
+            for key, text_json in zip(names[start:start + len(texts)], texts,
                                       strict=True):
                 out[key] = (_loads(text_json), text_json)
             start += len(texts)
