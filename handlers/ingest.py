@@ -16,6 +16,11 @@ members. Analysis is a pure function of (text, type, year of the timestamp) — 
 the analyser reads of the time, to age a "90后" — so each distinct triple is analysed (and its
 JSON serialised) once per process and shared (`ANALYSIS_CACHE_SIZE` entries, then it starts over, so
 memory stays flat on any import).
+
+A big import may bring an `AnalysisPool` (handlers/ingest_pool.py): then the keys a batch has
+not seen analysed go to worker processes when the batch is cut, and the batch is written
+only after the next one has been read and sent, so the writer and the workers run at the
+same time. Batches are cut at the same messages and hold the same rows as in one process.
 """
 
 from __future__ import annotations
@@ -24,10 +29,12 @@ import gc
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from handlers.bulk import paused_gc
 from handlers.events import MemberInfo, MessageEvent, Reject, SourceItem
+from handlers.ingest_pool import AnalysisJob, AnalysisPool, CacheKey, Key
 from handlers.learn import relearn
 from handlers.personas import refresh_stale_tags
 from handlers.rows import short
@@ -71,24 +78,44 @@ class IngestReport:
         }
 
 
+@dataclass(slots=True)
+class _Sent:
+    """A cut batch whose new keys are being analysed by the pool: its messages without
+    signals yet (with their keys), and the job that brings them."""
+
+    batch: Batch
+    unresolved: list[tuple[NewMessage, CacheKey]]
+    job: AnalysisJob | None
+    items: int
+    # Set while its completion runs and left set if that raised: never written twice.
+    failed: bool = False
+
+
+_UNRESOLVED: tuple[dict[str, Any], str | None] = ({}, None)
+
+
 class Ingestor:
     def __init__(self, store: Store, analyzer: Analyzer, settings: Settings,
-                 labels: Mapping[str, str]) -> None:
+                 labels: Mapping[str, str], pool: AnalysisPool | None = None) -> None:
         self.store = store
+        self.pool = pool
         self.analyzer = analyzer
         self.settings = settings
         self.labels = labels
         self.max_analysed_chars = settings.max_analysed_chars
         # (analysed text, type, year) -> (signals JSON, its stored text). The dicts are shared
         # by every message with that key, so nothing downstream may mutate them.
-        self._analysed: dict[tuple[str | None, str, int], tuple[dict[str, Any], str]] = {}
+        self._analysed: dict[CacheKey, tuple[dict[str, Any], str]] = {}
 
     def ingest(self, items: Iterable[SourceItem], report: IngestReport | None = None,
                progress: Callable[[int], None] | None = None) -> IngestReport:
         """Analyse and store `items`; call `finish()` once all sources are in."""
         report = report or IngestReport()
         with paused_gc():
-            self._ingest(items, report, progress)
+            if self.pool is None:
+                self._ingest(items, report, progress)
+            else:
+                self._ingest_pooled(self.pool, items, report, progress)
         return report
 
     def _ingest(self, items: Iterable[SourceItem], report: IngestReport,
@@ -100,14 +127,8 @@ class Ingestor:
             pending += 1
             if isinstance(item, MessageEvent):
                 self._add_message(batch, item, report)
-            elif isinstance(item, MemberInfo):
-                key = (item.platform, item.platform_id)
-                batch.people.setdefault(key, item.name)
-                batch.names.setdefault(key, set()).update((item.name, *item.aliases))
-                if item.staff_role:
-                    batch.staff[key] = item.staff_role
-            elif isinstance(item, Reject):
-                report.rejects.append(item)
+            else:
+                _add_other(batch, item, report)
             if len(batch.messages) >= size:
                 self._flush(batch, report)
                 batch = Batch()
@@ -119,12 +140,99 @@ class Ingestor:
         if progress and pending:
             progress(pending)
 
+    def _ingest_pooled(self, pool: AnalysisPool, items: Iterable[SourceItem],
+                       report: IngestReport, progress: Callable[[int], None] | None) -> None:
+        """`_ingest` with the analysis in `pool`: each cut batch is sent, then the batch
+        before it is completed and written while the workers analyse this one."""
+        size = self.settings.batch_size
+        batch = Batch()
+        unresolved: list[tuple[NewMessage, CacheKey]] = []
+        keys: dict[CacheKey, Key] = {}
+        sent: _Sent | None = None
+        pending = 0
+        try:
+            for item in items:
+                pending += 1
+                if isinstance(item, MessageEvent):
+                    self._add_message(batch, item, report, unresolved, keys, sent)
+                else:
+                    _add_other(batch, item, report)
+                if len(batch.messages) >= size:
+                    sent = self._advance(pool, sent, batch, unresolved, keys, pending, report,
+                                         progress)
+                    batch, unresolved, keys, pending = Batch(), [], {}, 0
+            sent = self._advance(pool, sent, batch, unresolved, keys, pending, report, progress)
+            self._complete(sent, report, progress)
+            sent = None
+        except Exception:
+            # The reader failed after `sent` was cut: one process had written that batch
+            # already, so it is written here too (unless writing it is what failed).
+            if sent is not None and not sent.failed:
+                self._complete(sent, report, progress)
+                sent = None
+            raise
+        finally:
+            if sent is not None and sent.job is not None:
+                sent.job.cancel()
+
+    def _advance(self, pool: AnalysisPool, sent: _Sent | None, batch: Batch,
+                 unresolved: list[tuple[NewMessage, CacheKey]], keys: dict[CacheKey, Key],
+                 items: int, report: IngestReport,
+                 progress: Callable[[int], None] | None) -> _Sent:
+        """Send the batch just cut, then complete the one sent before it."""
+        current = self._send(pool, batch, unresolved, keys, items)
+        if sent is not None:
+            self._complete(sent, report, progress)
+        return current
+
+    def _send(self, pool: AnalysisPool, batch: Batch,
+              unresolved: list[tuple[NewMessage, CacheKey]],
+              keys: dict[CacheKey, Key], items: int) -> _Sent:
+        job = pool.submit(keys) if keys else None
+        return _Sent(batch, unresolved, job, items)
+
+    def _complete(self, sent: _Sent, report: IngestReport,
+                  progress: Callable[[int], None] | None) -> None:
+        """Fill in a sent batch's signals and write it. A key the batch did not send was
+        sent by the batch before, whose results are in the cache by now (the cache starts
+        over only here, after the batch is filled); the in-process analysis is the last
+        resort, and gives the same result."""
+        sent.failed = True  # until it is written
+        fresh = sent.job.result() if sent.job is not None else {}
+        cache = self._analysed
+        for message, key in sent.unresolved:
+            analysed = fresh.get(key) or cache.get(key)
+            if analysed is None:
+                text, kind, _year = key
+                analysed = self._analyse(text, kind, message.ts)
+            message.signals, message.signals_json = analysed
+        if len(cache) + len(fresh) > ANALYSIS_CACHE_SIZE:
+            cache.clear()
+        cache.update(fresh)
+        self._flush(sent.batch, report)
+        sent.failed = False
+        gc.collect(1)  # what this batch made and dropped (see paused_gc)
+        if progress and sent.items:
+            progress(sent.items)
+
+    def _analyse(self, text: str | None, msg_type: str,
+                 ts: datetime) -> tuple[dict[str, Any], str]:
+        signals = self.analyzer.analyse(text, msg_type, ts).to_json()
+        return signals, signals_json(signals)
+
     def finish(self, report: IngestReport) -> IngestReport:
         relearn(self.store, self.settings)
         report.personas_updated = refresh_stale_tags(self.store, self.settings, self.labels)
         return report
 
-    def _add_message(self, batch: Batch, ev: MessageEvent, report: IngestReport) -> None:
+    def _add_message(self, batch: Batch, ev: MessageEvent, report: IngestReport,
+                     unresolved: list[tuple[NewMessage, CacheKey]]
+                     | None = None,
+                     keys: dict[CacheKey, Key] | None = None,
+                     sent: _Sent | None = None) -> None:
+        """Add one message to the batch. In one process (`unresolved` None) a new key is
+        analysed here; with a pool it is left for the workers: recorded in `keys` (to send,
+        unless the batch before already sent it) and the message in `unresolved`."""
         if ev.is_self:
             report.self_skipped += 1
             return
@@ -141,16 +249,23 @@ class Ingestor:
             text = text[:limit]
         msg_type = str(ev.type)
         key = (text, msg_type, ev.ts.year)
-        analysed = self._analysed.get(key)
+        analysed: tuple[dict[str, Any], str | None] | None = self._analysed.get(key)
         if analysed is None:
-            signals = self.analyzer.analyse(text, msg_type, ev.ts).to_json()
-            if len(self._analysed) >= ANALYSIS_CACHE_SIZE:
-                self._analysed.clear()
-            analysed = self._analysed[key] = (signals, signals_json(signals))
+            if unresolved is None or keys is None:
+                if len(self._analysed) >= ANALYSIS_CACHE_SIZE:
+                    self._analysed.clear()
+                analysed = self._analysed[key] = self._analyse(text, msg_type, ev.ts)
+            else:
+                if key not in keys and (sent is None or sent.job is None
+                                        or key not in sent.job.sent):
+                    keys[key] = (text, msg_type, ev.ts)
+                analysed = _UNRESOLVED
         # Positional: keyword arguments cost three times as much here, once per message.
-        batch.messages.append(NewMessage(ev.id, ev.chat, ev.platform, ev.sender, ev.ts,
-                                         msg_type, ev.text, analysed[0], ev.origin,
-                                         analysed[1]))
+        message = NewMessage(ev.id, ev.chat, ev.platform, ev.sender, ev.ts, msg_type, ev.text,
+                             analysed[0], ev.origin, analysed[1])
+        batch.messages.append(message)
+        if analysed is _UNRESOLVED and unresolved is not None:
+            unresolved.append((message, key))
 
     def _flush(self, batch: Batch, report: IngestReport) -> None:
         if not (batch.messages or batch.people or batch.chats):
@@ -162,6 +277,18 @@ class Ingestor:
         report.new_members += res.new_members
         report.conflicts.extend(Reject(c.message.origin, conflict_reason(c))
                                 for c in res.conflicts)
+
+
+def _add_other(batch: Batch, item: SourceItem, report: IngestReport) -> None:
+    """A member entry or a rejected line: no analysis, the same in both paths."""
+    if isinstance(item, MemberInfo):
+        key = (item.platform, item.platform_id)
+        batch.people.setdefault(key, item.name)
+        batch.names.setdefault(key, set()).update((item.name, *item.aliases))
+        if item.staff_role:
+            batch.staff[key] = item.staff_role
+    elif isinstance(item, Reject):
+        report.rejects.append(item)
 
 
 def conflict_reason(conflict: Conflict) -> str:

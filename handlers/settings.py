@@ -31,6 +31,7 @@ SECTION_LIMITS: dict[str, dict[str, tuple[float, float]]] = {
     "bot": {"tag_refresh_seconds": (0, 3600 * _HOURS[1]), "segment_every_hours": _HOURS,
             "reactivation_every_hours": _HOURS},
     "llm": {"timeout": (0, 86_400)},
+    "ingest": {"workers": (1, 256)},  # analysis processes of a big import; 1 = one process
     "segment": {
         **{k: _DAYS for k in ("new_days", "declining_days", "recent_days",
                               "high_recency_days")},

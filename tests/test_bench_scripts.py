@@ -124,27 +124,34 @@ def test_bench_live_quick_stores_every_message_once(tmp_path: Path) -> None:
     assert (tmp_path / "live" / "live.db").is_file()  # --keep keeps the database
 
 
-def test_bench_ingest_tiny_run_prints_every_row_and_agrees_between_tokenizers() -> None:
-    """The ingest bench names the machine, times the extract_tags peer beside the bare
-    tokenizers and both ingests, and checks that jieba and rjieba stored the same results."""
+def test_bench_ingest_tiny_run_prints_every_row_and_agrees_between_worker_counts() -> None:
+    """The ingest bench names the machine, says how distinct its texts are, times the
+    extract_tags peer beside the bare tokenizers and the ingest with one and two workers, and
+    checks that both stored the same results."""
     proc = run_script("bench_ingest.py", "--messages", "1500")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert re.match(r"machine: .* \d+ cores, load average [\d.]+ [\d.]+ [\d.]+, Python ", out)
+    distinct = re.search(r"= ([\d.]+) % distinct\)", out)
+    assert distinct and float(distinct.group(1)) >= 85, out
     for row in ("bare jieba.lcut loop", "bare rjieba.cut loop", "peer: extract_tags per message",
-                "siyu ingest (tokenizer=jieba)", "siyu ingest (tokenizer=rjieba)"):
-        assert re.search(rf"^{re.escape(row)} +[\d.]+ +[\d.]+ +\d+ +\d+ ", out, re.M), out
+                "siyu ingest --workers 1 (r1)", "siyu ingest --workers 2 (r1)"):
+        assert re.search(rf"^{re.escape(row)} +[\d.]+ +[\d.]+ +[\d.]+ +\d+ +\d+ ", out,
+                         re.M), out
     assert "÷ peer" in out and "msgs/cpu-s" in out
-    # the breakdown: wall and CPU per stage
+    assert re.search(r"^round 1: --workers 2 is [\d.]+× --workers 1 \(wall\)$", out, re.M), out
+    # the breakdowns: wall and CPU per stage, one process and pooled
     assert re.search(r"^  tag rebuild \(refresh_stale_tags\) +[\d.]+ +[\d.]+% +[\d.]+ +[\d.]+%$",
                      out, re.M), out
+    assert re.search(r"^  wait for the workers' results +[\d.]+ +[\d.]+% ", out, re.M), out
+    assert re.search(r"^  workers \(CPU of all of them\) +[\d.]+$", out, re.M), out
     # the floors, each measured
     for floor in ("start-up: interpreter, imports, lexicon, tokenizer", "json.loads every line",
                   "sqlite3 insert of the 1497 message rows, our schema",
                   "sqlite3 read of them all back (one scan)"):
         assert re.search(rf"^  {re.escape(floor)} +[\d.]+ s$", out, re.M), out
-    assert "jieba vs rjieba: identical" in out, out
-    assert re.search(r"ingest rjieba: new=\d+ duplicate=0 ", out), out
+    assert "--workers 1 vs --workers 2: identical" in out, out
+    assert re.search(r"ingest --workers 2 round 1: new=\d+ duplicate=0 ", out), out
 
 
 def test_bench_live_with_a_slow_llm_endpoint_polishes_after_sending() -> None:

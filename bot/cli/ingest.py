@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any
 from bot.cliutil import CliError, print_json, say, visible
 
 if TYPE_CHECKING:
+    from bot.app import App
+    from bot.sources import SourceError
+    from handlers.ingest_pool import AnalysisPool
     from handlers.settings import Settings
 
 ORDER = 10
@@ -24,21 +27,50 @@ def register(sub: Any) -> None:
     s.add_argument("--format", default="auto", choices=["auto", "chatlab", "wechatmsg-csv"],
                    help="文件格式：auto 自动识别（默认）、chatlab（JSON/JSONL）、wechatmsg-csv")
     s.add_argument("--json", action="store_true", help="输出 JSON 统计")
+    s.add_argument("--workers", type=int, metavar="N",
+                   help="分析用的进程数（默认：配置 [ingest] workers，否则每个 CPU 核一个；"
+                        "1 = 单进程；小文件总是单进程）")
     s.set_defaults(run=cmd_ingest)
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import App
-    from bot.sources import SourceError, expand_paths, open_source
-    from handlers.ingest import Ingestor, IngestReport
+    from bot.sources import SourceError, expand_paths
+    from handlers.ingest_pool import AnalysisPool, use_pool, workers_setting
+    from handlers.settings import ConfigError
 
     unreadable: list[SourceError] = []
     try:
         paths = expand_paths(args.paths, unreadable)
-    except SourceError as exc:
+        workers = workers_setting(settings, args.workers)
+    except (SourceError, ConfigError) as exc:
         raise CliError(str(exc)) from exc
     app = App(settings)
-    ingestor = Ingestor(app.store, app.analyzer, settings, app.labels)
+    if not use_pool(workers, _total_bytes(paths)):
+        return _run(args, settings, app, paths, unreadable, None)
+    # Forked before the database is opened (bot/app.py opens it lazily): workers inherit the
+    # loaded analyser and no connection.
+    with AnalysisPool(app.analyzer, workers) as pool:
+        return _run(args, settings, app, paths, unreadable, pool)
+
+
+def _total_bytes(paths: Sequence[Path]) -> int:
+    total = 0
+    for path in paths:
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue  # reported when the file is opened
+    return total
+
+
+def _run(args: argparse.Namespace, settings: Settings, app: App, paths: Sequence[Path],
+         unreadable: Sequence[SourceError], pool: AnalysisPool | None) -> int:
+    from bot.sources import SourceError, open_source
+    from handlers.ingest import Ingestor, IngestReport
+    from handlers.ingest_pool import IngestWorkerError
+
+    ingestor = Ingestor(app.store, app.analyzer, settings, app.labels, pool=pool)
     report = IngestReport()
     lines: list[str] = []
     for exc in unreadable:  # a folder that cannot be listed, reported like a file
@@ -50,6 +82,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
             source = open_source(path, args.format, tz=settings.tz)
             with _progress(str(path), source.total) as advance:
                 ingestor.ingest(source, report, progress=advance)
+        except IngestWorkerError as exc:
+            raise CliError(f"{visible(str(path))}: {exc}") from exc
         except SourceError as exc:
             report.failed_files.append(str(exc))
             lines.append(f"✗ {visible(str(exc))}")
