@@ -6,13 +6,15 @@ are planned around ("辅食 workshop for the 母婴育儿 circle").
 
 How (all deterministic for a given `seed`):
 1. Vectors: each member's interest tag scores (row-normalised) next to a TF-IDF of their
-   keywords (words used by at least two members, the `max_keywords` most frequent), weighted
-   `keyword_weight`, then every row L2-normalised so k-means on them behaves like cosine
-   similarity. Members with neither interests nor shared keywords get no circle (null).
+   keywords (topic words used by at least two members, the `max_keywords` most frequent),
+   weighted `keyword_weight`, then every row L2-normalised so k-means on them behaves like
+   cosine similarity. Members with neither interests nor shared topic words get no circle.
 2. k: every k in [k_min, min(k_max, profiled - 1)] is tried (a k that makes a cluster smaller
    than `min_circle_size` is not eligible); the smallest k whose silhouette is at least
    (1 - `k_tolerance`) × the best wins (fewer, broader circles when the data cannot
-   tell; the method asks for no more detail than separates groups).
+   tell; the method asks for no more detail than separates groups). Up to SMALL_COMMUNITY
+   members each k is a cut of one Ward tree refined by k-means, so the partition moves only
+   when the data does (see `_Partitions`).
    Fewer than `min_profiled` profiled members, or a best silhouette below `min_silhouette`
    (everyone alike), gives one circle of all profiled members; fewer than `min_circle_size`
    gives none. Large communities choose k on a seeded sample of `select_sample` members and
@@ -20,7 +22,8 @@ How (all deterministic for a given `seed`):
 3. Names: the circle's most distinctive interest (in-circle mean score minus the mean of the
    other profiled members) and keywords (share of members using the word, same difference),
    joined with "·", e.g. "母婴育儿·辅食·奶粉"; opinion words and fragments ("好难", "不慢")
-   and shopping aspects (发货, 客服) name no circle.
+   and shopping aspects (发货, 客服) name no circle, and neither does an interest or word
+   too few of its members share. A group nothing names is merged into the nearest named one.
 4. Stable codes: with a previous run, new circles are matched to old ones by member overlap
    (Jaccard, optimal one-to-one assignment) and keep the old code when the overlap is at least
    `min_jaccard`; other circles get fresh codes that never reuse an old one, so "c2" in last
