@@ -67,7 +67,7 @@ def card_role(dimension: str, code: str, profile: Mapping[str, Any],
         adj = MOTIVATION_ADJ[code]
     elif dimension in ("value", "lifecycle"):
         adj = SEGMENT_ADJ[code]
-    elif motivation and motivation["share"] >= 0.3:
+    elif motivation:  # a card has one only when enough of the segment shares it
         adj = MOTIVATION_ADJ[motivation["code"]]
     else:
         adj = "热心的"

@@ -91,6 +91,13 @@ TIME_SCENE = {"morning": "早上", "daytime": "白天", "evening": "晚上", "la
 MOTIVATION_GOALS = {"price": "花更少的钱买到划算的好东西", "quality": "买到靠谱、品质过硬的东西",
                     "service": "有问题能及时找到人、售后省心"}
 ATTRIBUTE_CARD_FIELDS = ("age_range", "city", "life_stage", "gender", "occupation")
+# A typical value needs this many members behind it: one member's job is not the segment's
+# ("随便逛逛的全职主妇/主夫" for 17 members, one of whom said what she does).
+MODE_MIN_MEMBERS = 2
+# A card speaks of the segment's motivation (its goal, its 目标与动机) only when at least this
+# share of the segment has it, the share that gives its representative the adjective too: one
+# price-sensitive member of six does not make 爱回购的宝妈 price-sensitive.
+MOTIVATION_MIN_SHARE = 0.3
 
 
 def _round(x: float | None, nd: int = 2) -> float | None:
@@ -205,7 +212,7 @@ class _CardBuilder:
         out: dict[str, Any] = {}
         for fld in ATTRIBUTE_CARD_FIELDS:
             value, count, known = _mode([self.t.attributes[fld][i] for i in sample])
-            out[fld] = None if value is None else {
+            out[fld] = None if value is None or count < MODE_MIN_MEMBERS else {
                 "code": value,
                 "label": self.t.labels.get(f"{fld}:{value}") or self.t.label(value),
                 "share": round(count / known, 2), "known": known}
@@ -225,6 +232,8 @@ class _CardBuilder:
         if not counts:
             return None
         code, count = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if count / len(idx) < MOTIVATION_MIN_SHARE:
+            return None
         return {"code": code, "label": SEGMENT_LABELS["motivation"][code],
                 "share": round(count / len(idx), 2),
                 "counts": {c: counts.get(c, 0) for c in MOTIVATION_CODES}}

@@ -6,13 +6,15 @@ are planned around ("辅食 workshop for the 母婴育儿 circle").
 
 How (all deterministic for a given `seed`):
 1. Vectors: each member's interest tag scores (row-normalised) next to a TF-IDF of their
-   keywords (words used by at least two members, the `max_keywords` most frequent), weighted
-   `keyword_weight`, then every row L2-normalised so k-means on them behaves like cosine
-   similarity. Members with neither interests nor shared keywords get no circle (null).
+   keywords (topic words used by at least two members, the `max_keywords` most frequent),
+   weighted `keyword_weight`, then every row L2-normalised so k-means on them behaves like
+   cosine similarity. Members with neither interests nor shared topic words get no circle.
 2. k: every k in [k_min, min(k_max, profiled - 1)] is tried (a k that makes a cluster smaller
    than `min_circle_size` is not eligible); the smallest k whose silhouette is at least
    (1 - `k_tolerance`) × the best wins (fewer, broader circles when the data cannot
-   tell; the method asks for no more detail than separates groups).
+   tell; the method asks for no more detail than separates groups). Up to SMALL_COMMUNITY
+   members each k is a cut of one Ward tree refined by k-means, so the partition moves only
+   when the data does (see `_Partitions`).
    Fewer than `min_profiled` profiled members, or a best silhouette below `min_silhouette`
    (everyone alike), gives one circle of all profiled members; fewer than `min_circle_size`
    gives none. Large communities choose k on a seeded sample of `select_sample` members and
@@ -20,7 +22,8 @@ How (all deterministic for a given `seed`):
 3. Names: the circle's most distinctive interest (in-circle mean score minus the mean of the
    other profiled members) and keywords (share of members using the word, same difference),
    joined with "·", e.g. "母婴育儿·辅食·奶粉"; opinion words and fragments ("好难", "不慢")
-   and shopping aspects (发货, 客服) name no circle.
+   and shopping aspects (发货, 客服) name no circle, and neither does an interest or word
+   too few of its members share. A group nothing names is merged into the nearest named one.
 4. Stable codes: with a previous run, new circles are matched to old ones by member overlap
    (Jaccard, optimal one-to-one assignment) and keep the old code when the overlap is at least
    `min_jaccard`; other circles get fresh codes that never reuse an old one, so "c2" in last
@@ -35,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.cluster.hierarchy import cut_tree, linkage
 from scipy.optimize import linear_sum_assignment
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.exceptions import ConvergenceWarning
@@ -55,6 +59,8 @@ KEYWORDS_PER_MEMBER = 10
 NAME_MIN_INTEREST = 0.1
 NAME_MIN_WORD_SHARE = 0.2
 NAME_PARTS = 3
+# Up to this many profiled members, partitions start from a Ward tree (see _Partitions).
+SMALL_COMMUNITY = 2000
 
 
 @dataclass(slots=True)
@@ -96,7 +102,10 @@ def keyword_matrix(t: MemberTable, params: SegmentParams) -> tuple[sp.csr_matrix
     counts.data[:] = 1.0  # binary: a word counts once per member
     df = np.bincount(counts.indices, minlength=len(index))
     words = np.array(list(index), dtype=object)
-    eligible = np.flatnonzero(df >= 2)
+    # only words that say what members talk about: "发货", "上次", "好难" are shared by members
+    # of every interest, and a circle held together by them has nothing to be named by
+    eligible = np.array([j for j in np.flatnonzero(df >= 2).tolist() if _topic(str(words[j]))],
+                        dtype=np.int64)
     if not len(eligible):
         return sp.csr_matrix((n, 0), dtype=np.float64), ()
     # most members first, then by word; keep the top max_keywords, listed in word order
@@ -124,8 +133,43 @@ def circle_vectors(t: MemberTable, params: SegmentParams,
 def _model(k: int, seed: int, n: int, large: bool = False) -> KMeans | MiniBatchKMeans:
     if large:
         return MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
-    # several restarts matter on a small, noisy community; on thousands one or two suffice
+    # several restarts matter on a noisy community; on thousands one or two suffice
     return KMeans(n_clusters=k, random_state=seed, n_init=4 if n <= 5000 else 2)
+
+
+class _Partitions:
+    """k-means labels for any k of one data set.
+
+    Up to SMALL_COMMUNITY members, each k starts from the cut of one Ward tree into k groups
+    and k-means refines it from those centres (one run, no random restart): on a few dozen
+    members, random restarts found a different local optimum when as-of moved by a second,
+    and the number of circles flipped with it, while a tree cut moves only when the data
+    does. Larger communities use seeded k-means++ restarts (the tree needs n² memory).
+    """
+
+    def __init__(self, x: sp.csr_matrix, seed: int) -> None:
+        self.x, self.seed = x, seed
+        n = x.shape[0]
+        self.tree = (linkage(x.toarray(), method="ward") if 2 < n <= SMALL_COMMUNITY
+                     else None)
+
+    def labels(self, k: int) -> np.ndarray:
+        n = self.x.shape[0]
+        with warnings.catch_warnings():
+            # duplicate points: k-means finds fewer distinct clusters (the caller checks)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if self.tree is None:
+                return _model(k, self.seed, n).fit_predict(self.x)
+            # by merge order, so tied heights (identical members) still give k groups
+            cut = cut_tree(self.tree, n_clusters=k).ravel()
+            dense = self.x.toarray()
+            if len(np.unique(dense, axis=0)) < k:
+                return cut  # fewer distinct members than k (the caller stops there)
+            centres = np.vstack([dense[cut == g].mean(axis=0) for g in range(k)])
+            refined = KMeans(n_clusters=k, init=centres, n_init=1,
+                             random_state=self.seed).fit_predict(dense)
+            # k-means may empty a group a tie put on the edge: the cut is a partition still
+            return refined if len(np.unique(refined)) == k else cut
 
 
 def _choose_k(x: sp.csr_matrix, params: SegmentParams
@@ -134,11 +178,9 @@ def _choose_k(x: sp.csr_matrix, params: SegmentParams
     n = x.shape[0]
     tried: dict[str, float] = {}
     fits: list[tuple[float, int, np.ndarray]] = []
+    parts = _Partitions(x, params.seed)
     for k in range(params.k_min, min(params.k_max, n - 1) + 1):
-        with warnings.catch_warnings():
-            # duplicate points: k-means finds fewer distinct clusters, handled just below
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            labels = _model(k, params.seed, n).fit_predict(x)
+        labels = parts.labels(k)
         sizes = np.bincount(labels, minlength=k)
         if np.count_nonzero(sizes) < k:
             break  # fewer distinct members than k: larger k cannot do better
@@ -199,17 +241,19 @@ def find_circles(t: MemberTable, params: SegmentParams,
             info["method"] = "single"
             info["k"] = 1
 
-    # Groups of member indices (table order), largest first; tiny groups dissolve.
+    # Groups of member indices (table order), largest first; tiny groups dissolve, and so do
+    # groups nothing can name (their members join the nearest named one).
+    in_circle = np.zeros(n, dtype=bool)
+    in_circle[profiled] = True
     groups = [profiled[labels == j] for j in np.unique(labels[labels >= 0])]
     groups = [g for g in groups if len(g) >= params.min_circle_size]
+    groups = _merge_nameless(t, words, vocab, x, groups, in_circle)
     groups.sort(key=lambda g: (-len(g), int(g[0])))
     codes, next_code = assign_codes(groups, t.ids, previous, params.min_jaccard)
 
     assignment = np.full(n, None, dtype=object)
     for g, code in zip(groups, codes, strict=True):
         assignment[g] = code
-    in_circle = np.zeros(n, dtype=bool)
-    in_circle[profiled] = True
     circles = [_describe(t, words, vocab, g, in_circle, code) for g, code in zip(
         groups, codes, strict=True)]
     _dedupe_labels(circles)
@@ -217,6 +261,36 @@ def find_circles(t: MemberTable, params: SegmentParams,
     info["unclustered"] = int(n - sum(len(g) for g in groups))
     info["k"] = len(groups) if info["k"] else 0
     return CircleResult(assignment, [circles[j] for j in order], info, next_code)
+
+
+def _merge_nameless(t: MemberTable, words: sp.csr_matrix, vocab: tuple[str, ...],
+                    x: sp.csr_matrix, groups: list[np.ndarray], in_circle: np.ndarray
+                    ) -> list[np.ndarray]:
+    """Dissolve, smallest first, every group that no interest or topic word names: its
+    members join the named group whose centre is nearest (cosine), or none when they share
+    nothing with any.
+
+    A circle is shown to a person as its words; one without ("兴趣圈5") tells the operator
+    nothing, and k-means makes such a group of members held together only by how little
+    they say. Naming depends on the other groups, so it is rechecked after every merge.
+    """
+    groups = list(groups)
+    while groups:
+        nameless = [j for j, g in enumerate(groups)
+                    if not _describe(t, words, vocab, g, in_circle, "").label]
+        if not nameless:
+            return groups
+        drop = min(nameless, key=lambda j: (len(groups[j]), int(groups[j][0])))
+        moving = groups.pop(drop)
+        if not groups:
+            return []
+        centres = normalize(np.vstack([np.asarray(x[g].mean(axis=0)) for g in groups]))
+        sims = np.asarray(x[moving] @ centres.T)
+        best = sims.argmax(axis=1)
+        for j in range(len(groups)):
+            joining = moving[(best == j) & (sims.max(axis=1) > 0)]
+            groups[j] = np.sort(np.concatenate([groups[j], joining]))
+    return groups
 
 
 def _code_num(code: str) -> int:
@@ -275,7 +349,8 @@ def _describe(t: MemberTable, words: sp.csr_matrix, vocab: tuple[str, ...], grou
     labels = [t.label(c) for c in interests]
     parts = labels[:1] + keywords[:2]
     parts += [lab for lab in labels[1:] if lab not in parts][: NAME_PARTS - len(parts)]
-    label = "·".join(parts[:NAME_PARTS]) or f"兴趣圈{code[1:]}"
+    # empty when nothing names the circle: find_circles merges such a group away
+    label = "·".join(parts[:NAME_PARTS])
     return Circle(code, label, len(group), tuple(interests), tuple(labels),
                   tuple(keywords))
 
@@ -290,7 +365,7 @@ def _distinct_interests(t: MemberTable, inside: np.ndarray, outside: np.ndarray)
     cand.sort(key=lambda j: (-round(float(diff[j]), 6), -float(mean_in[j]),
                              t.interest_codes[j]))
     if not cand:  # nothing distinctive: fall back to what the circle talks about most
-        cand = sorted((j for j in range(len(mean_in)) if mean_in[j] > 0),
+        cand = sorted((j for j in range(len(mean_in)) if mean_in[j] >= NAME_MIN_INTEREST),
                       key=lambda j: (-float(mean_in[j]), t.interest_codes[j]))[:2]
     return [t.interest_codes[j] for j in cand[:3]]
 
@@ -310,6 +385,7 @@ def _distinct_words(words: sp.csr_matrix, vocab: tuple[str, ...], inside: np.nda
     cand_w.sort(key=lambda j: (-round(float(diff_w[j]), 6), -float(share_in[j]), vocab[j]))
     if not cand_w:  # no distinctive word: the words most of the circle uses
         cand_w = sorted((j for j in range(len(vocab)) if count_in[j] >= 2
+                         and share_in[j] >= NAME_MIN_WORD_SHARE
                          and vocab[j] not in taken and _topic(vocab[j])),
                         key=lambda j: (-float(share_in[j]), vocab[j]))
     return [vocab[j] for j in cand_w[:3]]

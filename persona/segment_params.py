@@ -103,7 +103,7 @@ class SegmentParams:
     min_profiled: int = 6  # fewer profiled members than this: one circle, no k search
     min_circle_size: int = 3  # smaller clusters dissolve (members get no circle)
     min_silhouette: float = 0.05  # best k below this: everyone similar, one circle
-    k_tolerance: float = 0.05  # the smallest k within this share of the best silhouette wins
+    k_tolerance: float = 0.1  # the smallest k within this share of the best silhouette wins
     keyword_weight: float = 0.5  # keywords vs interest tags in the circle vectors
     max_keywords: int = 300  # keyword vocabulary kept for circles
     min_jaccard: float = 0.2  # a new circle keeps an old code only with this much overlap

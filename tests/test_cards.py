@@ -185,3 +185,31 @@ def test_card_json_round_trip(result: SegmentResult) -> None:
     assert doc["segment"] == {"dimension": "value", "code": "high", "label": "高价值"}
     assert {"name", "quotes", "needs", "pain_points", "goals", "channels", "scene", "focus",
             "profile"} <= set(doc)
+
+
+def test_one_member_is_nobody_s_typical_and_a_few_are_nobody_s_motivation() -> None:
+    # Seven newcomers; one says she is a teacher and a mother, one is price-sensitive. On
+    # main the card read 「刚入群的宝妈」, 典型画像 有娃家庭 · 教师, and
+    # 「花更少的钱买到划算的好东西；价格敏感型」 for all seven.
+    one = {"life_stage": "parent", "occupation": "teacher"}
+    members = [member("new-0", chatter("new-0", 3, first=5, attributes=one,
+                                       motivations={"price": 1.0}))]
+    members += [member(f"new-{i}", chatter(f"new-{i}", 3, first=5)) for i in range(1, 7)]
+    r = run_segmentation(members, AS_OF, P)
+    new = card(r, "lifecycle", "new")
+    assert new.size == 7
+    assert new.profile["occupation"] is None and new.profile["life_stage"] is None
+    assert new.motivation is None
+    assert not any("划算" in g for g in new.goals)
+    assert new.role == "刚入群的群友"
+    # two of them are: the mode and the motivation stand
+    members[1] = member("new-1", chatter("new-1", 3, first=5, attributes=one,
+                                         motivations={"price": 1.0}))
+    new = card(run_segmentation(members, AS_OF, P), "lifecycle", "new")
+    assert new.profile["life_stage"]["code"] == "parent"
+    assert new.motivation is None  # two of seven is below the 0.3 floor
+    members[2] = member("new-2", chatter("new-2", 3, first=5, motivations={"price": 1.0}))
+    new = card(run_segmentation(members, AS_OF, P), "lifecycle", "new")
+    assert new.motivation and new.motivation["code"] == "price"
+    assert new.goals[0] == "花更少的钱买到划算的好东西"
+    assert new.role == "刚入群的宝妈"

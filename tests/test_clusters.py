@@ -153,11 +153,21 @@ def test_k_that_would_leave_tiny_circles_is_not_chosen() -> None:
     assert all(c.size == 8 for c in r.circles)
 
 
+def halves(group: str, i: int) -> MemberInput:
+    """Group members in two exact halves: the group's first word and one of the next two."""
+    words = GROUPS[group]
+    kws = [words[0], words[1 + i % 2]]
+    mid = f"{group}-{i:02d}"
+    return member(mid, chatter(mid, 4, interests={group: 1.0}, keywords=kws),
+                  keywords=tuple(kws))
+
+
 def test_k_prefers_fewer_circles_when_silhouettes_are_close() -> None:
-    # With 25 per group silhouette slightly prefers splitting the variants off (k=7) over the
-    # three real groups; parsimony keeps the three.
-    members = [variant(g, i) for g in GROUPS for i in range(25)]
-    r = run(members, replace(P, select_sample=40, minibatch_threshold=50, silhouette_sample=30))
+    # Silhouette slightly prefers splitting each group into its two word halves (k=6, where
+    # every circle is a set of identical members) over the three real groups, whose interest
+    # weighs five times their words; parsimony keeps the three.
+    members = [halves(g, i) for g in GROUPS for i in range(12)]
+    r = run(members, replace(P, keyword_weight=0.2))
     tried = r.clustering["tried"]
     assert max(tried.values()) > tried["3"]  # the finer split scores higher...
     assert r.clustering["k"] == 3  # ...but not enough to be worth more circles
