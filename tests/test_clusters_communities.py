@@ -26,10 +26,14 @@ from persona.segment import tabulate
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_AS_OF = datetime.fromisoformat("2026-11-20T18:08:00+08:00")
-# seconds, minutes, hours and days around the demo's as-of (the last sample message)
+# seconds to days after the demo's as-of (the last sample message), and 18 s before it: the
+# same members and messages, only decayed. (An hour or a day earlier the community itself is
+# smaller, one member fewer profiled, and with the orders as interest evidence the choice
+# between 3 and 4 circles then sits within the 10 % tolerance: a real change of data, which
+# the next run's comparison reports, not a flip on the clock.)
 SHIFTS = (timedelta(0), timedelta(seconds=18), timedelta(seconds=40), timedelta(minutes=5),
           timedelta(hours=1), timedelta(hours=6), timedelta(days=1), timedelta(days=3),
-          timedelta(days=-1))
+          timedelta(days=7), timedelta(seconds=-18))
 
 
 def circles_at(db: Path, as_of: datetime) -> tuple[MemberTable, CircleResult]:
