@@ -48,8 +48,12 @@ log = logging.getLogger("siyu.ingest")
 # Characters of one message that are analysed; the rest is stored but not tokenised. Read via
 # `Settings.max_analysed_chars` once config has that key (this is the default until then).
 MAX_ANALYSED_CHARS = Settings.max_analysed_chars  # the default; siyu.toml may change it
-# Distinct (text, type, year) analyses kept; a few hundred bytes each.
-ANALYSIS_CACHE_SIZE = 100_000
+# Distinct (text, type, year) analyses kept: about 2 KiB each (the signals dict and its JSON),
+# so 20,000 hold ≈ 40 MiB. What the cache is for, chat's repeats ("好的", "[图片]", one question
+# pasted by many), recur far more often than every 20,000 distinct texts; at 100,000 an
+# import of mostly distinct text held ≈ 200 MiB for hits it never got (docs/performance.md,
+# Memory).
+ANALYSIS_CACHE_SIZE = 20_000
 
 
 @dataclass(slots=True)

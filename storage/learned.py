@@ -25,6 +25,10 @@ from storage.models import LEARNED, MEMBER, MESSAGE, ORDER
 AS_OF_KEY = "learned_as_of"
 
 
+# Signals documents kept decoded while reading: chat's repeats hit, and an import of mostly
+# distinct texts does not keep every document it ever read (≈ 1 KiB each).
+_DECODED_KEPT = 20_000
+
 class LearnedSet(NamedTuple):
     """The stored words and the moment they were learned as of."""
 
@@ -53,6 +57,8 @@ class LearnedStore:
                 key = raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True)
                 parts = decoded.get(key)
                 if parts is None:
+                    if len(decoded) >= _DECODED_KEPT:
+                        decoded.clear()  # distinct texts would keep every document here
                     doc: dict[str, Any] = (json.loads(raw) if isinstance(raw, str) else raw) or {}
                     parts = decoded[key] = (tuple(w.lower() for w in doc.get("k", ())),
                                             tuple(doc.get("i", {})))
