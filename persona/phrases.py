@@ -319,11 +319,21 @@ def pains(text: str) -> tuple[Phrase, ...]:
     return tuple(out)
 
 
+# "买几个", "几盒合适", "要多少份": how many to buy
+_QUANTITY_RE = re.compile(
+    r"买(几|多少)|(几|多少)(个|件|盒|瓶|袋|包|箱|份|只|斤|套)(合适|够|比较好)")
+
+
 def need_category(text: str) -> str:
-    """What a question or wish is about; "other" when no cue word says."""
+    """What a question or wish is about; "other" when no cue word says.
+
+    A question of how many to buy ("手机散热器一次买几个合适") names a product whose name may
+    hold an aspect word (散热), but it asks about none: only a cue word gives it a category."""
     for category, cues in NEED_CATEGORIES.items():
         if any(c in text for c in cues):
             return category
+    if _QUANTITY_RE.search(text):
+        return "other"
     for word, category in ASPECTS.items():
         if word in text:
             return category

@@ -108,3 +108,13 @@ def test_about_names_products_never_fragments() -> None:
 def test_opinion_words_are_told_from_topics() -> None:
     assert all(is_opinion_word(w) for w in ("好难", "不慢", "太贵", "破损", "不回复"))
     assert not any(is_opinion_word(w) for w in ("厨房", "螺蛳粉", "游戏", "纸尿裤"))
+
+
+def test_how_many_to_buy_asks_about_no_aspect() -> None:
+    # 散热 is a quality aspect, but 「一次买几个合适」 asks how many to buy, not how well it cools
+    from persona.phrases import need_category
+
+    assert need_category("手机散热器一次买几个合适") == "other"
+    assert need_category("大闸蟹一次买几盒合适") == "other"
+    assert need_category("手机散热器散热效果怎么样") == "quality"
+    assert need_category("要买多少袋才包邮") == "price"
