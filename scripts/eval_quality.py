@@ -13,8 +13,11 @@ personas --as-of. Then, from the personas and the per-message signals stored by 
                   without one); also "ours (share)", the share of the member's window messages
                   the analyser flagged, and "ours (mean)", the tag's mean over the stored
                   confidences of every window message, flagged or not (what the score would
-                  be if the tag did not need a flag). Peers: the share of window messages with
-                  a negative word (lexicon), the mean probability over window messages (classifier).
+                  be if the tag did not need a flag); in the JSON also "ours_top2" (the same
+                  over the member's two surest messages) and "ours_noisy_or" (1 - Π(1 - p)),
+                  the member aggregations measured against the mean. Peers: the share of
+                  window messages with a negative word (lexicon), the mean probability over
+                  window messages (classifier).
   negative F1     message level, every labelled line (small talk counts as not negative).
   interest top-1  the highest interest tag is the truth domain's interest.
   no interest     members with >= 5 reviews (all on their domain's topic) and no interest tag.
@@ -166,10 +169,23 @@ def evaluate(folder: Path, train_holdout: set[str] | None = None,
             ns = window_lines[m["member"]]
             return sum(flags[n] for n in ns) / len(ns) if ns else 0.0
 
+        def confidences(m: dict) -> list[float]:
+            return [signals[n][1]["p"] for n in window_lines[m["member"]]
+                    if signals[n][1].get("p") is not None]
+
         def mean_confidence(m: dict) -> float:
-            ps = [signals[n][1]["p"] for n in window_lines[m["member"]]
-                  if signals[n][1].get("p") is not None]
+            ps = confidences(m)
             return sum(ps) / (len(ps) + PRIOR)
+
+        def top_mean(m: dict, k: int = 2) -> float:
+            ps = sorted(confidences(m), reverse=True)[:k]
+            return sum(ps) / (len(ps) + PRIOR)
+
+        def noisy_or(m: dict) -> float:
+            left = 1.0
+            for q in confidences(m):
+                left *= 1.0 - q
+            return 1.0 - left
 
         ours = [(tag(by_member.get(m["member"]), "intent", "complaint") or {}).get("score", 0.0)
                 for m in auc_ms]
@@ -196,6 +212,8 @@ def evaluate(folder: Path, train_holdout: set[str] | None = None,
                 "ours": auc(y, ours),
                 "ours_share": auc(y, [share(m, ours_msg) for m in auc_ms]),
                 "ours_mean": auc(y, [mean_confidence(m) for m in auc_ms]),
+                "ours_top2": auc(y, [top_mean(m) for m in auc_ms]),
+                "ours_noisy_or": auc(y, [noisy_or(m) for m in auc_ms]),
                 "lexicon": auc(y, [share(m, lex_msg) for m in auc_ms]),
                 "classifier": auc(y, [sum(probs[n] for n in window_lines[m["member"]])
                                       / max(1, len(window_lines[m["member"]]))

