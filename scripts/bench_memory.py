@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -255,12 +254,9 @@ def main() -> int:
     subprocess.run([sys.executable, __file__, "--build", str(args.mb), str(big), str(tiny)],
                    check=True)
     size_mb = big.stat().st_size / MB
-    try:
-        load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    except OSError:
-        load = "load average n/a"
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, {load}, "
-          f"Python {platform.python_version()}")
+    from bench_ingest import machine
+
+    print(machine())
     print(f"file: {size_mb:.1f} MiB on one line; ≤ 4× the file size = {4 * size_mb:.0f} MiB; "
           f"this script's own RSS when starting the children: "
           f"{_tree_rss(os.getpid()) / 1024:.0f} MiB (their high-water marks start there)")

@@ -162,21 +162,12 @@ def run_child(url: str, as_of: str, timeout: float) -> dict[str, Any]:
     return {"error": (proc.stderr.strip().splitlines() or ["no result"])[-1]}
 
 
-def drop_database(admin: Any, name: str, tries: int = 40) -> None:
-    """DROP … WITH (FORCE), again while an autovacuum worker of the server's own is in the
-    new database (FORCE may end only our role's sessions; seen after the 100k copy)."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import ProgrammingError
+def drop_database(admin: Any, name: str) -> None:
+    """tests/pg.py's DROP … WITH (FORCE), retried longer: after a 100k copy the server's own
+    autovacuum worker can stay in the new database for seconds."""
+    from tests.pg import drop_database as drop
 
-    for attempt in range(tries):
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            return
-        except ProgrammingError as exc:
-            if "must be a member of the role" not in str(exc) or attempt == tries - 1:
-                raise
-            time.sleep(0.5)
+    drop(admin, name, tries=80)
 
 
 def main(argv: list[str] | None = None) -> int:
