@@ -72,7 +72,7 @@ def gather_inputs(store: Store, settings: Settings, labels: Mapping[str, str],
     orders = business.orders_for(None, until=as_of)
     events = business.events_for(None, until=as_of)
     manual = store.tags_for([m.pk for m in members], source="manual")
-    chat_names = store.chat_names()
+    chat_names = store.chat_labels()
     ps = persona_settings(settings, learned_words(store, settings, as_of))
     inputs: list[MemberInput] = []
     kept: list[MemberRow] = []
@@ -239,7 +239,7 @@ class _DetailLoader:
 
     def __call__(self, rows: Sequence[int]) -> list[Detail]:
         if self._chat_names is None:
-            self._chat_names = self.store.chat_names()
+            self._chat_names = self.store.chat_labels()
         # the value tiers and the lifecycle stages each cover everyone, so a small community's
         # members are asked for several times: read each once
         missing = sorted({int(r) for r in rows} - self._cache.keys())

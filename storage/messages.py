@@ -30,6 +30,9 @@ from storage.driver import CHUNK, Query, chunks
 from storage.models import CHAT, MESSAGE
 from storage.sqla_internals import bind_processor, result_processor
 
+# How segment cards name a private chat (see `chat_labels`).
+PRIVATE_CHAT_LABEL = "私聊"
+
 
 class StoredMessage(NamedTuple):
     id: str
@@ -252,6 +255,14 @@ class MessageReads:
     def chat_names(self) -> dict[str, str | None]:
         with self.engine.connect() as conn:
             return {cid: name for cid, name in conn.execute(select(CHAT.c.id, CHAT.c.name))}
+
+    def chat_labels(self) -> dict[str, str | None]:
+        """Chat names as segment cards may show them: a group by its name, a private chat as
+        「私聊」. A private chat is named after the member in it, and a card stands for a
+        whole segment under a made-up name: its quotes and channels must not name her."""
+        with self.engine.connect() as conn:
+            return {cid: name if group else PRIVATE_CHAT_LABEL for cid, name, group in
+                    conn.execute(select(CHAT.c.id, CHAT.c.name, CHAT.c.is_group))}
 
 
 class _MessageQ:
