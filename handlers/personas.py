@@ -96,9 +96,10 @@ def category_namer(settings: Settings) -> Callable[[str], tuple[str, ...]]:
                            interest_keywords=interest_keywords(settings)).category_codes
 
 
-def interest_keywords(settings: Settings) -> dict[str, tuple[str, ...]]:
-    """The taxonomy's interest keywords (keyword → codes), for reading order categories."""
-    return {word: tuple(codes) for word, codes in load_lexicon(settings).interest_index.items()}
+def interest_keywords(settings: Settings) -> Mapping[str, tuple[str, ...]]:
+    """The taxonomy's interest keywords (keyword → codes), for reading order categories: the
+    lexicon's own index, not a copy (the bundled lexicon is loaded once per process)."""
+    return load_lexicon(settings).interest_index
 
 
 def to_record(msg: StoredMessage) -> MessageRecord:

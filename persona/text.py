@@ -247,12 +247,10 @@ def _jieba_dictionary(wanted: frozenset[str]
 
 
 def _compound_of(word: str, wanted: frozenset[str]) -> bool:
-    """Is `word` one character before a wanted word, or two parts of at least two characters
-    of which one is wanted? (The analyser decides which parts are interest keywords.)"""
-    n = len(word)
-    if n == 3:
-        return word[1:] in wanted and "\u4e00" <= word[0] <= "\u9fff"
-    for k in range(2, n - 1):
+    """Is `word` (five characters or more: the scan checks three and four inline) two parts
+    of at least two characters of which one is wanted? (The analyser decides which parts are
+    interest keywords.)"""
+    for k in range(2, len(word) - 1):
         if word[k:] in wanted or word[:k] in wanted:
             return "\u4e00" <= word[0] <= "\u9fff"
     return False
