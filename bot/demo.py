@@ -103,7 +103,8 @@ def run_demo(settings: Settings, keep: bool = False, db_given: bool = False) -> 
     for view in examples[:2]:
         ids = {e for t in view.persona.tags for e in t.evidence[:1]}
         quotes = app.store.messages_by_id(ids, view.member.pk)
-        print(persona_detail(view, quotes, tz, as_of, max_tags=8, quotes_per_tag=1))
+        print(persona_detail(view, quotes, tz, as_of, max_tags=8, quotes_per_tag=1,
+                             circles=doc["labels"]["cluster"]))
         print()
     print("五、给运营的话术建议示例（动机不同，话术不同）")
     shown = 0

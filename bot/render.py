@@ -99,7 +99,10 @@ def local(ts: datetime | None, tz: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str
     return ts.astimezone(tz).strftime(fmt) if ts else "—"
 
 
-def segment_line(segments: Mapping[str, str | None]) -> str:
+def segment_line(segments: Mapping[str, str | None],
+                 circles: Mapping[str, str] | None = None) -> str:
+    """A member's segments in one line; an interest circle with its name when `circles`
+    (handlers/personas.py: circle_labels) has it, as the report lists it."""
     parts = [
         VALUE_LABELS.get(segments.get("value") or "", ""),
         LIFECYCLE_LABELS.get(segments.get("lifecycle") or "", ""),
@@ -107,8 +110,10 @@ def segment_line(segments: Mapping[str, str | None]) -> str:
         MOTIVATION_NAMES.get(segments.get("motivation") or NONE_KEY, MOTIVATION_NAMES[NONE_KEY]),
         LAYER_LABELS.get(segments.get("layer") or "", ""),
     ]
-    if segments.get("cluster"):
-        parts.append(f"兴趣圈 {segments['cluster']}")
+    code = segments.get("cluster")
+    if code:
+        name = (circles or {}).get(code)
+        parts.append(f"兴趣圈 {code}（{name}）" if name else f"兴趣圈 {code}")
     return " · ".join(p for p in parts if p)
 
 
@@ -136,16 +141,18 @@ def personas_table(views: Sequence[PersonaView], tz: ZoneInfo, as_of: datetime,
 
 
 def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: ZoneInfo,
-                   as_of: datetime, max_tags: int | None = None, quotes_per_tag: int = 2) -> str:
+                   as_of: datetime, max_tags: int | None = None, quotes_per_tag: int = 2,
+                   circles: Mapping[str, str] | None = None) -> str:
     """A member's persona for a person: attributes, segments, stats, then each tag with the
-    member's own words behind it (the first `max_tags` tags when given)."""
+    member's own words behind it (the first `max_tags` tags when given); `circles` names
+    her interest circle."""
     p = view.persona
     lines = [f"{p.name}（{p.member_id}）  截至 {local(as_of, tz)}"]
     tag_labels = {t.code: t.label for t in p.tags}
     attrs = "  ".join(f"{ATTRIBUTE_LABELS[k]}：{tag_labels.get(f'{k}:{v}', '—') if v else '—'}"
                       for k, v in p.attributes.items())
     lines.append(f"  {attrs}")
-    lines.append(f"  分群：{segment_line(p.segments)}")
+    lines.append(f"  分群：{segment_line(p.segments, circles)}")
     s = p.stats
     lines.append(f"  统计：消息 {s['messages']} 条，首次出现 {local(s['first_seen'], tz)}，"
                  f"最近活跃 {local(s['last_active'], tz)}，订单 {s['orders']} 笔，"
@@ -170,6 +177,10 @@ def persona_detail(view: PersonaView, quotes: Mapping[str, StoredMessage], tz: Z
                 if t.kind == "motivation" and not mid.startswith("ev-"):
                     # Besides messages, only an order paid with a coupon supports a motivation.
                     lines.append(f"        订单 {mid}（用券）")
+                elif t.kind == "interest" and not mid.startswith("ev-"):
+                    # An order in a category naming the interest (persona/commerce.py:
+                    # category_interests); left out, the tag read as unevidenced.
+                    lines.append(f"        订单 {mid}")
                 continue
             text = msg.text or ("[原文已过保留期清除]" if msg.type == "text"
                                 else f"[{TYPE_LABELS.get(msg.type, msg.type)}]")

@@ -6,7 +6,7 @@ People read labels; the codes stay in --json.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -57,9 +57,10 @@ def polished_text(view: SuggestionView) -> str:
 
 
 def suggestions_text(persona: Persona, views: Sequence[SuggestionView], tz: ZoneInfo,
-                     as_of: datetime, opted_out: bool = False) -> str:
+                     as_of: datetime, opted_out: bool = False,
+                     circles: Mapping[str, str] | None = None) -> str:
     lines = [f"{persona.name}（{persona.member_id}）  截至 {local(as_of, tz)}",
-             f"  分群：{segment_line(persona.segments)}", ""]
+             f"  分群：{segment_line(persona.segments, circles)}", ""]
     if opted_out:
         lines.append("该成员已选择退出：不生成任何话术或邀请。")
     elif not views:

@@ -179,6 +179,19 @@ def in_segment(views: Iterable[PersonaView], code: str) -> list[PersonaView]:
     return [v for v in views if v.persona.segments.get(dim) == code]
 
 
+def circle_labels(store: Store, as_of: datetime) -> dict[str, str]:
+    """Each interest circle's name in the newest run as of `as_of` (c1 → 母婴育儿·宝宝·儿童).
+
+    A circle's code alone means nothing to a person ("兴趣圈 c1"), and the names live only
+    in the run that cut the circles. Read when a persona is shown to a person, never per
+    message: a run's document is tens of kilobytes."""
+    run = SegmentStore(store.engine).latest_run(until=as_of)
+    if run is None:
+        return {}
+    names = (run.result.get("labels") or {}).get("cluster") or {}
+    return {str(k): str(v) for k, v in names.items()}
+
+
 def apply_run_segments(persona: Persona, seg: Mapping[str, str | None]) -> None:
     """Take the population-relative segments from the latest segmentation run.
 

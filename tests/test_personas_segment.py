@@ -66,8 +66,32 @@ def test_cli_lists_one_segment(demo_dir: Path) -> None:
     text = siyu("--db", "sqlite:///siyu-demo.db", "personas", "--segment", "c1", "--as-of",
                 AS_OF, cwd=demo_dir).stdout
     size = next(c["size"] for c in seg["clusters"] if c["code"] == "c1")
-    assert f"分群「兴趣圈 c1」（截至 2026-11-20 18:08，共 {size} 位成员）" in text
+    name = seg["labels"]["cluster"]["c1"]
+    assert f"分群「兴趣圈 c1（{name}）」（截至 2026-11-20 18:08，共 {size} 位成员）" in text
     bad = siyu("--db", "sqlite:///siyu-demo.db", "personas", "--segment", "vip", cwd=demo_dir,
                check=False)
     assert bad.returncode == 1 and "vip" in bad.stderr and bad.stdout == ""
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_persona_names_her_circle_and_the_order_behind_an_interest(demo_dir: Path) -> None:
+    """"兴趣圈 c1" told an operator (and a member asking /我的数据) nothing: the circle's name
+    is the run's, shown beside the code. An interest an order stands behind (a 个护美妆
+    order for 美妆护肤) showed no evidence line at all when the order came first."""
+    seg = json.loads(siyu("--db", "sqlite:///siyu-demo.db", "segment", "--json", "--as-of",
+                          AS_OF, cwd=demo_dir).stdout)
+    text = (demo_dir / "demo.txt").read_text(encoding="utf-8")
+    member = json.loads(siyu("--db", "sqlite:///siyu-demo.db", "persona", "wxid_x2056nz274o4s7",
+                             "--json", "--as-of", "2026-11-20T18:09:00+08:00",
+                             cwd=demo_dir).stdout)
+    code = member["segments"]["cluster"]
+    assert code, member["segments"]
+    shown = siyu("--db", "sqlite:///siyu-demo.db", "persona", "wxid_x2056nz274o4s7",
+                 "--as-of", "2026-11-20T18:09:00+08:00", cwd=demo_dir).stdout
+    assert f"兴趣圈 {code}（{seg['labels']['cluster'][code]}）" in shown
+    assert f"兴趣圈 {code}（{seg['labels']['cluster'][code]}）" in text
+    beauty = next(t for t in member["tags"] if t["code"] == "beauty")
+    first = beauty["evidence"][0]
+    assert not first.startswith("xh-"), beauty  # the order comes first
+    block = text.split("深圳-糖糖妈（")[1].split("美妆护肤")[1].split("\n")[:2]
+    assert block[1].strip() == f"订单 {first}", block

@@ -57,6 +57,7 @@ def member_views(app: Any, settings: Settings, as_of: datetime,
 
 def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render import personas_table
+    from handlers.personas import circle_labels
     from persona.suggest import segment_label
 
     app = read_app(settings)
@@ -68,14 +69,17 @@ def cmd_personas(args: argparse.Namespace, settings: Settings) -> int:
             doc["segment"] = args.segment
         print_json({**doc, "members": [v.persona.to_json(settings.tz) for v in views]})
     else:
-        title = f"分群「{segment_label(args.segment)}」" if args.segment is not None else None
+        title = None
+        if args.segment is not None:
+            name = circle_labels(app.store, as_of).get(args.segment)
+            title = f"分群「{segment_label(args.segment)}" + (f"（{name}）" if name else "") + "」"
         say(personas_table(views, settings.tz, as_of, title=title))
     return 0
 
 
 def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
     from bot.render import persona_detail
-    from handlers.personas import build_personas
+    from handlers.personas import build_personas, circle_labels
 
     app = read_app(settings)
     as_of = parse_as_of(args.as_of, settings.tz)
@@ -86,5 +90,6 @@ def cmd_persona(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     evidence_ids = {e for t in view.persona.tags for e in t.evidence[:2]}
     quotes = app.store.messages_by_id(evidence_ids, member.pk)
-    say(persona_detail(view, quotes, settings.tz, as_of))
+    say(persona_detail(view, quotes, settings.tz, as_of,
+                       circles=circle_labels(app.store, as_of)))
     return 0

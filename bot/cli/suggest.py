@@ -51,7 +51,7 @@ def register(sub: Any) -> None:
 def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.llm import make_polisher
     from bot.render_suggest import suggestions_text
-    from handlers.personas import build_personas
+    from handlers.personas import build_personas, circle_labels
     from handlers.suggest import suggest_for_member
 
     app = read_app(settings)
@@ -70,7 +70,8 @@ def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
     # The header's name and id are the member's own; suggestions_text places them as given.
     shown = replace(view.persona, name=visible(view.persona.name),
                     member_id=visible(view.persona.member_id))
-    say(suggestions_text(shown, views, settings.tz, as_of, member.opted_out))
+    say(suggestions_text(shown, views, settings.tz, as_of, member.opted_out,
+                         circles=circle_labels(app.store, as_of)))
     return 0
 
 

@@ -10,6 +10,7 @@ from bot.dispatcher import CommandContext, Reply, Router
 from bot.render import ATTRIBUTE_LABELS, local, segment_line
 from bot.roles import EVERYONE
 from bot.routers.context import BotContext
+from handlers.personas import circle_labels
 from handlers.privacy import erase_now, finish_forget
 from storage.suppression import SuppressionStore
 
@@ -36,7 +37,7 @@ def make_router(bot: BotContext) -> Router:
             f"最近 {local(p.stats['last_active'], tz)}）",
             f"· 标签：{tags}",
             f"· 推断的属性：{attrs}",
-            f"· 分群：{segment_line(p.segments)}",
+            f"· 分群：{segment_line(p.segments, circle_labels(bot.app.store, ctx.now))}",
             f"· 订单 {p.stats['orders']} 笔",
         ]
         lines.append("· 状态：已退出收集" if member.opted_out else "· 状态：正在收集")

@@ -13,6 +13,7 @@ from bot.dispatcher import CommandContext, Reply, Router
 from bot.render import persona_detail
 from bot.roles import MANAGER, STAFF
 from bot.routers.context import BotContext
+from handlers.personas import circle_labels
 
 
 def make_router(bot: BotContext,
@@ -34,7 +35,8 @@ def make_router(bot: BotContext,
         view = bot.persona(member, ctx.now)
         ids = {e for t in view.persona.tags for e in t.evidence[:2]}
         quotes = bot.app.store.messages_by_id(ids, member.pk)
-        return Reply(persona_detail(view, quotes, tz, ctx.now))
+        return Reply(persona_detail(view, quotes, tz, ctx.now,
+                                    circles=circle_labels(bot.app.store, ctx.now)))
 
     @router.command("标签", "tag", roles=STAFF, example="/标签 @朵朵妈 +高意向 -待跟进",
                     help="手动添加（+）或移除（-）成员标签")
