@@ -100,6 +100,8 @@ def _import(args: argparse.Namespace, settings: Settings, fields: Sequence[str],
         source = opener(column_map)
     except (MapError, SourceError) as exc:
         raise CliError(str(exc)) from exc
+    if source.read_as:  # Excel's GBK "CSV" or UTF-16 "Unicode 文本": say how it was read
+        say(f"{visible(str(args.csv))}：按 {source.read_as} 读取", err=True)
     # Members come from chat imports, so business data needs an existing database.
     app = App(settings, create_db=False)
     try:

@@ -5,10 +5,17 @@ habits; it never looks at the database. Who a `member` value is, whether an orde
 already stored, and duplicates across the file are the importer's business
 (`handlers/business.py`), because they need storage or the whole file.
 
+Operators make these files in Excel, and Excel on a Chinese Windows saves "CSV" in GBK and
+"Unicode 文本" as UTF-16 with tabs between the cells: a file that is GBK as a whole (no UTF-8
+text in it, every other line reads as GBK) is read as GB18030, and a UTF-16 file (its BOM)
+as UTF-16; a header with tabs and no comma is split on tabs (`_text_format`). Chat exports
+still refuse such files: their exporters write UTF-8, so another encoding there means a
+re-save that may have changed more than the bytes.
+
 Two rules, as for chat exports:
-- what makes the whole file unusable — another encoding (a GBK export), empty, no header, a
-  required column missing, a `--map` naming a column the header does not have — is a
-  `SourceError`, one line, raised when the file is opened, before anything is imported;
+- what makes the whole file unusable — empty, no header, a required column missing, a
+  `--map` naming a column the header does not have — is a `SourceError`, one line, raised
+  when the file is opened, before anything is imported;
 - a bad row is a `Reject` naming ``path:LINE`` (the physical line, quoted line breaks counted)
   and the field at fault, and the rest of the file goes on. A row holding bytes that are not
   UTF-8 (one row pasted from a GBK tool into a UTF-8 file) is such a row: the file is read
@@ -21,12 +28,13 @@ and, when mapped, the column as the operator sees it: ``ts（列「下单时间�
 
 from __future__ import annotations
 
+import codecs
 import csv
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.sources.business_fields import (
@@ -121,6 +129,8 @@ class BusinessFile(Generic[T]):
     # physical lines in the file, header included (for a progress display)
     lines: int
     reader: Callable[[], Iterator[T | Reject]] = field(repr=False, compare=False)
+    # how the file was read when not comma-separated UTF-8 ("GBK", "UTF-16，制表符分隔")
+    read_as: str | None = None
 
     def __iter__(self) -> Iterator[T | Reject]:
         return self.reader()
@@ -220,19 +230,12 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
           ) -> BusinessFile[T]:
     """Check the file and its header now; return the lazy row reader."""
     where = str(path)
-    head = read_head(path)
-    check_head(path, head, utf8=False)
-    # A pre-pass over bytes: it counts lines for the caller and notes those that are not
-    # UTF-8; a file in another encoding as a whole fails here, before any import.
-    scan = ByteScan()
     try:
-        lines = sum(1 for _ in scanned_lines(path, scan))
+        text = _text_format(path, read_head(path))
     except OSError as exc:
         raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
-    refusal = scan.refusal(path)
-    if refusal is not None:
-        raise SourceError(*refusal)
-    header_line, header = _header(path, scan)
+    scan, lines = text.scan, text.lines
+    header_line, header = _header(path, text)
     if header is None:
         raise SourceError(where, "文件为空（应有表头行，如 " + ",".join(fields) + "）")
     columns = _columns(header, fields, required, column_map or {}, f"{where}:{header_line}")
@@ -248,9 +251,9 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
 
     def rows() -> Iterator[T | Reject]:
         try:
-            with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+            with text.open(path) as fh:
                 # A stray opening quote costs its own row (bot/sources/csv_records.py).
-                reader = csv_records(fh, lambda row: len(row) == width)
+                reader = csv_records(fh, lambda row: len(row) == width, text.delimiter)
                 for line, row in reader:
                     if line <= header_line:
                         continue
@@ -258,7 +261,7 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
                     if isinstance(row, str):
                         yield Reject(origin, row)
                         continue
-                    if scan.bad_lines:
+                    if scan.bad_lines or text.encoding != _UTF8:
                         bad = _undecodable(row, header, scan)
                         if bad is not None:
                             yield Reject(origin, bad)
@@ -283,7 +286,52 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
         except OSError as exc:
             raise SourceError(where, f"无法读取（{exc.strerror or exc}）") from None
 
-    return BusinessFile(path, kind, columns, lines, rows)
+    return BusinessFile(path, kind, columns, lines, rows, text.read_as)
+
+
+_UTF8 = "utf-8-sig"
+
+
+@dataclass(frozen=True, slots=True)
+class _TextFormat:
+    """How a business file's text is read: encoding, cell separator, what the byte pre-pass
+    found (UTF-8 only) and its physical lines."""
+
+    encoding: str
+    delimiter: str
+    scan: ByteScan
+    lines: int
+
+    def open(self, path: Path) -> TextIO:
+        return path.open(encoding=self.encoding, errors="surrogateescape", newline="")
+
+    @property
+    def read_as(self) -> str | None:
+        name = {_UTF8: "", "gb18030": "GBK", "utf-16": "UTF-16"}[self.encoding]
+        tab = "制表符分隔" if self.delimiter == "\t" else ""
+        return "，".join(p for p in (name, tab) if p) or None
+
+
+def _text_format(path: Path, head: bytes) -> _TextFormat:
+    """UTF-8 as the rule; UTF-16 by its BOM; GB18030 when the pre-pass finds the file GBK as
+    a whole (bot/sources/encoding.py: `ByteScan.refusal`, which refuses a chat export). The
+    pre-pass over bytes also counts lines for the caller and notes the lines of a UTF-8 file
+    that are not UTF-8, each of which becomes a reject."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, scan = "utf-16", ByteScan()
+        with path.open(encoding=encoding, errors="surrogateescape", newline="") as fh:
+            lines = sum(1 for _ in fh)
+    else:
+        check_head(path, head, utf8=False)
+        scan = ByteScan()
+        lines = sum(1 for _ in scanned_lines(path, scan))
+        encoding = _UTF8
+        if scan.refusal(path) is not None:
+            encoding, scan = "gb18030", ByteScan()
+    with path.open(encoding=encoding, errors="surrogateescape", newline="") as fh:
+        first = next((line for line in fh if line.strip()), "")
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    return _TextFormat(encoding, delimiter, scan, lines)
 
 
 def _undecodable(row: Sequence[str], header: Sequence[str], scan: ByteScan) -> str | None:
@@ -296,11 +344,12 @@ def _undecodable(row: Sequence[str], header: Sequence[str], scan: ByteScan) -> s
     return None
 
 
-def _header(path: Path, scan: ByteScan) -> tuple[int, list[str] | None]:
+def _header(path: Path, text: _TextFormat) -> tuple[int, list[str] | None]:
     """(line, header cells) of the first non-blank row; a header that is not UTF-8 fails
     the file (its columns cannot be matched)."""
-    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-        for line, row in csv_rows(csv.reader(fh)):
+    scan = text.scan
+    with text.open(path) as fh:
+        for line, row in csv_rows(csv.reader(fh, delimiter=text.delimiter)):
             if isinstance(row, str):
                 raise SourceError(f"{path}:{line}", f"表头无法解析：{row}")
             if any(c.strip() for c in row):

@@ -31,9 +31,10 @@ class _Runaway(Exception):
 class _Lines:
     """The file's lines, numbered, with the lines of the current record kept to read again."""
 
-    def __init__(self, fh: TextIO, fits: Callable[[list[str]], bool]) -> None:
+    def __init__(self, fh: TextIO, fits: Callable[[list[str]], bool], delimiter: str) -> None:
         self.fh = fh
         self.fits = fits
+        self.delimiter = delimiter
         self.back: deque[str] = deque()
         self.taken: list[str] = []
         self.next_line = 1  # the number of the line __next__ hands out next
@@ -45,7 +46,8 @@ class _Lines:
         line = self.back.popleft() if self.back else next(self.fh)
         self.taken.append(line)
         self.next_line += 1
-        if len(self.taken) == RUNAWAY_LINES + 1 and swallows_rows(self.taken[1:], self.fits):
+        if len(self.taken) == RUNAWAY_LINES + 1 and swallows_rows(self.taken[1:], self.fits,
+                                                                  self.delimiter):
             raise _Runaway
         return line
 
@@ -55,13 +57,14 @@ class _Lines:
         self.next_line = start + 1
 
 
-def swallows_rows(lines: list[str], fits: Callable[[list[str]], bool]) -> bool:
+def swallows_rows(lines: list[str], fits: Callable[[list[str]], bool], delimiter: str = ","
+                  ) -> bool:
     """Does any of `lines`, read on its own, make a complete row?"""
     for line in lines:
         if '"' in line:
             continue  # a line with quotes of its own proves nothing alone
         try:
-            row = next(csv.reader([line]), [])
+            row = next(csv.reader([line], delimiter=delimiter), [])
         except csv.Error:
             continue
         if row and fits(row):
@@ -69,16 +72,17 @@ def swallows_rows(lines: list[str], fits: Callable[[list[str]], bool]) -> bool:
     return False
 
 
-def csv_records(fh: TextIO, fits: Callable[[list[str]], bool]
+def csv_records(fh: TextIO, fits: Callable[[list[str]], bool], delimiter: str = ","
                 ) -> Iterator[tuple[int, list[str] | str]]:
     """(start line, row) pairs, or (start line, reason) for a row that cannot be read.
 
     `fits` says whether a row has a usable shape (its width); it decides, for a record
     spanning lines, between one multi-line row and a runaway quote (see the module doc).
-    Blank lines are skipped, as the csv module itself does.
+    Blank lines are skipped, as the csv module itself does. `delimiter`: a tab for Excel's
+    "Unicode 文本" (bot/sources/business.py).
     """
-    lines = _Lines(fh, fits)
-    reader = csv.reader(lines)
+    lines = _Lines(fh, fits, delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     while True:
         lines.taken = []
         start = lines.next_line
@@ -94,12 +98,13 @@ def csv_records(fh: TextIO, fits: Callable[[list[str]], bool]
             problem = "runaway"
         spanned = len(lines.taken)
         if spanned > 1 and (problem == "runaway" or (
-                (row is None or not fits(row)) and swallows_rows(lines.taken[1:], fits))):
+                (row is None or not fits(row)) and swallows_rows(lines.taken[1:], fits,
+                                                             delimiter))):
             more = "多于 " if problem == "runaway" else ""
             yield start, (f"引号未闭合：从这一行开始的字段吞进了后面{more} {spanned - 1} 行"
                           "（其中有完整的行）；只跳过这一行，后面的行照常读取")
             lines.again_from(start)
-            reader = csv.reader(lines)
+            reader = csv.reader(lines, delimiter=delimiter)
             continue
         if row is None:
             yield start, problem or "CSV 格式错误"
