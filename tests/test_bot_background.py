@@ -239,3 +239,27 @@ def member_count(tmp_path: Path, name: str) -> int:
         return con.execute("SELECT count(*) FROM member WHERE name = ?", (name,)).fetchone()[0]
     finally:
         con.close()
+
+
+def test_patterns_changes_and_a_segment_card_before_the_first_run_do_not_hold_the_bot(
+        tmp_path: Path, gated_segmentation: list[bool]) -> None:
+    """/模式, /变化 and 画像 <分群> read the stored run; before there is one they ran the first
+    segmentation inline, holding every group. Now it runs on the lane, once, the answers
+    follow, and the member typing meanwhile is handled first."""
+    out, _ = run_console(tmp_path, [*COMMUNITY, "私聊 王经理: /模式", AFTER,
+                                    "私聊 王经理: /变化", "私聊 王经理: /画像 new"])
+    started = out.index("[私聊→王经理] 还没有分群结果：正在第一次分群，完成后把发现的模式发给你…")
+    script = out.index("[私聊→运营小美]", started)  # AFTER's complaint, handled meanwhile
+    patterns = out.index("[私聊→王经理] 发现的模式：")
+    assert started < script < patterns
+    assert out.index("完成后把分群变化发给你…") < patterns
+    assert "这是第一次分群" in out[patterns:]  # /变化's answer, from the run just stored
+    assert "完成后把「new」的人物卡发给你…" in out
+    assert "【新用户】" in out[patterns:]  # the card of the new members
+    assert gated_segmentation == [True]  # one segmentation for the three, after the message
+    con = sqlite3.connect(tmp_path / "bot.db")
+    assert con.execute("SELECT count(*) FROM segment_run").fetchone()[0] == 1
+    con.close()
+    # With a run stored, the same commands answer at once, from it.
+    again, _ = run_console(tmp_path, ["私聊 王经理: /模式"])
+    assert "[私聊→王经理] 发现的模式：" in again and "还没有分群结果" not in again

@@ -7,7 +7,6 @@ enforces that; a configured managers' group is the only exception).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from bot.dispatcher import CommandContext, Reply, Router
 from bot.render import persona_detail
@@ -17,8 +16,10 @@ from handlers.personas import circle_labels
 
 
 def make_router(bot: BotContext,
-                describe_segment: Callable[[str, datetime], str] | None = None) -> Router:
-    """`describe_segment(code, now)` answers a manager's "画像 <segment>" when segments exist."""
+                describe_segment: Callable[[str, CommandContext], Reply] | None = None
+                ) -> Router:
+    """`describe_segment(code, ctx)` answers a manager's "画像 <segment>" when segments exist
+    (bot/routers/manager.py: segment_describer)."""
     router = Router("staff")
     tz = bot.settings.tz
 
@@ -28,7 +29,7 @@ def make_router(bot: BotContext,
         if not (ctx.mention_ids or ctx.mention_names) and ctx.args:
             if describe_segment is None or ctx.role != MANAGER:
                 return Reply("请 @ 一位成员，例如：/画像 @小张")
-            return Reply(describe_segment(ctx.args[0], ctx.now))
+            return describe_segment(ctx.args[0], ctx)
         member, why = bot.target(ctx)
         if member is None:
             return Reply(why)
