@@ -78,7 +78,8 @@ def card_text(card: Mapping[str, Any], tz: ZoneInfo, quotes: int = 3) -> list[st
     scene = card.get("scene", {})
     if scene.get("text"):
         lines.append(f"  典型场景：{scene['text']}")
-    focus = [f"{f['label']} {_focus_value(f['value'])}" for f in card.get("focus", [])]
+    focus = [f"{f['label']} {_focus_value(f['value'], f.get('code'))}"
+             for f in card.get("focus", [])]
     if focus:
         lines.append("  关注指标：" + "，".join(focus))
     return lines
@@ -136,7 +137,9 @@ def _motive_lines(card: Mapping[str, Any]) -> list[str]:
     mot = (card.get("motivation") or {}).get("label")
     if not (goals or mot):
         return []
-    return [f"  目标与动机：{goals}{'；' if goals and mot else ''}{mot or ''}"]
+    if goals and mot:  # the motivation named once, beside the goals it explains
+        return [f"  目标与动机：{goals}（动机：{mot}）"]
+    return [f"  目标与动机：{goals or mot}"]
 
 
 def _channel_lines(card: Mapping[str, Any]) -> list[str]:
@@ -152,9 +155,15 @@ def _channel_lines(card: Mapping[str, Any]) -> list[str]:
             f"偏好内容：{'、'.join(content) or '—'}"]
 
 
-def _focus_value(value: Any) -> str:
+# Focus metrics that are shares of the segment: a manager reads "复购率 100%", not "复购率 1".
+_SHARE_FOCUS = frozenset({"repeat_rate", "coupon_share", "silent_share"})
+
+
+def _focus_value(value: Any, code: str | None = None) -> str:
     if value is None:
         return "—"
+    if code in _SHARE_FOCUS and isinstance(value, int | float):
+        return f"{value:.0%}"
     if isinstance(value, float):
         return f"{value:.2f}" if value < 1 or value != int(value) else f"{value:.0f}"
     return str(value)

@@ -51,6 +51,24 @@ def test_a_card_says_its_name_is_made_up() -> None:
     assert CARD_NOTE in report_text(doc, None, SH) and "化名" in CARD_NOTE
 
 
+def test_shares_read_as_percentages_and_the_motivation_is_named_once() -> None:
+    """A manager read 「复购率 1，…用券订单占比 0.32」 and
+    「花更少的钱买到划算的好东西；…；价格敏感型」."""
+    card = {**_card(), "goals": ["花更少的钱买到划算的好东西", "稳定买到合适的母婴用品"],
+            "motivation": {"code": "price", "label": "价格敏感型"},
+            "focus": [{"code": "repeat_rate", "label": "复购率", "value": 1.0},
+                      {"code": "aov", "label": "客单价(元)", "value": 207.04},
+                      {"code": "coupon_share", "label": "用券订单占比", "value": 0.32},
+                      {"code": "days_since_order", "label": "距上次下单(中位天数)", "value": 14.0}]}
+    lines = card_text(card, SH)
+    assert ("  目标与动机：花更少的钱买到划算的好东西；稳定买到合适的母婴用品（动机：价格敏感型）"
+            in lines)
+    assert ("  关注指标：复购率 100%，客单价(元) 207.04，用券订单占比 32%，距上次下单(中位天数) 14"
+            in lines)
+    alone = card_text({**_card(), "motivation": {"code": "price", "label": "价格敏感型"}}, SH)
+    assert "  目标与动机：价格敏感型" in alone
+
+
 def test_the_personas_table_never_cuts_a_name(tmp_path: Path) -> None:
     c = Community(tmp_path)
     name = "深圳-糖糖妈妈｜两个娃的全职妈妈"
