@@ -97,9 +97,10 @@ def category_namer(settings: Settings) -> Callable[[str], tuple[str, ...]]:
 
 
 def interest_keywords(settings: Settings) -> Mapping[str, tuple[str, ...]]:
-    """The taxonomy's interest keywords (keyword → codes), for reading order categories: the
-    lexicon's own index, not a copy (the bundled lexicon is loaded once per process)."""
-    return load_lexicon(settings).interest_index
+    """The words an order category is read with (word → codes): the taxonomy's keywords and
+    its category names (persona/lexicon.py: category_index), the lexicon's own index, not a
+    copy (the bundled lexicon is loaded once per process)."""
+    return load_lexicon(settings).category_index
 
 
 def to_record(msg: StoredMessage) -> MessageRecord:

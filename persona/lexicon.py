@@ -49,11 +49,13 @@ class LexiconError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Interest:
-    """One interest of the taxonomy: stable code, Chinese label, keywords (lower-cased)."""
+    """One interest of the taxonomy: stable code, Chinese label, keywords (lower-cased), and
+    the shop category names that name it in an orders file only (`categories`)."""
 
     code: str
     label: str
     keywords: tuple[str, ...]
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,10 @@ class Lexicon:
     interests: tuple[Interest, ...]
     # keyword -> interest codes (a keyword such as 绘本 may belong to two interests)
     interest_index: Mapping[str, tuple[str, ...]]
+    # what an order's category is read with (persona/commerce.py: category_interests): the
+    # keywords and each interest's `categories`, platform names no member says in chat
+    # ("图书", "鞋靴", "个护") and so never matched in messages
+    category_index: Mapping[str, tuple[str, ...]]
     # labels for intent, motivation and content codes (from cues.toml [labels])
     code_labels: Mapping[str, str]
 

@@ -51,12 +51,14 @@ def _parse_taxonomy(text: str, reserved: set[str]) -> tuple[Interest, ...]:
             )
         if code in reserved:
             raise doc.error(path, None, "编码与其他标签重名 (code clashes with another tag code)")
-        doc.check_keys(path, table, ("label", "keywords"))
+        doc.check_keys(path, table, ("label", "keywords", "categories"))
         label = doc.label(path, table)
         keywords = doc.words(path, table, "keywords")
         if not keywords:
             raise doc.error(path, "keywords", "至少需要一个关键词 (needs at least one keyword)")
-        interests.append(Interest(code, label, tuple(dict.fromkeys(keywords))))
+        categories = doc.words(path, table, "categories", required=False)
+        interests.append(Interest(code, label, tuple(dict.fromkeys(keywords)),
+                                  tuple(dict.fromkeys(categories))))
     if not interests:
         raise LexiconError("taxonomy.toml", "没有任何兴趣分类 (no interests defined)")
     return tuple(interests)
@@ -259,6 +261,12 @@ def parse_lexicon(texts: Mapping[str, str]) -> Lexicon:
     for interest in interests:
         for kw in interest.keywords:
             index.setdefault(kw, []).append(interest.code)
+    category_index = {k: list(v) for k, v in index.items()}
+    for interest in interests:
+        for word in interest.categories:
+            codes = category_index.setdefault(word, [])
+            if interest.code not in codes:
+                codes.append(interest.code)
 
     cities = _parse_cities(texts["cities.txt"])
     stopwords = _parse_stopwords(texts["stopwords.txt"])
@@ -289,6 +297,7 @@ def parse_lexicon(texts: Mapping[str, str]) -> Lexicon:
     return Lexicon(
         interests=interests,
         interest_index=MappingProxyType({k: tuple(v) for k, v in index.items()}),
+        category_index=MappingProxyType({k: tuple(v) for k, v in category_index.items()}),
         cities=MappingProxyType(cities),
         attribute_values=tuple(cues.values),
         stopwords=stopwords,
