@@ -27,6 +27,7 @@ from persona.phrases_lexicon import (
     DEGREES,
     FILLERS,
     NEED_CATEGORIES,
+    NEEDS_THING,
     NEGATABLE,
     NEGATIONS,
     NOT_PRODUCTS,
@@ -278,6 +279,8 @@ def _pain(clause: Sequence[str], spot: _Spot, product: str | None,
     """The phrase for one opinion: with its aspect, or the product it is about (in its
     clause, else `earlier`, the last product named before it), or alone when it says it all."""
     aspect, is_aspect = _aspect(clause, spot)
+    if spot.core in NEEDS_THING and not aspect:
+        return None
     single = len(spot.core) == 1
     ends = clause[spot.index].endswith("了") or (spot.index + 1 < len(clause)
                                                  and clause[spot.index + 1] == "了")

@@ -49,7 +49,8 @@ OPINIONS: dict[str, str | None] = {
                         "难用 难看 刺鼻 粗糙 劣质 假 卡 卡顿 死机 发烫 发热 烫 变质 发霉 过期 "
                         "变形 褪色 掉色 起球 缩水 开线 开胶 异响 失灵 凉 小 少 薄 旧 吵 潮 "
                         "闷 暗 模糊 坑 糟糕 垃圾 差劲 鼓包 掉漆 生锈 扎 痒 咸 苦 淡 酸 "
-                        "涩 油腻 干 稀 不准 翻车 踩雷"),
+                        "涩 油腻 干 稀 不准 翻车 踩雷 简陋 压坏 磕坏 摔坏 碰坏 压扁 坏掉 "
+                        "变味 串味 一般"),
     **_words("delivery", "慢 延迟 延误 丢件 丢 错发 漏发 少发 发错 超时 迟 晚 拖"),
     **_words("service", "冷淡 敷衍 推诿 不耐烦 恶劣 凶 推脱 踢皮球"),
     **_words("price", "贵 涨价 降价 不值 坑钱 溢价 虚高"),
@@ -68,7 +69,7 @@ NEGATABLE: dict[str, str | None] = {
     **_words("delivery", "发货 发 到 送到 收到 送达 到货 配送 准时 及时 快 更新 动 送"),
     **_words("price", "值 划算 便宜 实惠 优惠"),
     **_words("quality", "新鲜 好吃 好用 耐用 清楚 舒服 灵敏 干净 正宗 甜 热 合身 清晰 流畅 "
-                        "结实 牢固 能用 好闻 保温 亮 灵 准 管用 顶用 匹配"),
+                        "结实 牢固 能用 好闻 保温 亮 灵 准 管用 顶用 匹配 熟"),
     **dict.fromkeys(("好", "行", "满意", "对", "达标", "正常"), None),
 }
 # Negated only by the 没 family: "不到" is "less than" or "cannot" (想不到, 做不到), "不管" is
@@ -77,7 +78,10 @@ ONLY_MEI = frozenset({"到", "收到", "管", "送到", "到货"})
 NEGATIONS = ("还没有", "还没", "没有", "没", "不", "未", "别", "无法", "没法", "不能")
 # Degree words in front of an opinion ("太慢", "很差"): stripped for grouping.
 DEGREES = ("非常", "特别", "有点儿", "有点", "有些", "太", "很", "超", "好", "巨", "贼", "真",
-           "挺", "蛮", "比较", "越来越", "更", "也太", "够", "怎么", "大", "还")
+           "挺", "蛮", "比较", "越来越", "更", "也太", "够", "怎么", "大", "还", "偏")
+# Opinions that are a complaint only about a thing named before them: "效果一般", "散热一般"
+# are, "一般几天能到" (usually) is not.
+NEEDS_THING = frozenset({"一般"})
 # Tokens that may sit between an aspect, a negation and an opinion without breaking them.
 FILLERS = frozenset(_list(
     "一直 还 都 也 就 再 总 总是 老是 根本 完全 从来 又 居然 竟然 真的 实在 简直 已经 好像 "

@@ -34,7 +34,7 @@ def said(text: str) -> list[tuple[str, str]]:
     ("书的印刷很模糊，纸张也薄", [("印刷模糊", "quality"), ("纸张薄", "quality")]),
     ("这款纸尿裤漏尿", [("漏尿", "quality")]),
     ("奶粉结块了，喝了还拉肚子", [("结块", "quality"), ("拉肚子", "quality")]),
-    ("包装破损，里面的蛋糕都压坏了", [("包装破损", "quality")]),
+    ("包装破损，里面的蛋糕都压坏了", [("包装破损", "quality"), ("蛋糕压坏", "quality")]),
     ("买的卫衣和图片不一样，有点失望", [("与图片不符", "quality")]),
     # price
     ("就是价格比上次贵了一点", [("价格贵", "price")]),
@@ -43,6 +43,14 @@ def said(text: str) -> list[tuple[str, str]]:
     ("等了好几天，太慢了", [("物流慢", "delivery")]),
     # a state with nothing named in its clause is about the product named before it
     ("我前天买的维生素D滴剂收到了，有一瓶破损了", [("维生素D滴剂破损", "quality")]),
+    # round 5: crushed goods, unripe fruit, "一般" after what it judges, "偏" as a degree
+    ("纯奶味道不错，就是箱子压坏了", [("箱子压坏", "quality")]),
+    ("芒果还没熟就寄来了", [("芒果没熟", "quality")]),
+    ("去屑效果一般，泡沫挺多的", [("效果一般", "quality")]),
+    ("颜色还行，面料偏薄", [("面料薄", "quality")]),
+    ("橙子包装太简陋了", [("包装简陋", "quality")]),
+    # "一般" with nothing before it is "usually", no opinion
+    ("一般几天能到？等了好几天了", []),
 ])
 def test_complaints_become_aspect_opinion_phrases(text: str,
                                                   expected: list[tuple[str, str]]) -> None:
