@@ -634,3 +634,24 @@ def test_a_gbk_orders_file_says_how_it_was_read(tmp_path: Path) -> None:
     done = siyu("--db", f"sqlite:///{tmp_path / 'siyu.db'}", "import-orders", str(path),
                 cwd=tmp_path, check=False)
     assert f"{path}：按 GBK 读取" in done.stderr
+
+
+def test_a_cut_or_corrupt_utf16_file_costs_its_bad_row_only(tmp_path: Path) -> None:
+    """The UTF-16 codec refuses surrogateescape for bytes below 0x80: a copy cut in the last
+    character, or a lone surrogate in a row, crashed the whole read. Now one reject."""
+    store = make_store(tmp_path)
+    text = (HEADER + "wxid_a,O1,1762000000,199,母婴用品,0\n"
+            + "wxid_b,O2,1762000100,76.8,食品生鲜,0\n" + "wxid_b,O3,1762000200,39,食品生鲜,1\n")
+    data = text.replace(",", "\t").encode("utf-16")
+    cut = tmp_path / "cut.csv"
+    cut.write_bytes(data[:-1])
+    report = import_orders(store, open_orders(cut), SETTINGS)
+    assert report.new == 2
+    assert [str(r) for r in report.rejects] == [
+        f"{cut}:4: 列「coupon_used」含无法按 UTF-16 解码的字节（文件损坏或复制不完整？）"]
+    second_row = len((HEADER + "wxid_a,O1,1762000000,199,母婴用品,0\n").encode("utf-16"))
+    lone = tmp_path / "lone.csv"
+    lone.write_bytes(data[:second_row + 4] + b"\x00\xd8" + data[second_row + 4:])
+    report = import_orders(store, open_orders(lone), SETTINGS)
+    assert [str(r).split(": ")[0] for r in report.rejects] == [f"{lone}:3"]
+    assert (report.new, report.duplicate) == (1, 1)  # O3 (its row was cut before), O1

@@ -262,7 +262,7 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
                         yield Reject(origin, row)
                         continue
                     if scan.bad_lines or text.encoding != _UTF8:
-                        bad = _undecodable(row, header, scan)
+                        bad = _undecodable(row, header, text)
                         if bad is not None:
                             yield Reject(origin, bad)
                             continue
@@ -290,6 +290,20 @@ def _open(path: Path, kind: str, fields: Sequence[str], required: Sequence[str],
 
 
 _UTF8 = "utf-8-sig"
+_NAMES = {_UTF8: "UTF-8", "gb18030": "GBK", "utf-16": "UTF-16"}
+
+
+def _escape_any(err: UnicodeError) -> tuple[str, int]:
+    """surrogateescape for every byte: a cut or corrupt UTF-16 file has bad bytes below 0x80
+    too, which surrogateescape refuses (the whole read then failed). Each becomes a lone
+    surrogate, so the row holding it is one reject, like a bad byte in UTF-8."""
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    bad = err.object[err.start:err.end]
+    return "".join(chr(0xDC80 | (b & 0x7F)) for b in bad), err.end
+
+
+codecs.register_error("siyu-escape-any", _escape_any)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,13 +317,26 @@ class _TextFormat:
     lines: int
 
     def open(self, path: Path) -> TextIO:
-        return path.open(encoding=self.encoding, errors="surrogateescape", newline="")
+        return _open_text(path, self.encoding)
 
     @property
     def read_as(self) -> str | None:
-        name = {_UTF8: "", "gb18030": "GBK", "utf-16": "UTF-16"}[self.encoding]
+        name = "" if self.encoding == _UTF8 else _NAMES[self.encoding]
         tab = "制表符分隔" if self.delimiter == "\t" else ""
         return "，".join(p for p in (name, tab) if p) or None
+
+    def undecodable(self, cell: str) -> str | None:
+        """Why a cell's bytes could not be read, or None."""
+        if self.encoding == _UTF8:
+            return escaped_reason(cell, self.scan.cut_at_end)
+        if ESCAPED.search(cell) is None:
+            return None
+        return f"含无法按 {_NAMES[self.encoding]} 解码的字节（文件损坏或复制不完整？）"
+
+
+def _open_text(path: Path, encoding: str) -> TextIO:
+    errors = "siyu-escape-any" if encoding == "utf-16" else "surrogateescape"
+    return path.open(encoding=encoding, errors=errors, newline="")
 
 
 def _text_format(path: Path, head: bytes) -> _TextFormat:
@@ -319,7 +346,7 @@ def _text_format(path: Path, head: bytes) -> _TextFormat:
     that are not UTF-8, each of which becomes a reject."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding, scan = "utf-16", ByteScan()
-        with path.open(encoding=encoding, errors="surrogateescape", newline="") as fh:
+        with _open_text(path, encoding) as fh:
             lines = sum(1 for _ in fh)
     else:
         check_head(path, head, utf8=False)
@@ -328,16 +355,16 @@ def _text_format(path: Path, head: bytes) -> _TextFormat:
         encoding = _UTF8
         if scan.refusal(path) is not None:
             encoding, scan = "gb18030", ByteScan()
-    with path.open(encoding=encoding, errors="surrogateescape", newline="") as fh:
+    with _open_text(path, encoding) as fh:
         first = next((line for line in fh if line.strip()), "")
     delimiter = "\t" if "\t" in first and "," not in first else ","
     return _TextFormat(encoding, delimiter, scan, lines)
 
 
-def _undecodable(row: Sequence[str], header: Sequence[str], scan: ByteScan) -> str | None:
-    """The reject reason for a row holding bytes that are not UTF-8, naming the column."""
+def _undecodable(row: Sequence[str], header: Sequence[str], text: _TextFormat) -> str | None:
+    """The reject reason for a row holding bytes its encoding cannot read, naming the column."""
     for i, cell in enumerate(row):
-        reason = escaped_reason(cell, scan.cut_at_end)
+        reason = text.undecodable(cell)
         if reason is not None:
             column = f"列「{header[i]}」" if i < len(header) else f"第 {i + 1} 列"
             return f"{column}{reason}"
@@ -347,7 +374,6 @@ def _undecodable(row: Sequence[str], header: Sequence[str], scan: ByteScan) -> s
 def _header(path: Path, text: _TextFormat) -> tuple[int, list[str] | None]:
     """(line, header cells) of the first non-blank row; a header that is not UTF-8 fails
     the file (its columns cannot be matched)."""
-    scan = text.scan
     with text.open(path) as fh:
         for line, row in csv_rows(csv.reader(fh, delimiter=text.delimiter)):
             if isinstance(row, str):
@@ -355,7 +381,7 @@ def _header(path: Path, text: _TextFormat) -> tuple[int, list[str] | None]:
             if any(c.strip() for c in row):
                 bad = next((c for c in row if ESCAPED.search(c)), None)
                 if bad is not None:
-                    reason = escaped_reason(bad, scan.cut_at_end) or "不是 UTF-8 编码"
+                    reason = text.undecodable(bad) or "不是 UTF-8 编码"
                     raise SourceError(f"{path}:{line}", f"表头{reason}")
                 return line, [c.strip().removeprefix("\ufeff") for c in row]
     return 0, None
