@@ -294,8 +294,8 @@ _NAMES = {_UTF8: "UTF-8", "gb18030": "GBK", "utf-16": "UTF-16"}
 
 
 def _escape_any(err: UnicodeError) -> tuple[str, int]:
-    """surrogateescape for every byte: a cut or corrupt UTF-16 file has bad bytes below 0x80
-    too, which surrogateescape refuses (the whole read then failed). Each becomes a lone
+    """surrogateescape for every byte: a cut or corrupt UTF-16 (or GB18030) file has bad
+    bytes below 0x80 too, which surrogateescape refuses (the whole read then failed). Each becomes a lone
     surrogate, so the row holding it is one reject, like a bad byte in UTF-8."""
     if not isinstance(err, UnicodeDecodeError):
         raise err
@@ -335,7 +335,7 @@ class _TextFormat:
 
 
 def _open_text(path: Path, encoding: str) -> TextIO:
-    errors = "siyu-escape-any" if encoding == "utf-16" else "surrogateescape"
+    errors = "surrogateescape" if encoding == _UTF8 else "siyu-escape-any"
     return path.open(encoding=encoding, errors=errors, newline="")
 
 
