@@ -655,3 +655,19 @@ def test_a_cut_or_corrupt_utf16_file_costs_its_bad_row_only(tmp_path: Path) -> N
     report = import_orders(store, open_orders(lone), SETTINGS)
     assert [str(r).split(": ")[0] for r in report.rejects] == [f"{lone}:3"]
     assert (report.new, report.duplicate) == (1, 1)  # O3 (its row was cut before), O1
+
+
+def test_a_gbk_file_with_one_broken_line_loses_that_line_only(tmp_path: Path) -> None:
+    """A GBK file with one line that is not GBK either was read as UTF-8: every Chinese row
+    rejected for its encoding."""
+    store = make_store(tmp_path)
+    path = tmp_path / "g.csv"
+    path.write_bytes((HEADER + "wxid_a,O1,1762000000,199,母婴用品,0\n").encode("gbk")
+                     + b"wxid_b,O2,1762000100,76.8,\x81\x20,0\n"
+                     + "wxid_c,O3,1762000200,7,食品生鲜,0\n".encode("gbk"))
+    source = open_orders(path)
+    assert source.read_as == "GBK"
+    report = import_orders(store, source, SETTINGS)
+    assert report.new == 2
+    assert [str(r) for r in report.rejects] == [
+        f"{path}:3: 列「category」含无法按 GBK 解码的字节（文件损坏或复制不完整？）"]

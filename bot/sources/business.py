@@ -295,8 +295,8 @@ _NAMES = {_UTF8: "UTF-8", "gb18030": "GBK", "utf-16": "UTF-16"}
 
 def _escape_any(err: UnicodeError) -> tuple[str, int]:
     """surrogateescape for every byte: a cut or corrupt UTF-16 (or GB18030) file has bad
-    bytes below 0x80 too, which surrogateescape refuses (the whole read then failed). Each becomes a lone
-    surrogate, so the row holding it is one reject, like a bad byte in UTF-8."""
+    bytes below 0x80 too, which surrogateescape refuses (the whole read then failed). Each
+    becomes a lone surrogate, so the row holding it is one reject, like a bad byte in UTF-8."""
     if not isinstance(err, UnicodeDecodeError):
         raise err
     bad = err.object[err.start:err.end]
@@ -340,8 +340,8 @@ def _open_text(path: Path, encoding: str) -> TextIO:
 
 
 def _text_format(path: Path, head: bytes) -> _TextFormat:
-    """UTF-8 as the rule; UTF-16 by its BOM; GB18030 when the pre-pass finds the file GBK as
-    a whole (bot/sources/encoding.py: `ByteScan.refusal`, which refuses a chat export). The
+    """UTF-8 as the rule; UTF-16 by its BOM; GB18030 when the pre-pass finds GBK lines and no
+    UTF-8 text (bot/sources/encoding.py: `ByteScan`; a chat export is refused then). The
     pre-pass over bytes also counts lines for the caller and notes the lines of a UTF-8 file
     that are not UTF-8, each of which becomes a reject."""
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -353,7 +353,9 @@ def _text_format(path: Path, head: bytes) -> _TextFormat:
         scan = ByteScan()
         lines = sum(1 for _ in scanned_lines(path, scan))
         encoding = _UTF8
-        if scan.refusal(path) is not None:
+        if scan.gbk_lines and not scan.utf8_seen:
+            # no UTF-8 text at all and GBK lines: a GBK file (a line that is not GBK either
+            # is that line's reject, not every Chinese row's)
             encoding, scan = "gb18030", ByteScan()
     with _open_text(path, encoding) as fh:
         first = next((line for line in fh if line.strip()), "")
