@@ -671,3 +671,30 @@ def test_a_gbk_file_with_one_broken_line_loses_that_line_only(tmp_path: Path) ->
     assert report.new == 2
     assert [str(r) for r in report.rejects] == [
         f"{path}:3: 列「category」含无法按 GBK 解码的字节（文件损坏或复制不完整？）"]
+
+
+def test_a_shop_backend_export_imports_without_a_map(tmp_path: Path) -> None:
+    """An operator's first orders file is the back-end's export as it is: 订单号, 下单时间,
+    实付金额 … The usual names are recognised (the most specific first: 实付金额 over
+    订单金额), each column for one field, and the CLI lists what it matched."""
+    store = make_store(tmp_path)
+    store.engine.dispose()
+    path = write(tmp_path / "有赞订单.csv",
+                 "订单号,下单时间,收货人,买家,订单金额,实付金额,商品类目,是否用券\n"
+                 "YZ1,2026-11-02 20:00,张三,wxid_a,120,99.5,母婴用品,是\n")
+    source = open_orders(path)
+    assert source.columns == {"order_id": "订单号", "ts": "下单时间", "member": "买家",
+                              "amount": "实付金额", "category": "商品类目",
+                              "coupon_used": "是否用券"}
+    done = siyu("--db", f"sqlite:///{tmp_path / 'siyu.db'}", "import-orders", str(path),
+                cwd=tmp_path)
+    assert ("按列名识别：买家=member，订单号=order_id，下单时间=ts，实付金额=amount，"
+            "商品类目=category，是否用券=coupon_used（不对请用 --map 列名=字段 指定）"
+            in done.stderr)
+    assert "新增 1" in done.stdout
+    # a --map and a column named like its field are no guesses
+    mapped = siyu("--db", f"sqlite:///{tmp_path / 'siyu.db'}", "import-orders", str(path),
+                  "--map", "订单金额=amount", cwd=tmp_path)
+    assert "订单金额=amount" not in mapped.stderr and "实付金额" not in mapped.stderr
+    links = open_links(write(tmp_path / "l.csv", "手机号,客户ID,会员\n13800000000,C1,wxid_a\n"))
+    assert links.columns == {"external_id": "客户ID", "phone": "手机号", "member": "会员"}

@@ -102,6 +102,10 @@ def _import(args: argparse.Namespace, settings: Settings, fields: Sequence[str],
         raise CliError(str(exc)) from exc
     if source.read_as:  # Excel's GBK "CSV" or UTF-16 "Unicode 文本": say how it was read
         say(f"{visible(str(args.csv))}：按 {source.read_as} 读取", err=True)
+    guessed = source.recognised(column_map)
+    if guessed:  # a back-end's column names, matched without --map: shown, a guess is a guess
+        pairs = "，".join(f"{visible(col)}={field}" for col, field in guessed)
+        say(f"按列名识别：{pairs}（不对请用 --map 列名=字段 指定）", err=True)
     # Members come from chat imports, so business data needs an existing database.
     app = App(settings, create_db=False)
     try:

@@ -22,8 +22,10 @@ Two rules, as for chat exports:
   with surrogateescape and the row rejected naming the field (bot/sources/encoding.py).
 
 Real exports name columns their own way (下单时间, 实付金额 …), so every file is read through a
-column map: `--map 下单时间=ts` says which column holds which field. Reasons name the field
-and, when mapped, the column as the operator sees it: ``ts（列「下单时间」）``.
+column map: `--map 下单时间=ts` says which column holds which field; without one, the names shop
+back-ends use are recognised (business_fields.py: `COLUMN_NAMES`) and the CLI lists them.
+Reasons name the field and, when mapped, the column as the operator sees it:
+``ts（列「下单时间」）``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from typing import Generic, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.sources.business_fields import (
+    COLUMN_NAMES,
     SCIENTIFIC,
     parse_amount,
     parse_duration,
@@ -131,6 +134,14 @@ class BusinessFile(Generic[T]):
     reader: Callable[[], Iterator[T | Reject]] = field(repr=False, compare=False)
     # how the file was read when not comma-separated UTF-8 ("GBK", "UTF-16，制表符分隔")
     read_as: str | None = None
+
+    def recognised(self, column_map: Mapping[str, str]) -> list[tuple[str, str]]:
+        """(column, field) pairs matched by a shop back-end's column name (COLUMN_NAMES),
+        neither named like the field nor by `column_map` (--map): the operator should see
+        them, a guess being a guess."""
+        mapped = set(column_map)
+        return [(col, f) for f, col in self.columns.items()
+                if col.lower() != f and col not in mapped]
 
     def __iter__(self) -> Iterator[T | Reject]:
         return self.reader()
@@ -406,6 +417,13 @@ def _columns(header: Sequence[str], fields: Sequence[str], required: Sequence[st
     for name in fields:
         if name not in columns and name in lowered:
             columns[name] = lowered[name]
+    for name in fields:  # the names shop back-ends give the columns (COLUMN_NAMES)
+        taken = set(columns.values())
+        if name not in columns:
+            known = (lowered.get(n.lower()) for n in COLUMN_NAMES.get(name, ()))
+            found = next((c for c in known if c is not None and c not in taken), None)
+            if found is not None:
+                columns[name] = found
     missing = [f for f in required if f not in columns]
     if missing:
         hint = " ".join(f"--map 列名={f}" for f in missing)

@@ -19,6 +19,27 @@ from bot.sources.common import (
     short,
 )
 
+# What shop back-ends (有赞, 微店, 抖店, 淘宝, 企业微信 exports) call each field's column, the
+# most specific first: a file holding both 实付金额 and 订单金额 is read by what was paid. A
+# column named exactly like the field, or named by --map, comes before any of these; each
+# column serves one field, and the fields are matched in the reader's order (a links file's
+# external_id takes 客户ID before member could).
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "external_id": ("外部客户ID", "外部联系人ID", "外部ID", "客户ID", "客户编号",
+                    "external_userid"),
+    "phone": ("手机号", "手机号码", "手机", "联系电话", "电话"),
+    "member": ("会员ID", "会员", "成员ID", "成员", "微信号", "客户ID", "客户编号", "客户",
+               "买家ID", "买家", "用户ID", "下单人", "手机号", "手机"),
+    "order_id": ("订单号", "订单编号", "订单ID", "单号"),
+    "ts": ("下单时间", "付款时间", "支付时间", "成交时间", "订单创建时间", "创建时间", "时间"),
+    "amount": ("实付金额", "实付款", "实收金额", "支付金额", "付款金额", "订单金额", "金额"),
+    "category": ("商品类目", "类目", "品类", "商品分类", "商品类别", "分类"),
+    "coupon_used": ("是否用券", "是否使用优惠券", "使用优惠券", "用券", "优惠券"),
+    "content_type": ("内容类型", "内容形式", "类型"),
+    "action": ("行为", "动作", "互动类型", "互动"),
+    "duration": ("时长", "停留时长", "观看时长", "阅读时长"),
+}
+
 # An order above this is a unit mistake (fen for yuan) or a typo, never a community purchase.
 MAX_AMOUNT = Decimal(1_000_000)
 # One interaction longer than a day is a unit mistake (milliseconds) or a broken export.
