@@ -88,7 +88,9 @@ def learn_as_of(store: Store, settings: Settings, as_of: datetime
     learned = LearnedStore(store.engine)
     staff = staff_of(store, settings).pks
     bought = {pk: cats for pk, cats in learned.bought(as_of).items() if pk not in staff}
-    # read twice, never held (persona/learned.py): the store yields the messages afresh
+    # read twice, never held (persona/learned.py): the store yields the messages afresh; a
+    # message stored between the two reads (a live one up to `as_of`) can only be quoted or
+    # mark its member, never change the counts the words were chosen by
     learning = learn_interests(lambda: learned.learning_messages(as_of, skip=staff), bought,
                                lexicon.interest_index, [i.code for i in lexicon.interests],
                                params)
