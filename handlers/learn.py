@@ -20,7 +20,6 @@ siyu.toml `[learned]`: `enabled` (default true), `reject = ["词", …]` (never 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -88,17 +87,14 @@ def learn_as_of(store: Store, settings: Settings, as_of: datetime
     params = replace(config.params, never=frozenset(lexicon.cities))
     learned = LearnedStore(store.engine)
     staff = staff_of(store, settings).pks
-    messages = list(learned.learning_messages(as_of, skip=staff))
     bought = {pk: cats for pk, cats in learned.bought(as_of).items() if pk not in staff}
-    words = learn_interests(messages, bought, lexicon.interest_index,
-                            [i.code for i in lexicon.interests], params)
-    index = learned_index(words)
-    used: dict[int, set[str]] = defaultdict(set)
-    for m in messages:
-        for w in m.words:
-            if w in index:
-                used[m.member].add(w)
-    return words, used
+    # read twice, never held (persona/learned.py): the store yields the messages afresh; a
+    # message stored between the two reads (a live one up to `as_of`) can only be quoted or
+    # mark its member, never change the counts the words were chosen by
+    learning = learn_interests(lambda: learned.learning_messages(as_of, skip=staff), bought,
+                               lexicon.interest_index, [i.code for i in lexicon.interests],
+                               params)
+    return learning.words, learning.used
 
 
 @dataclass(frozen=True, slots=True)

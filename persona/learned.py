@@ -18,16 +18,19 @@ said. Every learned word keeps its evidence (counts, the known words or category
 from, the ids of a quote or two), and the operator's rejections and pins are applied here,
 so the next learning respects them.
 
-Pure and deterministic: the caller passes the messages and orders up to its as-of moment;
-the same inputs give the same words in the same order.
+Pure and deterministic: the caller passes the messages (as a way to read them, twice: counts
+first, then the quotes of the few words learned, so no message is held; a whole community's
+messages would be ≈ 1 KiB each) and orders up to its as-of moment; the same inputs give the
+same words in the same order.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import NamedTuple
 
@@ -96,26 +99,51 @@ def g2(a: int, row: int, col: int, n: int) -> float:
                      if o > 0 and e > 0)
 
 
-class _Corpus:
-    """Who says which word, and which hand interests each member and message shows."""
+Messages = Callable[[], Iterable[LearnMessage]]
+"""A fresh iteration over the messages each call: learning reads them twice and keeps none."""
 
-    def __init__(self, messages: Sequence[LearnMessage], known: Mapping[str, tuple[str, ...]]
+
+@dataclass(frozen=True, slots=True)
+class Learning:
+    """The learned words, and each member's learned words used: the members a change of
+    words concerns, for marking their tags stale."""
+
+    words: tuple[LearnedWord, ...]
+    used: dict[int, set[str]]
+
+
+class _Counts:
+    """The first pass: who says which word, and which hand interests each member and message
+    shows, as counts; no message is kept. A word's users are held as the first user's int
+    until a second one comes: most words of distinct texts are said by one member."""
+
+    def __init__(self, messages: Iterable[LearnMessage], known: Mapping[str, tuple[str, ...]]
                  ) -> None:
-        self.messages = messages
-        self.word_msgs: dict[str, list[int]] = defaultdict(list)
-        self.word_users: dict[str, set[int]] = defaultdict(set)
+        self.word_msgs: dict[str, int] = {}
+        self.word_users: dict[str, int | set[int]] = {}
         code_msgs: dict[int, Counter[str]] = defaultdict(Counter)
         self.known_used: dict[int, Counter[str]] = defaultdict(Counter)
-        for i, m in enumerate(messages):
+        talkers: set[int] = set()
+        word_msgs, word_users = self.word_msgs, self.word_users
+        for m in messages:
+            member = m.member
+            if m.words:
+                talkers.add(member)
             for w in set(m.words):
                 if w in known:
-                    self.known_used[m.member][w] += 1
-                else:
-                    self.word_msgs[w].append(i)
-                    self.word_users[w].add(m.member)
+                    self.known_used[member][w] += 1
+                    continue
+                word_msgs[w] = word_msgs.get(w, 0) + 1
+                held = word_users.get(w)
+                if held is None:
+                    word_users[w] = member
+                elif isinstance(held, set):
+                    held.add(member)
+                elif held != member:
+                    word_users[w] = {held, member}
             for c in set(m.codes):
-                code_msgs[m.member][c] += 1
-        self.members = sorted({m.member for m in messages if m.words})
+                code_msgs[member][c] += 1
+        self.members = sorted(talkers)
         # a member's own interest: the hand interest most of their messages hit, if unique
         self.belongs: dict[int, str] = {}
         for member, counts in code_msgs.items():
@@ -123,35 +151,90 @@ class _Corpus:
             if len(top) == 1 or top[0][1] > top[1][1]:
                 self.belongs[member] = top[0][0]
 
+    def users(self, w: str) -> set[int]:
+        """The members who said `w` (a shared set: not to be changed)."""
+        held = self.word_users.get(w)
+        if held is None:
+            return set()
+        return held if isinstance(held, set) else {held}
 
-def learn_interests(messages: Sequence[LearnMessage], bought: Mapping[int, Iterable[str]],
+    def user_count(self, w: str) -> int:
+        held = self.word_users.get(w)
+        return 0 if held is None else len(held) if isinstance(held, set) else 1
+
+
+# A learned word before its quotes are read, and the members whose messages it may quote.
+_Found = tuple[LearnedWord, set[int]]
+
+
+def learn_interests(messages: Messages, bought: Mapping[int, Iterable[str]],
                     known: Mapping[str, tuple[str, ...]], codes: Iterable[str],
-                    params: LearnParams | None = None) -> tuple[LearnedWord, ...]:
-    """The community's own interest words, best evidence first per word, sorted by word.
+                    params: LearnParams | None = None) -> Learning:
+    """The community's own interest words, best evidence first per word, sorted by word, and
+    each member's learned words used.
 
-    `known` is the hand taxonomy's keyword index (those words are never learned again);
-    `codes` the interest codes a word may be learned for; `bought` each member's order
-    categories."""
+    `messages` is read twice: once to count (which words are learned, from whom), once to
+    quote (the newest supporting messages of those words) and to find their users, so memory
+    holds counts per word and member, never the messages. `known` is the hand taxonomy's
+    keyword index (those words are never learned again); `codes` the interest codes a word
+    may be learned for; `bought` each member's order categories."""
     p = params or LearnParams()
     valid = set(codes)
-    corpus = _Corpus(messages, known)
-    best: dict[str, LearnedWord] = {}
-    for cand in (*_from_company(corpus, known, p), *_from_purchases(corpus, bought, known,
-                                                                    valid, p)):
+    counts = _Counts(messages(), known)
+    best: dict[str, _Found] = {}
+    for cand, group in (*_from_company(counts, known, p),
+                        *_from_purchases(counts, bought, known, valid, p)):
         if cand.code not in valid or cand.word in p.reject or cand.word in p.pin:
             continue
         held = best.get(cand.word)
-        if held is None or (cand.score, held.code) > (held.score, cand.code):
-            best[cand.word] = cand
+        if held is None or (cand.score, held[0].code) > (held[0].score, cand.code):
+            best[cand.word] = (cand, group)
     for word, code in p.pin.items():
         if code in valid and word not in p.reject:
-            best[word] = _pinned(corpus, word.lower(), code, p)
-    return tuple(best[w] for w in sorted(best))
+            w = word.lower()
+            users = counts.users(w)
+            best[word] = (_word(counts, w, code, "pinned", (), users, 0.0), users)
+    if not best:
+        return Learning((), {})
+    quotes, used = _quotes_and_users(messages(), best, p.max_quotes)
+    words = tuple(replace(best[k][0], quotes=quotes[k]) for k in sorted(best))
+    return Learning(words, used)
 
 
-def _candidates(corpus: _Corpus, p: LearnParams) -> list[str]:
-    return sorted(w for w, users in corpus.word_users.items()
-                  if len(users) >= p.min_members and len(corpus.word_msgs[w]) >= p.min_messages
+def _quotes_and_users(messages: Iterable[LearnMessage], found: Mapping[str, _Found],
+                      max_quotes: int) -> tuple[dict[str, tuple[str, ...]],
+                                                dict[int, set[str]]]:
+    """The second pass: per found word, the ids of the newest `max_quotes` messages of its
+    group that hold it, newest first ((time, id) descending, as a sort would give); and each
+    member's found words used."""
+    keys_of: dict[str, list[str]] = defaultdict(list)
+    for key, (found_word, _) in found.items():
+        keys_of[found_word.word].append(key)
+    heaps: dict[str, list[tuple[datetime, str]]] = {key: [] for key in found}
+    used: dict[int, set[str]] = defaultdict(set)
+    for m in messages:
+        for w in set(m.words):
+            keys = keys_of.get(w)
+            if keys is None:
+                continue
+            used[m.member].add(w)
+            if max_quotes <= 0:
+                continue
+            for key in keys:
+                if m.member in found[key][1]:
+                    heap = heaps[key]
+                    if len(heap) < max_quotes:
+                        heapq.heappush(heap, (m.ts, m.id))
+                    elif (m.ts, m.id) > heap[0]:
+                        heapq.heapreplace(heap, (m.ts, m.id))
+    quotes = {key: tuple(mid for _, mid in sorted(heap, reverse=True))
+              for key, heap in heaps.items()}
+    return quotes, dict(used)
+
+
+def _candidates(counts: _Counts, p: LearnParams) -> list[str]:
+    return sorted(w for w, n in counts.word_msgs.items()
+                  if n >= p.min_messages and counts.user_count(w) >= p.min_members
                   and naming(w) and w not in p.never)
 
 
@@ -170,30 +253,27 @@ def _passes(a: int, row: int, col: int, n: int, p: LearnParams) -> float | None:
     return score if score >= p.min_g2 else None
 
 
-def _from_company(corpus: _Corpus, known: Mapping[str, tuple[str, ...]], p: LearnParams
-                  ) -> Iterable[LearnedWord]:
+def _from_company(counts: _Counts, known: Mapping[str, tuple[str, ...]], p: LearnParams
+                  ) -> Iterable[_Found]:
     """Words whose users mostly belong to one hand interest, member by member."""
-    members = [m for m in corpus.members if m in corpus.belongs]
+    members = [m for m in counts.members if m in counts.belongs]
     n = len(members)
-    group_size = Counter(corpus.belongs[m] for m in members)
-    for w in _candidates(corpus, p):
-        users = [u for u in corpus.word_users[w] if u in corpus.belongs]
-        inside = Counter(corpus.belongs[u] for u in users)
+    group_size = Counter(counts.belongs[m] for m in members)
+    for w in _candidates(counts, p):
+        users = [u for u in counts.users(w) if u in counts.belongs]
+        inside = Counter(counts.belongs[u] for u in users)
         for code, a in sorted(inside.items()):
             score = _passes(a, len(users), group_size[code], n, p)
             if score is None:
                 continue
-            group = {u for u in users if corpus.belongs[u] == code}
+            group = {u for u in users if counts.belongs[u] == code}
             basis = Counter[str]()
             for u in sorted(group):
-                for k, times in corpus.known_used[u].items():
+                for k, times in counts.known_used[u].items():
                     if code in known.get(k, ()):
                         basis[k] += times
-            yield _word(corpus, w, code, "company",
-                        tuple(k for k, _ in sorted(basis.items(), key=lambda kv: (-kv[1],
-                                                                                 kv[0]))[:3]),
-                        group, score, p)
-
+            top = tuple(k for k, _ in sorted(basis.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
+            yield _word(counts, w, code, "company", top, group, score), group
 
 def category_interests(corpus_codes: Mapping[int, str], bought: Mapping[int, Iterable[str]],
                        known: Mapping[str, tuple[str, ...]], valid: set[str], p: LearnParams
@@ -223,12 +303,12 @@ def category_interests(corpus_codes: Mapping[int, str], bought: Mapping[int, Ite
     return out
 
 
-def _from_purchases(corpus: _Corpus, bought: Mapping[int, Iterable[str]],
+def _from_purchases(counts: _Counts, bought: Mapping[int, Iterable[str]],
                     known: Mapping[str, tuple[str, ...]], valid: set[str], p: LearnParams
-                    ) -> Iterable[LearnedWord]:
+                    ) -> Iterable[_Found]:
     """Words over-represented among the buyers of a category, for the category's interest."""
-    talkers = set(corpus.members)
-    cat_code = category_interests({m: c for m, c in corpus.belongs.items() if m in talkers},
+    talkers = set(counts.members)
+    cat_code = category_interests({m: c for m, c in counts.belongs.items() if m in talkers},
                                   bought, known, valid, p)
     groups: dict[str, set[int]] = defaultdict(set)
     cats_of: dict[str, set[str]] = defaultdict(set)
@@ -241,29 +321,23 @@ def _from_purchases(corpus: _Corpus, bought: Mapping[int, Iterable[str]],
                 groups[code].add(member)
                 cats_of[code].add(cat)
     n = len(talkers)
-    for w in _candidates(corpus, p):
-        users = corpus.word_users[w]
+    for w in _candidates(counts, p):
+        users = counts.users(w)
         for code in sorted(groups):
             group = groups[code]
             a = len(users & group)
             score = _passes(a, len(users), len(group), n, p)
             if score is not None:
-                yield _word(corpus, w, code, "bought", tuple(sorted(cats_of[code])),
-                            users & group, score, p)
+                inside = users & group
+                yield (_word(counts, w, code, "bought", tuple(sorted(cats_of[code])), inside,
+                             score), inside)
 
 
-def _word(corpus: _Corpus, w: str, code: str, source: str, basis: tuple[str, ...],
-          group: set[int], score: float, p: LearnParams) -> LearnedWord:
-    msgs = corpus.word_msgs[w]
-    quotes = sorted((corpus.messages[i] for i in msgs if corpus.messages[i].member in group),
-                    key=lambda m: (m.ts, m.id), reverse=True)[:p.max_quotes]
-    return LearnedWord(w, code, source, basis, len(msgs), len(corpus.word_users[w]),
-                       len(group), round(score, 2), tuple(m.id for m in quotes))
-
-
-def _pinned(corpus: _Corpus, w: str, code: str, p: LearnParams) -> LearnedWord:
-    users = corpus.word_users.get(w, set())
-    return _word(corpus, w, code, "pinned", (), users, 0.0, p)
+def _word(counts: _Counts, w: str, code: str, source: str, basis: tuple[str, ...],
+          group: set[int], score: float) -> LearnedWord:
+    """A learned word without its quotes (the second pass reads them)."""
+    return LearnedWord(w, code, source, basis, counts.word_msgs.get(w, 0), counts.user_count(w),
+                       len(group), round(score, 2), ())
 
 
 def learned_index(words: Iterable[LearnedWord]) -> dict[str, str]:

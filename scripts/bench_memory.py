@@ -21,10 +21,10 @@ sampled every 20 ms. Linux carries a process's high-water mark across fork and e
 children are started while this script is small: the file is built, and its tiny copy cut,
 in a child of their own (`--build`). `--compare-ref REF` runs the same children on a
 detached git worktree of REF (e.g. main) with this interpreter, so the two codes are measured
-in one run. `--breakdown` then runs this tree's ingest step by step four times (the analysis
-cache limit and the batch size as they are and smaller), printing the high-water mark after
-start-up, after the messages and after `finish`. Not a timed test: the figures go to
-docs/performance.md.
+in one run. `--breakdown` then runs this tree's ingest step by step three times (the analysis
+cache limit, the batch size and the tag rebuild's chunk as they are and smaller), printing
+the high-water mark of start-up, of the messages, of relearning and of the tag rebuild. Not a
+timed test: the figures go to docs/performance.md.
 """
 
 from __future__ import annotations
@@ -58,31 +58,49 @@ print(f"{count} items (total {source.total})")
 """
 # The child that runs the CLI exactly as `siyu` does.
 CLI = "import sys; from bot.cli import main; sys.argv[0] = 'siyu'; sys.exit(main())"
-# `siyu ingest`'s steps in-process, the high-water mark after each: where the memory goes,
-# with the ingest's analysis cache and batch size as given (0: as they are).
+# `siyu ingest`'s steps in-process (one process, no analysis pool), the high-water mark after
+# each: where the memory goes, with the ingest's analysis cache and batch size, and the tag
+# rebuild's chunk and decoded-document limits, as given (0: as they are). The mark is reset
+# (/proc/self/clear_refs) before relearning and before the rebuild, so each shows its own
+# peak; `Ingestor.finish` runs exactly these two.
 PHASES = """
-import dataclasses, resource, sys
+import dataclasses, sys
 from pathlib import Path
 import handlers.ingest as ingest
+import handlers.personas as personas
 from bot.app import App
 from bot.config import load_settings
 from bot.sources import open_source
-path, db, cache, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+from handlers.learn import relearn
+path, db = sys.argv[1], sys.argv[2]
+cache, batch, chunk, decoded = (int(a) for a in sys.argv[3:7])
 if cache:
     ingest.ANALYSIS_CACHE_SIZE = cache
+if chunk:
+    personas.REBUILD_CHUNK_MESSAGES = chunk
+if decoded:
+    personas.DECODED_MAX = decoded
 settings = load_settings(db=db)
 if batch:
     settings = dataclasses.replace(settings, batch_size=batch)
-peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+def mark(reset=False):
+    status = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    hwm = int(status["VmHWM"].split()[0]) // 1024
+    if reset:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    return hwm
 app = App(settings)
 ingestor = ingest.Ingestor(app.store, app.analyzer, settings, app.labels)
-marks = [f"start-up {peak()}"]
+marks = [f"start-up {mark()}"]
 report = ingestor.ingest(open_source(Path(path)))
-cached = len(getattr(ingestor, "_analysed", ()))
-marks.append(f"read+analyse+store {peak()} (cache {cached} entries)")
-ingestor.finish(report)
-marks.append(f"finish (relearn, tags) {peak()}")
-print(f"batch {settings.batch_size}, cache limit {ingest.ANALYSIS_CACHE_SIZE}: "
+marks.append(f"read+analyse+store {mark(reset=True)}")
+relearn(app.store, settings)
+marks.append(f"relearn {mark(reset=True)}")
+personas.refresh_stale_tags(app.store, settings, app.labels)
+marks.append(f"tag rebuild {mark()}")
+print(f"batch {settings.batch_size}, cache {ingest.ANALYSIS_CACHE_SIZE}, rebuild chunk "
+      f"{personas.REBUILD_CHUNK_MESSAGES}, decoded {personas.DECODED_MAX}: "
       + ", ".join(marks) + f" MiB; new {report.new}")
 """
 
@@ -236,8 +254,8 @@ def main() -> int:
     parser.add_argument("--compare-ref", metavar="REF", help="also run git REF (e.g. main)")
     parser.add_argument("--skip-ingest", action="store_true", help="readers only")
     parser.add_argument("--breakdown", action="store_true",
-                        help="also: this tree's ingest step by step, with the analysis cache "
-                        "and batch size varied (four more ingests)")
+                        help="also: this tree's ingest step by step, with the analysis cache, "
+                        "batch size and tag rebuild chunk varied (three more ingests)")
     parser.add_argument("--build", nargs=3, metavar=("MB", "BIG", "TINY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build:
@@ -291,16 +309,17 @@ def main() -> int:
 
 
 def breakdown(big: Path, work: Path) -> None:
-    """High-water marks after each step of one ingest, defaults and smaller cache / batches."""
-    print("\nthis tree's `siyu ingest` step by step (high-water mark after each step):")
-    for cache, batch in ((0, 0), (0, 2000), (1000, 0), (1000, 2000)):
+    """High-water marks of each step of one ingest: as it is, with the tag rebuild in smaller
+    chunks (the holder left once learning streams), and with a small cache and batches too."""
+    print("\nthis tree's `siyu ingest` step by step (high-water mark of each step, one process):")
+    for cache, batch, chunk, decoded in ((0, 0, 0, 0), (0, 0, 20_000, 20_000),
+                                         (1000, 2000, 20_000, 20_000)):
         db = work / "phases.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-        run = run_child("phases", PHASES, [str(big), f"sqlite:///{db}", str(cache), str(batch)],
-                        ROOT, work)
+        run = run_child("phases", PHASES, [str(big), f"sqlite:///{db}", str(cache), str(batch),
+                                           str(chunk), str(decoded)], ROOT, work)
         print(f"  {run.out}  [peak {run.peak_mb:.0f} MiB, {run.wall:.0f} s]")
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -60,7 +60,7 @@ class LearnedStore:
                     if len(decoded) >= _DECODED_KEPT:
                         decoded.clear()  # distinct texts would keep every document here
                     doc: dict[str, Any] = (json.loads(raw) if isinstance(raw, str) else raw) or {}
-                    parts = decoded[key] = (tuple(w.lower() for w in doc.get("k", ())),
+                    parts = decoded[key] = (tuple(map(str.lower, doc.get("k", ()))),
                                             tuple(doc.get("i", {})))
                 if parts[0]:
                     yield LearnMessage(pk, mid, _aware(ts), *parts)

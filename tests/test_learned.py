@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ from persona.aggregate import build_persona
 from persona.learned import (
     LEARNED_CAP,
     LEARNED_WEIGHT,
+    LearnedWord,
     LearnMessage,
     LearnParams,
     category_interests,
@@ -29,6 +31,11 @@ T0 = datetime(2026, 6, 1, 12, 0, tzinfo=SH)
 KNOWN = {"小说": ("reading",), "这本书": ("reading",), "酒店": ("travel",), "民宿": ("travel",),
          "手机": ("digital",), "母婴": ("parenting",)}
 CODES = ("reading", "travel", "digital", "parenting")
+
+
+def learn(messages: list[LearnMessage], *args: Any, **kwargs: Any) -> tuple[LearnedWord, ...]:
+    """The words learned from a list (learning reads its messages twice, through a factory)."""
+    return learn_interests(lambda: messages, *args, **kwargs).words
 
 
 class Corpus:
@@ -71,7 +78,7 @@ def test_g2_is_zero_when_a_word_is_spread_like_the_population() -> None:
 
 
 def test_words_that_keep_company_with_known_words_are_learned_and_filler_never() -> None:
-    words = {w.word: w for w in learn_interests(community().messages, {}, KNOWN, CODES)}
+    words = {w.word: w for w in learn(community().messages, {}, KNOWN, CODES)}
     assert words["译本"].code == "reading"
     assert words["作者"].code == "reading"
     assert words["前台"].code == "travel"
@@ -87,7 +94,7 @@ def test_words_that_keep_company_with_known_words_are_learned_and_filler_never()
 
 def test_a_quote_or_two_newest_first_from_the_supporting_members() -> None:
     c = community()
-    words = {w.word: w for w in learn_interests(c.messages, {}, KNOWN, CODES)}
+    words = {w.word: w for w in learn(c.messages, {}, KNOWN, CODES)}
     by_id = {m.id: m for m in c.messages}
     quotes = words["前台"].quotes
     assert len(quotes) == 2
@@ -102,10 +109,10 @@ def test_adverbs_fragments_and_city_names_are_never_learned() -> None:
         c.say(m, ("很快", "液是", "看过", "杭州", "译本"))
         c.say(m + 10, ("酒店",), ("travel",))
         c.say(m + 20, ("手机",), ("digital",))
-    words = {w.word for w in learn_interests(c.messages, {}, KNOWN, CODES,
+    words = {w.word for w in learn(c.messages, {}, KNOWN, CODES,
                                              LearnParams(never=frozenset({"杭州"})))}
     assert words == {"译本"}
-    assert {w.word for w in learn_interests(c.messages, {}, KNOWN, CODES)} == {"译本", "杭州"}
+    assert {w.word for w in learn(c.messages, {}, KNOWN, CODES)} == {"译本", "杭州"}
 
 
 def test_too_few_members_is_not_evidence() -> None:
@@ -115,7 +122,7 @@ def test_too_few_members_is_not_evidence() -> None:
         c.say(m + 10, ("酒店",), ("travel",))
     for _ in range(6):  # one member says it six times
         c.say(0, ("译本",))
-    assert learn_interests(c.messages, {}, KNOWN, CODES) == ()
+    assert learn(c.messages, {}, KNOWN, CODES) == ()
 
 
 def test_buyers_words_are_learned_for_the_category_interest() -> None:
@@ -124,7 +131,7 @@ def test_buyers_words_are_learned_for_the_category_interest() -> None:
         c.say(m, ("房间", "干净") if m < 6 else ("物流", "今天"))
         c.say(m, ("好的",))
     bought = {m: {"酒店用品"} for m in range(6)}
-    words = {w.word: w for w in learn_interests(c.messages, bought, KNOWN, CODES,
+    words = {w.word: w for w in learn(c.messages, bought, KNOWN, CODES,
                                                 LearnParams(min_g2=5.0))}
     assert words["房间"].code == "travel"
     assert words["房间"].source == "bought"
@@ -143,22 +150,22 @@ def test_a_category_without_a_keyword_in_its_name_maps_by_its_buyers_interests()
 
 def test_rejected_words_are_never_learned_and_pinned_ones_always() -> None:
     params = LearnParams(reject=frozenset({"译本"}), pin={"文笔": "travel", "没人说": "reading"})
-    words = {w.word: w for w in learn_interests(community().messages, {}, KNOWN, CODES, params)}
+    words = {w.word: w for w in learn(community().messages, {}, KNOWN, CODES, params)}
     assert "译本" not in words
     assert words["文笔"].code == "travel" and words["文笔"].source == "pinned"
     assert words["文笔"].members == 8
     assert words["没人说"].messages == 0
     bad = LearnParams(pin={"文笔": "no_such_interest"})
-    assert "文笔" not in {w.word for w in learn_interests(community().messages, {}, KNOWN,
+    assert "文笔" not in {w.word for w in learn(community().messages, {}, KNOWN,
                                                           CODES, bad)}
 
 
 def test_learning_is_deterministic_whatever_the_input_order() -> None:
     c = community()
-    first = learn_interests(c.messages, {1: {"图书"}}, KNOWN, CODES)
+    first = learn(c.messages, {1: {"图书"}}, KNOWN, CODES)
     shuffled = list(c.messages)
     random.Random(3).shuffle(shuffled)
-    assert learn_interests(shuffled, {1: {"图书"}}, KNOWN, CODES) == first
+    assert learn(shuffled, {1: {"图书"}}, KNOWN, CODES) == first
     assert [w.word for w in first] == sorted(w.word for w in first)
 
 
