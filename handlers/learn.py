@@ -2,7 +2,8 @@
 
 Learning runs once per import (`relearn`, at the end of `siyu ingest` and
 `siyu import-orders`, before the stale tags are rebuilt), never per message: it reads every
-stored message's keywords once. It is judged as of the newest fact in the database, like the
+stored message's keywords twice (counts, then quotes: persona/learned.py) and holds none of
+them. It is judged as of the newest fact in the database, like the
 stored tags, so a re-import learns the same words and marks nobody. When the words change,
 exactly the members who used a changed word are marked stale, and the rebuild that follows
 gives them tags with the new words.
