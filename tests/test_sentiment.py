@@ -11,7 +11,9 @@ from persona.analyze import Analyzer
 from persona.resources import default_lexicon
 from persona.sentiment import (
     LEX_SCALE,
+    OPINION_ANYWAY_CHARS,
     RULE_CONFIDENCE,
+    RULE_WEIGHT,
     SentimentModel,
     char_grams,
     complaint_judgement,
@@ -73,14 +75,32 @@ def test_verdict_short_text_is_the_rules_alone() -> None:
     assert complaint_judgement("差差差", False, False, model=tiny).complaint is False
 
 
-def test_confidence_rule_complaints_are_sure_and_non_opinions_carry_none() -> None:
+def test_confidence_rule_complaints_blend_the_rules_with_the_model() -> None:
     tiny = SentimentModel.from_arrays(["好", "差"], np.array([-9.0, 9.0]), np.ones(2), 0.0, 0.2)
-    assert complaint_judgement("太贵了", True, False, model=tiny) == (True, RULE_CONFIDENCE)
-    assert complaint_judgement("好好好好好", True, False, model=tiny) == (True, RULE_CONFIDENCE)
+    rule = RULE_WEIGHT * RULE_CONFIDENCE
+    # the rules' flag stands; how sure it is depends on the model (p 0.5, ~0, ~1 here)
+    assert complaint_judgement("太贵了", True, False, model=tiny) == (True, round(rule + 0.35, 2))
+    assert complaint_judgement("好好好好好", True, False, model=tiny) == (True, round(rule, 2))
+    assert complaint_judgement("差差差差差", True, False,
+                               model=tiny) == (True, round(rule + 1 - RULE_WEIGHT, 2))
+
+
+def test_confidence_non_opinions_carry_none_unless_long() -> None:
+    tiny = SentimentModel.from_arrays(["好", "差"], np.array([-9.0, 9.0]), np.ones(2), 0.0, 0.2)
     # too short to judge, or no opinion voiced (a question, an order, a self-introduction)
     assert complaint_judgement("好好", False, False, model=tiny).confidence is None
     assert complaint_judgement("差差差差差", False, True, opinion=False,
                                model=tiny) == (False, None)
+    # a whole review that also asks or says who wrote it: judged, never flagged
+    long = "差" * OPINION_ANYWAY_CHARS
+    assert complaint_judgement(long, False, True, opinion=False, model=tiny) == (False, 1.0)
+    assert complaint_judgement(long, False, False, opinion=False, model=tiny) == (False, 1.0)
+    assert complaint_judgement(long[1:], False, True, opinion=False,
+                               model=tiny) == (False, None)
+
+
+def test_confidence_settled_messages_keep_the_models() -> None:
+    tiny = SentimentModel.from_arrays(["好", "差"], np.array([-9.0, 9.0]), np.ones(2), 0.0, 0.2)
     # settled by an idiom: no flag, but the model's confidence is kept (rounded) for the mean
     assert complaint_judgement("差差差差差", False, True, model=tiny) == (False, 1.0)
     assert complaint_judgement("好好好好好", False, True, model=tiny) == (False, 0.0)
@@ -203,3 +223,37 @@ def test_training_script_writes_the_same_bytes_for_the_same_model() -> None:
     assert m.intercept == 0.25 and m.table["差"] == (pytest.approx(3.0), pytest.approx(2.25))
     t, f = train.best_threshold(np.array([0.1, 0.2, 0.7, 0.9]), np.array([0, 0, 1, 1]))
     assert f == 1.0 and 0.2 < t <= 0.7
+
+
+def test_whole_reviews_rank_by_the_model_not_by_one_cue(an) -> None:
+    """One complaint cue in a happy review fires the rules as surely as a furious review; the
+    confidence (what the member's mean is made of) tells them apart, and a long review that
+    also asks or says where its writer stayed is judged too."""
+    happy = an("酒店位置很好，早餐丰富，服务员热情周到，房间也干净，就是价格有点贵，下次还会来住。")
+    angry = an("房间又小又旧，隔音太差，服务员态度也不好，价格还贵，再也不会来了。")
+    assert "complaint" in happy.intents and "complaint" in angry.intents
+    assert happy.complaint is not None and angry.complaint is not None
+    assert happy.complaint < 0.5 < 0.9 < angry.complaint
+    asks = an("为什么这么差的酒店还能评四星？房间脏，空调不制冷，前台也不理人。")
+    stayed = an("我是在北京出差住的，位置方便，房间干净，服务也很热情，推荐大家来住。")
+    assert asks.complaint is not None and asks.complaint > 0.9
+    assert stayed.complaint is not None and stayed.complaint < 0.2
+    assert "complaint" not in stayed.intents
+
+
+def test_complaint_confidence_is_stored_compactly_and_only_on_opinions(an) -> None:
+    """(Moved from tests/test_analyze.py with the rule blend: a rule complaint's confidence is
+    no longer a flat 0.9.)"""
+    sure = an("太贵了，而且发货也慢")
+    rule = RULE_WEIGHT * RULE_CONFIDENCE + (1 - RULE_WEIGHT) * p("太贵了，而且发货也慢")
+    assert "complaint" in sure.intents and sure.complaint == round(rule, 2)
+    assert sure.to_json()["p"] == sure.complaint
+    assert len(str(sure.to_json()["p"])) <= 4  # two decimals at most
+    # no opinion voiced: a question, a self-introduction, a short ack
+    for text in ("有没有优惠？", "大家好，我是新来的宝妈，坐标杭州", "收到"):
+        assert an(text).complaint is None, text
+        assert "p" not in an(text).to_json()
+    # praise is judged (it weighs against complaints in the member's mean) but not flagged
+    happy = an("质量很好，物流也快，下次还来")
+    assert happy.complaint is not None and happy.complaint < 0.5
+    assert "complaint" not in happy.intents
