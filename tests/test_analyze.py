@@ -122,7 +122,9 @@ def test_not_questions(an, line):
 @pytest.mark.parametrize(
     "line",
     ["太贵了", "质量差", "客服不理人", "这个有问题", "用了两天就坏了", "买到假货了",
-     "怎么这么贵", "不满意", "不好用", "不推荐", "发货太慢了"],
+     "怎么这么贵", "不满意", "不好用", "不推荐", "发货太慢了",
+     # lateness said as waiting (round 5)
+     "等了一个半小时才送到，菜都凉了", "下单一周才发货"],
 )  # fmt: skip
 def test_complaints(an, line):
     s = an(line)
@@ -174,7 +176,8 @@ def test_tai_gui_le_is_a_complaint(an):
     assert s.motivations == {"price": 1.0}
 
 
-@pytest.mark.parametrize("line", ["没问题", "没事", "不客气", "没问题，谢谢"])
+@pytest.mark.parametrize("line", ["没问题", "没事", "不客气", "没问题，谢谢", "刚才收到了",
+                                  "刚才发货了哈", "快递刚才到货了"])
 def test_fixed_expressions_are_nothing(an, line):
     assert an(line).intents == []
 
