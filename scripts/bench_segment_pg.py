@@ -14,7 +14,9 @@ Why this shape:
 * Each measured run is `handlers/segments.py: run_and_store` as the bot and `siyu segment`
   call it (read, segment, store, prune), in a child process of its own so its peak RSS is its
   own; the SQLite and PostgreSQL runs alternate, so a neighbour's load falls on both alike.
-  Stage times come from wrapping `gather_columns` (the read) and `store_result` (the store).
+  Stage times come from wrapping what `run_and_store` calls (`STAGES`: the read, the previous
+  run read back, tabulate, segment with the cards' text reads inside it, the store with the
+  rows' save inside it, the prune), so a gap between the backends shows where it is.
   On PostgreSQL the child also reads its server backends' CPU time and peak RSS from /proc
   (the server runs on this machine; parallel query workers, gone by then, are not counted;
   a backend's RSS includes the shared buffers it touched).
@@ -109,6 +111,42 @@ def server_usage(engine: Any) -> dict[str, float]:
     return {"server_cpu_s": cpu, "server_rss_mb": hwm, "backends": len(pids)}
 
 
+# Stages of `run_and_store` timed by wrapping what it calls: (owner, attribute, stage).
+# "cards" (the sampled members' text parts) runs inside "segment", "save" (the run's row and
+# member rows) inside "store" (which also builds and serialises the stored document).
+STAGES = (("handlers.segments", "gather_columns", "read"),
+          ("storage.segments:SegmentStore", "result_of", "previous"),
+          ("handlers.segments", "tabulate", "tabulate"),
+          ("handlers.segments", "run_segmentation", "segment"),
+          ("storage.segment_inputs:ColumnReader", "details", "cards"),
+          ("handlers.segments", "store_result", "store"),
+          ("storage.segments:SegmentStore", "save_run", "save"),
+          ("storage.segments:SegmentStore", "prune", "prune"))
+
+
+def _time_stages(out: dict[str, Any]) -> None:
+    """Wrap each of STAGES so its seconds add up in `out[stage + "_s"]` (a child process:
+    nothing is undone)."""
+    import importlib
+
+    for owner, attr, stage in STAGES:
+        module, _, cls = owner.partition(":")
+        target: Any = importlib.import_module(module)
+        if cls:
+            target = getattr(target, cls)
+        real = getattr(target, attr)
+
+        def timed(*args: Any, _real: Any = real, _key: str = f"{stage}_s", **kwargs: Any
+                  ) -> Any:
+            t = time.perf_counter()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                out[_key] = out.get(_key, 0.0) + time.perf_counter() - t
+
+        setattr(target, attr, timed)
+
+
 def child(url: str, as_of: str) -> dict[str, Any]:
     """One `run_and_store`, stage by stage; times and peak RSS."""
     from datetime import datetime
@@ -118,23 +156,7 @@ def child(url: str, as_of: str) -> dict[str, Any]:
     from handlers.settings import Settings
 
     out: dict[str, Any] = {}
-    real_gather, real_store = segments.gather_columns, segments.store_result
-
-    def gather(*args: Any, **kwargs: Any) -> Any:
-        t = time.perf_counter()
-        try:
-            return real_gather(*args, **kwargs)
-        finally:
-            out["read_s"] = time.perf_counter() - t
-
-    def store(*args: Any, **kwargs: Any) -> Any:
-        t = time.perf_counter()
-        try:
-            return real_store(*args, **kwargs)
-        finally:
-            out["store_s"] = time.perf_counter() - t
-
-    segments.gather_columns, segments.store_result = gather, store  # type: ignore[assignment]
+    _time_stages(out)
     settings = Settings(db=url)
     app = App(settings)
     _ = app.store, app.labels
@@ -207,9 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"copied into PostgreSQL in {time.perf_counter() - t0:.0f}s: "
               + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
         # Runs alternate; each backend's first run stores a run, later ones compare with it.
-        header = (f"{'backend':10} {'round':>5} {'read s':>8} {'store s':>8} {'total s':>8} "
-                  f"{'CPU s':>7} {'peak RSS MB':>12} {'load':>5} {'server CPU s':>12} "
-                  f"{'server RSS MB':>13}")
+        stage_names = [stage for _, _, stage in STAGES]
+        header = (f"{'backend':10} {'round':>5} "
+                  + " ".join(f"{stage:>8}" for stage in stage_names)
+                  + f" {'total s':>8} {'CPU s':>7} {'peak RSS MB':>12} {'load':>5} "
+                  f"{'server CPU s':>12} {'server RSS MB':>13}")
         print(header)
         totals: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
         docs: dict[str, Any] = {}
@@ -222,8 +246,9 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 totals[backend].append(res["total_s"])
                 docs.setdefault(backend, res["counts"])
-                print(f"{backend:10} {r:5d} {res.get('read_s', 0):8.2f} "
-                      f"{res.get('store_s', 0):8.2f} {res['total_s']:8.2f} "
+                print(f"{backend:10} {r:5d} "
+                      + " ".join(f"{res.get(f'{stage}_s', 0):8.2f}" for stage in stage_names)
+                      + f" {res['total_s']:8.2f} "
                       f"{res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} {load:5.2f}"
                       + (f" {res['server_cpu_s']:12.2f} {res['server_rss_mb']:13.0f}"
                          if "server_cpu_s" in res else ""))
