@@ -184,6 +184,11 @@ class SqlRows:
         with self.engine.connect() as conn:
             raw: Any = conn.connection.dbapi_connection
             if self.sql.pg:
+                # JIT off for this transaction only: the planner's guess of 100 elements per
+                # json_array_elements call puts even a card sample's keyword count (500
+                # members, a few hundred messages, 1 ms of work) past the inlining and
+                # optimising thresholds, and compiling took ≈ 1 s per query
+                raw.execute("SET LOCAL jit = off")
                 cur = raw.cursor(name=f"siyu_rows_{next(_cursor_names)}")
                 sql = _PARAM.sub(r"%(\1)s", sql)
             else:

@@ -181,3 +181,19 @@ def test_ties_of_one_moment_go_by_insertion_order(any_engine: Engine) -> None:
         == [("z", "y", "x")[i] for i in inserted]
     assert reader._count_keywords([pk], reader.sql.time(NOW), MAX_KEYWORDS) == {
         pk: list(detail.keywords)}
+
+
+def test_the_readers_run_without_jit_and_leave_the_pool_as_it_was(
+        pair: tuple[Store, Store]) -> None:
+    """PostgreSQL's planner guesses 100 elements per json_array_elements call, so a card
+    sample's keyword count (a few hundred messages) looked costly enough to JIT-compile:
+    ≈ 1 s a query on a server with the default settings, 12 s of a 100k-member run. The
+    readers turn JIT off for their own transaction, not for the pool's connection."""
+    _, pg = pair
+    with pg.engine.connect() as conn:
+        before = conn.execute(text("SHOW jit")).scalar()
+    reader = ColumnReader(pg.engine)
+    seen = [row for chunk in reader._rows("SELECT current_setting('jit')", {}) for row in chunk]
+    assert seen == [("off",)]
+    with pg.engine.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == before
