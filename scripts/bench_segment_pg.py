@@ -199,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db-dir", type=Path, default=Path("/tmp/siyu-bench"))
     ap.add_argument("--pg", help="a PostgreSQL URL whose role may create databases")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--keep-as", metavar="NAME",
+                    help="copy into database NAME and keep it, or run on it as it is when it "
+                         "exists already (a 1M copy takes many minutes); without it a fresh "
+                         "database is made and dropped")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--as-of", help=argparse.SUPPRESS)
@@ -218,16 +222,26 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"{path} is missing: build it with scripts/bench_segment.py --source db "
                  f"--build-db {args.members} --db-dir {args.db_dir}")
     print(f"load {os.getloadavg()[0]:.2f}; {path} ({path.stat().st_size / 2**20:.0f} MB)")
-    name = f"siyu_bench_{uuid.uuid4().hex[:10]}"
+    name = args.keep_as or f"siyu_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": name}).first() is not None
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     pg_url = make_url(args.pg).set(database=name).render_as_string(hide_password=False)
     try:
-        t0 = time.perf_counter()
-        counts = copy_to_postgres(path, pg_url)
-        print(f"copied into PostgreSQL in {time.perf_counter() - t0:.0f}s: "
-              + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+        if exists:
+            print(f"reusing database {name} as it is (copied before, runs stored since kept)")
+        else:
+            t0 = time.perf_counter()
+            try:
+                counts = copy_to_postgres(path, pg_url)
+            except BaseException:
+                args.keep_as = None  # a half copy is never reused: dropped below
+                raise
+            print(f"copied into PostgreSQL in {time.perf_counter() - t0:.0f}s: "
+                  + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
         # Runs alternate; each backend's first run stores a run, later ones compare with it.
         stage_names = [stage for _, _, stage in STAGES]
         header = (f"{'backend':10} {'round':>5} "
@@ -261,7 +275,10 @@ def main(argv: list[str] | None = None) -> int:
                 if a != b:
                     print(f"  {dim}: SQLite {a} / PostgreSQL {b}")
     finally:
-        drop_database(admin, name)
+        if args.keep_as:
+            print(f"kept database {name}")
+        else:
+            drop_database(admin, name)
         admin.dispose()
     return 0
 
