@@ -125,8 +125,8 @@ STAGES = (("handlers.segments", "gather_columns", "read"),
 
 
 def _time_stages(out: dict[str, Any]) -> None:
-    """Wrap each of STAGES so its seconds add up in `out[stage + "_s"]` (a child process:
-    nothing is undone)."""
+    """Wrap each of STAGES so its seconds add up in `out[stage + "_s"]`, and the peak RSS at
+    its end is `out["peak_after_" + stage + "_mb"]` (a child process: nothing is undone)."""
     import importlib
 
     for owner, attr, stage in STAGES:
@@ -143,6 +143,9 @@ def _time_stages(out: dict[str, Any]) -> None:
                 return _real(*args, **kwargs)
             finally:
                 out[_key] = out.get(_key, 0.0) + time.perf_counter() - t
+                # the process's peak so far: the first stage after which it jumps made it
+                out[f"peak_after_{_key[:-2]}_mb"] = (
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
         setattr(target, attr, timed)
 
@@ -265,7 +268,10 @@ def main(argv: list[str] | None = None) -> int:
                       + f" {res['total_s']:8.2f} "
                       f"{res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} {load:5.2f}"
                       + (f" {res['server_cpu_s']:12.2f} {res['server_rss_mb']:13.0f}"
-                         if "server_cpu_s" in res else ""))
+                         if "server_cpu_s" in res else ""), flush=True)
+                print("    peak RSS MB after: " + ", ".join(
+                    f"{stage} {res[f'peak_after_{stage}_mb']:.0f}" for stage in stage_names
+                    if f"peak_after_{stage}_mb" in res), flush=True)
         if totals["sqlite"] and totals["postgresql"]:
             ratio = min(totals["postgresql"]) / min(totals["sqlite"])
             print(f"PostgreSQL ÷ SQLite, best runs: {ratio:.2f}×; segment counts "
