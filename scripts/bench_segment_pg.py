@@ -195,6 +195,49 @@ def drop_database(admin: Any, name: str) -> None:
     drop(admin, name, tries=80)
 
 
+def _row(backend: str, r: int, res: dict[str, Any], load: float) -> str:
+    """One run's line of the table, and under it the peak RSS after each stage."""
+    line = (f"{backend:10} {r:5d} "
+            + " ".join(f"{res.get(f'{stage}_s', 0):8.2f}" for _, _, stage in STAGES)
+            + f" {res['total_s']:8.2f} {res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} "
+            f"{load:5.2f}"
+            + (f" {res['server_cpu_s']:12.2f} {res['server_rss_mb']:13.0f}"
+               if "server_cpu_s" in res else ""))
+    peaks = ", ".join(f"{stage} {res[f'peak_after_{stage}_mb']:.0f}" for _, _, stage in STAGES
+                      if f"peak_after_{stage}_mb" in res)
+    return f"{line}\n    peak RSS MB after: {peaks}"
+
+
+def alternate(path: Path, pg_url: str, rounds: int, timeout: float) -> None:
+    """The runs, SQLite and PostgreSQL alternating, printed as they end; then the ratio of
+    the best totals and whether the segment counts agree. Each backend's first run stores a
+    run, later ones compare with it."""
+    from sample_community import SAMPLE_NOW
+
+    print(f"{'backend':10} {'round':>5} " + " ".join(f"{stage:>8}" for _, _, stage in STAGES)
+          + f" {'total s':>8} {'CPU s':>7} {'peak RSS MB':>12} {'load':>5} "
+          f"{'server CPU s':>12} {'server RSS MB':>13}")
+    totals: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
+    docs: dict[str, Any] = {}
+    for r in range(1, rounds + 1):
+        for backend, url in (("sqlite", f"sqlite:///{path}"), ("postgresql", pg_url)):
+            res = run_child(url, SAMPLE_NOW.isoformat(), timeout)
+            if "error" in res:
+                print(f"{backend:10} {r:5d} error: {res['error']}")
+                continue
+            totals[backend].append(res["total_s"])
+            docs.setdefault(backend, res["counts"])
+            print(_row(backend, r, res, os.getloadavg()[0]), flush=True)
+    if totals["sqlite"] and totals["postgresql"]:
+        ratio = min(totals["postgresql"]) / min(totals["sqlite"])
+        print(f"PostgreSQL ÷ SQLite, best runs: {ratio:.2f}×; segment counts "
+              f"{'equal' if docs['sqlite'] == docs['postgresql'] else 'DIFFER'}")
+        for dim in sorted(set(docs["sqlite"]) | set(docs["postgresql"])):
+            a, b = docs["sqlite"].get(dim), docs["postgresql"].get(dim)
+            if a != b:
+                print(f"  {dim}: SQLite {a} / PostgreSQL {b}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--members", type=int, default=10_000)
@@ -216,7 +259,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.pg:
         ap.error("--pg URL is required")
 
-    from sample_community import SAMPLE_NOW
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -245,41 +287,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             print(f"copied into PostgreSQL in {time.perf_counter() - t0:.0f}s: "
                   + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
-        # Runs alternate; each backend's first run stores a run, later ones compare with it.
-        stage_names = [stage for _, _, stage in STAGES]
-        header = (f"{'backend':10} {'round':>5} "
-                  + " ".join(f"{stage:>8}" for stage in stage_names)
-                  + f" {'total s':>8} {'CPU s':>7} {'peak RSS MB':>12} {'load':>5} "
-                  f"{'server CPU s':>12} {'server RSS MB':>13}")
-        print(header)
-        totals: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
-        docs: dict[str, Any] = {}
-        for r in range(1, args.rounds + 1):
-            for backend, url in (("sqlite", f"sqlite:///{path}"), ("postgresql", pg_url)):
-                res = run_child(url, SAMPLE_NOW.isoformat(), args.timeout)
-                load = os.getloadavg()[0]
-                if "error" in res:
-                    print(f"{backend:10} {r:5d} error: {res['error']}")
-                    continue
-                totals[backend].append(res["total_s"])
-                docs.setdefault(backend, res["counts"])
-                print(f"{backend:10} {r:5d} "
-                      + " ".join(f"{res.get(f'{stage}_s', 0):8.2f}" for stage in stage_names)
-                      + f" {res['total_s']:8.2f} "
-                      f"{res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} {load:5.2f}"
-                      + (f" {res['server_cpu_s']:12.2f} {res['server_rss_mb']:13.0f}"
-                         if "server_cpu_s" in res else ""), flush=True)
-                print("    peak RSS MB after: " + ", ".join(
-                    f"{stage} {res[f'peak_after_{stage}_mb']:.0f}" for stage in stage_names
-                    if f"peak_after_{stage}_mb" in res), flush=True)
-        if totals["sqlite"] and totals["postgresql"]:
-            ratio = min(totals["postgresql"]) / min(totals["sqlite"])
-            print(f"PostgreSQL ÷ SQLite, best runs: {ratio:.2f}×; segment counts "
-                  f"{'equal' if docs['sqlite'] == docs['postgresql'] else 'DIFFER'}")
-            for dim in sorted(set(docs["sqlite"]) | set(docs["postgresql"])):
-                a, b = docs["sqlite"].get(dim), docs["postgresql"].get(dim)
-                if a != b:
-                    print(f"  {dim}: SQLite {a} / PostgreSQL {b}")
+        alternate(path, pg_url, args.rounds, args.timeout)
     finally:
         if args.keep_as:
             print(f"kept database {name}")
