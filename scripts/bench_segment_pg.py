@@ -14,7 +14,9 @@ Why this shape:
 * Each measured run is `handlers/segments.py: run_and_store` as the bot and `siyu segment`
   call it (read, segment, store, prune), in a child process of its own so its peak RSS is its
   own; the SQLite and PostgreSQL runs alternate, so a neighbour's load falls on both alike.
-  Stage times come from wrapping `gather_columns` (the read) and `store_result` (the store).
+  Stage times come from wrapping what `run_and_store` calls (`STAGES`: the read, the previous
+  run read back, tabulate, segment with the cards' text reads inside it, the store with the
+  rows' save inside it, the prune), so a gap between the backends shows where it is.
   On PostgreSQL the child also reads its server backends' CPU time and peak RSS from /proc
   (the server runs on this machine; parallel query workers, gone by then, are not counted;
   a backend's RSS includes the shared buffers it touched).
@@ -109,6 +111,45 @@ def server_usage(engine: Any) -> dict[str, float]:
     return {"server_cpu_s": cpu, "server_rss_mb": hwm, "backends": len(pids)}
 
 
+# Stages of `run_and_store` timed by wrapping what it calls: (owner, attribute, stage).
+# "cards" (the sampled members' text parts) runs inside "segment", "save" (the run's row and
+# member rows) inside "store" (which also builds and serialises the stored document).
+STAGES = (("handlers.segments", "gather_columns", "read"),
+          ("storage.segments:SegmentStore", "result_of", "previous"),
+          ("handlers.segments", "tabulate", "tabulate"),
+          ("handlers.segments", "run_segmentation", "segment"),
+          ("storage.segment_inputs:ColumnReader", "details", "cards"),
+          ("handlers.segments", "store_result", "store"),
+          ("storage.segments:SegmentStore", "save_run", "save"),
+          ("storage.segments:SegmentStore", "prune", "prune"))
+
+
+def _time_stages(out: dict[str, Any]) -> None:
+    """Wrap each of STAGES so its seconds add up in `out[stage + "_s"]`, and the peak RSS at
+    its end is `out["peak_after_" + stage + "_mb"]` (a child process: nothing is undone)."""
+    import importlib
+
+    for owner, attr, stage in STAGES:
+        module, _, cls = owner.partition(":")
+        target: Any = importlib.import_module(module)
+        if cls:
+            target = getattr(target, cls)
+        real = getattr(target, attr)
+
+        def timed(*args: Any, _real: Any = real, _key: str = f"{stage}_s", **kwargs: Any
+                  ) -> Any:
+            t = time.perf_counter()
+            try:
+                return _real(*args, **kwargs)
+            finally:
+                out[_key] = out.get(_key, 0.0) + time.perf_counter() - t
+                # the process's peak so far: the first stage after which it jumps made it
+                out[f"peak_after_{_key[:-2]}_mb"] = (
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+        setattr(target, attr, timed)
+
+
 def child(url: str, as_of: str) -> dict[str, Any]:
     """One `run_and_store`, stage by stage; times and peak RSS."""
     from datetime import datetime
@@ -118,23 +159,7 @@ def child(url: str, as_of: str) -> dict[str, Any]:
     from handlers.settings import Settings
 
     out: dict[str, Any] = {}
-    real_gather, real_store = segments.gather_columns, segments.store_result
-
-    def gather(*args: Any, **kwargs: Any) -> Any:
-        t = time.perf_counter()
-        try:
-            return real_gather(*args, **kwargs)
-        finally:
-            out["read_s"] = time.perf_counter() - t
-
-    def store(*args: Any, **kwargs: Any) -> Any:
-        t = time.perf_counter()
-        try:
-            return real_store(*args, **kwargs)
-        finally:
-            out["store_s"] = time.perf_counter() - t
-
-    segments.gather_columns, segments.store_result = gather, store  # type: ignore[assignment]
+    _time_stages(out)
     settings = Settings(db=url)
     app = App(settings)
     _ = app.store, app.labels
@@ -170,6 +195,49 @@ def drop_database(admin: Any, name: str) -> None:
     drop(admin, name, tries=80)
 
 
+def _row(backend: str, r: int, res: dict[str, Any], load: float) -> str:
+    """One run's line of the table, and under it the peak RSS after each stage."""
+    line = (f"{backend:10} {r:5d} "
+            + " ".join(f"{res.get(f'{stage}_s', 0):8.2f}" for _, _, stage in STAGES)
+            + f" {res['total_s']:8.2f} {res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} "
+            f"{load:5.2f}"
+            + (f" {res['server_cpu_s']:12.2f} {res['server_rss_mb']:13.0f}"
+               if "server_cpu_s" in res else ""))
+    peaks = ", ".join(f"{stage} {res[f'peak_after_{stage}_mb']:.0f}" for _, _, stage in STAGES
+                      if f"peak_after_{stage}_mb" in res)
+    return f"{line}\n    peak RSS MB after: {peaks}"
+
+
+def alternate(path: Path, pg_url: str, rounds: int, timeout: float) -> None:
+    """The runs, SQLite and PostgreSQL alternating, printed as they end; then the ratio of
+    the best totals and whether the segment counts agree. Each backend's first run stores a
+    run, later ones compare with it."""
+    from sample_community import SAMPLE_NOW
+
+    print(f"{'backend':10} {'round':>5} " + " ".join(f"{stage:>8}" for _, _, stage in STAGES)
+          + f" {'total s':>8} {'CPU s':>7} {'peak RSS MB':>12} {'load':>5} "
+          f"{'server CPU s':>12} {'server RSS MB':>13}")
+    totals: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
+    docs: dict[str, Any] = {}
+    for r in range(1, rounds + 1):
+        for backend, url in (("sqlite", f"sqlite:///{path}"), ("postgresql", pg_url)):
+            res = run_child(url, SAMPLE_NOW.isoformat(), timeout)
+            if "error" in res:
+                print(f"{backend:10} {r:5d} error: {res['error']}")
+                continue
+            totals[backend].append(res["total_s"])
+            docs.setdefault(backend, res["counts"])
+            print(_row(backend, r, res, os.getloadavg()[0]), flush=True)
+    if totals["sqlite"] and totals["postgresql"]:
+        ratio = min(totals["postgresql"]) / min(totals["sqlite"])
+        print(f"PostgreSQL ÷ SQLite, best runs: {ratio:.2f}×; segment counts "
+              f"{'equal' if docs['sqlite'] == docs['postgresql'] else 'DIFFER'}")
+        for dim in sorted(set(docs["sqlite"]) | set(docs["postgresql"])):
+            a, b = docs["sqlite"].get(dim), docs["postgresql"].get(dim)
+            if a != b:
+                print(f"  {dim}: SQLite {a} / PostgreSQL {b}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--members", type=int, default=10_000)
@@ -177,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db-dir", type=Path, default=Path("/tmp/siyu-bench"))
     ap.add_argument("--pg", help="a PostgreSQL URL whose role may create databases")
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--keep-as", metavar="NAME",
+                    help="copy into database NAME and keep it, or run on it as it is when it "
+                         "exists already (a 1M copy takes many minutes); without it a fresh "
+                         "database is made and dropped")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--as-of", help=argparse.SUPPRESS)
@@ -187,7 +259,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.pg:
         ap.error("--pg URL is required")
 
-    from sample_community import SAMPLE_NOW
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -196,47 +267,32 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"{path} is missing: build it with scripts/bench_segment.py --source db "
                  f"--build-db {args.members} --db-dir {args.db_dir}")
     print(f"load {os.getloadavg()[0]:.2f}; {path} ({path.stat().st_size / 2**20:.0f} MB)")
-    name = f"siyu_bench_{uuid.uuid4().hex[:10]}"
+    name = args.keep_as or f"siyu_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                              {"n": name}).first() is not None
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     pg_url = make_url(args.pg).set(database=name).render_as_string(hide_password=False)
     try:
-        t0 = time.perf_counter()
-        counts = copy_to_postgres(path, pg_url)
-        print(f"copied into PostgreSQL in {time.perf_counter() - t0:.0f}s: "
-              + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
-        # Runs alternate; each backend's first run stores a run, later ones compare with it.
-        header = (f"{'backend':10} {'round':>5} {'read s':>8} {'store s':>8} {'total s':>8} "
-                  f"{'CPU s':>7} {'peak RSS MB':>12} {'load':>5} {'server CPU s':>12} "
-                  f"{'server RSS MB':>13}")
-        print(header)
-        totals: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
-        docs: dict[str, Any] = {}
-        for r in range(1, args.rounds + 1):
-            for backend, url in (("sqlite", f"sqlite:///{path}"), ("postgresql", pg_url)):
-                res = run_child(url, SAMPLE_NOW.isoformat(), args.timeout)
-                load = os.getloadavg()[0]
-                if "error" in res:
-                    print(f"{backend:10} {r:5d} error: {res['error']}")
-                    continue
-                totals[backend].append(res["total_s"])
-                docs.setdefault(backend, res["counts"])
-                print(f"{backend:10} {r:5d} {res.get('read_s', 0):8.2f} "
-                      f"{res.get('store_s', 0):8.2f} {res['total_s']:8.2f} "
-                      f"{res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} {load:5.2f}"
-                      + (f" {res['server_cpu_s']:12.2f} {res['server_rss_mb']:13.0f}"
-                         if "server_cpu_s" in res else ""))
-        if totals["sqlite"] and totals["postgresql"]:
-            ratio = min(totals["postgresql"]) / min(totals["sqlite"])
-            print(f"PostgreSQL ÷ SQLite, best runs: {ratio:.2f}×; segment counts "
-                  f"{'equal' if docs['sqlite'] == docs['postgresql'] else 'DIFFER'}")
-            for dim in sorted(set(docs["sqlite"]) | set(docs["postgresql"])):
-                a, b = docs["sqlite"].get(dim), docs["postgresql"].get(dim)
-                if a != b:
-                    print(f"  {dim}: SQLite {a} / PostgreSQL {b}")
+        if exists:
+            print(f"reusing database {name} as it is (copied before, runs stored since kept)")
+        else:
+            t0 = time.perf_counter()
+            try:
+                counts = copy_to_postgres(path, pg_url)
+            except BaseException:
+                args.keep_as = None  # a half copy is never reused: dropped below
+                raise
+            print(f"copied into PostgreSQL in {time.perf_counter() - t0:.0f}s: "
+                  + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+        alternate(path, pg_url, args.rounds, args.timeout)
     finally:
-        drop_database(admin, name)
+        if args.keep_as:
+            print(f"kept database {name}")
+        else:
+            drop_database(admin, name)
         admin.dispose()
     return 0
 

@@ -26,20 +26,31 @@ class CardDetails(SqlRows):
         Same result as handlers.segments.member_detail on the members' messages."""
         at = self.sql.time(as_of)
         out: dict[int, Detail] = {}
-        for start in range(0, len(pks), 500):
-            part = [int(pk) for pk in pks[start : start + 500]]
-            marks = ", ".join(str(pk) for pk in part)
-            where = f"member_pk IN ({marks}) AND ts <= :at"
-            chats = self._chats_by_use(where, at, chat_names)
-            quotes = self._quotes(where, at, chat_names, quote_intents, max_quotes)
-            joins = self._last_joins(where, at)
-            words = self._kept_keywords(part, at, max_keywords)
-            for pk in part:
-                join = joins.get(pk)
-                out[pk] = Detail(chats=chats.get(pk, ()),
-                                 join_channel=join_channel(json.loads(join[2]) if join else None),
-                                 quotes=tuple(quotes.get(pk, ())),
-                                 keywords=tuple(words.get(pk, ())))
+        with self.session():
+            for start in range(0, len(pks), 500):
+                out.update(self._details(pks[start : start + 500], at, chat_names,
+                                         quote_intents, max_quotes, max_keywords))
+        return out
+
+    def _details(self, pks: Sequence[int], at: Any, chat_names: dict[str, str | None],
+                 quote_intents: frozenset[str], max_quotes: int, max_keywords: int
+                 ) -> dict[int, Detail]:
+        """`details` for at most 500 members: what their chats, joins and keywords queries
+        return is bounded by them (`_few_rows`)."""
+        out: dict[int, Detail] = {}
+        part = [int(pk) for pk in pks]
+        marks = ", ".join(str(pk) for pk in part)
+        where = f"member_pk IN ({marks}) AND ts <= :at"
+        chats = self._chats_by_use(where, at, chat_names)
+        quotes = self._quotes(where, at, chat_names, quote_intents, max_quotes)
+        joins = self._last_joins(where, at)
+        words = self._kept_keywords(part, at, max_keywords)
+        for pk in part:
+            join = joins.get(pk)
+            out[pk] = Detail(chats=chats.get(pk, ()),
+                             join_channel=join_channel(json.loads(join[2]) if join else None),
+                             quotes=tuple(quotes.get(pk, ())),
+                             keywords=tuple(words.get(pk, ())))
         return out
 
     def _chats_by_use(self, where: str, at: Any, chat_names: dict[str, str | None]
@@ -47,10 +58,10 @@ class CardDetails(SqlRows):
         """Each member's chats (by name) most used first; ties: the chat used first."""
         chats: dict[int, dict[str, list[int]]] = {}
         sql = (f"SELECT member_pk, chat_id, count(*), {self.sql.us('min(ts)')}, "
-               f"min({self.sql.row()}) "
+               f"{self.sql.first_row()} "
                f"FROM message WHERE {where} AND type != 'system' "
                "GROUP BY member_pk, chat_id")
-        for chunk in self._rows(sql, {"at": at}):
+        for chunk in self._few_rows(sql, {"at": at}):
             for pk, chat_id, count, first_us, first_row in chunk:
                 name = chat_names.get(chat_id) or chat_id
                 seen = chats.setdefault(pk, {}).get(name)
@@ -70,7 +81,8 @@ class CardDetails(SqlRows):
         intents = self.sql.field("signals", "n")
         sql = (f"SELECT member_pk, id, {self.sql.us('ts')}, text, chat_id, {intents} "
                f"FROM message WHERE {where} AND text IS NOT NULL AND text != '' "
-               f"AND {intents} IS NOT NULL ORDER BY member_pk, ts DESC, {self.sql.row()}")
+               f"AND {intents} IS NOT NULL ORDER BY member_pk, ts DESC, {self.sql.row_order()}")
+        # a member's every message with an intent: not bounded by the sample, so streamed
         for chunk in self._rows(sql, {"at": at}):
             for pk, mid, ts_us, text, chat_id, intents in chunk:
                 got = quotes.setdefault(pk, [])
@@ -88,7 +100,7 @@ class CardDetails(SqlRows):
         join = self.sql.field("signals", "j")
         sql = (f"SELECT member_pk, ts, id, {join} FROM message "
                f"WHERE {where} AND type = 'system' AND {join} IS NOT NULL")
-        for chunk in self._rows(sql, {"at": at}):
+        for chunk in self._few_rows(sql, {"at": at}):
             for pk, ts, mid, join in chunk:
                 if pk not in joins or (ts, mid) > joins[pk][:2]:
                     joins[pk] = (ts, mid, join)
@@ -101,7 +113,7 @@ class CardDetails(SqlRows):
         out: dict[int, list[str]] = {}
         if top <= KEPT_KEYWORDS:
             sql = f"SELECT member_pk, words FROM member_keywords WHERE member_pk IN ({marks})"
-            for chunk in self._rows(sql, {}):
+            for chunk in self._few_rows(sql, {}):
                 for pk, words in chunk:
                     out[pk] = words.split(_SEP)[:top] if words else []
         missing = [pk for pk in pks if pk not in out]

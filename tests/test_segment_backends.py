@@ -37,6 +37,7 @@ from storage.batches import Batch, NewMessage
 from storage.db import open_database
 from storage.repo import Store
 from storage.segment_inputs import ColumnReader
+from storage.segments import SegmentStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "bot" / "data" / "sample"
@@ -181,3 +182,38 @@ def test_ties_of_one_moment_go_by_insertion_order(any_engine: Engine) -> None:
         == [("z", "y", "x")[i] for i in inserted]
     assert reader._count_keywords([pk], reader.sql.time(NOW), MAX_KEYWORDS) == {
         pk: list(detail.keywords)}
+
+
+def test_the_readers_run_without_jit_and_leave_the_pool_as_it_was(
+        pair: tuple[Store, Store]) -> None:
+    """PostgreSQL's planner guesses 100 elements per json_array_elements call, so a card
+    sample's keyword count (a few hundred messages) looked costly enough to JIT-compile:
+    ≈ 1 s a query on a server with the default settings, 12 s of a 100k-member run. The
+    readers turn JIT off for their own transaction, not for the pool's connection."""
+    _, pg = pair
+    with pg.engine.connect() as conn:
+        before = conn.execute(text("SHOW jit")).scalar()
+    reader = ColumnReader(pg.engine)
+    seen = [row for chunk in reader._rows("SELECT current_setting('jit')", {}) for row in chunk]
+    assert seen == [("off",)]
+    with pg.engine.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == before
+
+
+def test_a_stored_runs_codes_read_back_with_one_object_per_code(any_engine: Engine) -> None:
+    """What the next run compares with: a stored run's codes in member-id order, every member
+    with a code sharing one string object for it (a million members' five million separate
+    code strings stayed resident through the comparing run's peak)."""
+    url = any_engine.url.render_as_string(hide_password=False)
+    store = Store(any_engine)
+    _community(store)
+    settings = Settings(db=url)
+    refresh_stale_tags(store, settings, LABELS)
+    outcome = handlers.segments.run_and_store(store, settings, LABELS, NOW)
+    back = SegmentStore(any_engine).assignments(outcome.run_id)
+    result = outcome.result
+    assert back.member_ids == result.member_ids
+    for field in ("value", "lifecycle", "motivation", "layer", "cluster"):
+        codes = getattr(back, field)
+        assert codes == list(getattr(result, field)), field
+        assert len({id(c) for c in codes}) == len(set(codes)), field
