@@ -82,3 +82,15 @@ def test_the_personas_table_never_cuts_a_name(tmp_path: Path) -> None:
     from bot.render import width
     starts = {width(r[:r.index(" 1 ")]) for r in rows}
     assert len(starts) == 1, rows
+
+
+def test_the_report_names_a_script_variant_in_words() -> None:
+    """The report's 六、话术与邀请效果 read 「答疑（about_quality+price）」: a code, to a manager."""
+    from bot.routers.manager import feedback_lines
+
+    summary = {"by_variant": [{"scenario": "question", "variant": "about_quality+price",
+                               "total": 2, "acceptance_rate": None, "response_rate": 0.5},
+                              {"scenario": "question", "variant": "default", "total": 1}]}
+    assert feedback_lines(summary, {}) == [
+        "答疑（品质问题+价格敏感型）：2 条，采用率 —，回复率 50%",
+        "答疑（通用）：1 条，采用率 —，回复率 —"]

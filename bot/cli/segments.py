@@ -61,7 +61,7 @@ def run_report(args: argparse.Namespace, settings: Any) -> int:
     as_of = parse_as_of(args.as_of, settings.tz)
     latest, previous = latest_or_new(app.store, settings, app.labels, as_of)
     doc, prev = latest.result, previous.result if previous else None
-    feedback = feedback_lines(feedback_summary(app.store, as_of, settings))
+    feedback = feedback_lines(feedback_summary(app.store, as_of, settings), app.labels)
     # The report comes first and always: a chart that cannot be drawn costs the picture,
     # never the text a manager came for.
     if args.json:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from bot.routers.context import BotContext
 from handlers.feedback import feedback_summary
 from handlers.segments import SegmentOutcome, latest_or_new, latest_stored, run_and_store
 from handlers.settings import section
+from persona.scripts import variant_label
 from persona.suggest import scenario_label
 from storage.segments import StoredRun
 
@@ -38,15 +39,17 @@ SEGMENT = "segment"
 REPORT = "report"
 
 
-def feedback_lines(summary: dict[str, object]) -> list[str]:
-    """Acceptance and response rates per scenario and playbook variant, for the report."""
+def feedback_lines(summary: dict[str, object], labels: Mapping[str, str]) -> list[str]:
+    """Acceptance and response rates per scenario and playbook variant, for the report; the
+    variant in words (答疑（品质问题+价格敏感型）, not about_quality+price)."""
     lines = []
     for item in summary.get("by_variant", []) or []:  # type: ignore[union-attr]
         if not isinstance(item, dict) or not item.get("total"):
             continue
         acc = item.get("acceptance_rate")
         resp = item.get("response_rate")
-        lines.append(f"{scenario_label(str(item['scenario']))}（{item['variant']}）："
+        variant = variant_label(str(item["variant"]), labels)
+        lines.append(f"{scenario_label(str(item['scenario']))}（{variant}）："
                      f"{item['total']} 条，"
                      f"采用率 {_pct(acc)}，回复率 {_pct(resp)}")
     return lines[:8]
@@ -62,7 +65,8 @@ def build_report(bot: BotContext, now: datetime) -> tuple[str, Path | None]:
     run, prev_run = latest_or_new(store, settings, bot.app.labels, now)
     doc, prev = run.result, prev_run.result if prev_run else None
     text = report_text(doc, prev, settings.tz,
-                       feedback=feedback_lines(feedback_summary(store, now, settings)))
+                       feedback=feedback_lines(feedback_summary(store, now, settings),
+                                               bot.app.labels))
     # One file per process, overwritten by each report: no temp folder left behind per call.
     chart = Path(tempfile.gettempdir()) / "siyu-report" / f"report-{os.getpid()}.png"
     title = f"社群分群报告 · 截至 {run.as_of.astimezone(settings.tz):%Y-%m-%d %H:%M}"
