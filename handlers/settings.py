@@ -93,8 +93,13 @@ class Settings:
     # Messages (or business rows) per import transaction. A batch pays fixed costs once: the
     # member and identity look-ups, one first/last-seen update per member it touches, the
     # commit and SQLite's checkpoint of the pages it dirtied (the member-time index is touched
-    # all over by every batch). At 2,000 those were a third of a first import's write time.
-    batch_size: int = 20000
+    # all over by every batch): at 2,000 those were once a third of a first import's write
+    # time, and 20,000 was the default. With the analysis in worker processes the writer holds
+    # the batch being analysed beside the one it writes (≈ 45 MiB each at 20,000 distinct
+    # review texts), which broke issue 18's memory bound (4× the file); since the analysis
+    # carries the complaint model, 2,000 and 20,000 cost the same CPU on the 44 MB benchmark
+    # file (54.1 / 54.2 s, one process; docs/performance.md, "Memory").
+    batch_size: int = 2000
     # Raw message text older than this is purged by the bot's daily job; derived signals and
     # tags stay, so personas keep their evidence ids while the words themselves are gone.
     retention_days: int = 180

@@ -142,9 +142,16 @@ def _sqlite_history(conn: Connection, pks: list[int], until: datetime | None
             group.append(HistoryRow(mid, parse(ts), chat_id, mtype, signals))
 
     if scan:
+        # The rows of the chunk's pk range only, the table still read in file order (NOT
+        # INDEXED): a rebuild in chunks scans once per chunk, and SQLite skips the other
+        # members' rows in C instead of handing each to Python
+        sql = str(select(*cols).where(MESSAGE.c.member_pk.between(bindparam("lo"),
+                                                                  bindparam("hi")))
+                  .compile(dialect=conn.dialect))
+        sql = sql.replace(f"FROM {MESSAGE.name}", f"FROM {MESSAGE.name} NOT INDEXED", 1)
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            add(cursor.execute(str(select(*cols).compile(dialect=conn.dialect))), set(pks))
+            add(cursor.execute(sql, (pks[0], pks[-1])), set(pks))
         finally:
             cursor.close()
         for group in out.values():

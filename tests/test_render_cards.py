@@ -85,7 +85,7 @@ def test_the_personas_table_never_cuts_a_name(tmp_path: Path) -> None:
 
 
 def test_the_report_names_a_script_variant_in_words() -> None:
-    """The report's 六、话术与邀请效果 read 「答疑（about_quality+price）」: a code, to a manager."""
+    """The report's 六、话术与邀请效果 read 「答疑（about_quality+price）」: a code to a manager."""
     from bot.routers.manager import feedback_lines
 
     summary = {"by_variant": [{"scenario": "question", "variant": "about_quality+price",

@@ -242,7 +242,7 @@ def test_history_read_gives_the_member_index_order_on_both_paths(
     store.write_batch(batch(msg("c", minutes=5), msg("x", sender="wxid_b", minutes=1),
                             msg("a", minutes=5), msg("z", minutes=-3)))
     store.write_batch(batch(msg("b", minutes=5), msg("y", sender="wxid_b", minutes=1),
-                            msg("late", minutes=600)))
+                            msg("late", minutes=600), msg("w", sender="wxid_c", minutes=2)))
     utc = NewMessage(id="u", chat_id="g1@chatroom", platform="wechat", sender="wxid_a",
                      ts=T0.astimezone(UTC) + timedelta(microseconds=1), type="text",
                      text="嗯", signals={}, origin="t.json:9")
@@ -254,6 +254,11 @@ def test_history_read_gives_the_member_index_order_on_both_paths(
         assert {pk: [tuple(r) for r in rows] for pk, rows in got.items()} == want
         for rows in got.values():
             assert all(r.ts.tzinfo is UTC for r in rows)
+    # a chunk of the rebuild: some members, the pk range between them holding another's rows
+    ends = [pks[0], pks[-1]]
+    got = store.message_history(ends)
+    assert {pk: [tuple(r) for r in rows] for pk, rows in got.items()} == {
+        pk: rows for pk, rows in _history_by_core(store, pks, None).items() if pk in ends}
     a = next(m.pk for m in store.members() if m.member_id == "wxid_a")
     assert [r.id for r in store.message_history([a])[a]] == ["z", "u", "c", "a", "b", "late"]
     assert store.message_history([]) == {} and store.history_sizes([a]) == {a: 6}
