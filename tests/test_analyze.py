@@ -123,8 +123,8 @@ def test_not_questions(an, line):
     "line",
     ["太贵了", "质量差", "客服不理人", "这个有问题", "用了两天就坏了", "买到假货了",
      "怎么这么贵", "不满意", "不好用", "不推荐", "发货太慢了",
-     # lateness said as waiting (round 5)
-     "等了一个半小时才送到，菜都凉了", "下单一周才发货"],
+     # lateness said as waiting (round 5); negated service praise
+     "等了一个半小时才送到，菜都凉了", "下单一周才发货", "客服一点都不专业"],
 )  # fmt: skip
 def test_complaints(an, line):
     s = an(line)
@@ -133,7 +133,9 @@ def test_complaints(an, line):
 
 
 @pytest.mark.parametrize(
-    "line", ["很好用，已经回购了", "不错", "物美价廉，强烈推荐", "真香", "很喜欢，谢谢群主"]
+    "line", ["很好用，已经回购了", "不错", "物美价廉，强烈推荐", "真香", "很喜欢，谢谢群主",
+             # round 5: the model read the first as a complaint (p 0.51, a product named)
+             "热水器安装师傅很专业，出水很快", "牛奶日期很新鲜，孩子爱喝"]
 )
 def test_praise(an, line):
     s = an(line)
