@@ -185,12 +185,8 @@ def circle_labels(store: Store, as_of: datetime) -> dict[str, str]:
 
     A circle's code alone means nothing to a person ("兴趣圈 c1"), and the names live only
     in the run that cut the circles. Read when a persona is shown to a person, never per
-    message: a run's document is tens of kilobytes."""
-    run = SegmentStore(store.engine).latest_run(until=as_of)
-    if run is None:
-        return {}
-    names = (run.result.get("labels") or {}).get("cluster") or {}
-    return {str(k): str(v) for k, v in names.items()}
+    message; only the names are read, not the run's document."""
+    return SegmentStore(store.engine).circle_names(as_of)
 
 
 def apply_run_segments(persona: Persona, seg: Mapping[str, str | None]) -> None:

@@ -160,6 +160,16 @@ class SegmentStore:
             row = conn.execute(q).first()
         return StoredRun(*row) if row else None
 
+    def circle_names(self, until: datetime) -> dict[str, str]:
+        """Interest circle code → name in the newest run with as_of ≤ until, read out of its
+        stored document by the database: a 1M-member run's document is hundreds of MB
+        decoded, and a persona shown to a person needs only these few names."""
+        q = (select(RUN.c.result[("labels", "cluster")]).where(RUN.c.as_of <= until)
+             .order_by(RUN.c.as_of.desc(), RUN.c.id.desc()).limit(1))
+        with self.engine.connect() as conn:
+            names = conn.execute(q).scalar()
+        return {str(k): str(v) for k, v in (names or {}).items()}
+
     def run(self, run_id: int) -> StoredRun | None:
         q = select(RUN.c.id, RUN.c.as_of, RUN.c.created_at, RUN.c.params, RUN.c.result)
         with self.engine.connect() as conn:

@@ -217,3 +217,20 @@ def test_a_stored_runs_codes_read_back_with_one_object_per_code(any_engine: Engi
         codes = getattr(back, field)
         assert codes == list(getattr(result, field)), field
         assert len({id(c) for c in codes}) == len(set(codes)), field
+
+
+def test_a_runs_circle_names_are_read_without_its_document(any_engine: Engine) -> None:
+    """A persona shown to a person names her circle from the newest run up to the moment
+    asked (handlers/personas.py: circle_labels), read by the database out of the stored
+    document on either backend, and none before the first run."""
+    url = any_engine.url.render_as_string(hide_password=False)
+    store = Store(any_engine)
+    _community(store)
+    settings = Settings(db=url)
+    refresh_stale_tags(store, settings, LABELS)
+    runs = SegmentStore(any_engine)
+    assert runs.circle_names(NOW) == {}
+    outcome = handlers.segments.run_and_store(store, settings, LABELS, NOW)
+    names = outcome.result.to_json()["labels"]["cluster"]
+    assert names and runs.circle_names(NOW) == names
+    assert runs.circle_names(NOW - timedelta(seconds=1)) == {}
