@@ -302,23 +302,20 @@ def run_document(store: Store, run: StoredRun) -> dict[str, Any]:
     return SegmentStore(store.engine).document(run)
 
 
-def latest_stored(store: Store, as_of: datetime) -> tuple[StoredRun, StoredRun | None] | None:
-    """The newest stored run up to `as_of` and the run before it, or None when no run is
-    stored yet: a read, never a segmentation (the bot answers from it on its event loop)."""
-    runs = SegmentStore(store.engine)
-    latest = runs.latest_run(until=as_of)
-    if latest is None:
-        return None
-    return latest, runs.latest_run(until=latest.as_of, before_id=latest.id)
+def latest_stored(store: Store, as_of: datetime) -> StoredRun | None:
+    """The newest stored run up to `as_of`, or None when no run is stored yet: a read, never
+    a segmentation (the bot answers from it on its event loop)."""
+    return SegmentStore(store.engine).latest_run(until=as_of)
 
 
 def latest_or_new(store: Store, settings: Settings, labels: Mapping[str, str],
                   as_of: datetime) -> tuple[StoredRun, StoredRun | None]:
     """The newest stored run up to `as_of` (running one first when there is none), and the
     run before it, for reports."""
-    found = latest_stored(store, as_of)
-    if found is None:
+    latest = latest_stored(store, as_of)
+    if latest is None:
         run_and_store(store, settings, labels, as_of)
-        found = latest_stored(store, as_of)
-        assert found is not None
-    return found
+        latest = latest_stored(store, as_of)
+        assert latest is not None
+    return latest, SegmentStore(store.engine).latest_run(until=latest.as_of,
+                                                         before_id=latest.id)

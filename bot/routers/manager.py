@@ -104,16 +104,14 @@ def segment_summary(outcome: SegmentOutcome) -> str:
     return "\n".join(lines)
 
 
-Answer = Callable[[StoredRun, StoredRun | None], str]
-
-
-def from_latest_run(bot: BotContext, ctx: CommandContext, what: str, answer: Answer) -> Reply:
-    """`answer` the newest stored run (and the one before) at once; with none stored yet, a
-    first segmentation on the background lane, `answer` sent when it is stored. Done inline,
-    that first run held every group for seconds (the 300-member demo: 1.5 s)."""
+def from_latest_run(bot: BotContext, ctx: CommandContext, what: str,
+                    answer: Callable[[StoredRun], str]) -> Reply:
+    """`answer` from the newest stored run at once; with none stored yet, a first
+    segmentation on the background lane, `answer` sent when it is stored. Done inline, that
+    first run held every group for seconds (the 300-member demo: 1.5 s)."""
     found = latest_stored(bot.app.store, ctx.now)
     if found is not None:
-        return Reply(answer(*found))
+        return Reply(answer(found))
 
     def first_run() -> str:  # queued behind another: that one stored the run already
         stored = latest_stored(bot.app.store, ctx.now)
@@ -121,7 +119,7 @@ def from_latest_run(bot: BotContext, ctx: CommandContext, what: str, answer: Ans
             segment_now(bot, ctx.now)
             stored = latest_stored(bot.app.store, ctx.now)
             assert stored is not None
-        return answer(*stored)
+        return answer(stored)
 
     async def done(text: str) -> None:
         await ctx.answer(Reply(text))
@@ -169,7 +167,7 @@ def make_router(bot: BotContext) -> Router:
     @router.command("模式", "patterns", roles=MANAGERS, example="/模式",
                     help="兴趣与购买之间的关联")
     async def patterns(ctx: CommandContext) -> Reply:
-        def answer(run: StoredRun, _: StoredRun | None) -> str:
+        def answer(run: StoredRun) -> str:
             items = [f"· {p['description']}" for p in list(run.result.get("patterns") or [])[:8]]
             return "发现的模式：\n" + ("\n".join(items) or "暂无足够数据支持的模式")
 
@@ -179,7 +177,7 @@ def make_router(bot: BotContext) -> Router:
                     help="与上次分群相比的变化")
     async def changes(ctx: CommandContext) -> Reply:
         return from_latest_run(bot, ctx, "分群变化",
-                               lambda run, _: "\n".join(change_lines(run.result)))
+                               lambda run: "\n".join(change_lines(run.result)))
 
     return router
 
@@ -189,7 +187,7 @@ def segment_describer(bot: BotContext) -> Callable[[str, CommandContext], Reply]
     tz = bot.settings.tz
 
     def describe(code: str, ctx: CommandContext) -> Reply:
-        def answer(run: StoredRun, _: StoredRun | None) -> str:
+        def answer(run: StoredRun) -> str:
             cards = run.result.get("cards", [])
             for card in cards:
                 seg = card["segment"]
