@@ -275,6 +275,7 @@ def _from_company(counts: _Counts, known: Mapping[str, tuple[str, ...]], p: Lear
             top = tuple(k for k, _ in sorted(basis.items(), key=lambda kv: (-kv[1], kv[0]))[:3])
             yield _word(counts, w, code, "company", top, group, score), group
 
+
 def category_interests(corpus_codes: Mapping[int, str], bought: Mapping[int, Iterable[str]],
                        known: Mapping[str, tuple[str, ...]], valid: set[str], p: LearnParams
                        ) -> dict[str, str]:
