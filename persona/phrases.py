@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from persona.phrases_lexicon import (
     ASPECTS,
@@ -88,16 +89,22 @@ _NEEDS_PARTICLE = ("有", "能", "可以", "行", "好", "对", "到", "在")
 ASPECT_WINDOW = 4  # content tokens looked back from an opinion for its aspect
 
 
+class _Tools(NamedTuple):
+    tokenizer: Tokenizer
+    nouns: frozenset[str]  # the dictionary's common nouns
+    others: frozenset[str]  # its other words, person names aside
+    verbs: frozenset[str]  # its verbs (a subset of `others`)
+
+
 @cache
-def _tools() -> tuple[Tokenizer, frozenset[str], frozenset[str]]:
+def _tools() -> _Tools:
     """The tokenizer (the bundled lexicon's words and these lists held together) and the
-    dictionary's nouns and non-nouns, read once per process."""
+    dictionary's words by part of speech, read once per process."""
     from persona.resources import default_lexicon
 
     extra = {w for w in (*ASPECTS, *SYMPTOMS, *OPINIONS, *NEGATABLE) if len(w) >= 2}
     words = [*default_lexicon().user_words(), *((w, 20000) for w in sorted(extra))]
-    nouns, others = _dictionary_tags()
-    return make_tokenizer("auto", words), nouns, others
+    return _Tools(make_tokenizer("auto", words), *_dictionary_tags())
 
 
 def prepare() -> None:
@@ -106,13 +113,15 @@ def prepare() -> None:
     _tools()
 
 
-def _dictionary_tags() -> tuple[frozenset[str], frozenset[str]]:
-    """jieba's dictionary words split by part of speech: common nouns, and everything else
-    but person names. A word in neither was made up by the HMM or is a "name"."""
+def _dictionary_tags() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """jieba's dictionary words split by part of speech: common nouns, everything else but
+    person names, and the verbs among those. A word in none was made up by the HMM or is a
+    "name"."""
     import jieba
 
     nouns: set[str] = set()
     others: set[str] = set()
+    verbs: set[str] = set()
     with jieba.get_dict_file() as fh:
         for raw in fh:
             parts = raw.decode("utf-8").split()
@@ -123,9 +132,11 @@ def _dictionary_tags() -> tuple[frozenset[str], frozenset[str]]:
                 nouns.add(word)
             elif tag != "nr":  # places and organisations are no products either
                 others.add(word)
+                if tag in ("v", "vn"):
+                    verbs.add(word)
             # "nr" (person names) holds many things mistagged (维生素, 太贵): judged like a
             # word the dictionary does not know
-    return frozenset(nouns), frozenset(others)
+    return frozenset(nouns), frozenset(others), frozenset(verbs)
 
 
 def _tokens(text: str) -> list[list[str]]:
@@ -147,7 +158,7 @@ def is_product_word(word: str) -> bool:
     """A noun that can name a product in a script: a dictionary noun or an unknown word, never
     an aspect, opinion, person, time or chat filler (and never a fragment with a negation or
     degree word in front)."""
-    _, nouns, others = _tools()
+    _, nouns, others, _ = _tools()
     if word in NOT_PRODUCTS or _lexical(word) or _split(word)[2] != word or word in _NEED_WORDS:
         return False
     if _ASCII_WORD_RE.match(word):
@@ -284,6 +295,9 @@ def _pain(clause: Sequence[str], spot: _Spot, product: str | None,
     single = len(spot.core) == 1
     ends = clause[spot.index].endswith("了") or (spot.index + 1 < len(clause)
                                                  and clause[spot.index + 1] == "了")
+    doing = _slow_doing(clause, spot)
+    if doing:  # "加热太慢了" → "加热慢": what the thing does is slow, not its delivery
+        return Phrase(doing + spot.text, "quality", doing, product or aspect)
     if aspect and is_aspect:
         return Phrase(aspect + spot.text, ASPECTS[aspect], aspect, product)
     # alone, a negated verb of delivery, service or price says it all ("没发货", "不回复"),
@@ -302,6 +316,35 @@ def _pain(clause: Sequence[str], spot: _Spot, product: str | None,
     return None
 
 
+def _slow_doing(clause: Sequence[str], spot: _Spot) -> str | None:
+    """The verb a lateness word judges when it is not a delivery's: "加热太慢", "反应慢",
+    "开机很慢" ("太慢了" alone, "发得太慢", "送得慢" stay 物流慢)."""
+    if spot.category != "delivery" or spot.negated or spot.symptom:
+        return None
+    j = spot.start - 1
+    while j >= 0 and clause[j] in FILLERS:
+        j -= 1
+    if j < 0:
+        return None
+    word = clause[j]
+    if (len(word) < 2 or word not in _tools().verbs or word in NEGATABLE or word in OPINIONS
+            or word in ASPECTS or _delivers(word)):
+        return None
+    return word
+
+
+def _delivers(word: str) -> bool:
+    """Is a lateness after this word its delivery's ("发货", "外卖", "送得")?"""
+    return word in _DELIVERED or word in _DELIVERY_DOINGS or word[0] in "送发寄递"
+
+
+# Things whose lateness is their delivery's ("外卖太慢了"), though the dictionary calls them verbs.
+_DELIVERED = frozenset({"外卖", "订单", "货", "东西", "快件", "件", "餐", "饭"})
+# Verbs of getting goods to the member: a lateness after them is the delivery's.
+_DELIVERY_DOINGS = frozenset({"发货", "送货", "配送", "派送", "运输", "到货", "送达", "寄",
+                              "邮寄", "快递", "发件", "出库", "揽收", "送餐", "上门"})
+
+
 @lru_cache(maxsize=65536)
 def pains(text: str) -> tuple[Phrase, ...]:
     """The aspect–opinion phrases of one complaint, in the order written, each once."""
@@ -314,7 +357,8 @@ def pains(text: str) -> tuple[Phrase, ...]:
     earlier: str | None = None
     for clause in clauses:
         for spot in _spots(clause):
-            p = _pain(clause, spot, first, earlier)
+            own = _products([clause[:spot.start]])
+            p = _pain(clause, spot, own[-1] if own else earlier or first, earlier)
             if p and not any(p.text == q.text for q in out):
                 out.append(p)
         named = _products([clause])
@@ -380,10 +424,21 @@ def about(text: str | None, complaint: bool) -> About:
     first need; and every product it names."""
     if not text:
         return About()
+    clauses = _tokens(text)
     found = (pains(text) if complaint else ()) or needs(text)
-    products = tuple(_products(_tokens(text)))
+    products = tuple(_products(clauses))
     if not found:
         return About(None, None, products)
+    if complaint:
+        # the thing complained of is named before or in its opinion's clause: "上次的护发素还行，
+        # 这次的洗发水不推荐" is about 洗发水, "系统老是自动重启，看网课很受影响" not about 网课
+        upto = next((i for i, c in enumerate(clauses) if _spots(c)), len(clauses) - 1)
+        before = _products(clauses[:upto + 1])
+        # a product named after its opinion only when the message names nothing else it is
+        # about ("太贵了，这个奶粉"; 价格 there is the usual aspect, not a word of the message)
+        mine, aspect = found[0].product, found[0].aspect
+        keep = mine is not None and (mine in before or aspect is None or aspect not in text)
+        products = tuple(dict.fromkeys([*([mine] if keep else []), *reversed(before)]))
     return About(found[0].category, found[0].text, products)
 
 

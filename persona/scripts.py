@@ -100,7 +100,8 @@ def pick_scripts(ranked: Sequence[Variant], values: Mapping[str, str | None],
 
 
 def choose_topic(keywords: Iterable[str], scenario: str, named: Sequence[str],
-                 products: Container[str], concerns: Container[str]) -> str | None:
+                 products: Container[str], concerns: Container[str],
+                 pinned: bool = False) -> str | None:
     """The thing the member talked about, or None to let the template's fallback speak.
 
     A product the message names (`named`, persona/phrases.py), as it names it: the run of
@@ -111,11 +112,15 @@ def choose_topic(keywords: Iterable[str], scenario: str, named: Sequence[str],
     complaint) that does not already say what it is about (the caller passes none then):
     "想要快递的话" would be nonsense, and so would "客服从现在起我负责到底". One thing reads
     naturally in "你问的{topic}"; a list would not.
+    `pinned`: `named` already holds only what a complaint's pain is about (persona/phrases.py
+    `about`), so a keyword elsewhere in the message ("看网课很受影响") is no topic.
     """
     kept = [p for p in named if p not in _NOT_TOPIC]
     known = next((p for p in kept if _holds_product(p, products)), None)
     if known:
         return known
+    if pinned:
+        return next(iter(kept), None)
     words = [k for k in keywords if len(k) >= 2 and k not in _NOT_TOPIC]
     product = next((k for k in words if k in products), None) or next(iter(kept), None)
     if product or scenario not in ("question", "complaint"):

@@ -306,7 +306,8 @@ def draft(persona: Persona, trigger: Trigger, env: Drafting, activity: str | Non
 
     topic = choose_topic(sig.keywords, trigger.scenario, trigger.about.products, env.products,
                          env.concerns if not any(d == "about" for d, _ in best.conditions)
-                         else frozenset())
+                         else frozenset(),
+                         pinned=trigger.scenario == "complaint" and bool(trigger.about.phrase))
     values = {"name": persona.name, "topic": topic,
               "interest": env.labels.get(interest, interest) if interest else None,
               "activity": activity}

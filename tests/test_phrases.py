@@ -36,6 +36,16 @@ def said(text: str) -> list[tuple[str, str]]:
     ("奶粉结块了，喝了还拉肚子", [("结块", "quality"), ("拉肚子", "quality")]),
     ("包装破损，里面的蛋糕都压坏了", [("包装破损", "quality"), ("蛋糕压坏", "quality")]),
     ("买的卫衣和图片不一样，有点失望", [("与图片不符", "quality")]),
+    # what a thing does is slow: its quality, not its delivery (the water heater's 加热太慢 got
+    # the delivery script: 「包裹到哪了我马上去查物流」)
+    ("加热太慢了，洗个澡要等四十分钟", [("加热慢", "quality")]),
+    ("热水器加热太慢", [("加热慢", "quality")]),
+    ("手机反应很慢", [("反应慢", "quality")]),
+    ("太慢了", [("物流慢", "delivery")]),
+    ("发货太慢了", [("发货慢", "delivery")]),
+    ("外卖太慢了", [("物流慢", "delivery")]),
+    ("客服处理太慢", [("客服慢", "service")]),
+    ("系统老是自动重启", [("系统自动重启", "quality")]),
     # price
     ("就是价格比上次贵了一点", [("价格贵", "price")]),
     # a lone price or delivery opinion counts with its usual aspect
@@ -126,3 +136,28 @@ def test_how_many_to_buy_asks_about_no_aspect() -> None:
     assert need_category("大闸蟹一次买几盒合适") == "other"
     assert need_category("手机散热器散热效果怎么样") == "quality"
     assert need_category("要买多少袋才包邮") == "price"
+
+
+def test_a_complaint_is_about_what_it_names_before_its_opinion() -> None:
+    # the script's {topic} is the product complained of, not the first or any other one named
+    shampoo = about("上次买的护发素还行，这次的洗发水不推荐", complaint=True)
+    assert shampoo.products[0] == "洗发水"
+    nappies = about("奶粉不错，但是纸尿裤漏尿", complaint=True)
+    assert nappies.phrase == "漏尿" and nappies.products[0] == "纸尿裤"
+    assert [p.product for p in pains("奶粉不错，但是纸尿裤漏尿")] == ["纸尿裤"]
+    # what the trouble spoils afterwards is not what it is about
+    tablet = about("系统老是自动重启，看网课很受影响", complaint=True)
+    assert (tablet.phrase, tablet.products) == ("系统自动重启", ())
+    # a product named after a bare opinion is still what the opinion is about
+    assert about("太贵了，这个奶粉", complaint=True).products == ("奶粉",)
+
+
+def test_a_pinned_complaint_topic_never_falls_back_to_other_keywords() -> None:
+    from persona.scripts import choose_topic
+
+    tablet = about("系统老是自动重启，看网课很受影响", complaint=True)
+    # 网课 is a taxonomy keyword of the message, but the complaint is not about it
+    assert choose_topic(["网课"], "complaint", tablet.products, {"网课"}, frozenset(),
+                        pinned=True) is None
+    # unpinned (a question), the keyword is the topic as before
+    assert choose_topic(["网课"], "question", (), {"网课"}, frozenset()) == "网课"
