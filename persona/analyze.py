@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from persona.attributes import COHORT_RE, AttributeRules, SelfFacts
+from persona.attributes import COHORT_RE, SAID_OF_SELF, AttributeRules, SelfFacts
 from persona.intents import IntentFlags, IntentRules
 from persona.lexicon import Lexicon
 from persona.sentiment import complaint_judgement
@@ -203,7 +203,8 @@ class Analyzer:
         they are, a negated cue ("一点都不难用") or a fixed idiom, and to praise only when it is
         sure. Returns the message's complaint confidence (None: no opinion voiced)."""
         flags, facts = found.intent, found.facts
-        about_self = bool(facts.attrs) or facts.city is not None or facts.age is not None
+        about_self = (any(a[0] >= SAID_OF_SELF for a in facts.attrs.values())
+                      or facts.city is not None or facts.age is not None)
         opinion = not (flags.question or flags.purchase or about_self)
         settled = not opinion or flags.negated or not self._lx.fixed.isdisjoint(toks)
         verdict = complaint_judgement(text, flags.complaint, settled,

@@ -24,6 +24,9 @@ from persona.lexicon import CUE_KINDS, Lexicon
 from persona.token_roles import NUMERAL_START
 
 _KIND_STRENGTH = {"identity": 4, "mine": 3, "kin": 2, "implicit": 1}
+# From this strength up the speaker says who they are ("我是宝妈", "我家宝宝"); below it an
+# attribute is only inferred from what they talk about ("孩子喝完就吐了", "奶粉结块了").
+SAID_OF_SELF = _KIND_STRENGTH["mine"]
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
               "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
 COHORT_RE = re.compile(r"^([0-9零〇一二三四五六七八九]{2})后$")
