@@ -42,7 +42,7 @@ from persona.commerce import (
     order_stats,
     recent_purchases,
 )
-from persona.complaint import MEAN_SCORED, ComplaintMean
+from persona.complaint import MEAN_SCORED, ComplaintMean, complaint_tag
 from persona.learned import learned_hits
 from persona.persona import (
     FREQUENCY_LABELS,
@@ -246,7 +246,7 @@ def _signal_tags(buckets: Mapping[tuple[str, str], _Evidence], as_of: datetime,
                  settings: PersonaSettings, labels: Mapping[str, str],
                  complaint: ComplaintMean) -> list[Tag]:
     """Interest, intent, motivation and content tags that reach the reporting floor; the
-    complaint tag is `_complaint_tag`'s."""
+    complaint tag is persona/complaint.py's (`complaint_tag`)."""
     tags: list[Tag] = []
     intent_ttl = timedelta(days=settings.intent_ttl_days)
     for (kind, code), ev in buckets.items():
@@ -265,36 +265,14 @@ def _signal_tags(buckets: Mapping[tuple[str, str], _Evidence], as_of: datetime,
         label = (CONTENT_LABELS.get(code) if kind == "content" else None) or labels.get(
             code, code)
         tags.append(Tag(code, label, kind, score, ev.newest(settings.max_evidence), expires))
-    complaint_tag = _complaint_tag(buckets.get(MEAN_SCORED), complaint, as_of, settings,
-                                   labels)
-    if complaint_tag is not None:
-        tags.append(complaint_tag)
+    flagged = buckets.get(MEAN_SCORED)
+    tag = complaint_tag(flagged.latest if flagged else None,
+                        flagged.newest(settings.max_evidence) if flagged else [], complaint,
+                        as_of, intent_ttl, settings.max_evidence,
+                        labels.get(MEAN_SCORED[1], MEAN_SCORED[1]))
+    if tag is not None:
+        tags.append(tag)
     return tags
-
-
-def _complaint_tag(flagged: _Evidence | None, complaint: ComplaintMean, as_of: datetime,
-                   settings: PersonaSettings, labels: Mapping[str, str]) -> Tag | None:
-    """"Recently complained": a flagged message in the intent window, or a member repeatedly
-    unhappy without one (persona/complaint.py: `ComplaintMean.standing`). Scored by the mean,
-    with no floor; it lasts while either reason holds, and its evidence is the flags while
-    they stand (the lines an operator answers), else the most negative judged lines."""
-    ttl = timedelta(days=settings.intent_ttl_days)
-    n_ev = settings.max_evidence
-    evidence: list[str] = []
-    expires: datetime | None = None
-    if flagged is not None:
-        assert flagged.latest is not None
-        if flagged.latest + ttl > as_of:
-            evidence, expires = flagged.newest(n_ev), flagged.latest + ttl
-    standing = complaint.standing(n_ev)
-    if standing is not None and (expires is None or standing.last_counted + ttl > expires):
-        expires = standing.last_counted + ttl
-        evidence = evidence or standing.evidence
-    if expires is None:
-        return None
-    code = MEAN_SCORED[1]
-    return Tag(code, labels.get(code, code), MEAN_SCORED[0], complaint.score(), evidence,
-               expires)
 
 
 def _bought_tags(past_orders: Sequence[OrderRecord], as_of: datetime, half_life: float,

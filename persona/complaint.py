@@ -28,10 +28,10 @@ A flagged message stored before confidences existed counts at the rules' confide
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from persona.persona import MessageRecord
+from persona.persona import MessageRecord, Tag
 from persona.sentiment import RULE_CONFIDENCE
 
 # Pseudo-messages of "no complaint" every member starts with: one judged line at confidence p
@@ -103,3 +103,25 @@ class ComplaintMean:
     def score(self) -> float:
         denominator = self.weight + PRIOR * self.peak
         return self.total / denominator if denominator > 0.0 else 0.0
+
+
+def complaint_tag(flag_latest: datetime | None, flag_evidence: list[str],
+                  mean: ComplaintMean, as_of: datetime, ttl: timedelta, n_evidence: int,
+                  label: str) -> Tag | None:
+    """"Recently complained": a flagged message in the intent window (the newest at
+    `flag_latest`), or a member repeatedly unhappy without one (`ComplaintMean.standing`).
+    Scored by the mean, with no floor; it lasts while either reason holds, and its evidence is
+    the flags while they stand (the lines an operator answers), else the most negative judged
+    lines."""
+    evidence: list[str] = []
+    expires: datetime | None = None
+    if flag_latest is not None and flag_latest + ttl > as_of:
+        evidence, expires = flag_evidence, flag_latest + ttl
+    standing = mean.standing(n_evidence)
+    if standing is not None and (expires is None or standing.last_counted + ttl > expires):
+        expires = standing.last_counted + ttl
+        evidence = evidence or standing.evidence
+    if expires is None:
+        return None
+    kind, code = MEAN_SCORED
+    return Tag(code, label, kind, mean.score(), evidence, expires)
