@@ -231,14 +231,15 @@ RULE_WEIGHT = 0.3
 OPINION_ANYWAY_CHARS = 20
 # A message this long is a whole review's worth, and on it the model is read on its own terms:
 # the floors above were set against short chat lines, and on reviews of 40+ characters they
-# left most unhappy ones unflagged (the model's p on a long mixed review sits far below 0.5 when
-# it trained on sentences). So a long opinion is a complaint at p >= LONG_AT_LEAST, named product
-# or not (a review is about the product), and at p >= LONG_PRAISE_AT_LEAST over praise; and a
-# cue-rule complaint in it keeps its flag only when the model does not read the whole message as
-# plainly happy (p >= LONG_RULE_AT_LEAST: "…就是价格偏高" inside five lines of praise). The
-# confidences are unchanged, so the member's mean is too. Chosen on the training domains only
+# left many unhappy ones unflagged (held out, half of them score under 0.5: praise and blame
+# both dilute in a long text, and the model learnt from sentences). So a long opinion is a
+# complaint at p >= LONG_AT_LEAST, named product or not (a review is about the product), and at
+# p >= LONG_PRAISE_AT_LEAST over praise; and a cue-rule complaint in it keeps its flag only
+# when the model does not read the whole message as plainly happy (p >= LONG_RULE_AT_LEAST:
+# "…就是价格偏高" inside five lines of praise). The confidences are unchanged, so the member's
+# mean is too. Chosen on the training domains only
 # (docs/quality.md, complaints round 6: a model of one training domain scoring the other, both
-# units, five seeds): 20-40 characters, floors 0.1-0.3, rule floors 0-0.25 swept; the sample
+# units, five seeds): 20-80 characters, floors 0.1-0.5, rule floors 0-0.4 swept; the sample
 # community is the brake: at 40 characters no chat line gains a flag (from 35, the staff's
 # "【今晚8点·宝妈福利】儿童牙膏拼团价21.9元，限量200份，先到先得！" would, p 0.30), and 0.1 is the
 # rule floor that keeps "…就是物流慢了一点，等了四天…会回购的。" flagged (p 0.135; 0.15 would not).
