@@ -42,7 +42,7 @@ from persona.commerce import (
     order_stats,
     recent_purchases,
 )
-from persona.complaint import MEAN_SCORED, ComplaintMean
+from persona.complaint import MEAN_SCORED, ComplaintMean, complaint_tag
 from persona.learned import learned_hits
 from persona.persona import (
     FREQUENCY_LABELS,
@@ -130,10 +130,12 @@ def build_persona(
     half_life = settings.half_life_days * 86400.0
     n_ev = settings.max_evidence
 
-    support = _message_support(recs, as_of, half_life, settings.tz, settings.learned)
+    intent_window = as_of - timedelta(days=settings.intent_ttl_days)
+    support = _message_support(recs, as_of, half_life, settings.tz, settings.learned,
+                               intent_window)
     _business_support(support.buckets, past_orders, past_events, as_of, half_life,
                       settings.category_codes)
-    tags = _signal_tags(support.buckets, as_of, settings, labels, support.complaint.score())
+    tags = _signal_tags(support.buckets, as_of, settings, labels, support.complaint)
     tags.extend(_bought_tags(past_orders, as_of, half_life, n_ev))
     attributes = _attribute_tags(support.attr_votes, labels, n_ev, tags)
     tags.extend(_time_tags(support.tod, len(recs), n_ev))
@@ -182,14 +184,16 @@ class _Support(NamedTuple):
 
 
 def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: float,
-                     tz: ZoneInfo, learned: Mapping[str, str]) -> _Support:
+                     tz: ZoneInfo, learned: Mapping[str, str],
+                     intent_window: datetime) -> _Support:
     """One pass over the member's messages (the rebuild's inner loop: kept in one place);
-    words learned from the community (persona/learned.py) are interest hits too."""
+    words learned from the community (persona/learned.py) are interest hits too, and judged
+    messages after `intent_window` can carry a complaint tag without a flag."""
     buckets: dict[tuple[str, str], _Evidence] = defaultdict(_Evidence)
     attr_votes: dict[str, dict[str, _Evidence]] = {f: defaultdict(_Evidence) for f in
                                                     ATTRIBUTE_FIELDS}
     tod: dict[str, _Evidence] = defaultdict(_Evidence)
-    complaint = ComplaintMean()
+    complaint = ComplaintMean(intent_window)
     for rec in recs:
         age = (as_of - rec.ts).total_seconds()
         decay = 0.5 ** (age / half_life)
@@ -204,7 +208,7 @@ def _message_support(recs: Sequence[MessageRecord], as_of: datetime, half_life: 
                 buckets["interest", code].add(hits * decay, rec)
         for code in sig.intents:
             buckets["intent", code].add(decay, rec)
-        complaint.add(decay, sig)
+        complaint.add(decay, rec)
         for code, hits in sig.motivations.items():
             buckets["motivation", code].add(hits * decay, rec)
         if sig.content:
@@ -240,15 +244,16 @@ def _business_support(buckets: dict[tuple[str, str], _Evidence],
 
 def _signal_tags(buckets: Mapping[tuple[str, str], _Evidence], as_of: datetime,
                  settings: PersonaSettings, labels: Mapping[str, str],
-                 complaint_score: float) -> list[Tag]:
+                 complaint: ComplaintMean) -> list[Tag]:
     """Interest, intent, motivation and content tags that reach the reporting floor; the
-    complaint tag scores `complaint_score` (persona/complaint.py), with no floor."""
+    complaint tag is persona/complaint.py's (`complaint_tag`)."""
     tags: list[Tag] = []
     intent_ttl = timedelta(days=settings.intent_ttl_days)
     for (kind, code), ev in buckets.items():
-        mean = (kind, code) == MEAN_SCORED
-        score = complaint_score if mean else saturate(ev.weight)
-        if score < SCORE_FLOOR and not mean:
+        if (kind, code) == MEAN_SCORED:
+            continue
+        score = saturate(ev.weight)
+        if score < SCORE_FLOOR:
             continue
         expires = None
         if kind == "intent":
@@ -260,6 +265,13 @@ def _signal_tags(buckets: Mapping[tuple[str, str], _Evidence], as_of: datetime,
         label = (CONTENT_LABELS.get(code) if kind == "content" else None) or labels.get(
             code, code)
         tags.append(Tag(code, label, kind, score, ev.newest(settings.max_evidence), expires))
+    flagged = buckets.get(MEAN_SCORED)
+    tag = complaint_tag(flagged.latest if flagged else None,
+                        flagged.newest(settings.max_evidence) if flagged else [], complaint,
+                        as_of, intent_ttl, settings.max_evidence,
+                        labels.get(MEAN_SCORED[1], MEAN_SCORED[1]))
+    if tag is not None:
+        tags.append(tag)
     return tags
 
 

@@ -15,8 +15,8 @@ from handlers.personas import build_personas, refresh_stale_tags
 from handlers.segments import gather_columns
 from handlers.settings import Settings
 from persona.aggregate import build_persona
-from persona.complaint import PRIOR, ComplaintMean
-from persona.persona import MessageRecord, PersonaSettings
+from persona.complaint import MEAN_TAG_AT_LEAST, MEAN_TAG_MESSAGES, PRIOR, ComplaintMean
+from persona.persona import MessageRecord, PersonaSettings, Tag
 from persona.sentiment import RULE_CONFIDENCE
 from persona.signals import Signals
 from persona.tabulate import _live_tags
@@ -41,9 +41,13 @@ def _records(confidences: list[tuple[float | None, bool]], days_apart: float = 1
     return out
 
 
-def _score(records: list[MessageRecord], as_of: datetime = NOW) -> float | None:
+def _tag(records: list[MessageRecord], as_of: datetime = NOW) -> Tag | None:
     persona = build_persona("wxid_a", "A", records, as_of, SETTINGS, LABELS)
-    tag = next((t for t in persona.tags if (t.kind, t.code) == ("intent", "complaint")), None)
+    return next((t for t in persona.tags if (t.kind, t.code) == ("intent", "complaint")), None)
+
+
+def _score(records: list[MessageRecord], as_of: datetime = NOW) -> float | None:
+    tag = _tag(records, as_of)
     return None if tag is None else tag.score
 
 
@@ -63,18 +67,46 @@ def test_one_mild_line_among_many_neutral_ones_is_weak_and_agreement_is_strong()
     assert _score(_records([(0.9, True)])) == pytest.approx(0.9 / (1 + PRIOR))
 
 
-def test_the_tag_stands_on_flags_not_on_confidence() -> None:
-    """Unhappy-sounding lines the analyser did not flag make no tag; questions (no confidence)
-    weigh nothing in the mean."""
-    assert _score(_records([(0.45, False)] * 3)) is None
+def test_questions_weigh_nothing_in_the_mean() -> None:
     with_questions = _score(_records([(0.8, True), (None, False), (None, False)]))
     assert with_questions == pytest.approx(0.8 / (1 + PRIOR))
 
 
+def test_a_repeatedly_unhappy_member_is_a_complainer_without_a_flag() -> None:
+    """Unflagged lines make the tag when their shrunk mean reaches MEAN_TAG_AT_LEAST over at
+    least MEAN_TAG_MESSAGES judged messages in the window; its evidence is the most negative of
+    them, and it lasts until fewer than that are left in the window."""
+    recs = _records([(0.5, False), (0.1, False), (0.7, False), (0.6, False)], days_apart=3.0)
+    tag = _tag(recs)
+    assert tag is not None and tag.score >= MEAN_TAG_AT_LEAST
+    assert tag.evidence == ["m2", "m3", "m0", "m1"]
+    assert tag.expires_at == recs[-MEAN_TAG_MESSAGES].ts + timedelta(days=30)
+    # the mean stays while nothing is said: the tag is there until the expiry, then gone
+    assert _score(recs, tag.expires_at - timedelta(seconds=1)) == pytest.approx(tag.score)
+    assert _tag(recs, tag.expires_at) is None
+    # mild lines, or one unhappy line alone, make no tag without a flag
+    assert _tag(_records([(0.3, False)] * 4)) is None
+    assert _tag(_records([(0.95, False)])) is None
+    # lines older than the window count in the mean but not toward the two
+    old = _records([(0.9, False), (0.9, False), (0.9, False)], days_apart=31.0)
+    assert _tag(old) is None
+
+
+def test_a_flag_and_the_mean_both_keep_the_tag_and_the_flags_are_its_evidence() -> None:
+    recs = _records([(0.5, False), (0.6, False), (0.9, True), (0.7, False)], days_apart=2.0)
+    tag = _tag(recs)
+    assert tag is not None and tag.evidence == ["m2"]
+    # the flag is 2 days old, the second newest judged message too: it lasts until that goes
+    assert tag.expires_at == recs[2].ts + timedelta(days=30)
+    flag_only = _tag(_records([(0.9, True), (0.05, False), (0.05, False)], days_apart=2.0))
+    assert flag_only is not None and flag_only.score < MEAN_TAG_AT_LEAST
+    assert flag_only.expires_at == NOW - timedelta(days=4) + timedelta(days=30)
+
+
 def test_flags_stored_before_confidences_count_at_the_rules_confidence() -> None:
     acc = ComplaintMean()
-    acc.add(1.0, Signals(intents=["complaint"]))
-    acc.add(1.0, Signals(intents=["question"]))
+    acc.add(1.0, MessageRecord("a", NOW, "g", "text", Signals(intents=["complaint"])))
+    acc.add(1.0, MessageRecord("b", NOW, "g", "text", Signals(intents=["question"])))
     assert acc.score() == pytest.approx(RULE_CONFIDENCE / (1 + PRIOR))
     assert ComplaintMean().score() == 0.0
 
@@ -98,6 +130,9 @@ def _store(path: Path) -> tuple[Store, Settings]:
         "wxid_unhappy": [{"n": ["complaint"], "p": 0.93}] * 3 + [{"p": 0.3}],
         "wxid_old": [{"n": ["complaint"]}, {"k": ["发货"]}],  # stored before confidences
         "wxid_calm": [{"p": 0.2}, {"n": ["question"]}],
+        # unhappy, never flagged: judged 17.5 and 15 days before NOW, then only chatter, so
+        # the tag lasts until NOW + 15 days
+        "wxid_quiet": [{"p": 0.7}] * 2 + [{"k": ["发货"]}] * 5,
     }
     for sender, sigs in plan.items():
         batch.people[("wechat", sender)] = sender
@@ -120,8 +155,10 @@ def test_persona_and_segmentation_columns_give_the_same_complaint_score(
         for t in view.persona.tags:
             if (t.kind, t.code) == ("intent", "complaint"):
                 fresh[view.persona.member_id] = t.score
-    # the talker's complaints are 17.5 and 20 days old at NOW: gone at the last shift
-    expect = {"wxid_unhappy", "wxid_old"} | ({"wxid_talker"} if shift_days < 10 else set())
+    # the talker's complaints are 17.5 and 20 days old at NOW: gone at the last shift, as are
+    # the quiet member's two judged lines
+    expect = {"wxid_unhappy", "wxid_old"} | ({"wxid_talker", "wxid_quiet"} if shift_days < 10
+                                             else set())
     assert set(fresh) == expect
     assert fresh["wxid_unhappy"] > fresh.get("wxid_talker", 0.0)
 

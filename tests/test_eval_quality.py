@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,3 +166,17 @@ def test_builder_whole_review_unit_joins_adjacent_lines_of_one_label(tmp_path: P
         joined += len(text) > max(len(t) for t in first) + 1
     assert joined >= len(truth["messages"]) // 2  # most messages are more than one line
     assert builder.joined(["房间小", "早餐一般。", "不会再来"]) == "房间小。早餐一般。不会再来"
+
+
+def test_ceiling_groups_keep_adjacent_lines_together_and_never_mix_labels() -> None:
+    """scripts/sentiment_ceiling.py: a review's lines are adjacent and share a label, so a CV
+    group is a run of adjacent lines that stops at `block` lines or a change of label."""
+    ceiling = load_script("sentiment_ceiling")
+    review = ceiling.Review
+    lines = [review("book", str(k), neg) for k, neg in
+             enumerate([True] * 5 + [False] * 2 + [True])]
+    groups = ceiling.adjacent_groups(lines, 2)
+    assert groups == [1, 1, 2, 2, 3, 4, 4, 5]
+    # the oracle threshold sits between the scores of the two classes
+    f1, at = ceiling.best_f1(np.array([1, 0, 1]), np.array([0.9, 0.3, 0.35]))
+    assert f1 == 1.0 and 0.3 < at <= 0.35

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import numpy as np
@@ -11,6 +12,10 @@ from persona.analyze import Analyzer
 from persona.resources import default_lexicon
 from persona.sentiment import (
     LEX_SCALE,
+    LONG_AT_LEAST,
+    LONG_CHARS,
+    LONG_PRAISE_AT_LEAST,
+    LONG_RULE_AT_LEAST,
     OPINION_ANYWAY_CHARS,
     RULE_CONFIDENCE,
     RULE_WEIGHT,
@@ -132,6 +137,43 @@ def test_verdict_rules_stand_and_the_model_adds_only_unsettled_complaints() -> N
     assert complaint_judgement("差差差差差", False, False, False, model=tiny).complaint is True
 
 
+
+def _constant(p: float) -> SentimentModel:
+    """A model that gives every text probability p (its intercept alone)."""
+    return SentimentModel.from_arrays(["好"], np.array([0.0]), np.ones(1),
+                                      math.log(p / (1.0 - p)), 0.45)
+
+
+def test_verdict_long_messages_are_flagged_by_the_models_own_floors() -> None:
+    """A whole review's worth of text is a complaint at LONG_AT_LEAST, product named or not;
+    a shorter line keeps the chat floors."""
+    unsure = _constant(LONG_AT_LEAST + 0.05)
+    long, short = "好" * LONG_CHARS, "好" * (LONG_CHARS - 1)
+    assert complaint_judgement(long, False, False, model=unsure) == (True, 0.2)
+    assert complaint_judgement(long, False, False, False, model=unsure).complaint is True
+    assert complaint_judgement(short, False, False, model=unsure) == (False, 0.2)
+    # praise asks for more, and settled messages and non-opinions are never flagged
+    assert complaint_judgement(long, False, False, praise=True, model=unsure).complaint is False
+    assert complaint_judgement(long, False, False, praise=True,
+                               model=_constant(LONG_PRAISE_AT_LEAST + 0.01)).complaint is True
+    assert complaint_judgement(long, False, True, model=unsure).complaint is False
+    assert complaint_judgement(long, False, False, opinion=False, model=unsure) == (False, 0.2)
+    assert complaint_judgement(long, False, False,
+                               model=_constant(LONG_AT_LEAST - 0.05)).complaint is False
+
+
+def test_verdict_a_long_message_the_model_reads_as_plainly_happy_vetoes_the_rules() -> None:
+    """"…就是价格偏高" in five lines of praise: the rule complaint keeps its confidence (for the
+    member's mean) but not its flag; a short line's rule complaint always stands."""
+    happy = _constant(LONG_RULE_AT_LEAST - 0.06)
+    blended = round(RULE_WEIGHT * RULE_CONFIDENCE + (1 - RULE_WEIGHT) * 0.04, 2)
+    long, short = "好" * LONG_CHARS, "好" * (LONG_CHARS - 1)
+    assert complaint_judgement(long, True, False, model=happy) == (False, blended)
+    assert complaint_judgement(short, True, False, model=happy) == (True, blended)
+    assert complaint_judgement(long, True, False,
+                               model=_constant(LONG_RULE_AT_LEAST + 0.05)).complaint is True
+
+
 LEX = {"满意": 2.0, "失望": -1.5, "好用": 1.0, "不错": 1.5}
 
 
@@ -228,10 +270,14 @@ def test_training_script_writes_the_same_bytes_for_the_same_model() -> None:
 def test_whole_reviews_rank_by_the_model_not_by_one_cue(an) -> None:
     """One complaint cue in a happy review fires the rules as surely as a furious review; the
     confidence (what the member's mean is made of) tells them apart, and a long review that
-    also asks or says where its writer stayed is judged too."""
-    happy = an("酒店位置很好，早餐丰富，服务员热情周到，房间也干净，就是价格有点贵，下次还会来住。")
+    also asks or says where its writer stayed is judged too. Since complaints round 6 the model
+    also takes the flag from a review of LONG_CHARS or more that it reads as plainly happy."""
+    happy_text = ("酒店位置很好，早餐丰富，服务员热情周到，房间也干净，"
+                  "就是价格有点贵，下次还会来住。")
+    assert len(normalise(happy_text).text) >= LONG_CHARS
+    happy = an(happy_text)
     angry = an("房间又小又旧，隔音太差，服务员态度也不好，价格还贵，再也不会来了。")
-    assert "complaint" in happy.intents and "complaint" in angry.intents
+    assert "complaint" not in happy.intents and "complaint" in angry.intents
     assert happy.complaint is not None and angry.complaint is not None
     assert happy.complaint < 0.5 < 0.9 < angry.complaint
     asks = an("为什么这么差的酒店还能评四星？房间脏，空调不制冷，前台也不理人。")
