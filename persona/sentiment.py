@@ -32,16 +32,17 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache, reduce
 from importlib.resources import files
 from io import BytesIO
 from itertools import compress
-from operator import add, itemgetter
+from operator import add, itemgetter, mul
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from persona.sentiment_arrays import ModelArrays
 from persona.signals import COMPLAINT_DIGITS
 
 NGRAM_MIN = 1
@@ -65,8 +66,8 @@ DEGREE = frozenset("太很是够怎")
 # down by a penalty tuned for tens of thousands of n-gram weights (set once, not tuned per fold).
 LEX_SCALE = 3.0
 LEX_FEATURES = 5
-_first = itemgetter(0)
 _second = itemgetter(1)
+_third = itemgetter(2)
 MODEL_FILE = "sentiment.npz"
 META_FILE = "sentiment.json"
 
@@ -82,13 +83,9 @@ def char_grams(text: str) -> set[str]:
 
 
 def _grams(t: str, bigrams: list[str]) -> set[str]:
-    """`char_grams` of an already cleaned text.
-
-    The n-grams go into the set in the order a loop over sizes, then positions, would add them
-    (the characters, then the bigrams, then the trigrams, each left to right), so the set's
-    iteration order, and with it the order `negative_probability` sums the weights in, is the
-    one the model has always had: the same float, bit for bit. `map(add, …)` glues the pieces
-    in C instead of a Python loop slicing at every position.
+    """`char_grams` of an already cleaned text and its bigrams (one per position): the pieces
+    glued by `map(add, …)` in C, added in the order of a loop over sizes, then positions (the
+    training script's n-grams; the model itself matches them in persona/sentiment_arrays.py).
     """
     grams = set(t)
     grams.update(bigrams)
@@ -130,17 +127,16 @@ def lexicon_features(text: str, lexicon: Mapping[str, float],
     `prefixes` is `lexicon_prefixes(lexicon)`, made once for many calls.
     """
     t = _clean(text)
-    return _lexicon_scan(t, list(map(add, t, t[1:])), lexicon,
-                         lexicon_prefixes(lexicon) if prefixes is None else prefixes)
+    return _lex_features(*_lexicon_sums(t, list(map(add, t, t[1:])), lexicon,
+                                        lexicon_prefixes(lexicon) if prefixes is None
+                                        else prefixes))
 
 
-def _lexicon_scan(t: str, bigrams: list[str], lexicon: Mapping[str, float],
-                  index: LexiconIndex) -> list[float]:
-    """`lexicon_features` of a cleaned text whose bigrams (one per position) are at hand.
-
-    The words are found and weighed position by position, left to right, as they always were:
-    the sums are the same floats.
-    """
+def _lexicon_sums(t: str, bigrams: list[str], lexicon: Mapping[str, float],
+                  index: LexiconIndex) -> tuple[float, float, int, int]:
+    """Praise, blame and how many words of each in a cleaned text whose bigrams (one per
+    position) are at hand: the words found and weighed position by position, left to right
+    (persona/sentiment_arrays.py adds them in that order too)."""
     n = len(t)
     pos = neg = 0.0
     npos = nneg = 0
@@ -163,9 +159,23 @@ def _lexicon_scan(t: str, bigrams: list[str], lexicon: Mapping[str, float],
                 neg -= v
                 nneg += 1
             break
+    return pos, neg, npos, nneg
+
+
+def _lex_features(pos: float, neg: float, npos: int, nneg: int) -> list[float]:
     return [LEX_SCALE * x for x in (math.tanh(neg / 3), math.tanh(pos / 3),
                                     math.tanh((pos - neg) / 3), min(nneg, 3) / 3,
                                     min(npos, 3) / 3)]
+
+
+def _probability(intercept: float, coef: tuple[float, ...], dot: float, norm: float,
+                 pos: float, neg: float, npos: int, nneg: int) -> float:
+    """The model's probability from its sums: one piece of arithmetic for the one-message and
+    the batch path, so both give the same float."""
+    z = intercept + (dot / math.sqrt(norm) if norm > 0.0 else 0.0)
+    if coef:
+        z += sum(map(mul, coef, _lex_features(pos, neg, npos, nneg)))
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +193,12 @@ class SentimentModel:
     # the weights of `lexicon_features`' five numbers
     lex_coef: tuple[float, ...]
     lex_prefixes: LexiconIndex
+    # the n-grams and the lexicon as integer keys (persona/sentiment_arrays.py)
+    arrays: ModelArrays
+    # n-gram -> (its rank in `arrays`, weight × idf, idf²): the one-message path
+    ranked: dict[str, tuple[int, float, float]]
+    # message -> its probability, worked out ahead for a batch (`primed`)
+    known: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_arrays(cls, grams: Sequence[str], weights: np.ndarray, idf: np.ndarray,
@@ -196,36 +212,55 @@ class SentimentModel:
             raise ValueError("sentiment model: a lexicon needs its feature weights")
         wi = (np.asarray(weights, dtype=np.float64) * idf).tolist()
         sq = (np.asarray(idf, dtype=np.float64) ** 2).tolist()
-        return cls(dict(zip(grams, zip(wi, sq, strict=True), strict=True)), float(intercept),
-                   float(threshold), dict(meta or {}), dict(lexicon or {}),
+        table = dict(zip(grams, zip(wi, sq, strict=True), strict=True))
+        lex = dict(lexicon or {})
+        arrays = ModelArrays(table, lex, range(NGRAM_MIN, NGRAM_MAX + 1),
+                             range(LEX_MIN, LEX_MAX + 1), NEGATORS, DEGREE)
+        ranked = {g: (i, *table[g]) for i, g in enumerate(arrays.grams)}
+        return cls(table, float(intercept), float(threshold), dict(meta or {}), lex,
                    tuple(float(c) for c in lex_coef) if lexicon else (),
-                   lexicon_prefixes(lexicon or {}))
+                   lexicon_prefixes(lex), arrays, ranked)
 
     def negative_probability(self, text: str) -> float:
         """P(negative review) of one normalised message; 0.5-ish for text it knows nothing of.
 
-        The message is cleaned once for both parts. The weights of the known n-grams are
-        fetched by `map` in C and summed by `reduce` in the n-gram set's order, as the loop
-        that did this before summed them (`_grams`): the same probability, in a third less
-        time (docs/performance.md, Ingest).
+        Worked out in Python (numpy's per-call cost would triple it for one message), adding
+        the known n-grams' weights in rank order, as `probabilities` does: the same float.
         """
+        p = self.known.get(text)
+        if p is not None:
+            return p
         t = _clean(text)
         bigrams = list(map(add, t, t[1:]))
-        # the known n-grams' (w·idf, idf²) pairs, never empty, so `filter(None)` keeps them all
-        hits = list(filter(None, map(self.table.get, _grams(t, bigrams))))
-        norm = reduce(add, map(_second, hits), 0.0)
-        z = self.intercept + (reduce(add, map(_first, hits), 0.0) / math.sqrt(norm)
-                              if norm > 0.0 else 0.0)
-        if self.lex_coef:
-            z += sum(c * f for c, f in zip(self.lex_coef,
-                                           _lexicon_scan(t, bigrams, self.lexicon,
-                                                         self.lex_prefixes),
-                                           strict=True))
-        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+        # (rank, w·idf, idf²) of each known n-gram, never empty: `filter(None)` keeps them all
+        hits = sorted(filter(None, map(self.ranked.get, _grams(t, bigrams))))
+        lex = (_lexicon_sums(t, bigrams, self.lexicon, self.lex_prefixes) if self.lex_coef
+               else (0.0, 0.0, 0, 0))
+        return _probability(self.intercept, self.lex_coef, reduce(add, map(_second, hits), 0.0),
+                            reduce(add, map(_third, hits), 0.0), *lex)
+
+    def probabilities(self, texts: Sequence[str]) -> list[float]:
+        """`negative_probability` of each message, worked out together in numpy: the n-gram
+        and lexicon look-ups of a thousand chat lines cost a few µs each (docs/performance.md,
+        Ingest). Each message's number is the same alone, in a batch or by the one-message
+        path (tests/test_sentiment_identity.py).
+        """
+        s = self.arrays.sums([_clean(t) for t in texts], bool(self.lex_coef))
+        b, coef = self.intercept, self.lex_coef
+        return [_probability(b, coef, *sums) for sums in
+                zip(s.dot, s.norm, s.pos, s.neg, s.npos, s.nneg, strict=True)]
+
+    def primed(self, texts: Sequence[str]) -> SentimentModel:
+        """This model with the probabilities of `texts` worked out in one batch: the analyser
+        hands it to the complaint rules for a batch of messages (`Analyzer.analyse_many`),
+        whose `negative_probability` calls then only look them up."""
+        distinct = list(dict.fromkeys(texts))
+        return replace(self, known=dict(zip(distinct, self.probabilities(distinct),
+                                            strict=True)))
 
     def predict_many(self, texts: Iterable[str]) -> list[float]:
         """Probabilities for a batch (the evaluation and any bulk caller)."""
-        return [self.negative_probability(t) for t in texts]
+        return self.probabilities(list(texts))
 
 
 def load_model(npz: bytes, meta_text: str) -> SentimentModel:
