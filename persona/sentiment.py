@@ -37,7 +37,7 @@ from functools import cache, reduce
 from importlib.resources import files
 from io import BytesIO
 from itertools import compress
-from operator import add, itemgetter, mul
+from operator import add, mul
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -66,8 +66,6 @@ DEGREE = frozenset("太很是够怎")
 # down by a penalty tuned for tens of thousands of n-gram weights (set once, not tuned per fold).
 LEX_SCALE = 3.0
 LEX_FEATURES = 5
-_second = itemgetter(1)
-_third = itemgetter(2)
 MODEL_FILE = "sentiment.npz"
 META_FILE = "sentiment.json"
 
@@ -195,8 +193,11 @@ class SentimentModel:
     lex_prefixes: LexiconIndex
     # the n-grams and the lexicon as integer keys (persona/sentiment_arrays.py)
     arrays: ModelArrays
-    # n-gram -> (its rank in `arrays`, weight × idf, idf²): the one-message path
-    ranked: dict[str, tuple[int, float, float]]
+    # n-gram -> its rank in `arrays` + 1 (never 0: `filter(None)` keeps every one); the
+    # one-message path
+    rank: dict[str, int]
+    # weight × idf and idf² by that rank (index 0 unused)
+    by_rank: tuple[list[float], list[float]]
     # message -> its probability, worked out ahead for a batch (`primed`)
     known: Mapping[str, float] = field(default_factory=dict)
 
@@ -216,10 +217,12 @@ class SentimentModel:
         lex = dict(lexicon or {})
         arrays = ModelArrays(table, lex, range(NGRAM_MIN, NGRAM_MAX + 1),
                              range(LEX_MIN, LEX_MAX + 1), NEGATORS, DEGREE)
-        ranked = {g: (i, *table[g]) for i, g in enumerate(arrays.grams)}
+        rank = {g: i for i, g in enumerate(arrays.grams, start=1)}
+        by_rank = ([0.0, *(table[g][0] for g in arrays.grams)],
+                   [0.0, *(table[g][1] for g in arrays.grams)])
         return cls(table, float(intercept), float(threshold), dict(meta or {}), lex,
                    tuple(float(c) for c in lex_coef) if lexicon else (),
-                   lexicon_prefixes(lex), arrays, ranked)
+                   lexicon_prefixes(lex), arrays, rank, by_rank)
 
     def negative_probability(self, text: str) -> float:
         """P(negative review) of one normalised message; 0.5-ish for text it knows nothing of.
@@ -232,12 +235,13 @@ class SentimentModel:
             return p
         t = _clean(text)
         bigrams = list(map(add, t, t[1:]))
-        # (rank, w·idf, idf²) of each known n-gram, never empty: `filter(None)` keeps them all
-        hits = sorted(filter(None, map(self.ranked.get, _grams(t, bigrams))))
+        ranks = sorted(filter(None, map(self.rank.get, _grams(t, bigrams))))
+        weights, squares = self.by_rank
         lex = (_lexicon_sums(t, bigrams, self.lexicon, self.lex_prefixes) if self.lex_coef
                else (0.0, 0.0, 0, 0))
-        return _probability(self.intercept, self.lex_coef, reduce(add, map(_second, hits), 0.0),
-                            reduce(add, map(_third, hits), 0.0), *lex)
+        return _probability(self.intercept, self.lex_coef,
+                            reduce(add, map(weights.__getitem__, ranks), 0.0),
+                            reduce(add, map(squares.__getitem__, ranks), 0.0), *lex)
 
     def probabilities(self, texts: Sequence[str]) -> list[float]:
         """`negative_probability` of each message, worked out together in numpy: the n-gram

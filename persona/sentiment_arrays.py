@@ -58,7 +58,7 @@ class _Table:
     sorted keys (which was half of this module's time)."""
 
     def __init__(self, keys: np.ndarray, values: np.ndarray) -> None:
-        self.bits = max(4, len(keys).bit_length() + 2)  # at most a quarter full
+        self.bits = max(4, len(keys).bit_length() + 1)  # at most half full
         size = 1 << self.bits
         self.mask = size - 1
         self.keys = np.full(size, _EMPTY, dtype=np.int64)
