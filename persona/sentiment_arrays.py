@@ -95,6 +95,15 @@ class _Table:
         return hit, self.values[found[hit]]
 
 
+def _alphabet(strings: list[str]) -> tuple[np.ndarray, int]:
+    """Code point -> digit (1..B-1) for every character of `strings`, 0 for every other (the
+    last slot answers for every code point above the highest), and the base B."""
+    alphabet = sorted(set("".join(strings)))
+    digit = np.zeros(max((ord(c) for c in alphabet), default=0) + 2, dtype=np.int64)
+    digit[[ord(c) for c in alphabet]] = np.arange(1, len(alphabet) + 1)
+    return digit, len(alphabet) + 1
+
+
 class ModelArrays:
     """The model's n-gram weights and lexicon as integer keys (built once per model)."""
 
@@ -104,28 +113,25 @@ class ModelArrays:
         # the n-grams in rank order: the order their weights are summed in
         self.grams = [g for g in table if len(g) in gram_sizes]
         words = [w for w in lexicon if len(w) in word_sizes]
-        alphabet = sorted(set("".join(self.grams)) | set("".join(words)))
-        self.base = len(alphabet) + 1
+        self._digit, self.base = _alphabet(self.grams + words)
         self.longest = max([*gram_sizes, *word_sizes, 1])
         if self.base ** self.longest >= 2 ** 63:
             raise ValueError("sentiment model: too many distinct characters for 64-bit keys")
-        top = max((ord(c) for c in alphabet), default=0)
-        # code point -> digit (1..B-1), 0 for every character the model does not know; the
-        # last slot answers for every code point above the model's highest
-        self._digit = np.zeros(top + 2, dtype=np.int64)
-        self._digit[[ord(c) for c in alphabet]] = np.arange(1, len(alphabet) + 1)
         self.weights = np.array([table[g][0] for g in self.grams], dtype=np.float64)
         self.squares = np.array([table[g][1] for g in self.grams], dtype=np.float64)
-        self._gram_sizes = tuple(gram_sizes)
-        self._grams = {k: _Table(self._keys_of([g for g in self.grams if len(g) == k]),
-                                 np.flatnonzero([len(g) == k for g in self.grams]))
-                       for k in self._gram_sizes}
-        self._words = {k: _Table(self._keys_of([w for w in words if len(w) == k]),
-                                 np.array([lexicon[w] for w in words if len(w) == k],
-                                          dtype=np.float64))
-                       for k in sorted(word_sizes)}
+        length = np.array([len(g) for g in self.grams], dtype=np.int64)
+        self._grams = {k: self._table([g for g in self.grams if len(g) == k],
+                                      np.flatnonzero(length == k))
+                       for k in gram_sizes}
+        self._words = {k: self._table(same, np.array([lexicon[w] for w in same],
+                                                     dtype=np.float64))
+                       for k in sorted(word_sizes)
+                       for same in [[w for w in words if len(w) == k]]}
         self._negators = np.array(sorted(ord(c) for c in negators), dtype=np.uint32)
         self._degree = np.array(sorted(ord(c) for c in degree), dtype=np.uint32)
+
+    def _table(self, strings: list[str], values: np.ndarray) -> _Table:
+        return _Table(self._keys_of(strings), values)
 
     def _keys_of(self, strings: list[str]) -> np.ndarray:
         if not strings:

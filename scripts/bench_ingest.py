@@ -432,6 +432,36 @@ def print_breakdown(parts: dict[str, Any], workers: int) -> None:
               f"{parts['workers_cpu']:7.2f}")
 
 
+def ingest_rounds(data: Path, work: Path, n: int, rounds: int,
+                  sides: list[tuple[str, Path | None]],
+                  results: dict[str, tuple[tuple[float, float], int, str]]) -> None:
+    """`siyu ingest --workers 1` and `2`, `rounds` times, each preceded by the same run of the
+    other checkout (a side with a root); then whether what they stored agrees."""
+    dbs: dict[int, Path] = {}
+    before_dbs: dict[int, Path] = {}
+    for rnd in range(1, rounds + 1):
+        for workers in (1, 2):
+            for side, root in sides:
+                before = load()
+                tag = f"{'before-' if root else ''}r{rnd}"
+                elapsed, report = siyu_ingest(data, work, workers, tag, root)
+                (before_dbs if root else dbs)[workers] = work / f"bench-w{workers}-{tag}.db"
+                results[f"{side}siyu ingest --workers {workers} (r{rnd})"] = (elapsed, n,
+                                                                              before)
+                print(f"  {side}ingest --workers {workers} round {rnd}: new={report['new']} "
+                      f"duplicate={report['duplicate']} self_skipped={report['self_skipped']} "
+                      f"rejected={len(report['rejected'])} "
+                      f"personas={report['personas_updated']}")
+
+    same = tag_dump(dbs[1]) == tag_dump(dbs[2])
+    print(f"  stored tags and signals, --workers 1 vs --workers 2: "
+          f"{'identical' if same else 'MISMATCH'} ({len(tag_dump(dbs[2]))} rows)")
+    if before_dbs:
+        same = tag_dump(before_dbs[1]) == tag_dump(dbs[1])
+        print(f"  stored tags and signals, before vs this checkout (--workers 1): "
+              f"{'identical' if same else 'MISMATCH'}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=200_000)
@@ -479,32 +509,10 @@ def main() -> int:
                      ("peer: extract_tags per message", extract_tags_peer)):
         before = load()
         results[name] = (fn(texts), len(texts), before)
-    dbs: dict[int, Path] = {}
-    before_dbs: dict[int, Path] = {}
     sides: list[tuple[str, Path | None]] = [("", None)]
     if args.before:
         sides = [("before: ", args.before.resolve()), *sides]
-    for rnd in range(1, args.rounds + 1):
-        for workers in (1, 2):
-            for side, root in sides:
-                before = load()
-                tag = f"{'before-' if root else ''}r{rnd}"
-                elapsed, report = siyu_ingest(data, work, workers, tag, root)
-                (before_dbs if root else dbs)[workers] = work / f"bench-w{workers}-{tag}.db"
-                results[f"{side}siyu ingest --workers {workers} (r{rnd})"] = (elapsed, n,
-                                                                              before)
-                print(f"  {side}ingest --workers {workers} round {rnd}: new={report['new']} "
-                      f"duplicate={report['duplicate']} self_skipped={report['self_skipped']} "
-                      f"rejected={len(report['rejected'])} "
-                      f"personas={report['personas_updated']}")
-
-    same = tag_dump(dbs[1]) == tag_dump(dbs[2])
-    print(f"  stored tags and signals, --workers 1 vs --workers 2: "
-          f"{'identical' if same else 'MISMATCH'} ({len(tag_dump(dbs[2]))} rows)")
-    if args.before:
-        same = tag_dump(before_dbs[1]) == tag_dump(dbs[1])
-        print(f"  stored tags and signals, before vs this checkout (--workers 1): "
-              f"{'identical' if same else 'MISMATCH'}")
+    ingest_rounds(data, work, n, args.rounds, sides, results)
 
     def rates(name: str) -> tuple[float, float]:
         (wall, cpu), count, _ = results[name]
