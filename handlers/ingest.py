@@ -15,7 +15,9 @@ Chat repeats itself: "好的", "收到", "[图片]", a sticker, the same questio
 members. Analysis is a pure function of (text, type, year of the timestamp) — the year is all
 the analyser reads of the time, to age a "90后" — so each distinct triple is analysed (and its
 JSON serialised) once per process and shared (`ANALYSIS_CACHE_SIZE` entries, then it starts over, so
-memory stays flat on any import).
+memory stays flat on any import). The keys a batch brings that the cache lacks are analysed
+together when the batch is cut (`Analyzer.analyse_many`: the complaint model runs on all of
+them in one numpy pass), then the batch is written.
 
 A big import may bring an `AnalysisPool` (handlers/ingest_pool.py): then the keys a batch has
 not seen analysed go to worker processes when the batch is cut, and the batch is written
@@ -124,25 +126,46 @@ class Ingestor:
 
     def _ingest(self, items: Iterable[SourceItem], report: IngestReport,
                 progress: Callable[[int], None] | None) -> None:
+        """One process: each cut batch's new keys are analysed together (`_resolve`), then
+        the batch is written."""
         batch = Batch()
+        unresolved: list[tuple[NewMessage, CacheKey]] = []
+        keys: dict[CacheKey, Key] = {}
         size = self.settings.batch_size
         pending = 0
         for item in items:
             pending += 1
             if isinstance(item, MessageEvent):
-                self._add_message(batch, item, report)
+                self._add_message(batch, item, report, unresolved, keys)
             else:
                 _add_other(batch, item, report)
             if len(batch.messages) >= size:
+                self._resolve(unresolved, keys)
                 self._flush(batch, report)
-                batch = Batch()
+                batch, unresolved, keys = Batch(), [], {}
                 gc.collect(1)  # what this batch made and dropped (see paused_gc)
                 if progress:
                     progress(pending)
                 pending = 0
+        self._resolve(unresolved, keys)
         self._flush(batch, report)
         if progress and pending:
             progress(pending)
+
+    def _resolve(self, unresolved: list[tuple[NewMessage, CacheKey]],
+                 keys: dict[CacheKey, Key]) -> None:
+        """Analyse a batch's new keys in one `Analyzer.analyse_many` call (the complaint
+        model batched in numpy), give every waiting message its signals and keep them in the
+        cache, as `_complete` does with the pool's results."""
+        fresh = {key: (signals, signals_json(signals)) for key, signals in zip(
+            keys, (s.to_json() for s in self.analyzer.analyse_many(list(keys.values()))),
+            strict=True)}
+        cache = self._analysed
+        for message, key in unresolved:
+            message.signals, message.signals_json = fresh[key]
+        if len(cache) + len(fresh) > ANALYSIS_CACHE_SIZE:
+            cache.clear()
+        cache.update(fresh)
 
     def _ingest_pooled(self, pool: AnalysisPool, items: Iterable[SourceItem],
                        report: IngestReport, progress: Callable[[int], None] | None) -> None:
@@ -230,13 +253,12 @@ class Ingestor:
         return report
 
     def _add_message(self, batch: Batch, ev: MessageEvent, report: IngestReport,
-                     unresolved: list[tuple[NewMessage, CacheKey]]
-                     | None = None,
-                     keys: dict[CacheKey, Key] | None = None,
-                     sent: _Sent | None = None) -> None:
-        """Add one message to the batch. In one process (`unresolved` None) a new key is
-        analysed here; with a pool it is left for the workers: recorded in `keys` (to send,
-        unless the batch before already sent it) and the message in `unresolved`."""
+                     unresolved: list[tuple[NewMessage, CacheKey]],
+                     keys: dict[CacheKey, Key], sent: _Sent | None = None) -> None:
+        """Add one message to the batch. A key not in the cache is left for the batch's
+        analysis (`_resolve` in one process, the workers with a pool): recorded in `keys`
+        (unless the batch before already sent it to the pool) and the message in
+        `unresolved`."""
         if ev.is_self:
             report.self_skipped += 1
             return
@@ -255,20 +277,15 @@ class Ingestor:
         key = (text, msg_type, ev.ts.year)
         analysed: tuple[dict[str, Any], str | None] | None = self._analysed.get(key)
         if analysed is None:
-            if unresolved is None or keys is None:
-                if len(self._analysed) >= ANALYSIS_CACHE_SIZE:
-                    self._analysed.clear()
-                analysed = self._analysed[key] = self._analyse(text, msg_type, ev.ts)
-            else:
-                if key not in keys and (sent is None or sent.job is None
-                                        or key not in sent.job.sent):
-                    keys[key] = (text, msg_type, ev.ts)
-                analysed = _UNRESOLVED
+            if key not in keys and (sent is None or sent.job is None
+                                    or key not in sent.job.sent):
+                keys[key] = (text, msg_type, ev.ts)
+            analysed = _UNRESOLVED
         # Positional: keyword arguments cost three times as much here, once per message.
         message = NewMessage(ev.id, ev.chat, ev.platform, ev.sender, ev.ts, msg_type, ev.text,
                              analysed[0], ev.origin, analysed[1])
         batch.messages.append(message)
-        if analysed is _UNRESOLVED and unresolved is not None:
+        if analysed is _UNRESOLVED:
             unresolved.append((message, key))
 
     def _flush(self, batch: Batch, report: IngestReport) -> None:

@@ -115,7 +115,7 @@ def _worker_init() -> None:
 def _analyse_chunk(keys: Sequence[Key]) -> list[str]:
     analyzer = _analyzer
     assert analyzer is not None, "worker started without an analyser"
-    return [signals_json(analyzer.analyse(text, kind, ts).to_json()) for text, kind, ts in keys]
+    return [signals_json(s.to_json()) for s in analyzer.analyse_many(keys)]
 
 
 class AnalysisJob:

@@ -7,6 +7,9 @@ city table, and `analyse` makes one tokenisation and one pass over the tokens, c
 clause. No regex is compiled per call and no clock is read: the message timestamp is the only
 "now" (for "90后" → age).
 
+`analyse_many` does the same for a batch (the ingest's), with the complaint model's
+probabilities worked out for the whole batch in one numpy pass (persona/sentiment_arrays.py).
+
 `analyse` in steps: the message type decides whether there is text to read; the text is
 normalised and cut once; each distinct token's role is looked up once; one pass over the
 clauses applies the rules; the findings become `Signals`. The rules live by what they decide:
@@ -22,14 +25,14 @@ clauses applies the rules; the findings become `Signals`. The rules live by what
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from persona.attributes import COHORT_RE, SAID_OF_SELF, AttributeRules, SelfFacts
 from persona.intents import IntentFlags, IntentRules
 from persona.lexicon import Lexicon
-from persona.sentiment import complaint_judgement
+from persona.sentiment import SentimentModel, complaint_judgement, default_model
 from persona.signals import Signals
 from persona.text import Tokenizer, normalise
 from persona.token_roles import (
@@ -68,6 +71,9 @@ _MEDIA_ONLY = frozenset({"image", "video"})
 
 MAX_KEYWORDS = 6
 MAX_SCORE = 3.0
+
+# Fewer texts than this are judged one by one: numpy's fixed cost per call outweighs the batch.
+_PRIME_AT_LEAST = 8
 
 # Distinct tokens remembered by `_token_info` / `_can_be_keyword`; then the memo starts over.
 _TOKEN_MEMO_MAX = 200_000
@@ -133,6 +139,24 @@ class Analyzer:
         distinct (text, type, year) once. A rule that needs more of the time must change
         that cache key too.
         """
+        read = self._read(text, msg_type)
+        if isinstance(read, Signals):
+            return read
+        return self._analyse_text(*read, ts, None)
+
+    def analyse_many(self, keys: Sequence[tuple[str | None, str, datetime]]) -> list[Signals]:
+        """`analyse` of each (text, type, time), the complaint model's probabilities worked
+        out for all of them at once (`SentimentModel.primed`: a few µs a text in numpy instead
+        of ≈ 50 in Python); the same signals as one `analyse` call each."""
+        read = [self._read(text, kind) for text, kind, _ts in keys]
+        texts = [r[0] for r in read if not isinstance(r, Signals)]
+        model = default_model().primed(texts) if len(texts) >= _PRIME_AT_LEAST else None
+        return [r if isinstance(r, Signals) else self._analyse_text(*r, ts, model)
+                for r, (_text, _kind, ts) in zip(read, keys, strict=True)]
+
+    def _read(self, text: str | None, msg_type: str) -> Signals | tuple[str, str | None]:
+        """The finished signals of a message with no text to read, else its normalised text
+        and what it shares."""
         if msg_type == "system":
             return Signals(join=parse_join_notice(text or ""))
         if msg_type in _SILENT:
@@ -145,11 +169,14 @@ class Analyzer:
             content = "link"
         if not norm.text:
             return Signals(content=content)
+        return norm.text, content
 
-        raw = self._cut(norm.text)
+    def _analyse_text(self, text: str, content: str | None, ts: datetime,
+                      model: SentimentModel | None) -> Signals:
+        raw = self._cut(text)
         toks = [t.lower() for t in raw]
         found = self._scan(toks, self._token_infos(toks), ts)
-        confidence = self._learned_complaint(found, norm.text, toks)
+        confidence = self._learned_complaint(found, text, toks, model)
         return self._signals(found, content, raw, toks, confidence)
 
     def _token_infos(self, toks: list[str]) -> list[TokenInfo]:
@@ -197,7 +224,8 @@ class Analyzer:
                     rules.attribute(toks, s, e, i, ts, facts)
         return found
 
-    def _learned_complaint(self, found: _Found, text: str, toks: list[str]) -> float | None:
+    def _learned_complaint(self, found: _Found, text: str, toks: list[str],
+                           model: SentimentModel | None) -> float | None:
         """The shipped negative-review model (persona/sentiment.py) may add a complaint the cue
         rules missed, never take one away: not to a question, an order, the speaker saying who
         they are, a negated cue ("一点都不难用") or a fixed idiom, and to praise only when it is
@@ -209,7 +237,7 @@ class Analyzer:
         settled = not opinion or flags.negated or not self._lx.fixed.isdisjoint(toks)
         verdict = complaint_judgement(text, flags.complaint, settled,
                                       bool(found.interests or found.motives), opinion,
-                                      flags.praise)
+                                      flags.praise, model)
         flags.complaint = verdict.complaint
         return verdict.confidence
 

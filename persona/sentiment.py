@@ -32,14 +32,17 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field, replace
+from functools import cache, reduce
 from importlib.resources import files
 from io import BytesIO
+from itertools import compress
+from operator import add, mul
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from persona.sentiment_arrays import ModelArrays
 from persona.signals import COMPLAINT_DIGITS
 
 NGRAM_MIN = 1
@@ -74,11 +77,17 @@ def char_grams(text: str) -> set[str]:
     script uses on exactly these strings.
     """
     t = _clean(text)
-    n = len(t)
-    grams: set[str] = set()
-    for size in range(NGRAM_MIN, NGRAM_MAX + 1):
-        for i in range(n - size + 1):
-            grams.add(t[i:i + size])
+    return _grams(t, list(map(add, t, t[1:])))
+
+
+def _grams(t: str, bigrams: list[str]) -> set[str]:
+    """`char_grams` of an already cleaned text and its bigrams (one per position): the pieces
+    glued by `map(add, …)` in C, added in the order of a loop over sizes, then positions (the
+    training script's n-grams; the model itself matches them in persona/sentiment_arrays.py).
+    """
+    grams = set(t)
+    grams.update(bigrams)
+    grams.update(map(add, bigrams, t[2:]))
     return grams
 
 
@@ -86,30 +95,56 @@ def _clean(text: str) -> str:
     return " ".join(text.lower()[:MAX_CHARS].split())
 
 
-def lexicon_prefixes(lexicon: Mapping[str, float]) -> frozenset[str]:
-    """The first LEX_MIN characters of every lexicon word: most positions of a message start no
-    word, and one set look-up says so (half the lexicon features' cost on review-length text)."""
-    return frozenset(w[:LEX_MIN] for w in lexicon)
+# A lexicon word's first LEX_MIN characters -> the lengths of the words beginning so, longest
+# first (see `lexicon_prefixes`).
+LexiconIndex = Mapping[str, tuple[int, ...]]
+
+
+def lexicon_prefixes(lexicon: Mapping[str, float]) -> LexiconIndex:
+    """The first LEX_MIN characters of every lexicon word, each with the lengths (LEX_MIN to
+    LEX_MAX, longest first) of the words that begin with them.
+
+    Most positions of a message start no word, and one look-up of the position's bigram says
+    so; where one does, only the lengths some word of that beginning has are tried (a third of
+    the look-ups of trying every length on review text).
+    """
+    lengths: dict[str, set[int]] = {}
+    for w in lexicon:
+        if LEX_MIN <= len(w) <= LEX_MAX:
+            lengths.setdefault(w[:LEX_MIN], set()).add(len(w))
+    return {p: tuple(sorted(sizes, reverse=True)) for p, sizes in lengths.items()}
 
 
 def lexicon_features(text: str, lexicon: Mapping[str, float],
-                     prefixes: frozenset[str] | None = None) -> list[float]:
+                     prefixes: LexiconIndex | None = None) -> list[float]:
     """Negation-aware praise and blame of a message by a sentiment lexicon, squashed to 0..1.
 
     (blame, praise, balance, how many blame words, how many praise words), each × LEX_SCALE;
     every lexicon word found (longest match at each position) adds its weight, turned round
     after a negator. The training script computes the same five numbers for every sentence.
-    `prefixes` (lexicon_prefixes of the same lexicon) only makes it faster.
+    `prefixes` is `lexicon_prefixes(lexicon)`, made once for many calls.
     """
     t = _clean(text)
+    return _lex_features(*_lexicon_sums(t, list(map(add, t, t[1:])), lexicon,
+                                        lexicon_prefixes(lexicon) if prefixes is None
+                                        else prefixes))
+
+
+def _lexicon_sums(t: str, bigrams: list[str], lexicon: Mapping[str, float],
+                  index: LexiconIndex) -> tuple[float, float, int, int]:
+    """Praise, blame and how many words of each in a cleaned text whose bigrams (one per
+    position) are at hand: the words found and weighed position by position, left to right
+    (persona/sentiment_arrays.py adds them in that order too)."""
     n = len(t)
     pos = neg = 0.0
     npos = nneg = 0
-    for i in range(n - LEX_MIN + 1):
-        if prefixes is not None and t[i:i + LEX_MIN] not in prefixes:
-            continue
-        for size in range(min(LEX_MAX, n - i), LEX_MIN - 1, -1):
-            v = lexicon.get(t[i:i + size])
+    starts = list(map(index.get, bigrams))
+    get = lexicon.get
+    for i in compress(range(len(starts)), starts):
+        for size in starts[i]:
+            if i + size > n:
+                continue
+            v = get(t[i:i + size])
             if v is None:
                 continue
             if (i > 0 and t[i - 1] in NEGATORS) or (
@@ -122,9 +157,23 @@ def lexicon_features(text: str, lexicon: Mapping[str, float],
                 neg -= v
                 nneg += 1
             break
+    return pos, neg, npos, nneg
+
+
+def _lex_features(pos: float, neg: float, npos: int, nneg: int) -> list[float]:
     return [LEX_SCALE * x for x in (math.tanh(neg / 3), math.tanh(pos / 3),
                                     math.tanh((pos - neg) / 3), min(nneg, 3) / 3,
                                     min(npos, 3) / 3)]
+
+
+def _probability(intercept: float, coef: tuple[float, ...], dot: float, norm: float,
+                 pos: float, neg: float, npos: int, nneg: int) -> float:
+    """The model's probability from its sums: one piece of arithmetic for the one-message and
+    the batch path, so both give the same float."""
+    z = intercept + (dot / math.sqrt(norm) if norm > 0.0 else 0.0)
+    if coef:
+        z += sum(map(mul, coef, _lex_features(pos, neg, npos, nneg)))
+    return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +190,16 @@ class SentimentModel:
     lexicon: Mapping[str, float]
     # the weights of `lexicon_features`' five numbers
     lex_coef: tuple[float, ...]
-    lex_prefixes: frozenset[str]
+    lex_prefixes: LexiconIndex
+    # the n-grams and the lexicon as integer keys (persona/sentiment_arrays.py)
+    arrays: ModelArrays
+    # n-gram -> its rank in `arrays` + 1 (never 0: `filter(None)` keeps every one); the
+    # one-message path
+    rank: dict[str, int]
+    # weight × idf and idf² by that rank (index 0 unused)
+    by_rank: tuple[list[float], list[float]]
+    # message -> its probability, worked out ahead for a batch (`primed`)
+    known: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_arrays(cls, grams: Sequence[str], weights: np.ndarray, idf: np.ndarray,
@@ -155,31 +213,58 @@ class SentimentModel:
             raise ValueError("sentiment model: a lexicon needs its feature weights")
         wi = (np.asarray(weights, dtype=np.float64) * idf).tolist()
         sq = (np.asarray(idf, dtype=np.float64) ** 2).tolist()
-        return cls(dict(zip(grams, zip(wi, sq, strict=True), strict=True)), float(intercept),
-                   float(threshold), dict(meta or {}), dict(lexicon or {}),
+        table = dict(zip(grams, zip(wi, sq, strict=True), strict=True))
+        lex = dict(lexicon or {})
+        arrays = ModelArrays(table, lex, range(NGRAM_MIN, NGRAM_MAX + 1),
+                             range(LEX_MIN, LEX_MAX + 1), NEGATORS, DEGREE)
+        rank = {g: i for i, g in enumerate(arrays.grams, start=1)}
+        by_rank = ([0.0, *(table[g][0] for g in arrays.grams)],
+                   [0.0, *(table[g][1] for g in arrays.grams)])
+        return cls(table, float(intercept), float(threshold), dict(meta or {}), lex,
                    tuple(float(c) for c in lex_coef) if lexicon else (),
-                   lexicon_prefixes(lexicon or {}))
+                   lexicon_prefixes(lex), arrays, rank, by_rank)
 
     def negative_probability(self, text: str) -> float:
-        """P(negative review) of one normalised message; 0.5-ish for text it knows nothing of."""
-        table = self.table
-        dot = 0.0
-        norm = 0.0
-        for g in char_grams(text):
-            hit = table.get(g)
-            if hit is not None:
-                dot += hit[0]
-                norm += hit[1]
-        z = self.intercept + (dot / math.sqrt(norm) if norm > 0.0 else 0.0)
-        if self.lex_coef:
-            z += sum(c * f for c, f in zip(self.lex_coef,
-                                           lexicon_features(text, self.lexicon,
-                                                            self.lex_prefixes), strict=True))
-        return 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0
+        """P(negative review) of one normalised message; 0.5-ish for text it knows nothing of.
+
+        Worked out in Python (numpy's per-call cost would triple it for one message), adding
+        the known n-grams' weights in rank order, as `probabilities` does: the same float.
+        """
+        p = self.known.get(text)
+        if p is not None:
+            return p
+        t = _clean(text)
+        bigrams = list(map(add, t, t[1:]))
+        ranks = sorted(filter(None, map(self.rank.get, _grams(t, bigrams))))
+        weights, squares = self.by_rank
+        lex = (_lexicon_sums(t, bigrams, self.lexicon, self.lex_prefixes) if self.lex_coef
+               else (0.0, 0.0, 0, 0))
+        return _probability(self.intercept, self.lex_coef,
+                            reduce(add, map(weights.__getitem__, ranks), 0.0),
+                            reduce(add, map(squares.__getitem__, ranks), 0.0), *lex)
+
+    def probabilities(self, texts: Sequence[str]) -> list[float]:
+        """`negative_probability` of each message, worked out together in numpy: the n-gram
+        and lexicon look-ups of a thousand chat lines cost a few µs each (docs/performance.md,
+        Ingest). Each message's number is the same alone, in a batch or by the one-message
+        path (tests/test_sentiment_identity.py).
+        """
+        s = self.arrays.sums([_clean(t) for t in texts], bool(self.lex_coef))
+        b, coef = self.intercept, self.lex_coef
+        return [_probability(b, coef, *sums) for sums in
+                zip(s.dot, s.norm, s.pos, s.neg, s.npos, s.nneg, strict=True)]
+
+    def primed(self, texts: Sequence[str]) -> SentimentModel:
+        """This model with the probabilities of `texts` worked out in one batch: the analyser
+        hands it to the complaint rules for a batch of messages (`Analyzer.analyse_many`),
+        whose `negative_probability` calls then only look them up."""
+        distinct = list(dict.fromkeys(texts))
+        return replace(self, known=dict(zip(distinct, self.probabilities(distinct),
+                                            strict=True)))
 
     def predict_many(self, texts: Iterable[str]) -> list[float]:
         """Probabilities for a batch (the evaluation and any bulk caller)."""
-        return [self.negative_probability(t) for t in texts]
+        return self.probabilities(list(texts))
 
 
 def load_model(npz: bytes, meta_text: str) -> SentimentModel:

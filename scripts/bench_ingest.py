@@ -1,6 +1,7 @@
 """Ingest throughput, measured side by side with the bare tokenizers in one run.
 
     python scripts/bench_ingest.py [--messages 200000] [--rounds 2] [--keep DIR]
+                                   [--before CHECKOUT]
 
 Generates a ChatLab JSONL file of sample-community chat (scripts/sample_community.py: members,
 times, message types) whose text messages carry mostly distinct, chat-length texts cut from
@@ -13,7 +14,9 @@ the distinct share is printed. Then times, on the same texts and machine, back t
   3. the naive peer: `jieba.analyse.extract_tags` on every message (what a keyword tagger
      written in an afternoon does; no storage at all)
   4. `siyu ingest --workers 1` and `--workers 2` (rjieba, a fresh SQLite database each, all
-     tags derived and stored), alternating `--rounds` times
+     tags derived and stored), alternating `--rounds` times; with `--before CHECKOUT` each run
+     is preceded by the same run of that checkout's code (e.g. `git worktree add --detach
+     /tmp/main-before main`), and the two checkouts' stored tags and signals are compared
 and prints wall and CPU seconds (CPU of the workers included), messages per second and the
 ratios between them, with the load average before each run, because the machine is shared
 and noisy: compare ratios from one run, not absolute numbers across runs. The dictionary loads
@@ -173,10 +176,11 @@ def machine() -> str:
             f"{platform.python_version()} ({platform.python_implementation()})")
 
 
-def siyu_ingest(data: Path, work: Path, workers: int, tag: str
+def siyu_ingest(data: Path, work: Path, workers: int, tag: str, root: Path | None = None
                 ) -> tuple[tuple[float, float], dict[str, Any]]:
     """One `siyu ingest --workers N` into a fresh database: wall and CPU seconds (its own and
-    its workers', which it waits for), and its JSON report."""
+    its workers', which it waits for), and its JSON report. `root`: run that checkout's code
+    instead of this one's (on PYTHONPATH, ahead of the installed package)."""
     db = work / f"bench-w{workers}-{tag}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -185,8 +189,9 @@ def siyu_ingest(data: Path, work: Path, workers: int, tag: str
     siyu = Path(sys.executable).parent / "siyu"
     cmd = [str(siyu), "--db", f"sqlite:///{db}", "--config", str(cfg), "ingest", str(data),
            "--json", "--workers", str(workers)]
+    env = dict(os.environ, PYTHONPATH=str(root)) if root is not None else None
     start, cpu = time.perf_counter(), children_cpu()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     elapsed = (time.perf_counter() - start, children_cpu() - cpu)
     if proc.returncode != 0:
         raise SystemExit(f"siyu ingest --workers {workers} failed:\n{proc.stderr}")
@@ -241,6 +246,13 @@ def breakdown(data: Path, db: Path, workers: int) -> dict[str, Any]:
 
     # After the fork: the workers run the analyser untimed; these time the main process.
     analyzer.analyse = timed("analyse", analyzer.analyse)  # type: ignore[method-assign]
+    many = timed("analyse", analyzer.analyse_many)
+
+    def analyse_many(keys: Any) -> Any:  # counted by key, as the pool's are
+        counts["analyse"] += len(keys) - 1
+        return many(keys)
+
+    analyzer.analyse_many = analyse_many  # type: ignore[method-assign]
     store.write_batch = timed("write_batch", store.write_batch)  # type: ignore[method-assign]
     sent = 0
     real_submit = ingest_pool.AnalysisPool.submit
@@ -420,12 +432,45 @@ def print_breakdown(parts: dict[str, Any], workers: int) -> None:
               f"{parts['workers_cpu']:7.2f}")
 
 
+def ingest_rounds(data: Path, work: Path, n: int, rounds: int,
+                  sides: list[tuple[str, Path | None]],
+                  results: dict[str, tuple[tuple[float, float], int, str]]) -> None:
+    """`siyu ingest --workers 1` and `2`, `rounds` times, each preceded by the same run of the
+    other checkout (a side with a root); then whether what they stored agrees."""
+    dbs: dict[int, Path] = {}
+    before_dbs: dict[int, Path] = {}
+    for rnd in range(1, rounds + 1):
+        for workers in (1, 2):
+            for side, root in sides:
+                before = load()
+                tag = f"{'before-' if root else ''}r{rnd}"
+                elapsed, report = siyu_ingest(data, work, workers, tag, root)
+                (before_dbs if root else dbs)[workers] = work / f"bench-w{workers}-{tag}.db"
+                results[f"{side}siyu ingest --workers {workers} (r{rnd})"] = (elapsed, n,
+                                                                              before)
+                print(f"  {side}ingest --workers {workers} round {rnd}: new={report['new']} "
+                      f"duplicate={report['duplicate']} self_skipped={report['self_skipped']} "
+                      f"rejected={len(report['rejected'])} "
+                      f"personas={report['personas_updated']}")
+
+    same = tag_dump(dbs[1]) == tag_dump(dbs[2])
+    print(f"  stored tags and signals, --workers 1 vs --workers 2: "
+          f"{'identical' if same else 'MISMATCH'} ({len(tag_dump(dbs[2]))} rows)")
+    if before_dbs:
+        same = tag_dump(before_dbs[1]) == tag_dump(dbs[1])
+        print(f"  stored tags and signals, before vs this checkout (--workers 1): "
+              f"{'identical' if same else 'MISMATCH'}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--messages", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=1,
                     help="alternating --workers 1 / --workers 2 runs (ratios per round)")
     ap.add_argument("--keep", type=Path, help="write data and databases here and keep them")
+    ap.add_argument("--before", type=Path, metavar="CHECKOUT",
+                    help="also time `siyu ingest` of another checkout (e.g. a worktree of main) "
+                         "in each round, beside this one, and compare what the two store")
     ap.add_argument("--floors", nargs=2, metavar=("DATA", "STORED_DB"),
                     help="only measure the floors, against a database an ingest made")
     ap.add_argument("--breakdown", nargs=3, metavar=("DATA", "DB", "WORKERS"),
@@ -464,20 +509,10 @@ def main() -> int:
                      ("peer: extract_tags per message", extract_tags_peer)):
         before = load()
         results[name] = (fn(texts), len(texts), before)
-    dbs: dict[int, Path] = {}
-    for rnd in range(1, args.rounds + 1):
-        for workers in (1, 2):
-            before = load()
-            elapsed, report = siyu_ingest(data, work, workers, f"r{rnd}")
-            dbs[workers] = work / f"bench-w{workers}-r{rnd}.db"
-            results[f"siyu ingest --workers {workers} (r{rnd})"] = (elapsed, n, before)
-            print(f"  ingest --workers {workers} round {rnd}: new={report['new']} "
-                  f"duplicate={report['duplicate']} self_skipped={report['self_skipped']} "
-                  f"rejected={len(report['rejected'])} personas={report['personas_updated']}")
-
-    same = tag_dump(dbs[1]) == tag_dump(dbs[2])
-    print(f"  stored tags and signals, --workers 1 vs --workers 2: "
-          f"{'identical' if same else 'MISMATCH'} ({len(tag_dump(dbs[2]))} rows)")
+    sides: list[tuple[str, Path | None]] = [("", None)]
+    if args.before:
+        sides = [("before: ", args.before.resolve()), *sides]
+    ingest_rounds(data, work, n, args.rounds, sides, results)
 
     def rates(name: str) -> tuple[float, float]:
         (wall, cpu), count, _ = results[name]
@@ -486,15 +521,17 @@ def main() -> int:
     floor = rates("bare rjieba.cut loop")
     peer = rates("peer: extract_tags per message")
     print()
-    print(f"{'run':34} {'load':>5} {'wall s':>7} {'cpu s':>7} {'msgs/s':>8} {'msgs/cpu-s':>10} "
+    print(f"{'run':42} {'load':>5} {'wall s':>7} {'cpu s':>7} {'msgs/s':>8} {'msgs/cpu-s':>10} "
           f"{'÷ rjieba':>9} {'÷ peer':>7} {'÷ peer cpu':>10}")
     for name, ((wall, cpu), _count, before) in results.items():
         rate, cpu_rate = rates(name)
-        print(f"{name:34} {before:>5} {wall:7.2f} {cpu:7.2f} {rate:8.0f} {cpu_rate:10.0f} "
+        print(f"{name:42} {before:>5} {wall:7.2f} {cpu:7.2f} {rate:8.0f} {cpu_rate:10.0f} "
               f"{rate / floor[0]:9.3f} {rate / peer[0]:7.2f} {cpu_rate / peer[1]:10.2f}")
     for rnd in range(1, args.rounds + 1):
-        w1, w2 = (results[f"siyu ingest --workers {w} (r{rnd})"][0][0] for w in (1, 2))
-        print(f"round {rnd}: --workers 2 is {w1 / w2:.2f}× --workers 1 (wall)")
+        for side, _root in sides:
+            w1, w2 = (results[f"{side}siyu ingest --workers {w} (r{rnd})"][0][0]
+                      for w in (1, 2))
+            print(f"{side}round {rnd}: --workers 2 is {w1 / w2:.2f}× --workers 1 (wall)")
     print(f"\ntarget (issue 18): siyu ingest ≥ 4× the peer, i.e. {n} messages in "
           f"{n / (4 * peer[0]):.2f} s wall at this run's peer rate")
     print("÷ peer compares wall time; ÷ peer cpu compares CPU seconds (the workers' included), "

@@ -673,3 +673,31 @@ def test_coupon_use_is_price_awareness(an):
 ])
 def test_join_notices_become_join_signals(analyzer, text, join):
     assert analyzer.analyse(text, "system", TS).join == join
+
+
+def test_analyse_many_gives_what_analyse_gives_one_by_one(analyzer):
+    """The batch path (the complaint model primed for all texts at once) and one call per
+    message store the same signals, whatever the batch holds and however small it is."""
+    ts2 = TS.replace(year=2036)
+    keys = [
+        ("试机的一会功夫，就蛮热的，似乎散热不太好", "text", TS),
+        ("太贵了，有没有优惠？", "text", TS),
+        ("我是90后宝妈，坐标杭州", "text", TS),
+        ("我是90后宝妈，坐标杭州", "text", ts2),
+        ("作为老宾馆，感觉环境和服务都很到位了", "text", TS),
+        ("不是很满意，客服一直不回复", "text", TS),
+        ('"小禾助手"邀请"王丽"加入了群聊', "system", TS),
+        (None, "sticker", TS),
+        ("[图片]", "image", TS),
+        ("看看这个 https://example.com/a", "text", TS),
+        ("😀😀", "text", TS),
+        ("", "text", TS),
+        ("酒店位置不错，但是房间隔音太差，晚上根本睡不着", "text", TS),
+        ("快递太慢了，等了一个星期才到，包装也破了", "text", TS),
+        ("试机的一会功夫，就蛮热的，似乎散热不太好", "text", TS),
+    ]
+    one_by_one = [analyzer.analyse(*k).to_json() for k in keys]
+    assert [s.to_json() for s in analyzer.analyse_many(keys)] == one_by_one
+    assert [s.to_json() for s in analyzer.analyse_many(keys[:3])] == one_by_one[:3]
+    assert analyzer.analyse_many([]) == []
+    assert any("p" in s for s in one_by_one)

@@ -178,6 +178,9 @@ class _Failing:
             self.fail()
         return self.inner.analyse(text, msg_type, ts)
 
+    def analyse_many(self, keys: list[tuple[str | None, str, datetime]]) -> list[Signals]:
+        return [self.analyse(*key) for key in keys]
+
     def fail(self) -> None:
         raise NotImplementedError
 
