@@ -61,6 +61,7 @@ from persona.resources import default_lexicon  # noqa: E402
 from persona.sentiment import (  # noqa: E402
     META_FILE,
     MODEL_FILE,
+    LexiconIndex,
     char_grams,
     lexicon_features,
     lexicon_prefixes,
@@ -75,7 +76,7 @@ NEUTRAL_WEIGHT = 4.0
 BETA = 0.5
 _STOP: frozenset[str] = frozenset()
 _LEXICON: dict[str, float] = {}
-_PREFIXES: frozenset[str] = frozenset()
+_PREFIXES: LexiconIndex = {}
 DEFAULT_HOLDOUT: tuple[str, ...] = ()  # the shipped model: every domain (see docstring)
 
 
