@@ -32,7 +32,8 @@ from datetime import datetime
 from persona.attributes import COHORT_RE, SAID_OF_SELF, AttributeRules, SelfFacts
 from persona.intents import IntentFlags, IntentRules
 from persona.lexicon import Lexicon
-from persona.sentiment import SentimentModel, complaint_judgement, default_model
+from persona.phrases import pains
+from persona.sentiment import LONG_CHARS, SentimentModel, complaint_judgement, default_model
 from persona.signals import Signals
 from persona.text import Tokenizer, normalise
 from persona.token_roles import (
@@ -227,9 +228,11 @@ class Analyzer:
     def _learned_complaint(self, found: _Found, text: str, toks: list[str],
                            model: SentimentModel | None) -> float | None:
         """The shipped negative-review model (persona/sentiment.py) may add a complaint the cue
-        rules missed, never take one away: not to a question, an order, the speaker saying who
-        they are, a negated cue ("一点都不难用") or a fixed idiom, and to praise only when it is
-        sure. Returns the message's complaint confidence (None: no opinion voiced)."""
+        rules missed: not to a question, an order, the speaker saying who they are, a negated
+        cue ("一点都不难用") or a fixed idiom, and to praise only when it is sure; in a whole
+        review's worth of text it may also overrule them (sentiment.LONG_CHARS). A chat line
+        holding a pain phrase (`_pain_evidence`) counts as the rules' complaint. Returns the
+        message's complaint confidence (None: no opinion voiced)."""
         flags, facts = found.intent, found.facts
         about_self = (any(a[0] >= SAID_OF_SELF for a in facts.attrs.values())
                       or facts.city is not None or facts.age is not None)
@@ -237,7 +240,7 @@ class Analyzer:
         settled = not opinion or flags.negated or not self._lx.fixed.isdisjoint(toks)
         verdict = complaint_judgement(text, flags.complaint, settled,
                                       bool(found.interests or found.motives), opinion,
-                                      flags.praise, model)
+                                      flags.praise, model, lambda: _pain_evidence(text))
         flags.complaint = verdict.complaint
         return verdict.confidence
 
@@ -379,3 +382,16 @@ def parse_join_notice(text: str) -> dict[str, str] | None:
     if m:
         return {"channel": "invite", "inviter": m.group("inviter")}
     return None
+
+
+def _pain_evidence(text: str) -> bool:
+    """Does a chat-length line name a thing and what went wrong with it ("牛奶漏了", "鞋子开胶",
+    "纸张薄", "商家不接")? The cue rules list few of any one shop's troubles; the pain-phrase
+    lexicon (persona/phrases.py) pairs a thing with its fault, so its phrase is complaint
+    evidence as good as a cue. Not in a longer message, where such a pair is often incidental
+    (a book review's "环境恶劣" is the book's story) and the model judges the whole
+    (sentiment.LONG_CHARS), and not a phrase whose aspect the message never says: a lone 晚 or
+    贵 reads as 物流晚 / 价格贵 in a card, but "天天加班到很晚" is no complaint."""
+    if len(text) >= LONG_CHARS:
+        return False
+    return any(p.aspect is None or p.aspect in text for p in pains(text))

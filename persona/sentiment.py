@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, reduce
 from importlib.resources import files
@@ -332,6 +332,12 @@ LONG_CHARS = 40
 LONG_AT_LEAST = 0.15
 LONG_PRAISE_AT_LEAST = 0.6
 LONG_RULE_AT_LEAST = 0.1
+# The model's least p at which a chat line's further evidence (`complaint_judgement`'s
+# `evidence`: a pain phrase) is looked for at all. It saves the look-up on the half of chat
+# lines the model reads as plainly content (a second tokenisation: +25-35 % of the analysis
+# without it); the pain phrases found on hand-written complaints of other shops all had p of
+# 0.15 or more (docs/quality.md, round 6). Set for cost, not tuned on labelled data.
+EVIDENCE_AT_LEAST = 0.1
 
 
 class Judgement(NamedTuple):
@@ -344,7 +350,8 @@ class Judgement(NamedTuple):
 
 def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = True,
                         opinion: bool = True, praise: bool = False,
-                        model: SentimentModel | None = None) -> Judgement:
+                        model: SentimentModel | None = None,
+                        evidence: Callable[[], bool] | None = None) -> Judgement:
     """The cue rules, widened and corrected by the model: a complaint flag and its confidence.
 
     `rule` is the cue rules' verdict, and it stands but in a long message the model reads as
@@ -365,6 +372,9 @@ def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = Tru
     (OPINION_ANYWAY_CHARS), and a message of LONG_CHARS or more is flagged by the model's own
     floors, which also veto a rule complaint the model reads as plainly happy: all for whole
     reviews, where the rules' verdict on one clause is not the verdict on the message.
+    `evidence`, asked only of a chat-length opinion the rules left unflagged and the model
+    gives at least EVIDENCE_AT_LEAST, says the message holds what the rules would have flagged
+    had they known the words (persona/analyze.py: a pain phrase); it then counts as theirs.
     """
     m = model or default_model()
     long = len(text) >= LONG_CHARS
@@ -376,6 +386,10 @@ def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = Tru
     if len(text) < MIN_CHARS or not (opinion or len(text) >= OPINION_ANYWAY_CHARS):
         return Judgement(False, None)
     p = m.negative_probability(text)
+    if (evidence is not None and not long and opinion and not settled and not praise
+            and p >= EVIDENCE_AT_LEAST and evidence()):
+        return Judgement(True, round(RULE_WEIGHT * RULE_CONFIDENCE + (1.0 - RULE_WEIGHT) * p,
+                                     COMPLAINT_DIGITS))
     if long:
         floor = LONG_PRAISE_AT_LEAST if praise else LONG_AT_LEAST
     else:

@@ -124,7 +124,11 @@ def test_not_questions(an, line):
     ["太贵了", "质量差", "客服不理人", "这个有问题", "用了两天就坏了", "买到假货了",
      "怎么这么贵", "不满意", "不好用", "不推荐", "发货太慢了",
      # lateness said as waiting (round 5); negated service praise
-     "等了一个半小时才送到，菜都凉了", "下单一周才发货", "客服一点都不专业"],
+     "等了一个半小时才送到，菜都凉了", "下单一周才发货", "客服一点都不专业",
+     # round 6: a thing and its fault (persona/phrases.py pains) is a complaint in a chat line,
+     # with no cue word and whatever the model reads (p 0.15-0.46 for these)
+     "鞋子穿了一天就开胶了", "书的纸张很薄，字都透到背面了", "牛奶包装盒瘪了好几个，里面还漏了",
+     "点了两份少送了一份，打电话给商家也不接"],
 )  # fmt: skip
 def test_complaints(an, line):
     s = an(line)
@@ -132,10 +136,21 @@ def test_complaints(an, line):
     assert "praise" not in s.intents
 
 
+def test_pain_phrase_evidence_needs_a_said_aspect_and_a_chat_length_line(an):
+    # 晚 alone reads as 物流晚 in a card, but the message says nothing of delivery
+    assert "complaint" not in an("做设计的，天天加班到很晚").intents
+    # a phrase in a long message is incidental (a book's story): the model judges the whole
+    story = ("读完以后觉得这本书写得很真实，草原是个脆弱的平衡生态，除了食物短缺，"
+             "环境恶劣也会让动物们过得很难，作者用了很多细节讲述这些，值得一读")
+    assert "complaint" not in an(story).intents
+
+
 @pytest.mark.parametrize(
     "line", ["很好用，已经回购了", "不错", "物美价廉，强烈推荐", "真香", "很喜欢，谢谢群主",
              # round 5: the model read the first as a complaint (p 0.51, a product named)
-             "热水器安装师傅很专业，出水很快", "牛奶日期很新鲜，孩子爱喝"]
+             "热水器安装师傅很专业，出水很快", "牛奶日期很新鲜，孩子爱喝",
+             # round 6: the model read it as a complaint (p 0.68)
+             "热水器安装师傅很准时，出热水快，洗澡很舒服"]
 )
 def test_praise(an, line):
     s = an(line)
