@@ -2,6 +2,7 @@
 
     python scripts/bench_segment.py [--sizes 10000,100000,1000000] [--quick] [--seed 7]
                                     [--tracemalloc] [--timeout 1800]
+                                    [--source db [--db-dir DIR] [--previous [--rounds 2]]]
 
 Why this shape:
 * The engine (`persona/segment.py: run_segmentation`) is what a scheduled job runs on a whole
@@ -1056,6 +1057,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "(built once into --db-dir), the run stored too")
     ap.add_argument("--db-dir", type=Path, default=Path("/tmp/siyu-bench"),
                     help="where the stored communities are built once and kept")
+    ap.add_argument("--previous", action="store_true",
+                    help="with --source db: run_and_store as the bot runs it, --rounds times "
+                         "per size, each run reading the one before it back "
+                         "(scripts/bench_segment_run.py: wall, CPU and RSS per stage)")
+    ap.add_argument("--rounds", type=int, default=2, help="runs per size with --previous")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--build-db", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -1074,6 +1080,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     if not sizes or any(s < 1 for s in sizes):
         ap.error("--sizes: positive integers, e.g. 10000,100000")
+    if args.previous and args.source != "db":
+        ap.error("--previous needs --source db (a stored community to store runs in)")
     print(machine_line())
     print(f"source: {args.source}; load average {os.getloadavg()}")
     print(f"sizes: {', '.join(f'{s:,}' for s in sizes)}; seed {args.seed}; each size in its own "
@@ -1105,6 +1113,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                          if x.startswith(RESULT_PREFIX)), {"error": "build failed"})
             print(f"  [{n}] database: {'built' if info.get('built') else 'reused'} "
                   f"({time.perf_counter() - t0:.0f}s) {info}", flush=True)
+        if args.previous:
+            from bench_segment_run import rounds
+
+            done = rounds(f"sqlite:///{args.db_dir / f'segment-{n}-{args.seed}.db'}",
+                          args.rounds, args.timeout)
+            if len(done) < args.rounds:
+                results.append({"members": n, "error": "a run failed (see its line)"})
+            continue
         res = run_size(n, args.seed, args.tracemalloc, args.timeout, limit, extra)
         results.append(res)
         if "error" in res:
