@@ -40,14 +40,20 @@ sys.path.insert(0, str(ROOT / "scripts"))
 RESULT_PREFIX = "RESULT "
 
 # Stages of `run_and_store` timed by wrapping what it calls: (owner, attribute, stage).
-# "cards" (the sampled members' text parts) runs inside "segment", "save" (the run's row and
-# member rows) inside "store" (which also builds and serialises the stored document).
+# "circles" to "compare" are the engine's steps inside "segment" (as run_segmentation calls
+# them, through their modules), "texts" (the sampled members' text parts, read from the
+# database) inside "cards"; "save" (the run's row and member rows) inside "store" (which also
+# builds and serialises the stored document).
 STAGES = (("handlers.segments", "gather_columns", "read"),
-          ("storage.segments:SegmentStore", "latest_run", "previous"),
-          ("storage.segments:SegmentStore", "result_of", "previous"),
+          ("storage.segments:SegmentStore", "comparable", "previous"),
           ("handlers.segments", "tabulate", "tabulate"),
           ("handlers.segments", "run_segmentation", "segment"),
-          ("storage.segment_inputs:ColumnReader", "details", "cards"),
+          ("persona.clusters", "find_circles", "circles"),
+          ("persona.cards", "build_cards", "cards"),
+          ("storage.segment_inputs:ColumnReader", "details", "texts"),
+          ("persona.patterns", "find_patterns", "patterns"),
+          ("persona.patterns", "feature_importance", "importance"),
+          ("persona.compare", "compare_runs", "compare"),
           ("handlers.segments", "store_result", "store"),
           ("storage.segments:SegmentStore", "save_run", "save"),
           ("storage.segments:SegmentStore", "prune", "prune"))
@@ -61,12 +67,43 @@ def rss_mb() -> float:
     return 0.0
 
 
-def time_stages(out: dict[str, Any]) -> None:
+class Sampler:
+    """Resident RSS sampled every 20 ms by a thread, the highest seen kept per innermost
+    running stage (`out["max_in_" + stage + "_mb"]`; "between" outside every stage): the
+    process's peak (`ru_maxrss`) only says which stage first reached it, not what each stage
+    reaches on its own."""
+
+    def __init__(self, out: dict[str, Any]) -> None:
+        import threading
+
+        self.out = out
+        self.running: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.note()
+
+    def note(self) -> None:
+        key = f"max_in_{self.running[-1] if self.running else 'between'}_mb"
+        self.out[key] = max(self.out.get(key, 0.0), rss_mb())
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def time_stages(out: dict[str, Any]) -> Sampler:
     """Wrap each of STAGES so its wall and CPU seconds add up in `out[stage + "_s"]` and
     `out[stage + "_cpu_s"]`, with the peak RSS at its end in `out["peak_after_" + stage +
-    "_mb"]` and the resident RSS in `out["rss_after_" + stage + "_mb"]` (a child process:
-    nothing is undone)."""
+    "_mb"]`, the resident RSS in `out["rss_after_" + stage + "_mb"]` and the highest resident
+    RSS sampled while it was the innermost stage running in `out["max_in_" + stage + "_mb"]`
+    (a child process: nothing is undone)."""
     import importlib
+
+    sampler = Sampler(out)
 
     for owner, attr, stage in STAGES:
         module, _, cls = owner.partition(":")
@@ -77,9 +114,12 @@ def time_stages(out: dict[str, Any]) -> None:
 
         def timed(*args: Any, _real: Any = real, _stage: str = stage, **kwargs: Any) -> Any:
             t, c = time.perf_counter(), time.process_time()
+            sampler.running.append(_stage)
             try:
                 return _real(*args, **kwargs)
             finally:
+                sampler.note()
+                sampler.running.pop()
                 out[f"{_stage}_s"] = out.get(f"{_stage}_s", 0.0) + time.perf_counter() - t
                 out[f"{_stage}_cpu_s"] = (out.get(f"{_stage}_cpu_s", 0.0)
                                           + time.process_time() - c)
@@ -88,6 +128,7 @@ def time_stages(out: dict[str, Any]) -> None:
                 out[f"rss_after_{_stage}_mb"] = rss_mb()
 
         setattr(target, attr, timed)
+    return sampler
 
 
 def server_usage(engine: Any) -> dict[str, float]:
@@ -122,7 +163,7 @@ def child(url: str, as_of: str) -> dict[str, Any]:
     from handlers.settings import Settings
 
     out: dict[str, Any] = {}
-    time_stages(out)
+    sampler = time_stages(out)
     settings = Settings(db=url)
     app = App(settings)
     _ = app.store, app.labels
@@ -133,6 +174,7 @@ def child(url: str, as_of: str) -> dict[str, Any]:
                                      datetime.fromisoformat(as_of))
     out["total_s"] = time.perf_counter() - t0
     out["cpu_s"] = time.process_time() - c0
+    sampler.stop()
     out["members"] = len(outcome.result.member_ids)
     out["compared_with"] = outcome.previous.id if outcome.previous else None
     out["counts"] = outcome.result.counts()
@@ -154,7 +196,8 @@ def run_child(url: str, as_of: str, timeout: float) -> dict[str, Any]:
 
 
 def header() -> str:
-    return (f"{'backend':10} {'round':>5} " + " ".join(f"{stage:>8}" for _, _, stage in STAGES)
+    stages = dict.fromkeys(stage for _, _, stage in STAGES)
+    return (f"{'backend':10} {'round':>5} " + " ".join(f"{stage:>8}" for stage in stages)
             + f" {'total s':>8} {'CPU s':>7} {'peak RSS MB':>12} {'load':>5} "
             f"{'server CPU s':>12} {'server RSS MB':>13}")
 
@@ -163,19 +206,24 @@ def row(backend: str, r: int, res: dict[str, Any], load: float) -> str:
     """One run's line of the table; under it CPU seconds, the peak RSS and the resident RSS
     after each stage."""
     line = (f"{backend:10} {r:5d} "
-            + " ".join(f"{res.get(f'{stage}_s', 0):8.2f}" for _, _, stage in STAGES)
+            + " ".join(f"{res.get(f'{stage}_s', 0):8.2f}"
+                       for stage in dict.fromkeys(s for _, _, s in STAGES))
             + f" {res['total_s']:8.2f} {res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} "
             f"{load:5.2f}"
             + (f" {res['server_cpu_s']:12.2f} {res['server_rss_mb']:13.0f}"
                if "server_cpu_s" in res else ""))
-    done = [stage for _, _, stage in STAGES if f"peak_after_{stage}_mb" in res]
+    done = list(dict.fromkeys(stage for _, _, stage in STAGES
+                              if f"peak_after_{stage}_mb" in res))
     cpu = ", ".join(f"{s} {res[f'{s}_cpu_s']:.2f}" for s in done)
     peaks = ", ".join(f"{s} {res[f'peak_after_{s}_mb']:.0f}" for s in done)
     resident = ", ".join(f"{s} {res[f'rss_after_{s}_mb']:.0f}" for s in done)
+    highest = ", ".join(f"{s} {res[f'max_in_{s}_mb']:.0f}" for s in (*done, "between")
+                        if f"max_in_{s}_mb" in res)
     compared = (f"compared with run {res['compared_with']}" if res.get("compared_with")
                 else "no previous run")
     return (f"{line}\n    {compared}; CPU s: {cpu}\n    peak RSS MB after: {peaks}\n"
-            f"    resident RSS MB after: {resident} (start {res.get('rss_start_mb', 0):.0f})")
+            f"    resident RSS MB after: {resident} (start {res.get('rss_start_mb', 0):.0f})\n"
+            f"    highest resident RSS MB while running (innermost stage): {highest}")
 
 
 def rounds(url: str, count: int, timeout: float, label: str = "sqlite") -> list[dict[str, Any]]:
