@@ -15,6 +15,7 @@ tests that want `MemberInput`s.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -35,6 +36,7 @@ from handlers.personas import (
 )
 from handlers.settings import Settings, keep_runs
 from handlers.staff import Staff, staff_of
+from persona import phrases
 from persona.aggregate import build_persona
 from persona.member_columns import MemberColumns, columns_from_inputs, merge_tags
 from persona.member_table import Detail, MemberInput, Quote, join_channel
@@ -261,6 +263,11 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
     params = segment_params(settings)
     keep = keep_runs(settings)  # a wrong value is said before the run, not after it
     runs = SegmentStore(store.engine)
+    # Circles and cards read the phrase dictionary. Loaded there, on a process's first run,
+    # jieba's import left a reference cycle through the frames that imported it, which with
+    # the collector paused kept clustering's frames, its matrices and the whole member table
+    # alive to the end of the run (≈ 0.5 GB at a million members); loaded here, before any.
+    phrases.prepare()
     with paused_gc():
         pks, columns = gather_columns(store, settings, labels, as_of)
         # the columns (1.3 GB at a million members) are done with once tabulated: gone
@@ -275,6 +282,9 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
                                   half_life_days=settings.half_life_days,
                                   category_interests=category_namer(settings))
         del table, prev_result, found
+        # and whatever else a cycle holds of the table goes now, before the stored document
+        # and rows are made: the collector is paused, and a cycle would keep it to the end
+        gc.collect()
         # to_json and the stored rows are a million small dicts more: still no collections
         run_id = store_result(runs, as_of, params, pks, result)
     # Older runs go (`[segment] keep_runs`); never this one, nor the one it was compared with.

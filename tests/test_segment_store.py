@@ -10,6 +10,8 @@ a member in either place.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -151,3 +153,34 @@ def test_a_runs_stored_document_is_its_stored_json(
         kind, raw = conn.exec_driver_sql("SELECT typeof(result), CAST(result AS BLOB) FROM "
                                          "segment_run WHERE id = ?", (stored.id,)).one()
     assert kind == "text" and raw == doc
+
+
+_NO_TABLE_LEFT = """
+import gc, sys
+from datetime import datetime
+from bot.app import App
+from handlers.segments import run_and_store
+from handlers.settings import Settings
+
+settings = Settings(db=sys.argv[1])
+app = App(settings)
+assert "jieba" not in sys.modules, "jieba imported before the run: nothing to show"
+gc.disable()
+outcome = run_and_store(app.store, settings, app.labels, datetime.fromisoformat(sys.argv[2]))
+left = [type(o).__name__ for o in gc.get_objects()
+        if type(o).__name__ in ("MemberTable", "MemberColumns")]
+print(len(outcome.result.member_ids), left)
+"""
+
+
+def test_a_first_run_in_a_process_leaves_no_member_table_behind(
+        community: tuple[Store, Settings, datetime]) -> None:
+    """A run's member table (hundreds of MB at a million members) is gone once segmented,
+    even on a process's first run, which loads the phrase dictionary and imports jieba, with
+    the collector paused (an import inside clustering once kept its frames and the table)."""
+    _, settings, newest = community
+    proc = subprocess.run([sys.executable, "-c", _NO_TABLE_LEFT, settings.db, newest.isoformat()],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["70", "[]"]
