@@ -269,3 +269,33 @@ def test_the_run_compared_with_is_read_without_its_dynamic_tags(any_engine: Engi
     again = handlers.segments.run_and_store(store, settings, LABELS, NOW)
     assert again.previous == run
     assert again.result.changes is not None and again.result.changes["clusters"]["ari"] == 1.0
+
+
+def test_member_rows_go_with_their_run_and_with_an_erased_member(any_engine: Engine) -> None:
+    """A run's member rows are deleted with the run (prune) and an erased member's with the
+    member, on either backend, leaving no row whose run or member is gone (the foreign keys
+    would refuse one; the code does not rely on that to delete them)."""
+    from storage.privacy import PrivacyStore
+
+    url = any_engine.url.render_as_string(hide_password=False)
+    store = Store(any_engine)
+    _community(store)
+    settings = Settings(db=url)
+    refresh_stale_tags(store, settings, LABELS)
+    first = handlers.segments.run_and_store(store, settings, LABELS, NOW)
+    second = handlers.segments.run_and_store(store, settings, LABELS, NOW + timedelta(days=1))
+    with any_engine.connect() as conn:
+        pk = conn.execute(text("SELECT member_pk FROM member_segment WHERE run_id = :r "
+                               "LIMIT 1"), {"r": second.run_id}).scalar()
+    PrivacyStore(any_engine).forget_member(pk)
+    runs = SegmentStore(any_engine)
+    assert runs.prune(1) == (1, len(first.result.member_ids) - 1)
+    orphans = ("SELECT count(*) FROM member_segment s WHERE NOT EXISTS (SELECT 1 FROM "
+               "segment_run r WHERE r.id = s.run_id) OR NOT EXISTS (SELECT 1 FROM member m "
+               "WHERE m.id = s.member_pk)")
+    with any_engine.connect() as conn:
+        assert conn.execute(text(orphans)).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM member_segment WHERE member_pk = :pk"),
+                            {"pk": pk}).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM member_segment")).scalar() == len(
+            second.result.member_ids) - 1
