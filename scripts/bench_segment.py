@@ -1042,6 +1042,28 @@ def estimate_mb(results: list[dict[str, Any]], n: int) -> float | None:
     return (base + slope * n) * 1.2
 
 
+def build_db(n: int, seed: int, db_dir: Path) -> None:
+    """The stored community for (n, seed), built in a process of its own or reused."""
+    t0 = time.perf_counter()
+    built = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--build-db", str(n),
+                            "--seed", str(seed), "--db-dir", str(db_dir)],
+                           stdout=subprocess.PIPE, text=True, check=False)
+    info = next((json.loads(x[len(RESULT_PREFIX):]) for x in built.stdout.splitlines()
+                 if x.startswith(RESULT_PREFIX)), {"error": "build failed"})
+    print(f"  [{n}] database: {'built' if info.get('built') else 'reused'} "
+          f"({time.perf_counter() - t0:.0f}s) {info}", flush=True)
+
+
+def previous_rounds(n: int, seed: int, db_dir: Path, count: int, timeout: float
+                    ) -> list[dict[str, Any]]:
+    """--previous: `count` runs of run_and_store on the stored community, as the bot runs
+    them (scripts/bench_segment_run.py prints each); an error row when one failed."""
+    from bench_segment_run import rounds
+
+    done = rounds(f"sqlite:///{db_dir / f'segment-{n}-{seed}.db'}", count, timeout)
+    return [] if len(done) == count else [{"members": n, "error": "a run failed (see its line)"}]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES),
@@ -1104,22 +1126,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra: list[str] = []
         if args.source == "db":
             extra = ["--source", "db", "--db-dir", str(args.db_dir)]
-            t0 = time.perf_counter()
-            built = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--build-db",
-                                    str(n), "--seed", str(args.seed), "--db-dir",
-                                    str(args.db_dir)], stdout=subprocess.PIPE, text=True,
-                                   check=False)
-            info = next((json.loads(x[len(RESULT_PREFIX):]) for x in built.stdout.splitlines()
-                         if x.startswith(RESULT_PREFIX)), {"error": "build failed"})
-            print(f"  [{n}] database: {'built' if info.get('built') else 'reused'} "
-                  f"({time.perf_counter() - t0:.0f}s) {info}", flush=True)
+            build_db(n, args.seed, args.db_dir)
         if args.previous:
-            from bench_segment_run import rounds
-
-            done = rounds(f"sqlite:///{args.db_dir / f'segment-{n}-{args.seed}.db'}",
-                          args.rounds, args.timeout)
-            if len(done) < args.rounds:
-                results.append({"members": n, "error": "a run failed (see its line)"})
+            results += previous_rounds(n, args.seed, args.db_dir, args.rounds, args.timeout)
             continue
         res = run_size(n, args.seed, args.tracemalloc, args.timeout, limit, extra)
         results.append(res)
