@@ -15,6 +15,7 @@ tests that want `MemberInput`s.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -35,6 +36,7 @@ from handlers.personas import (
 )
 from handlers.settings import Settings, keep_runs
 from handlers.staff import Staff, staff_of
+from persona import phrases
 from persona.aggregate import build_persona
 from persona.member_columns import MemberColumns, columns_from_inputs, merge_tags
 from persona.member_table import Detail, MemberInput, Quote, join_channel
@@ -48,7 +50,7 @@ from storage.members import MemberRow
 from storage.messages import StoredMessage
 from storage.repo import Store
 from storage.segment_inputs import ColumnReader
-from storage.segments import SegmentColumns, SegmentStore, StoredRun, json_text
+from storage.segments import SegmentColumns, SegmentStore, StoredRun, stored_document
 
 QUOTE_INTENTS = frozenset({"question", "complaint", "purchase_intent", "praise"})
 MAX_QUOTES = 10
@@ -57,6 +59,9 @@ MAX_KEYWORDS = 30
 
 @dataclass(frozen=True, slots=True)
 class SegmentOutcome:
+    """A stored run, and the run it was compared with (`SegmentStore.comparable`: its
+    document without the members' dynamic tags, which the summaries do not show)."""
+
     run_id: int
     result: SegmentResult
     previous: StoredRun | None
@@ -258,18 +263,28 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
     params = segment_params(settings)
     keep = keep_runs(settings)  # a wrong value is said before the run, not after it
     runs = SegmentStore(store.engine)
-    previous = runs.latest_run(until=as_of)
+    # Circles and cards read the phrase dictionary. Loaded there, on a process's first run,
+    # jieba's import left a reference cycle through the frames that imported it, which with
+    # the collector paused kept clustering's frames, its matrices and the whole member table
+    # alive to the end of the run (≈ 0.5 GB at a million members); loaded here, before any.
+    phrases.prepare()
     with paused_gc():
         pks, columns = gather_columns(store, settings, labels, as_of)
-        prev_result = runs.result_of(previous) if previous else None
         # the columns (1.3 GB at a million members) are done with once tabulated: gone
         # before clustering, cards and the stored document add their own memory
         table = tabulate(columns, as_of, params, settings.half_life_days)
         del columns
+        # read back after the columns are gone: its codes (≈ 190 MB at a million members)
+        # are not held through the read and tabulate's peak
+        found = runs.comparable(until=as_of)
+        previous, prev_result = found if found else (None, None)
         result = run_segmentation(table, as_of, params, previous=prev_result,
                                   half_life_days=settings.half_life_days,
                                   category_interests=category_namer(settings))
-        del table, prev_result
+        del table, prev_result, found
+        # and whatever else a cycle holds of the table goes now, before the stored document
+        # and rows are made: the collector is paused, and a cycle would keep it to the end
+        gc.collect()
         # to_json and the stored rows are a million small dicts more: still no collections
         run_id = store_result(runs, as_of, params, pks, result)
     # Older runs go (`[segment] keep_runs`); never this one, nor the one it was compared with.
@@ -278,7 +293,7 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
 
 
 def store_result(runs: SegmentStore, as_of: datetime, params: SegmentParams, pks: np.ndarray,
-                 result: SegmentResult, document: str | None = None) -> int:
+                 result: SegmentResult, document: str | bytearray | None = None) -> int:
     """Store a run: its summary document (`SegmentResult.to_stored_json`) plus one row per
     member with the member's codes (row i of the result is the member with pk `pks[i]`).
 
@@ -288,7 +303,8 @@ def store_result(runs: SegmentStore, as_of: datetime, params: SegmentParams, pks
     serialised once here (or given, already serialised, as `document`).
     """
     if document is None:
-        document = json_text(result.to_stored_json())
+        document = stored_document(result.stored_summary(), "dynamic_tags",
+                                   result.dynamic_rows())
     if len(pks) != len(result.member_ids):
         raise ValueError(f"store_result: {len(pks)} pks for {len(result.member_ids)} members")
     codes = SegmentColumns(pks.tolist(), result.value, result.lifecycle, result.motivation,

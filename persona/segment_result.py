@@ -10,7 +10,7 @@ parts of this document: the JSON contract changes in this one module.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -235,9 +235,19 @@ class SegmentResult:
         that have any. The codes of every member are stored as rows beside it (a million
         assignments inside the document were a third of a large run's time and its largest
         peak of memory); `from_json` takes them back as `StoredAssignments`."""
-        dynamic = {m: [d.to_row() for d in dyn]
-                   for m, dyn in zip(self.member_ids, self.dynamic_tags, strict=True) if dyn}
-        return {**self._summary(STORED_FORMAT_VERSION), "dynamic_tags": dynamic}
+        return {**self.stored_summary(), "dynamic_tags": dict(self.dynamic_rows())}
+
+    def stored_summary(self) -> dict[str, Any]:
+        """`to_stored_json` but its last key, "dynamic_tags" (`dynamic_rows`): storage
+        serialises those a chunk of members at a time, never as one dict of 420k members."""
+        return self._summary(STORED_FORMAT_VERSION)
+
+    def dynamic_rows(self) -> Iterator[tuple[str, list[list[Any]]]]:
+        """(member id, its dynamic tags as stored rows) for each member with any, in
+        member-id order: `to_stored_json`'s "dynamic_tags", one member at a time."""
+        for m, dyn in zip(self.member_ids, self.dynamic_tags, strict=True):
+            if dyn:
+                yield m, [d.to_row() for d in dyn]
 
     def _summary(self, version: int) -> dict[str, Any]:
         tz = self.params.tz

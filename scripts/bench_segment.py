@@ -2,6 +2,7 @@
 
     python scripts/bench_segment.py [--sizes 10000,100000,1000000] [--quick] [--seed 7]
                                     [--tracemalloc] [--timeout 1800]
+                                    [--source db [--db-dir DIR] [--previous [--rounds 2]]]
 
 Why this shape:
 * The engine (`persona/segment.py: run_segmentation`) is what a scheduled job runs on a whole
@@ -1041,6 +1042,28 @@ def estimate_mb(results: list[dict[str, Any]], n: int) -> float | None:
     return (base + slope * n) * 1.2
 
 
+def build_db(n: int, seed: int, db_dir: Path) -> None:
+    """The stored community for (n, seed), built in a process of its own or reused."""
+    t0 = time.perf_counter()
+    built = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--build-db", str(n),
+                            "--seed", str(seed), "--db-dir", str(db_dir)],
+                           stdout=subprocess.PIPE, text=True, check=False)
+    info = next((json.loads(x[len(RESULT_PREFIX):]) for x in built.stdout.splitlines()
+                 if x.startswith(RESULT_PREFIX)), {"error": "build failed"})
+    print(f"  [{n}] database: {'built' if info.get('built') else 'reused'} "
+          f"({time.perf_counter() - t0:.0f}s) {info}", flush=True)
+
+
+def previous_rounds(n: int, seed: int, db_dir: Path, count: int, timeout: float
+                    ) -> list[dict[str, Any]]:
+    """--previous: `count` runs of run_and_store on the stored community, as the bot runs
+    them (scripts/bench_segment_run.py prints each); an error row when one failed."""
+    from bench_segment_run import rounds
+
+    done = rounds(f"sqlite:///{db_dir / f'segment-{n}-{seed}.db'}", count, timeout)
+    return [] if len(done) == count else [{"members": n, "error": "a run failed (see its line)"}]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES),
@@ -1056,6 +1079,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "(built once into --db-dir), the run stored too")
     ap.add_argument("--db-dir", type=Path, default=Path("/tmp/siyu-bench"),
                     help="where the stored communities are built once and kept")
+    ap.add_argument("--previous", action="store_true",
+                    help="with --source db: run_and_store as the bot runs it, --rounds times "
+                         "per size, each run reading the one before it back "
+                         "(scripts/bench_segment_run.py: wall, CPU and RSS per stage)")
+    ap.add_argument("--rounds", type=int, default=2, help="runs per size with --previous")
     ap.add_argument("--child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--build-db", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -1074,6 +1102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
     if not sizes or any(s < 1 for s in sizes):
         ap.error("--sizes: positive integers, e.g. 10000,100000")
+    if args.previous and args.source != "db":
+        ap.error("--previous needs --source db (a stored community to store runs in)")
     print(machine_line())
     print(f"source: {args.source}; load average {os.getloadavg()}")
     print(f"sizes: {', '.join(f'{s:,}' for s in sizes)}; seed {args.seed}; each size in its own "
@@ -1096,15 +1126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra: list[str] = []
         if args.source == "db":
             extra = ["--source", "db", "--db-dir", str(args.db_dir)]
-            t0 = time.perf_counter()
-            built = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--build-db",
-                                    str(n), "--seed", str(args.seed), "--db-dir",
-                                    str(args.db_dir)], stdout=subprocess.PIPE, text=True,
-                                   check=False)
-            info = next((json.loads(x[len(RESULT_PREFIX):]) for x in built.stdout.splitlines()
-                         if x.startswith(RESULT_PREFIX)), {"error": "build failed"})
-            print(f"  [{n}] database: {'built' if info.get('built') else 'reused'} "
-                  f"({time.perf_counter() - t0:.0f}s) {info}", flush=True)
+            build_db(n, args.seed, args.db_dir)
+        if args.previous:
+            results += previous_rounds(n, args.seed, args.db_dir, args.rounds, args.timeout)
+            continue
         res = run_size(n, args.seed, args.tracemalloc, args.timeout, limit, extra)
         results.append(res)
         if "error" in res:

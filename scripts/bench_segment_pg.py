@@ -14,9 +14,10 @@ Why this shape:
 * Each measured run is `handlers/segments.py: run_and_store` as the bot and `siyu segment`
   call it (read, segment, store, prune), in a child process of its own so its peak RSS is its
   own; the SQLite and PostgreSQL runs alternate, so a neighbour's load falls on both alike.
-  Stage times come from wrapping what `run_and_store` calls (`STAGES`: the read, the previous
-  run read back, tabulate, segment with the cards' text reads inside it, the store with the
-  rows' save inside it, the prune), so a gap between the backends shows where it is.
+  Stage times come from wrapping what `run_and_store` calls (`STAGES` of
+  scripts/bench_segment_run.py, whose child this is: the read, the previous run read back,
+  tabulate, segment with the cards' text reads inside it, the store with the rows' save
+  inside it, the prune), so a gap between the backends shows where it is.
   On PostgreSQL the child also reads its server backends' CPU time and peak RSS from /proc
   (the server runs on this machine; parallel query workers, gone by then, are not counted;
   a backend's RSS includes the shared buffers it touched).
@@ -29,10 +30,7 @@ The machine is shared and noisy: compare the ratios of one run of this script.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
-import subprocess
 import sys
 import time
 import uuid
@@ -43,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-RESULT_PREFIX = "RESULT "
+from bench_segment_run import header, row, run_child  # noqa: E402
 
 
 def copy_to_postgres(sqlite_path: Path, url: str) -> dict[str, int]:
@@ -88,105 +86,6 @@ def copy_to_postgres(sqlite_path: Path, url: str) -> dict[str, int]:
     return counts
 
 
-def server_usage(engine: Any) -> dict[str, float]:
-    """CPU seconds and summed peak RSS of this database's client backends (from /proc: the
-    server runs on this machine), read before the pool's connections close."""
-    from sqlalchemy import text
-
-    with engine.connect() as conn:
-        pids = conn.execute(text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_type = 'client backend'")).scalars().all()
-    tick = os.sysconf("SC_CLK_TCK")
-    cpu = hwm = 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            cpu += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    hwm += int(line.split()[1]) / 1024
-        except OSError:
-            continue
-    return {"server_cpu_s": cpu, "server_rss_mb": hwm, "backends": len(pids)}
-
-
-# Stages of `run_and_store` timed by wrapping what it calls: (owner, attribute, stage).
-# "cards" (the sampled members' text parts) runs inside "segment", "save" (the run's row and
-# member rows) inside "store" (which also builds and serialises the stored document).
-STAGES = (("handlers.segments", "gather_columns", "read"),
-          ("storage.segments:SegmentStore", "result_of", "previous"),
-          ("handlers.segments", "tabulate", "tabulate"),
-          ("handlers.segments", "run_segmentation", "segment"),
-          ("storage.segment_inputs:ColumnReader", "details", "cards"),
-          ("handlers.segments", "store_result", "store"),
-          ("storage.segments:SegmentStore", "save_run", "save"),
-          ("storage.segments:SegmentStore", "prune", "prune"))
-
-
-def _time_stages(out: dict[str, Any]) -> None:
-    """Wrap each of STAGES so its seconds add up in `out[stage + "_s"]`, and the peak RSS at
-    its end is `out["peak_after_" + stage + "_mb"]` (a child process: nothing is undone)."""
-    import importlib
-
-    for owner, attr, stage in STAGES:
-        module, _, cls = owner.partition(":")
-        target: Any = importlib.import_module(module)
-        if cls:
-            target = getattr(target, cls)
-        real = getattr(target, attr)
-
-        def timed(*args: Any, _real: Any = real, _key: str = f"{stage}_s", **kwargs: Any
-                  ) -> Any:
-            t = time.perf_counter()
-            try:
-                return _real(*args, **kwargs)
-            finally:
-                out[_key] = out.get(_key, 0.0) + time.perf_counter() - t
-                # the process's peak so far: the first stage after which it jumps made it
-                out[f"peak_after_{_key[:-2]}_mb"] = (
-                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-
-        setattr(target, attr, timed)
-
-
-def child(url: str, as_of: str) -> dict[str, Any]:
-    """One `run_and_store`, stage by stage; times and peak RSS."""
-    from datetime import datetime
-
-    import handlers.segments as segments
-    from bot.app import App
-    from handlers.settings import Settings
-
-    out: dict[str, Any] = {}
-    _time_stages(out)
-    settings = Settings(db=url)
-    app = App(settings)
-    _ = app.store, app.labels
-    t0 = time.perf_counter()
-    c0 = time.process_time()
-    outcome = segments.run_and_store(app.store, settings, app.labels,
-                                     datetime.fromisoformat(as_of))
-    out["total_s"] = time.perf_counter() - t0
-    out["cpu_s"] = time.process_time() - c0
-    out["members"] = len(outcome.result.member_ids)
-    out["counts"] = outcome.result.counts()
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if app.store.engine.dialect.name == "postgresql":
-        out.update(server_usage(app.store.engine))
-    app.store.engine.dispose()
-    return out
-
-
-def run_child(url: str, as_of: str, timeout: float) -> dict[str, Any]:
-    proc = subprocess.run([sys.executable, __file__, "--child", url, "--as-of", as_of],
-                          capture_output=True, text=True, timeout=timeout, check=False)
-    for line in proc.stdout.splitlines():
-        if line.startswith(RESULT_PREFIX):
-            return json.loads(line[len(RESULT_PREFIX):])
-    return {"error": (proc.stderr.strip().splitlines() or ["no result"])[-1]}
-
-
 def drop_database(admin: Any, name: str) -> None:
     """tests/pg.py's DROP … WITH (FORCE), retried longer: after a 100k copy the server's own
     autovacuum worker can stay in the new database for seconds."""
@@ -195,28 +94,13 @@ def drop_database(admin: Any, name: str) -> None:
     drop(admin, name, tries=80)
 
 
-def _row(backend: str, r: int, res: dict[str, Any], load: float) -> str:
-    """One run's line of the table, and under it the peak RSS after each stage."""
-    line = (f"{backend:10} {r:5d} "
-            + " ".join(f"{res.get(f'{stage}_s', 0):8.2f}" for _, _, stage in STAGES)
-            + f" {res['total_s']:8.2f} {res['cpu_s']:7.2f} {res['peak_rss_mb']:12.0f} "
-            f"{load:5.2f}"
-            + (f" {res['server_cpu_s']:12.2f} {res['server_rss_mb']:13.0f}"
-               if "server_cpu_s" in res else ""))
-    peaks = ", ".join(f"{stage} {res[f'peak_after_{stage}_mb']:.0f}" for _, _, stage in STAGES
-                      if f"peak_after_{stage}_mb" in res)
-    return f"{line}\n    peak RSS MB after: {peaks}"
-
-
 def alternate(path: Path, pg_url: str, rounds: int, timeout: float) -> None:
     """The runs, SQLite and PostgreSQL alternating, printed as they end; then the ratio of
     the best totals and whether the segment counts agree. Each backend's first run stores a
     run, later ones compare with it."""
     from sample_community import SAMPLE_NOW
 
-    print(f"{'backend':10} {'round':>5} " + " ".join(f"{stage:>8}" for _, _, stage in STAGES)
-          + f" {'total s':>8} {'CPU s':>7} {'peak RSS MB':>12} {'load':>5} "
-          f"{'server CPU s':>12} {'server RSS MB':>13}")
+    print(header())
     totals: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
     docs: dict[str, Any] = {}
     for r in range(1, rounds + 1):
@@ -227,7 +111,7 @@ def alternate(path: Path, pg_url: str, rounds: int, timeout: float) -> None:
                 continue
             totals[backend].append(res["total_s"])
             docs.setdefault(backend, res["counts"])
-            print(_row(backend, r, res, os.getloadavg()[0]), flush=True)
+            print(row(backend, r, res, os.getloadavg()[0]), flush=True)
     if totals["sqlite"] and totals["postgresql"]:
         ratio = min(totals["postgresql"]) / min(totals["sqlite"])
         print(f"PostgreSQL ÷ SQLite, best runs: {ratio:.2f}×; segment counts "
@@ -250,12 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                          "exists already (a 1M copy takes many minutes); without it a fresh "
                          "database is made and dropped")
     ap.add_argument("--timeout", type=float, default=3600.0, help="seconds per run")
-    ap.add_argument("--child", help=argparse.SUPPRESS)
-    ap.add_argument("--as-of", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args.child:
-        print(RESULT_PREFIX + json.dumps(child(args.child, args.as_of), ensure_ascii=False))
-        return 0
     if not args.pg:
         ap.error("--pg URL is required")
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, Text, cast, delete, func, insert, literal, select, update
+from sqlalchemy import JSON, Text, cast, delete, func, insert, literal, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from persona.segment_result import SegmentResult, StoredAssignments
@@ -33,6 +33,32 @@ _ROWS_PER_DELETE = 50_000
 def json_text(doc: Mapping[str, Any]) -> str:
     """A run document as the JSON column stores it (the engine's serialiser's layout)."""
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def stored_document(summary: Mapping[str, Any], key: str, items: Iterable[tuple[str, Any]],
+                    chunk: int = 20_000) -> bytearray:
+    """`json_text({**summary, key: dict(items)})` as UTF-8, `items` encoded `chunk` at a time.
+
+    A run's dynamic tags (`SegmentResult.dynamic_rows`) were built into one dict of 420k
+    members at a million, `json.dumps` held a piece per value before joining them into a str
+    of two bytes a character (the labels are Chinese), and the driver made a UTF-8 copy of
+    that: the stored document took the run's peak up by a third of a GB. Now one chunk's
+    rows and the UTF-8 bytes exist, and `save_run` binds those as they are."""
+    head = json_text({**summary, key: {}})
+    out = bytearray(head[:-2].encode())  # up to the key's opening brace: the key is last
+    batch: dict[str, Any] = {}
+    sep = b""
+    for k, v in items:
+        batch[k] = v
+        if len(batch) >= chunk:
+            out += sep
+            out += json_text(batch)[1:-1].encode()
+            sep, batch = b",", {}
+    if batch:
+        out += sep
+        out += json_text(batch)[1:-1].encode()
+    out += b"}}"
+    return out
 
 
 class SegmentColumns(NamedTuple):
@@ -59,23 +85,30 @@ class SegmentStore:
         self.engine = engine
 
     def save_run(self, as_of: datetime, created_at: datetime, params: Mapping[str, Any],
-                 result: Mapping[str, Any] | str,
+                 result: Mapping[str, Any] | str | bytes | bytearray,
                  assignments: Mapping[int, Mapping[str, str | None]]
                  | Iterable[tuple[int, Mapping[str, str | None]]] | SegmentColumns) -> int:
         """Store a run and its per-member segments in one transaction; returns the run id.
 
-        `result` is the document, or its JSON text already serialised (`json_text`): then it
-        is bound as it is, with no second serialisation of a few hundred megabytes.
+        `result` is the document, or its JSON text already serialised (`json_text`, or as
+        UTF-8: `stored_document`): then it is bound as it is, with no second serialisation
+        of a few hundred megabytes (nor, as UTF-8, the driver's copy of a str).
         `assignments` maps member pk → segment codes, or is an iterable of such pairs, or
         the codes as `SegmentColumns` (a run's result as it is: no dict per member); rows
         are written in chunks, so a million members never sit in one list of row dicts.
         """
-        doc = _document(result)
         with writing(self.engine) as conn:
-            run_id = conn.execute(insert(RUN).values(
-                as_of=as_of, created_at=created_at, params=dict(params),
-                result=_bound(conn, doc, result),
-            )).inserted_primary_key[0]
+            if isinstance(result, bytes | bytearray):
+                # the run's row first, its document then written from the bytes as they are
+                run_id = conn.execute(insert(RUN).values(
+                    as_of=as_of, created_at=created_at, params=dict(params), result={},
+                )).inserted_primary_key[0]
+                _write_utf8(conn, int(run_id), result)
+            else:
+                run_id = conn.execute(insert(RUN).values(
+                    as_of=as_of, created_at=created_at, params=dict(params),
+                    result=_bound(conn, _document(result), result),
+                )).inserted_primary_key[0]
             _insert_rows(conn, int(run_id), assignments)
         return int(run_id)
 
@@ -146,6 +179,27 @@ class SegmentStore:
         """A stored run as a `SegmentResult` (the previous run of the next one)."""
         stored = None if "assignments" in run.result else self.assignments(run.id)
         return SegmentResult.from_json(run.result, stored)
+
+    def comparable(self, until: datetime) -> tuple[StoredRun, SegmentResult] | None:
+        """The newest run with as_of ≤ until as the next run compares with it: the stored run
+        with its document but for the members' dynamic tags, and that as a `SegmentResult`
+        (codes, circles, next circle code: all that circle matching and `changes` read).
+
+        Nothing comparing reads the dynamic tags, and they are nearly all of a large run's
+        document: at a million members (420k with dynamic tags) the whole document decoded
+        stayed resident through the next run (+490 MB, +760 MB while decoding), the tags made
+        into objects more. The database leaves them out, so they are never decoded here."""
+        q = (select(RUN.c.id, RUN.c.as_of, RUN.c.created_at, RUN.c.params)
+             .where(RUN.c.as_of <= until).order_by(RUN.c.as_of.desc(), RUN.c.id.desc())
+             .limit(1))
+        with self.engine.connect() as conn:
+            head = conn.execute(q).first()
+            if head is None:
+                return None
+            doc = _summary(conn, int(head.id))
+        run = StoredRun(*head, doc)
+        stored = None if "assignments" in doc else self.assignments(run.id)
+        return run, SegmentResult.from_json(doc, stored)
 
     def latest_run(self, until: datetime | None = None, before_id: int | None = None
                    ) -> StoredRun | None:
@@ -235,6 +289,41 @@ class _Shared(dict[Any, Any]):
     def __missing__(self, key: Any) -> Any:
         self[key] = key
         return key
+
+
+def _summary(conn: Connection, run_id: int) -> dict[str, Any]:
+    """A run's stored document without its "dynamic_tags", that key dropped by the database
+    (the other keys in their stored order)."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        sql = f"SELECT json_remove(result, '$.dynamic_tags') FROM {RUN.name} WHERE id = :id"
+    elif name == "postgresql":
+        sql = ("SELECT json_object_agg(e.key, e.value ORDER BY e.n)::text "
+               f"FROM {RUN.name} r, json_each(r.result) WITH ORDINALITY AS e(key, value, n) "
+               "WHERE r.id = :id AND e.key <> 'dynamic_tags'")
+    else:
+        doc = conn.scalar(select(RUN.c.result).where(RUN.c.id == run_id))
+        return {k: v for k, v in (doc or {}).items() if k != "dynamic_tags"}
+    found = conn.scalar(text(sql), {"id": run_id})
+    return json.loads(found) if found else {}
+
+
+def _write_utf8(conn: Connection, run_id: int, document: bytes | bytearray) -> None:
+    """A run's document from its JSON text in UTF-8, bound as bytes and made text by the
+    database (no str of it on this side): SQLite takes a blob cast to text as those bytes,
+    PostgreSQL decodes them."""
+    name = conn.dialect.name
+    if name not in ("sqlite", "postgresql"):
+        conn.execute(update(RUN).where(RUN.c.id == run_id)
+                     .values(result=json.loads(bytes(document))))
+        return
+    sql = (f"UPDATE {RUN.name} SET result = CAST(? AS TEXT) WHERE id = ?" if name == "sqlite"
+           else f"UPDATE {RUN.name} SET result = convert_from(%s, 'UTF8')::json WHERE id = %s")
+    cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cur.execute(sql, (document, run_id))
+    finally:
+        cur.close()
 
 
 def _document(result: Mapping[str, Any] | str) -> Any:

@@ -60,6 +60,22 @@ def test_bench_segment_db_source_reads_a_stored_community(tmp_path: Path) -> Non
     assert "database: reused" in again.stdout, again.stdout + again.stderr
 
 
+def test_bench_segment_previous_runs_the_bots_run_twice(tmp_path: Path) -> None:
+    """--previous: run_and_store as the bot runs it, each round's run compared with the one
+    the round before stored, every stage timed with its CPU, peak and resident RSS."""
+    proc = run_script("bench_segment.py", "--sizes", "300", "--source", "db", "--db-dir",
+                      str(tmp_path), "--previous", "--rounds", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert re.search(r"^backend +round +read +previous +tabulate +segment ", out, re.M), out
+    assert len(re.findall(r"^sqlite +[12] ", out, re.M)) == 2, out
+    assert "    no previous run; CPU s: read " in out
+    assert "    compared with run 1; CPU s: read " in out
+    assert out.count("peak RSS MB after: read ") == 2
+    assert re.search(r"highest resident RSS MB while running .*: read \d+.* save \d+", out), out
+    assert "note:" not in out
+
+
 def test_bench_segment_generator_is_deterministic() -> None:
     bench = load_script("bench_segment")
     pools = bench.Pools(7, messages=800)

@@ -37,7 +37,7 @@ from storage.batches import Batch, NewMessage
 from storage.db import open_database
 from storage.repo import Store
 from storage.segment_inputs import ColumnReader
-from storage.segments import SegmentStore
+from storage.segments import SegmentStore, json_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "bot" / "data" / "sample"
@@ -234,3 +234,68 @@ def test_a_runs_circle_names_are_read_without_its_document(any_engine: Engine) -
     names = outcome.result.to_json()["labels"]["cluster"]
     assert names and runs.circle_names(NOW) == names
     assert runs.circle_names(NOW - timedelta(seconds=1)) == {}
+
+
+def test_the_run_compared_with_is_read_without_its_dynamic_tags(any_engine: Engine) -> None:
+    """The next run compares with the newest stored one (`SegmentStore.comparable`): its
+    document as stored, keys in their order, but the members' dynamic tags (nearly all of a
+    large run's document, and nothing comparing reads them), dropped by the database on
+    either backend; its codes, circles and next circle code as the whole run's."""
+    url = any_engine.url.render_as_string(hide_password=False)
+    store = Store(any_engine)
+    _community(store)
+    settings = Settings(db=url)
+    refresh_stale_tags(store, settings, LABELS)
+    runs = SegmentStore(any_engine)
+    assert runs.comparable(NOW) is None
+    outcome = handlers.segments.run_and_store(store, settings, LABELS, NOW)
+    assert outcome.previous is None
+    whole = runs.latest_run(until=NOW)
+    found = runs.comparable(NOW)
+    assert whole is not None and found is not None
+    run, result = found
+    assert run[:4] == whole[:4] and run.id == outcome.run_id
+    assert whole.result["dynamic_tags"]
+    # stored from its UTF-8 bytes (storage.segments.stored_document), read back the same
+    assert json_text(whole.result) == json_text(outcome.result.to_stored_json())
+    assert list(run.result.items()) == [
+        (k, v) for k, v in whole.result.items() if k != "dynamic_tags"]
+    full = runs.result_of(whole)
+    for field in ("member_ids", "value", "lifecycle", "motivation", "layer", "cluster",
+                  "circles", "next_cluster_code", "as_of", "params"):
+        assert getattr(result, field) == getattr(full, field), field
+    assert any(full.dynamic_tags) and not any(result.dynamic_tags)
+    assert runs.comparable(NOW - timedelta(seconds=1)) is None
+    again = handlers.segments.run_and_store(store, settings, LABELS, NOW)
+    assert again.previous == run
+    assert again.result.changes is not None and again.result.changes["clusters"]["ari"] == 1.0
+
+
+def test_member_rows_go_with_their_run_and_with_an_erased_member(any_engine: Engine) -> None:
+    """A run's member rows are deleted with the run (prune) and an erased member's with the
+    member, on either backend, leaving no row whose run or member is gone (the foreign keys
+    would refuse one; the code does not rely on that to delete them)."""
+    from storage.privacy import PrivacyStore
+
+    url = any_engine.url.render_as_string(hide_password=False)
+    store = Store(any_engine)
+    _community(store)
+    settings = Settings(db=url)
+    refresh_stale_tags(store, settings, LABELS)
+    first = handlers.segments.run_and_store(store, settings, LABELS, NOW)
+    second = handlers.segments.run_and_store(store, settings, LABELS, NOW + timedelta(days=1))
+    with any_engine.connect() as conn:
+        pk = conn.execute(text("SELECT member_pk FROM member_segment WHERE run_id = :r "
+                               "LIMIT 1"), {"r": second.run_id}).scalar()
+    PrivacyStore(any_engine).forget_member(pk)
+    runs = SegmentStore(any_engine)
+    assert runs.prune(1) == (1, len(first.result.member_ids) - 1)
+    orphans = ("SELECT count(*) FROM member_segment s WHERE NOT EXISTS (SELECT 1 FROM "
+               "segment_run r WHERE r.id = s.run_id) OR NOT EXISTS (SELECT 1 FROM member m "
+               "WHERE m.id = s.member_pk)")
+    with any_engine.connect() as conn:
+        assert conn.execute(text(orphans)).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM member_segment WHERE member_pk = :pk"),
+                            {"pk": pk}).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM member_segment")).scalar() == len(
+            second.result.member_ids) - 1

@@ -10,6 +10,8 @@ a member in either place.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from persona.segment_result import STORED_FORMAT_VERSION, SegmentResult
 from storage.db import open_database
 from storage.privacy import PrivacyStore
 from storage.repo import Store
-from storage.segments import SegmentStore, json_text
+from storage.segments import SegmentStore, json_text, stored_document
 
 
 @pytest.fixture()
@@ -124,3 +126,61 @@ def test_forgetting_a_member_removes_their_row_and_dynamic_tags(
     again = run_and_store(store, settings, LABELS, newest)
     assert again.result.changes is not None
     assert again.result.changes["members"]["left"] == 0
+
+
+@pytest.mark.parametrize("members", [0, 1, 2, 3, 4, 5])
+def test_the_stored_document_is_encoded_a_chunk_at_a_time_as_at_once(members: int) -> None:
+    """stored_document gives json_text's bytes of the whole document, whatever the number
+    of items against the chunk size (none, short of one chunk, exactly chunks, one over)."""
+    summary = {"version": 2, "labels": {"value": {"high": "高价值"}}, "changes": None}
+    items = [(f"m{i:03d}", [["recently_asked", "近期提问", 1790000000 + i, [f"e{i}", "x\"y"]]])
+             for i in range(members)]
+    want = json_text({**summary, "dynamic_tags": dict(items)}).encode()
+    assert stored_document(summary, "dynamic_tags", iter(items), chunk=2) == want
+
+
+def test_a_runs_stored_document_is_its_stored_json(
+        community: tuple[Store, Settings, datetime]) -> None:
+    store, settings, newest = community
+    result = run_and_store(store, settings, LABELS, newest).result
+    assert sum(1 for d in result.dynamic_tags if d) > 7
+    doc = stored_document(result.stored_summary(), "dynamic_tags", result.dynamic_rows(),
+                          chunk=7)
+    assert doc == json_text(result.to_stored_json()).encode()
+    stored = SegmentStore(store.engine).latest_run()
+    assert stored is not None and json_text(stored.result).encode() == doc
+    with store.engine.connect() as conn:  # stored as text, those very bytes
+        kind, raw = conn.exec_driver_sql("SELECT typeof(result), CAST(result AS BLOB) FROM "
+                                         "segment_run WHERE id = ?", (stored.id,)).one()
+    assert kind == "text" and raw == doc
+
+
+_NO_TABLE_LEFT = """
+import gc, sys
+from datetime import datetime
+from bot.app import App
+from handlers.segments import run_and_store
+from handlers.settings import Settings
+
+settings = Settings(db=sys.argv[1])
+app = App(settings)
+assert "jieba" not in sys.modules, "jieba imported before the run: nothing to show"
+gc.disable()
+outcome = run_and_store(app.store, settings, app.labels, datetime.fromisoformat(sys.argv[2]))
+left = [type(o).__name__ for o in gc.get_objects()
+        if type(o).__name__ in ("MemberTable", "MemberColumns")]
+print(len(outcome.result.member_ids), left)
+"""
+
+
+def test_a_first_run_in_a_process_leaves_no_member_table_behind(
+        community: tuple[Store, Settings, datetime]) -> None:
+    """A run's member table (hundreds of MB at a million members) is gone once segmented,
+    even on a process's first run, which loads the phrase dictionary and imports jieba, with
+    the collector paused (an import inside clustering once kept its frames and the table)."""
+    _, settings, newest = community
+    proc = subprocess.run([sys.executable, "-c", _NO_TABLE_LEFT, settings.db, newest.isoformat()],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["70", "[]"]
