@@ -40,7 +40,7 @@ def run_segment(args: argparse.Namespace, settings: Any) -> int:
         print_json({"run_id": outcome.run_id, **outcome.result.to_json()})
         return 0
     # the text needs the summary only, not every member's assignment
-    doc = outcome.result.to_stored_json()
+    doc = outcome.result.stored_summary()
     prev = outcome.previous.result if outcome.previous else None
     say(report_text(doc, prev, settings.tz, title=f"分群完成（第 {outcome.run_id} 次）",
                       cards=len(doc.get("cards", []))))

@@ -97,7 +97,7 @@ def segment_now(bot: BotContext, now: datetime) -> SegmentOutcome:
 
 def segment_summary(outcome: SegmentOutcome) -> str:
     """What /分群 sends when the run is stored: sizes against the run it compared with."""
-    doc = outcome.result.to_stored_json()  # the summary: no member's assignment
+    doc = outcome.result.stored_summary()  # the summary: no member's assignment or tag
     prev = outcome.previous.result if outcome.previous else None
     lines = [f"分群摘要（第 {outcome.run_id} 次，目标：{doc.get('goal_label', '')}）"]
     lines += size_lines(doc, prev)
