@@ -61,7 +61,7 @@ SYMPTOMS: dict[str, str] = _words(
     "quality", "漏尿 侧漏 后漏 红屁股 过敏 拉肚子 腹泻 红疹 起疹子 湿疹 长痘 闷痘 爆痘 头皮痒 "
                "脱发 掉发 异味 霉点 虫子 坏点 划痕 色差 瑕疵 异物 结块 胀气 便秘 上火 蓝屏 "
                "黑屏 断连 漏电 烂果 坏果 发黑 霉斑 污渍 破洞 掉毛 起皮 刺痛 红肿 烂脸 "
-               "自动重启 闪退 卡死 花屏 自动关机")
+               "自动重启 闪退 卡死 花屏 自动关机 怪味 胀袋 夹生 跑毛 起毛")
 # What a negation turns into a complaint ("不回复", "没发货", "不新鲜"); None: the category is
 # the aspect's ("不好").
 NEGATABLE: dict[str, str | None] = {
