@@ -34,7 +34,7 @@ from persona.tabulate import tabulate
 from storage.members import MemberRow
 from storage.privacy import Erasure, PrivacyStore
 from storage.repo import Store
-from storage.segments import SegmentColumns, SegmentStore, json_text
+from storage.segments import SegmentColumns, SegmentStore, stored_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,16 +93,18 @@ def recompute_runs(store: Store, settings: Settings, labels: Mapping[str, str],
         if run is None:
             continue
         params = SegmentParams.from_json(run.params)
-        previous = runs.latest_run(until=run.as_of, before_id=run.id)
         with paused_gc():
             pks, columns = gather_columns(store, settings, labels, run.as_of)
-            prev_result = runs.result_of(previous) if previous else None
             table = tabulate(columns, run.as_of, params, settings.half_life_days)
             del columns
-            result = run_segmentation(table, run.as_of, params, previous=prev_result,
+            # as run_and_store reads it: without the members' dynamic tags, after tabulate
+            previous = runs.comparable(run.as_of, before_id=run.id)
+            result = run_segmentation(table, run.as_of, params,
+                                      previous=previous[1] if previous else None,
                                       half_life_days=settings.half_life_days,
                                       category_interests=category_namer(settings))
-            del table, prev_result
+            del table, previous
             codes = SegmentColumns(pks.tolist(), result.value, result.lifecycle,
                                    result.motivation, result.layer, result.cluster)
-            runs.replace_run(run.id, json_text(result.to_stored_json()), codes)
+            runs.replace_run(run.id, stored_document(result.stored_summary(), "dynamic_tags",
+                                                     result.dynamic_rows()), codes)

@@ -112,16 +112,19 @@ class SegmentStore:
             _insert_rows(conn, int(run_id), assignments)
         return int(run_id)
 
-    def replace_run(self, run_id: int, result: Mapping[str, Any] | str,
+    def replace_run(self, run_id: int, result: Mapping[str, Any] | str | bytes | bytearray,
                     assignments: SegmentColumns) -> None:
         """Overwrite a stored run's document and member rows (its as-of, parameters and
         creation time stay): an erasure's recomputation of a run without the erased member.
-        With SQLite's secure_delete on, so the old document's bytes do not stay behind."""
-        doc = _document(result)
+        With SQLite's secure_delete on, so the old document's bytes do not stay behind.
+        `result` as in `save_run`: UTF-8 bytes (`stored_document`) are written as they are."""
         with writing(self.engine) as conn:
             secure_delete(conn)
-            conn.execute(update(RUN).where(RUN.c.id == run_id)
-                         .values(result=_bound(conn, doc, result)))
+            if isinstance(result, bytes | bytearray):
+                _write_utf8(conn, run_id, result)
+            else:
+                conn.execute(update(RUN).where(RUN.c.id == run_id)
+                             .values(result=_bound(conn, _document(result), result)))
             conn.execute(delete(MEMBER_SEGMENT).where(MEMBER_SEGMENT.c.run_id == run_id))
             _insert_rows(conn, run_id, assignments)
 
@@ -180,7 +183,8 @@ class SegmentStore:
         stored = None if "assignments" in run.result else self.assignments(run.id)
         return SegmentResult.from_json(run.result, stored)
 
-    def comparable(self, until: datetime) -> tuple[StoredRun, SegmentResult] | None:
+    def comparable(self, until: datetime, before_id: int | None = None
+                   ) -> tuple[StoredRun, SegmentResult] | None:
         """The newest run with as_of ≤ until as the next run compares with it: the stored run
         with its document but for the members' dynamic tags, and that as a `SegmentResult`
         (codes, circles, next circle code: all that circle matching and `changes` read).
@@ -188,10 +192,13 @@ class SegmentStore:
         Nothing comparing reads the dynamic tags, and they are nearly all of a large run's
         document: at a million members (420k with dynamic tags) the whole document decoded
         stayed resident through the next run (+490 MB, +760 MB while decoding), the tags made
-        into objects more. The database leaves them out, so they are never decoded here."""
-        q = (select(RUN.c.id, RUN.c.as_of, RUN.c.created_at, RUN.c.params)
-             .where(RUN.c.as_of <= until).order_by(RUN.c.as_of.desc(), RUN.c.id.desc())
-             .limit(1))
+        into objects more. The database leaves them out, so they are never decoded here.
+        `before_id`: only runs stored before that one (an erasure recomputing a run)."""
+        q = select(RUN.c.id, RUN.c.as_of, RUN.c.created_at, RUN.c.params).where(
+            RUN.c.as_of <= until)
+        if before_id is not None:
+            q = q.where(RUN.c.id < before_id)
+        q = q.order_by(RUN.c.as_of.desc(), RUN.c.id.desc()).limit(1)
         with self.engine.connect() as conn:
             head = conn.execute(q).first()
             if head is None:

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from test_segment_columns import LABELS, NOW, _community
 
+import handlers.privacy
 import handlers.segments
 from handlers.personas import refresh_stale_tags
 from handlers.segments import (
@@ -269,6 +270,14 @@ def test_the_run_compared_with_is_read_without_its_dynamic_tags(any_engine: Engi
     again = handlers.segments.run_and_store(store, settings, LABELS, NOW)
     assert again.previous == run
     assert again.result.changes is not None and again.result.changes["clusters"]["ari"] == 1.0
+    # an erasure recomputing the second run compares it with the first, never with itself
+    assert runs.comparable(NOW, before_id=again.run_id)[0].id == run.id
+    assert runs.comparable(NOW, before_id=run.id) is None
+    before = runs.latest_run(until=NOW)
+    handlers.privacy.recompute_runs(store, settings, LABELS, [again.run_id])
+    after = runs.latest_run(until=NOW)
+    # recomputed with nothing erased, stored from its UTF-8 bytes: the same document
+    assert after.id == again.run_id and json_text(after.result) == json_text(before.result)
 
 
 def test_member_rows_go_with_their_run_and_with_an_erased_member(any_engine: Engine) -> None:
