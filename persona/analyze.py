@@ -32,7 +32,7 @@ from datetime import datetime
 from persona.attributes import COHORT_RE, SAID_OF_SELF, AttributeRules, SelfFacts
 from persona.intents import IntentFlags, IntentRules
 from persona.lexicon import Lexicon
-from persona.phrases import pains
+from persona.phrases import may_pain, pains
 from persona.sentiment import LONG_CHARS, SentimentModel, complaint_judgement, default_model
 from persona.signals import Signals
 from persona.text import Tokenizer, normalise
@@ -392,6 +392,6 @@ def _pain_evidence(text: str) -> bool:
     (a book review's "环境恶劣" is the book's story) and the model judges the whole
     (sentiment.LONG_CHARS), and not a phrase whose aspect the message never says: a lone 晚 or
     贵 reads as 物流晚 / 价格贵 in a card, but "天天加班到很晚" is no complaint."""
-    if len(text) >= LONG_CHARS:
+    if len(text) >= LONG_CHARS or not may_pain(text):
         return False
     return any(p.aspect is None or p.aspect in text for p in pains(text))

@@ -345,6 +345,25 @@ _DELIVERY_DOINGS = frozenset({"发货", "送货", "配送", "派送", "运输", 
                               "邮寄", "快递", "发件", "出库", "揽收", "送餐", "上门"})
 
 
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+
+# What `pains` needs in a text to find anything, as substrings: an opinion or a symptom, or a
+# negation and a word it turns into a complaint, or a mismatch with the pictures.
+_CORE_RE = re.compile(_alternation({*OPINIONS, *SYMPTOMS}))
+_NEGATION_RE = re.compile(_alternation({n[0] for n in NEGATIONS}))
+_NEGATABLE_RE = re.compile(_alternation(NEGATABLE))
+
+
+def may_pain(clean: str) -> bool:
+    """False when `pains` of this normalised text is surely empty: a few regex searches in C
+    (≈ 4 µs) instead of a tokenisation (≈ 40), and three chat lines in four hold none of the
+    words a pain needs. A necessary condition only: True says nothing."""
+    return bool(_CORE_RE.search(clean) or _MISMATCH_RE.search(clean)
+                or (_NEGATION_RE.search(clean) and _NEGATABLE_RE.search(clean)))
+
+
 @lru_cache(maxsize=65536)
 def pains(text: str) -> tuple[Phrase, ...]:
     """The aspect–opinion phrases of one complaint, in the order written, each once."""

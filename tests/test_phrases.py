@@ -161,3 +161,18 @@ def test_a_pinned_complaint_topic_never_falls_back_to_other_keywords() -> None:
                         pinned=True) is None
     # unpinned (a question), the keyword is the topic as before
     assert choose_topic(["网课"], "question", (), {"网课"}, frozenset()) == "网课"
+
+
+def test_may_pain_is_a_necessary_condition() -> None:
+    # the analyser asks `pains` only where `may_pain` says it might find one: never wrongly no
+    from persona.phrases import may_pain
+    from persona.text import normalise
+
+    lines = ["鞋子穿了一天就开胶了", "没有及时发货", "和图片不一样", "客服一直都不回复",
+             "牛奶喝着有股怪味", "加热太慢了", "房间偏小", "不新鲜", "系统老是自动重启",
+             "今天天气不错", "收到了，谢谢", "宝宝8个月了"]
+    for line in lines:
+        clean = normalise(line).text
+        assert may_pain(clean) or not pains(clean), line
+    assert not may_pain(normalise("收到了，谢谢").text)
+    assert may_pain(normalise("和图片不一样").text)
