@@ -32,8 +32,9 @@ def line(n: int, who: str, text: str, day: int = 0) -> dict[str, object]:
 
 def write_community(folder: Path, late_reader_day: int = 0) -> Path:
     """Readers who once name 小说 and otherwise talk of 译本; travellers who once name 酒店
-    and otherwise of 前台; phone people; a newcomer who only ever says 译本; and people who
-    only say 房间 (their orders say what they bought). Everyone says the same filler."""
+    and otherwise of 管家 (a hotel's butler: no taxonomy word; 前台 became one in round 6);
+    phone people; a newcomer who only ever says 译本; and people who only say 房间 (their
+    orders say what they bought). Everyone says the same filler."""
     rows = [header()]
     n = 0
 
@@ -46,7 +47,7 @@ def write_community(folder: Path, late_reader_day: int = 0) -> Path:
         say(f"reader{i}", "最近在看一本小说")
         say(f"reader{i}", "这个译本读起来很流畅")
         say(f"traveller{i}", "周末去住了酒店")
-        say(f"traveller{i}", "前台小哥很热情")
+        say(f"traveller{i}", "管家小哥很热情")
         say(f"phone{i}", "我的手机到了")
         say(f"phone{i}", "刷机挺顺利")
         say(f"guest{i}", "房间打扫得很干净")
@@ -84,7 +85,7 @@ def test_an_import_learns_words_and_personas_use_them(tmp_path: Path) -> None:
     assert words["译本"]["interest"] == "reading"
     assert words["译本"]["source"] == "company"
     assert "小说" in words["译本"]["basis"]
-    assert words["前台"]["interest"] == "travel"
+    assert words["管家"]["interest"] == "travel"
     assert all(w not in words for w in ("今天", "下雨", "房间"))
     assert words["译本"]["quotes"] and "译本" in words["译本"]["quotes"][0]["text"]
     # the newcomer names no hand keyword, yet reads as a reader, her own words the evidence
