@@ -48,7 +48,7 @@ def _factorize(column: Sequence[str | None], names: list[str]
     seen = Counter(column)
     pos = {c: j for j, c in enumerate(names)}
     lookup = {c: pos[c or NONE_KEY] for c in seen}
-    codes = np.fromiter(map(lookup.__getitem__, column), dtype=np.int64, count=len(column))
+    codes = np.fromiter(map(lookup.__getitem__, column), dtype=np.int32, count=len(column))
     return codes, seen
 
 
@@ -72,7 +72,7 @@ def _moves(ids: np.ndarray, names: list[str], before: np.ndarray, after: np.ndar
     if not moved.any():
         return {"moved": 0, "transitions": []}
     v = len(names)
-    pair = before[moved] * v + after[moved]
+    pair = before[moved].astype(np.int64) * v + after[moved]
     order = np.argsort(pair, kind="stable")
     keys, starts, counts = np.unique(pair[order], return_index=True, return_counts=True)
     moved_ids = ids[moved][order]
@@ -82,6 +82,21 @@ def _moves(ids: np.ndarray, names: list[str], before: np.ndarray, after: np.ndar
                                       strict=True)]
     transitions.sort(key=lambda tr: (-tr["count"], tr["from"], tr["to"]))
     return {"moved": int(moved.sum()), "transitions": transitions[:MAX_TRANSITIONS]}
+
+
+def _compare_dimension(out: dict[str, Any], dim: str, previous: SegmentResult,
+                       current: SegmentResult, common: np.ndarray, prev_i: np.ndarray,
+                       cur_i: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Sizes and moves of one dimension into `out`; its codes (sorted) and the common
+    members' indices into them, before and after."""
+    b_col, a_col = previous.column(dim), current.column(dim)
+    names = sorted({c or NONE_KEY for c in (*set(b_col), *set(a_col))})
+    before, b_seen = _factorize(b_col, names)
+    after, a_seen = _factorize(a_col, names)
+    out["sizes"][dim] = _sizes(b_seen, a_seen)
+    b_common, a_common = before[prev_i], after[cur_i]
+    out["moves"][dim] = _moves(common, names, b_common, a_common)
+    return names, b_common, a_common
 
 
 def compare_runs(previous: SegmentResult, current: SegmentResult) -> dict[str, Any]:
@@ -98,17 +113,11 @@ def compare_runs(previous: SegmentResult, current: SegmentResult) -> dict[str, A
                     "joined": len(cur_ids) - len(common), "left": len(prev_ids) - len(common)},
         "sizes": {}, "moves": {},
     }
-    codes: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
     for dim in COMPARED:
-        b_col, a_col = previous.column(dim), current.column(dim)
-        names = sorted({c or NONE_KEY for c in (*set(b_col), *set(a_col))})
-        before, b_seen = _factorize(b_col, names)
-        after, a_seen = _factorize(a_col, names)
-        out["sizes"][dim] = _sizes(b_seen, a_seen)
-        codes[dim] = (names, before[prev_i], after[cur_i])
-        out["moves"][dim] = _moves(common, *codes[dim])
-
-    names, b_cl, a_cl = codes["cluster"]
+        names, b_common, a_common = _compare_dimension(out, dim, previous, current, common,
+                                                       prev_i, cur_i)
+    # COMPARED ends with "cluster": `names`, `b_common`, `a_common` are the circles' codes
+    b_cl, a_cl = b_common, a_common
     none = names.index(NONE_KEY) if NONE_KEY in names else -1
     both = (b_cl != none) & (a_cl != none)
     ari = (round(float(adjusted_rand_score(b_cl[both], a_cl[both])), 4)
