@@ -266,6 +266,9 @@ def find_circles(t: MemberTable, params: SegmentParams,
             info["method"] = "single"
             info["k"] = 1
 
+    # the profiled rows' copy (≈ the whole matrix: most members are profiled) is done with:
+    # gone before naming the groups copies rows of its own
+    del xp
     # Groups of member indices (table order), largest first; tiny groups dissolve, and so do
     # groups nothing can name (their members join the nearest named one).
     in_circle = np.zeros(n, dtype=bool)
@@ -273,6 +276,7 @@ def find_circles(t: MemberTable, params: SegmentParams,
     groups = [profiled[labels == j] for j in np.unique(labels[labels >= 0])]
     groups = [g for g in groups if len(g) >= params.min_circle_size]
     groups = _merge_nameless(t, words, vocab, x, groups, in_circle)
+    del x  # the vectors, too, before the circles are described
     groups.sort(key=lambda g: (-len(g), int(g[0])))
     codes, next_code = assign_codes(groups, t.ids, previous, params.min_jaccard)
 
