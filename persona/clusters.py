@@ -81,18 +81,17 @@ def keyword_matrix(t: MemberTable, params: SegmentParams) -> tuple[sp.csr_matrix
     n = len(t)
     stop = t.stop_words
     # the first KEYWORDS_PER_MEMBER of each member's ranked words, stop words left out after
-    rank = np.arange(len(t.kw_member)) - np.searchsorted(t.kw_member, t.kw_member)
+    rank = _rank_in_run(t.kw_member)
     vocab_ok = np.array([w not in stop for w in t.vocab] or [False], dtype=bool)
     use = (rank < KEYWORDS_PER_MEMBER) & vocab_ok[t.kw_word] if len(t.kw_word) else rank > 0
     # columns in first-use order (member order, then rank): the matrix's internal order, and
     # so k-means' float sums, are the same whichever way the words were read
-    used, first_use, inverse = np.unique(t.kw_word[use], return_index=True,
-                                         return_inverse=True)
+    used, first_use, inverse = _unique_small(t.kw_word[use], len(t.vocab))
     order = np.argsort(first_use, kind="stable")
     col_of = np.empty(len(order), dtype=np.int64)
     col_of[order] = np.arange(len(order))
     index = {t.vocab[j]: k for k, j in enumerate(used[order].tolist())}
-    cols = col_of[inverse.ravel()]
+    cols = col_of[inverse]
     member_rows = t.kw_member[use]
     if n < 2 or not len(cols):
         return sp.csr_matrix((n, 0), dtype=np.float64), ()
@@ -112,6 +111,32 @@ def keyword_matrix(t: MemberTable, params: SegmentParams) -> tuple[sp.csr_matrix
     ranked = sorted(eligible.tolist(), key=lambda j: (-int(df[j]), words[j]))
     keep = sorted(ranked[: params.max_keywords], key=lambda j: words[j])
     return sp.csr_matrix(counts[:, keep]), tuple(words[keep].tolist())
+
+
+def _rank_in_run(sorted_rows: np.ndarray) -> np.ndarray:
+    """Each entry's position within its run of equal values (`sorted_rows` ascending).
+
+    Equal to `arange - searchsorted(a, a)`, in one pass instead of a binary search per
+    entry: ten million (member, word) pairs at a million members."""
+    n = len(sorted_rows)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, sorted_rows[1:] != sorted_rows[:-1]])
+    lengths = np.diff(np.r_[starts, n])
+    return np.arange(n) - np.repeat(starts, lengths)
+
+
+def _unique_small(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`np.unique(values, return_index=True, return_inverse=True)` for integers in
+    [0, bound), by counting instead of sorting: the words' indices into the table's
+    vocabulary, millions of them at a million members (0.75 s sorted)."""
+    values = values.astype(np.int64, copy=False)
+    present = np.bincount(values, minlength=bound) > 0
+    used = np.flatnonzero(present)
+    first = np.full(bound, len(values), dtype=np.int64)
+    np.minimum.at(first, values, np.arange(len(values), dtype=np.int64))
+    inverse = (np.cumsum(present) - 1)[values]
+    return used, first[used], inverse
 
 
 def circle_vectors(t: MemberTable, params: SegmentParams,
@@ -241,6 +266,9 @@ def find_circles(t: MemberTable, params: SegmentParams,
             info["method"] = "single"
             info["k"] = 1
 
+    # the profiled rows' copy (≈ the whole matrix: most members are profiled) is done with:
+    # gone before naming the groups copies rows of its own
+    del xp
     # Groups of member indices (table order), largest first; tiny groups dissolve, and so do
     # groups nothing can name (their members join the nearest named one).
     in_circle = np.zeros(n, dtype=bool)
@@ -248,6 +276,7 @@ def find_circles(t: MemberTable, params: SegmentParams,
     groups = [profiled[labels == j] for j in np.unique(labels[labels >= 0])]
     groups = [g for g in groups if len(g) >= params.min_circle_size]
     groups = _merge_nameless(t, words, vocab, x, groups, in_circle)
+    del x  # the vectors, too, before the circles are described
     groups.sort(key=lambda g: (-len(g), int(g[0])))
     codes, next_code = assign_codes(groups, t.ids, previous, params.min_jaccard)
 

@@ -8,6 +8,7 @@ import numpy as np
 from segment_fixtures import AS_OF, GROUPS, chatter, circle_community, circle_member, member
 from sklearn.metrics import adjusted_rand_score
 
+from persona.clusters import _rank_in_run, _unique_small
 from persona.member_table import MemberInput
 from persona.segment import run_segmentation
 from persona.segment_params import SegmentParams
@@ -181,3 +182,17 @@ def test_circles_are_named_by_topics_not_opinions() -> None:
 
     assert not any(_topic(w) for w in ("好难", "不慢", "太贵", "发货", "客服", "周末", "用券"))
     assert all(_topic(w) for w in ("螺蛳粉", "油烟机", "厨房", "宝宝", "成分表", "NAS"))
+
+
+def test_keyword_counting_equals_the_sorts_it_replaced() -> None:
+    """keyword_matrix's ranks and word indices by counting are what searchsorted and
+    np.unique gave (the matrix's column order, and so k-means' sums, depend on them)."""
+    rng = np.random.default_rng(3)
+    for n, bound in ((0, 4), (1, 3), (50, 7), (20_000, 300)):
+        rows = np.sort(rng.integers(0, max(1, n // 10), n))
+        words = rng.integers(0, bound, n)
+        assert np.array_equal(_rank_in_run(rows), np.arange(n) - np.searchsorted(rows, rows))
+        used, first, inverse = np.unique(words, return_index=True, return_inverse=True)
+        got = _unique_small(words, bound)
+        assert np.array_equal(got[0], used) and np.array_equal(got[1], first)
+        assert np.array_equal(got[2], inverse.ravel())

@@ -88,3 +88,28 @@ def test_run_with_previous_reports_changes() -> None:
     assert changes["moves"]["value"]["transitions"][0]["examples"] == [
         members[0].persona.member_id]
     assert changes["clusters"]["ari"] == 1.0
+
+
+def test_no_code_is_none_whether_none_or_empty() -> None:
+    ids = [f"m{i}" for i in range(4)]
+    before = fake(ids, ["c1", None, "", "c2"])
+    after = fake(ids, ["c1", "", None, "c10"])
+    c = compare_runs(before, after)
+    assert c["sizes"]["cluster"]["none"] == {"before": 2, "after": 2, "delta": 0}
+    assert c["moves"]["cluster"] == {"moved": 1, "transitions": [
+        {"from": "c2", "to": "c10", "count": 1, "examples": ["m3"]}]}
+    assert c["clusters"]["compared"] == 2
+    assert c["clusters"]["new"] == ["c10"] and c["clusters"]["vanished"] == ["c2"]
+
+
+def test_ari_is_sklearns_on_the_codes_themselves() -> None:
+    """Codes are compared as integers in their sorted order: the very float sklearn gives
+    on the strings (c10 sorts before c2 as text, and so does its index)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    ids = [f"m{i}" for i in range(12)]
+    b = ["c1", "c2", "c10", "c2", "c1", "c10", "c3", "c3", "c1", "c2", "c10", "c3"]
+    a = ["c2", "c2", "c10", "c1", "c1", "c3", "c3", "c10", "c1", "c2", "c2", "c3"]
+    expected = round(float(adjusted_rand_score(b, a)), 4)
+    assert compare_runs(fake(ids, b), fake(ids, a))["clusters"]["ari"] == expected
+    assert compare_runs(fake(ids, b), fake(ids, a))["clusters"]["overlap"]["c10"] == round(1 / 4, 4)
