@@ -205,11 +205,7 @@ def test_a_stored_runs_codes_read_back_with_one_object_per_code(any_engine: Engi
     """What the next run compares with: a stored run's codes in member-id order, every member
     with a code sharing one string object for it (a million members' five million separate
     code strings stayed resident through the comparing run's peak)."""
-    url = any_engine.url.render_as_string(hide_password=False)
-    store = Store(any_engine)
-    _community(store)
-    settings = Settings(db=url)
-    refresh_stale_tags(store, settings, LABELS)
+    store, settings = _tagged_community(any_engine)
     outcome = handlers.segments.run_and_store(store, settings, LABELS, NOW)
     back = SegmentStore(any_engine).assignments(outcome.run_id)
     result = outcome.result
@@ -220,15 +216,20 @@ def test_a_stored_runs_codes_read_back_with_one_object_per_code(any_engine: Engi
         assert len({id(c) for c in codes}) == len(set(codes)), field
 
 
+def _tagged_community(engine: Engine) -> tuple[Store, Settings]:
+    """The shared community stored on this backend, its tags built: ready to segment."""
+    store = Store(engine)
+    _community(store)
+    settings = Settings(db=engine.url.render_as_string(hide_password=False))
+    refresh_stale_tags(store, settings, LABELS)
+    return store, settings
+
+
 def test_a_runs_circle_names_are_read_without_its_document(any_engine: Engine) -> None:
     """A persona shown to a person names her circle from the newest run up to the moment
     asked (handlers/personas.py: circle_labels), read by the database out of the stored
     document on either backend, and none before the first run."""
-    url = any_engine.url.render_as_string(hide_password=False)
-    store = Store(any_engine)
-    _community(store)
-    settings = Settings(db=url)
-    refresh_stale_tags(store, settings, LABELS)
+    store, settings = _tagged_community(any_engine)
     runs = SegmentStore(any_engine)
     assert runs.circle_names(NOW) == {}
     outcome = handlers.segments.run_and_store(store, settings, LABELS, NOW)
@@ -242,11 +243,7 @@ def test_the_run_compared_with_is_read_without_its_dynamic_tags(any_engine: Engi
     document as stored, keys in their order, but the members' dynamic tags (nearly all of a
     large run's document, and nothing comparing reads them), dropped by the database on
     either backend; its codes, circles and next circle code as the whole run's."""
-    url = any_engine.url.render_as_string(hide_password=False)
-    store = Store(any_engine)
-    _community(store)
-    settings = Settings(db=url)
-    refresh_stale_tags(store, settings, LABELS)
+    store, settings = _tagged_community(any_engine)
     runs = SegmentStore(any_engine)
     assert runs.comparable(NOW) is None
     outcome = handlers.segments.run_and_store(store, settings, LABELS, NOW)
@@ -286,11 +283,7 @@ def test_member_rows_go_with_their_run_and_with_an_erased_member(any_engine: Eng
     would refuse one; the code does not rely on that to delete them)."""
     from storage.privacy import PrivacyStore
 
-    url = any_engine.url.render_as_string(hide_password=False)
-    store = Store(any_engine)
-    _community(store)
-    settings = Settings(db=url)
-    refresh_stale_tags(store, settings, LABELS)
+    store, settings = _tagged_community(any_engine)
     first = handlers.segments.run_and_store(store, settings, LABELS, NOW)
     second = handlers.segments.run_and_store(store, settings, LABELS, NOW + timedelta(days=1))
     with any_engine.connect() as conn:
