@@ -25,16 +25,13 @@ from dataclasses import dataclass
 
 from handlers.bulk import paused_gc
 from handlers.learn import relearn
-from handlers.personas import category_namer
-from handlers.segments import gather_columns
+from handlers.segments import member_codes, segment_as_of
 from handlers.settings import Settings
-from persona.segment import run_segmentation
 from persona.segment_params import SegmentParams
-from persona.tabulate import tabulate
 from storage.members import MemberRow
 from storage.privacy import Erasure, PrivacyStore
 from storage.repo import Store
-from storage.segments import SegmentColumns, SegmentStore, stored_document
+from storage.segments import SegmentStore, stored_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +91,9 @@ def recompute_runs(store: Store, settings: Settings, labels: Mapping[str, str],
             continue
         params = SegmentParams.from_json(run.params)
         with paused_gc():
-            pks, columns = gather_columns(store, settings, labels, run.as_of)
-            table = tabulate(columns, run.as_of, params, settings.half_life_days)
-            del columns
-            # as run_and_store reads it: without the members' dynamic tags, after tabulate
-            previous = runs.comparable(run.as_of, before_id=run.id)
-            result = run_segmentation(table, run.as_of, params,
-                                      previous=previous[1] if previous else None,
-                                      half_life_days=settings.half_life_days,
-                                      category_interests=category_namer(settings))
-            del table, previous
-            codes = SegmentColumns(pks.tolist(), result.value, result.lifecycle,
-                                   result.motivation, result.layer, result.cluster)
+            # as the bot's own run does, compared with the run stored before this one
+            pks, result, _ = segment_as_of(store, settings, labels, runs, run.as_of, params,
+                                           before_id=run.id)
             runs.replace_run(run.id, stored_document(result.stored_summary(), "dynamic_tags",
-                                                     result.dynamic_rows()), codes)
+                                                     result.dynamic_rows()),
+                             member_codes(pks, result))

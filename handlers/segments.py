@@ -267,29 +267,54 @@ def run_and_store(store: Store, settings: Settings, labels: Mapping[str, str],
     # jieba's import left a reference cycle through the frames that imported it, which with
     # the collector paused kept clustering's frames, its matrices and the whole member table
     # alive to the end of the run (≈ 0.5 GB at a million members); loaded here, before any.
-    phrases.prepare()
     with paused_gc():
-        pks, columns = gather_columns(store, settings, labels, as_of)
-        # the columns (1.3 GB at a million members) are done with once tabulated: gone
-        # before clustering, cards and the stored document add their own memory
-        table = tabulate(columns, as_of, params, settings.half_life_days)
-        del columns
-        # read back after the columns are gone: its codes (≈ 190 MB at a million members)
-        # are not held through the read and tabulate's peak
-        found = runs.comparable(until=as_of)
-        previous, prev_result = found if found else (None, None)
-        result = run_segmentation(table, as_of, params, previous=prev_result,
-                                  half_life_days=settings.half_life_days,
-                                  category_interests=category_namer(settings))
-        del table, prev_result, found
-        # and whatever else a cycle holds of the table goes now, before the stored document
-        # and rows are made: the collector is paused, and a cycle would keep it to the end
-        gc.collect()
+        pks, result, previous = segment_as_of(store, settings, labels, runs, as_of, params)
         # to_json and the stored rows are a million small dicts more: still no collections
         run_id = store_result(runs, as_of, params, pks, result)
     # Older runs go (`[segment] keep_runs`); never this one, nor the one it was compared with.
     runs.prune(keep, {run_id, *([previous.id] if previous else [])})
     return SegmentOutcome(run_id, result, previous)
+
+
+def segment_as_of(store: Store, settings: Settings, labels: Mapping[str, str],
+                  runs: SegmentStore, as_of: datetime, params: SegmentParams,
+                  before_id: int | None = None
+                  ) -> tuple[np.ndarray, SegmentResult, StoredRun | None]:
+    """Segment the community as of `as_of` against the newest stored run up to then (and
+    before run `before_id`: an erasure recomputing that run): the members' pks, the result
+    and the run compared with. Call it with the collector paused (`paused_gc`), as a run and
+    an erasure's recomputation both do: a million members are many small objects."""
+    # Circles and cards read the phrase dictionary. Loaded there, on a process's first run,
+    # jieba's import left a reference cycle through the frames that imported it, which with
+    # the collector paused kept clustering's frames, its matrices and the whole member table
+    # alive to the end of the run (≈ 0.5 GB at a million members); loaded here, before any.
+    phrases.prepare()
+    pks, columns = gather_columns(store, settings, labels, as_of)
+    # the columns (1.3 GB at a million members) are done with once tabulated: gone
+    # before clustering, cards and the stored document add their own memory
+    table = tabulate(columns, as_of, params, settings.half_life_days)
+    del columns
+    # read back after the columns are gone: its codes (≈ 190 MB at a million members)
+    # are not held through the read and tabulate's peak
+    found = runs.comparable(until=as_of, before_id=before_id)
+    previous, prev_result = found if found else (None, None)
+    result = run_segmentation(table, as_of, params, previous=prev_result,
+                              half_life_days=settings.half_life_days,
+                              category_interests=category_namer(settings))
+    del table, prev_result, found
+    # and whatever else a cycle holds of the table goes now, before the stored document
+    # and rows are made: the collector is paused, and a cycle would keep it to the end
+    gc.collect()
+    return pks, result, previous
+
+
+def member_codes(pks: np.ndarray, result: SegmentResult) -> SegmentColumns:
+    """A run's stored rows: each member's codes (row i of the result is the member with pk
+    `pks[i]`), as columns, no dict per member."""
+    if len(pks) != len(result.member_ids):
+        raise ValueError(f"store_result: {len(pks)} pks for {len(result.member_ids)} members")
+    return SegmentColumns(pks.tolist(), result.value, result.lifecycle, result.motivation,
+                          result.layer, result.cluster)
 
 
 def store_result(runs: SegmentStore, as_of: datetime, params: SegmentParams, pks: np.ndarray,
@@ -305,10 +330,7 @@ def store_result(runs: SegmentStore, as_of: datetime, params: SegmentParams, pks
     if document is None:
         document = stored_document(result.stored_summary(), "dynamic_tags",
                                    result.dynamic_rows())
-    if len(pks) != len(result.member_ids):
-        raise ValueError(f"store_result: {len(pks)} pks for {len(result.member_ids)} members")
-    codes = SegmentColumns(pks.tolist(), result.value, result.lifecycle, result.motivation,
-                           result.layer, result.cluster)
+    codes = member_codes(pks, result)
     return runs.save_run(as_of, datetime.now(UTC), params.to_json(), document, codes)
 
 
