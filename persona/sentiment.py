@@ -381,15 +381,13 @@ def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = Tru
     if rule:
         p = m.negative_probability(text)
         return Judgement(not long or p >= LONG_RULE_AT_LEAST,
-                         round(RULE_WEIGHT * RULE_CONFIDENCE + (1.0 - RULE_WEIGHT) * p,
-                               COMPLAINT_DIGITS))
+                         _rule_confidence(p))
     if len(text) < MIN_CHARS or not (opinion or len(text) >= OPINION_ANYWAY_CHARS):
         return Judgement(False, None)
     p = m.negative_probability(text)
     if (evidence is not None and not long and opinion and not settled and not praise
             and p >= EVIDENCE_AT_LEAST and evidence()):
-        return Judgement(True, round(RULE_WEIGHT * RULE_CONFIDENCE + (1.0 - RULE_WEIGHT) * p,
-                                     COMPLAINT_DIGITS))
+        return Judgement(True, _rule_confidence(p))
     if long:
         floor = LONG_PRAISE_AT_LEAST if praise else LONG_AT_LEAST
     else:
@@ -398,6 +396,11 @@ def complaint_judgement(text: str, rule: bool, settled: bool, aspect: bool = Tru
             floor = max(floor, PRAISE_AT_LEAST)
     flag = opinion and not settled and p >= floor
     return Judgement(flag, round(p, COMPLAINT_DIGITS))
+
+
+def _rule_confidence(p: float) -> float:
+    """A rule complaint's confidence: RULE_WEIGHT of the rules' own, the rest the model's."""
+    return round(RULE_WEIGHT * RULE_CONFIDENCE + (1.0 - RULE_WEIGHT) * p, COMPLAINT_DIGITS)
 
 
 @cache
